@@ -1,0 +1,56 @@
+"""Creating people and organizations (used by the CLI, the demo and tests)."""
+
+from django.db import transaction
+
+from . import roles
+from .models import AccountGroup, Membership, Organization, Permission, Role, User
+
+
+def ensure_builtin_roles() -> dict[str, Role]:
+    """Create the built-in permissions and roles if missing (idempotent; also run by a data migration)."""
+    perms = {}
+    for label, management in roles.PERMISSIONS:
+        perms[label], _ = Permission.objects.get_or_create(label=label, defaults={"is_management": management})
+    result = {}
+    for name, labels in roles.BUILTIN_ROLES.items():
+        role, _ = Role.objects.get_or_create(
+            name=name, organization=None, builtin=True, defaults={"read_only": name == roles.REGULAR_USER}
+        )
+        role.permissions.set([perms[label] for label in labels])
+        result[name] = role
+    return result
+
+
+class UserInputError(ValueError):
+    pass
+
+
+@transaction.atomic
+def create_user(email: str, password: str, name: str, org: str, account_groups: list[str], role: str) -> User:
+    """Create the user (or reuse it), the organization and account groups when missing, and the memberships."""
+    email = (email or "").strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise UserInputError(f"'{email}' is not an e-mail address")
+    if not account_groups:
+        raise UserInputError("at least one --account-group is needed")
+    builtin = ensure_builtin_roles()
+    role_obj = builtin.get(role)
+    if role_obj is None:
+        raise UserInputError(f"unknown role '{role}'; built-in roles are: {', '.join(builtin)}")
+    organization, _ = Organization.objects.get_or_create(name=org.strip())
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        if not password:
+            raise UserInputError("a new user needs --password")
+        user = User.objects.create_user(email=email, password=password, name=name or email)
+    else:
+        other_org = Membership.objects.filter(user=user).exclude(account_group__organization=organization).exists()
+        if other_org:
+            raise UserInputError(f"{email} already belongs to another organization")
+    for group_name in account_groups:
+        group, _ = AccountGroup.objects.get_or_create(organization=organization, name=group_name.strip())
+        Membership.objects.update_or_create(user=user, account_group=group, defaults={"role": role_obj})
+        if user.default_account_group_id is None:
+            user.default_account_group = group
+            user.save(update_fields=["default_account_group"])
+    return user

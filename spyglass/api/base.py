@@ -1,0 +1,79 @@
+"""The API's one tenancy checkpoint: every v6 view inherits V6View, which authenticates, resolves `aid`, applies the
+organization's rate limit, refuses writes to read-only roles and checks the action's permission. Views then read only
+through `self.access` (the caller's account group and role), so an object of another group answers 404."""
+
+from django.conf import settings
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.views import APIView
+
+from spyglass.accounts.roles import access_for
+
+from . import ratelimit
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class OrganizationRateLimited(exceptions.Throttled):
+    default_detail = "Organization rate limit exceeded"
+
+
+class V6View(APIView):
+    # The permission each HTTP method needs, e.g. {"GET": VIEW_TESTS, "POST": EDIT_TESTS}; None = membership is enough.
+    required_permissions: dict[str, str | None] = {}
+
+    def initial(self, request, *args, **kwargs):
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(request)
+        self.perform_authentication(request)
+        self.check_permissions(request)  # IsAuthenticated: 401 without credentials
+        self.access = self.resolve_access(request)
+        self.apply_rate_limit(request)
+        if request.method not in SAFE_METHODS and self.access.read_only:
+            raise exceptions.PermissionDenied("Regular Users cannot make changes through the API")
+        needed = self.required_permissions.get(request.method)
+        if needed and not self.access.can(needed):
+            raise exceptions.PermissionDenied(f"This needs the permission '{needed}'")
+
+    def resolve_access(self, request):
+        raw = request.query_params.get("aid")
+        aid = None
+        if raw is not None:
+            try:
+                aid = int(raw)
+            except ValueError:
+                raise exceptions.ValidationError(
+                    {"aid": "must be an account group id from /v6/account-groups"}
+                ) from None
+        access = access_for(request.user, aid)
+        if access is None:
+            # The same answer whether the group exists or not: never reveal other tenants.
+            if aid is None:
+                raise exceptions.PermissionDenied("This user belongs to no account group")
+            raise exceptions.ValidationError({"aid": "invalid aid: not an account group of this user"})
+        return access
+
+    def apply_rate_limit(self, request):
+        limit = settings.API_RATE_LIMIT_PER_MINUTE
+        count, reset = ratelimit.hit(f"api-org:{self.access.organization_id}", 60)
+        self.rate_headers = {
+            "X-Organization-Rate-Limit-Limit": str(limit),
+            "X-Organization-Rate-Limit-Remaining": str(max(limit - count, 0)),
+            "X-Organization-Rate-Limit-Reset": str(reset),
+        }
+        if count > limit:
+            raise OrganizationRateLimited(wait=max(reset - ratelimit.time.time(), 0))
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        for key, value in getattr(self, "rate_headers", {}).items():
+            response[key] = value
+        return response
+
+    @staticmethod
+    def int_id(value, name: str = "id") -> int:
+        """Path ids are digits by URL pattern; this guards against overflow of the database's integer."""
+        number = int(value)
+        if number > 2**62:
+            raise Http404
+        return number

@@ -1,0 +1,146 @@
+"""v6 shapes of tests, agents, users and roles (flags as 0/1, dates as 'YYYY-MM-DD HH:MM:SS')."""
+
+from django.conf import settings
+from django.utils import timezone
+
+from spyglass.lib.timefmt import format_v6_date
+
+ONLINE_AFTER_SECONDS = 180
+
+DATA_PATHS = {
+    "agent-to-server": ["net/metrics"],
+    "http-server": ["web/http-server", "net/metrics"],
+    "dns-server": ["dns/server", "net/metrics"],
+}
+
+
+def api_url(path: str) -> str:
+    return f"{settings.BASE_URL}/v6/{path}"
+
+
+def person(user) -> str | None:
+    return user.display if user else None
+
+
+def test_summary(test) -> dict:
+    out = {
+        "enabled": int(test.enabled),
+        "testId": test.id,
+        "savedEvent": int(test.saved_event),
+        "liveShare": 0,
+        "testName": test.name,
+        "type": test.type,
+        "interval": test.interval,
+        "createdBy": person(test.created_by),
+        "createdDate": format_v6_date(test.created_date),
+        "modifiedBy": person(test.modified_by),
+        "modifiedDate": format_v6_date(test.modified_date),
+        "alertsEnabled": int(test.alerts_enabled),
+        "description": test.description,
+        "apiLinks": [{"rel": "self", "href": api_url(f"tests/{test.id}")}]
+        + [{"rel": "data", "href": api_url(f"{p}/{test.id}")} for p in DATA_PATHS[test.type]],
+    }
+    if test.type == "agent-to-server":
+        out.update(
+            server=f"{test.server}:{test.port}",
+            port=test.port,
+            protocol=test.protocol,
+            probeCount=test.probe_count,
+            probeSpacing=test.probe_spacing_ms,
+        )
+    elif test.type == "http-server":
+        out.update(
+            url=test.url,
+            httpTimeLimit=test.http_time_limit,
+            httpTargetTime=test.http_target_time,
+            followRedirects=int(test.follow_redirects),
+            maxRedirects=test.max_redirects,
+            verifyCertificate=int(test.verify_certificate),
+            desiredStatusCode=test.desired_status_code,
+            contentRegex=test.content_regex,
+            networkMeasurements=int(test.network_measurements),
+        )
+    else:
+        out.update(
+            domain=test.domain,
+            dnsServers=test.dns_servers,
+            dnsTransportProtocol=test.dns_transport_protocol,
+            recursiveQueries=int(test.recursive_queries),
+            networkMeasurements=int(test.network_measurements),
+        )
+    return out
+
+
+def agent_state(agent) -> str:
+    if not agent.enabled:
+        return "Disabled"
+    if agent.last_seen and (timezone.now() - agent.last_seen).total_seconds() <= ONLINE_AFTER_SECONDS:
+        return "Online"
+    return "Offline"
+
+
+def agent_summary(agent) -> dict:
+    return {
+        "agentId": agent.id,
+        "agentName": agent.name,
+        "agentType": agent.agent_type,
+        "countryId": agent.country_id,
+        "location": agent.location,
+        "ipAddresses": agent.ip_addresses,
+        "publicIpAddresses": agent.public_ip_addresses,
+        "groups": [],
+        "hostname": agent.hostname,
+        "enabled": int(agent.enabled),
+        "createdDate": format_v6_date(agent.created_date),
+        "lastSeen": format_v6_date(agent.last_seen),
+        "agentState": agent_state(agent),
+        "version": agent.version,
+        "spoolDropped": agent.spool_dropped,
+    }
+
+
+def test_detail(test) -> dict:
+    out = test_summary(test)
+    out["agents"] = [
+        {
+            k: v
+            for k, v in agent_summary(a).items()
+            if k in ("agentId", "agentName", "location", "countryId", "ipAddresses", "agentType")
+        }
+        for a in test.agents.all().order_by("id")
+    ]
+    out["sharedWithAccounts"] = []
+    return out
+
+
+def role_summary(role) -> dict:
+    return {
+        "roleId": role.id,
+        "roleName": role.name,
+        "builtin": int(role.builtin),
+        "hasManagementPermissions": int(role.has_management_permissions),
+    }
+
+
+def permission_summary(permission) -> dict:
+    return {
+        "permissionId": permission.id,
+        "label": permission.label,
+        "isManagementPermission": int(permission.is_management),
+    }
+
+
+def account_group_ref(group) -> dict:
+    return {"aid": group.id, "accountGroupName": group.name}
+
+
+def user_summary(user) -> dict:
+    login_group = user.default_account_group
+    return {
+        "uid": user.id,
+        "name": user.name,
+        "email": user.email,
+        "dateRegistered": format_v6_date(user.date_registered),
+        "lastLogin": format_v6_date(user.last_login),
+        "loginAccountGroup": account_group_ref(login_group) if login_group else None,
+    }

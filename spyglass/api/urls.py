@@ -1,0 +1,38 @@
+"""v6 routes. Every route takes an optional .json/.xml suffix, as v6 clients use."""
+
+from django.urls import re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from .views import accounts, agents, data, tests
+
+SUFFIX = r"(?:\.(?P<format>json|xml))?$"
+TYPE = r"(?P<test_type>[a-z0-9-]{1,40})"
+ID = r"(?P<{}>[0-9]{{1,18}})"
+
+
+def v6(pattern: str, view, name: str):
+    return re_path(r"^v6/" + pattern + SUFFIX, view.as_view(), name=name)
+
+
+urlpatterns = [
+    re_path(r"^v6/openapi\.json$", SpectacularAPIView.as_view(), name="openapi"),
+    re_path(r"^v6/docs/?$", SpectacularRedocView.as_view(url_name="openapi"), name="api-docs"),
+    v6(r"status", accounts.StatusView, "status"),
+    v6(r"account-groups", accounts.AccountGroupListView, "account-groups"),
+    v6(r"users", accounts.UserListView, "users"),
+    v6(r"users/" + ID.format("uid"), accounts.UserDetailView, "user-detail"),
+    v6(r"roles", accounts.RoleListView, "roles"),
+    v6(r"roles/" + ID.format("role_id"), accounts.RoleDetailView, "role-detail"),
+    v6(r"permissions", accounts.PermissionListView, "permissions"),
+    v6(r"agents", agents.AgentListView, "agents"),
+    v6(r"agents/" + ID.format("agent_id"), agents.AgentDetailView, "agent-detail"),
+    v6(r"tests", tests.TestListView, "tests"),
+    v6(r"tests/" + ID.format("test_id"), tests.TestDetailView, "test-detail"),
+    v6(r"tests/" + TYPE, tests.TestListView, "tests-by-type"),
+    v6(r"tests/" + TYPE + r"/new", tests.TestCreateView, "test-create"),
+    v6(r"tests/" + TYPE + "/" + ID.format("test_id") + r"/update", tests.TestUpdateView, "test-update"),
+    v6(r"tests/" + TYPE + "/" + ID.format("test_id") + r"/delete", tests.TestDeleteView, "test-delete"),
+    v6(r"net/metrics/" + ID.format("test_id"), data.NetMetricsView, "net-metrics"),
+    v6(r"web/http-server/" + ID.format("test_id"), data.HttpServerView, "http-server-data"),
+    v6(r"dns/server/" + ID.format("test_id"), data.DnsServerView, "dns-server-data"),
+]

@@ -1,0 +1,107 @@
+"""Read-only v6 administrative endpoints: status, account groups, users, roles, permissions."""
+
+import time
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from spyglass.accounts.models import Membership, Permission, Role, User
+from spyglass.accounts.roles import VIEW_USERS
+
+from .. import representations as rep
+from ..base import V6View
+
+
+class StatusView(APIView):
+    """`GET /v6/status`: liveness; needs no credentials."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="API status")
+    def get(self, request, format=None):
+        return Response({"timestamp": int(time.time() * 1000)})
+
+
+class AccountGroupListView(V6View):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Account groups of the caller")
+    def get(self, request, format=None):
+        current = self.access.account_group.id
+        default = request.user.default_account_group_id or current
+        memberships = (
+            Membership.objects.filter(user=request.user)
+            .select_related("account_group__organization")
+            .order_by("account_group_id")
+        )
+        groups = [
+            {
+                "aid": m.account_group.id,
+                "accountGroupName": m.account_group.name,
+                "current": int(m.account_group.id == current),
+                "default": int(m.account_group.id == default),
+                "organizationName": m.account_group.organization.name,
+            }
+            for m in memberships
+        ]
+        return Response({"accountGroups": groups})
+
+
+def _members(access):
+    return User.objects.filter(memberships__account_group=access.account_group).select_related("default_account_group")
+
+
+class UserListView(V6View):
+    required_permissions = {"GET": VIEW_USERS}
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Users of the account group")
+    def get(self, request, format=None):
+        return Response({"users": [rep.user_summary(u) for u in _members(self.access).order_by("id")]})
+
+
+class UserDetailView(V6View):
+    required_permissions = {"GET": VIEW_USERS}
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="User detail with roles per account group")
+    def get(self, request, uid, format=None):
+        user = get_object_or_404(_members(self.access), id=self.int_id(uid))
+        memberships = (
+            Membership.objects.filter(user=user, account_group__organization_id=self.access.organization_id)
+            .select_related("account_group", "role")
+            .prefetch_related("role__permissions")
+        )
+        out = rep.user_summary(user)
+        out["accountGroupRoles"] = [
+            {"accountGroup": rep.account_group_ref(m.account_group), "roles": [rep.role_summary(m.role)]}
+            for m in memberships
+        ]
+        return Response({"users": [out]})
+
+
+def _roles(access):
+    return Role.objects.filter(organization__isnull=True) | Role.objects.filter(organization_id=access.organization_id)
+
+
+class RoleListView(V6View):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Roles")
+    def get(self, request, format=None):
+        roles = _roles(self.access).prefetch_related("permissions").order_by("id")
+        return Response({"roles": [rep.role_summary(r) for r in roles]})
+
+
+class RoleDetailView(V6View):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Role detail with permissions")
+    def get(self, request, role_id, format=None):
+        role = get_object_or_404(_roles(self.access).prefetch_related("permissions"), id=self.int_id(role_id))
+        out = rep.role_summary(role)
+        out["permissions"] = [rep.permission_summary(p) for p in role.permissions.order_by("id")]
+        return Response({"roles": [out]})
+
+
+class PermissionListView(V6View):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Permissions")
+    def get(self, request, format=None):
+        return Response({"permissions": [rep.permission_summary(p) for p in Permission.objects.order_by("id")]})

@@ -1,0 +1,129 @@
+"""Implementations of the `spyglass` subcommands: thin wrappers over the domain modules."""
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+err = Console(stderr=True)
+
+
+def _fail(message: str) -> int:
+    err.print(f"[red]error:[/red] {message}")
+    return 2
+
+
+def migrate(args=None) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    return 0
+
+
+def _progress(description: str, show: bool):
+    return Progress(
+        TextColumn(description),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not show,
+    )
+
+
+def user_create(args) -> int:
+    from spyglass.accounts.services import UserInputError, create_user
+
+    migrate()
+    try:
+        user = create_user(args.email, args.password, args.name, args.org, args.account_groups, args.role)
+    except UserInputError as exc:
+        return _fail(str(exc))
+    groups = ", ".join(args.account_groups)
+    err.print(f"user {user.email} is {args.role} in {groups} ({args.org})")
+    return 0
+
+
+def token_create(args) -> int:
+    from spyglass.accounts.models import ApiToken, User
+
+    migrate()
+    user = User.objects.filter(email=args.email.strip().lower()).first()
+    if user is None:
+        return _fail(f"no user with e-mail {args.email}")
+    print(ApiToken.issue(user))
+    return 0
+
+
+def _test(test_id: int):
+    from spyglass.monitoring.models import Test
+
+    return Test.objects.select_related("account_group").filter(id=test_id).first()
+
+
+def import_files(args) -> int:
+    from spyglass.monitoring.importer import ImportFileError, import_file
+
+    migrate()
+    test = _test(args.test_id)
+    if test is None:
+        return _fail(f"no test with id {args.test_id}")
+    failures = 0
+    for name in args.files:
+        path = Path(name)
+        big = path.exists() and path.stat().st_size > 1_000_000
+        with _progress(f"importing {path.name}", big) as bar:
+            task = bar.add_task("import", total=None)
+            try:
+                count = import_file(
+                    path, test, progress=lambda done, total, t=task: bar.update(t, completed=done, total=total)
+                )
+            except ImportFileError as exc:
+                failures += 1
+                err.print(f"[red]rejected:[/red] {exc} (nothing imported from this file)")
+                continue
+        err.print(f"imported {count} rows from {path}")
+    return 1 if failures else 0
+
+
+def seed(args) -> int:
+    from spyglass.monitoring.seed import seed as run_seed
+
+    migrate()
+    test = _test(args.test_id)
+    if test is None:
+        return _fail(f"no test with id {args.test_id}")
+    if args.agents < 1 or args.agents > 1000:
+        return _fail("--agents must be from 1 to 1000")
+    if not 0 < args.hours <= 24 * 90:
+        return _fail("--hours must be more than 0 and at most 2160 (90 days)")
+    with _progress(f"seeding test {test.id}", sys.stderr.isatty()) as bar:
+        task = bar.add_task("seed", total=None)
+        count = run_seed(
+            test,
+            args.agents,
+            args.hours,
+            args.random_seed,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    err.print(f"seeded {count} rows into test {test.id} ({args.agents} agents, {args.hours:g} h)")
+    return 0
+
+
+def serve(args) -> int:
+    from .serve import run
+
+    migrate()
+    return run(args)
+
+
+def worker(args) -> int:
+    from spyglass.worker import run_forever, run_once
+
+    migrate()
+    if args.once:
+        run_once()
+        return 0
+    return run_forever()

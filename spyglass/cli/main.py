@@ -1,0 +1,84 @@
+"""The `spyglass` command. Each subcommand lives in its own module; this file only parses and dispatches."""
+
+import argparse
+import os
+import sys
+
+from rich.console import Console
+
+err = Console(stderr=True)
+
+
+def _setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spyglass.settings")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import commands
+
+    parser = argparse.ArgumentParser(prog="spyglass", description="Self-hosted network tests, shared.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the web app and API (migrates first)")
+    p.add_argument("--addr", default="127.0.0.1:8000", help="host:port to listen on")
+    p.add_argument("--no-agent", action="store_true", help="do not run the embedded agent")
+    p.add_argument("--no-worker", action="store_true", help="do not run the background worker")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    p.set_defaults(func=commands.serve)
+
+    p = sub.add_parser("worker", help="run the background worker alone (retention, housekeeping)")
+    p.add_argument("--once", action="store_true", help="run one pass and exit")
+    p.set_defaults(func=commands.worker)
+
+    p = sub.add_parser("migrate", help="create or upgrade the database schema")
+    p.set_defaults(func=commands.migrate)
+
+    p = sub.add_parser("user", help="manage users")
+    usub = p.add_subparsers(dest="user_command", required=True)
+    u = usub.add_parser("create", help="create a user (and the organization and account groups when missing)")
+    u.add_argument("--email", required=True)
+    u.add_argument("--password")
+    u.add_argument("--name", default="")
+    u.add_argument("--org", required=True)
+    u.add_argument("--account-group", action="append", required=True, dest="account_groups")
+    u.add_argument("--role", required=True, help="Organization Admin, Account Admin or Regular User")
+    u.set_defaults(func=commands.user_create)
+
+    p = sub.add_parser("token", help="manage API tokens")
+    tsub = p.add_subparsers(dest="token_command", required=True)
+    t = tsub.add_parser("create", help="create (or replace) a user's API token and print it")
+    t.add_argument("--email", required=True)
+    t.set_defaults(func=commands.token_create)
+
+    p = sub.add_parser("import", help="import ThousandEyes v6 data JSON into a test")
+    p.add_argument("--test", type=int, required=True, dest="test_id")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=commands.import_files)
+
+    p = sub.add_parser("seed", help="write realistic synthetic history into a test")
+    p.add_argument("--test", type=int, required=True, dest="test_id")
+    p.add_argument("--agents", type=int, required=True)
+    p.add_argument("--hours", type=float, required=True)
+    p.add_argument("--random-seed", type=int, default=None)
+    p.set_defaults(func=commands.seed)
+    return parser
+
+
+def main(argv=None):
+    _setup_django()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    code = args.func(args)
+    sys.exit(code or 0)
+
+
+if __name__ == "__main__":
+    main()

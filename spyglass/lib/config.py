@@ -1,0 +1,101 @@
+"""Reading and validating settings from the environment. Errors name the variable and what it should look like."""
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value.strip()
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+def data_dir() -> Path:
+    path = Path(env("SPYGLASS_DATA_DIR", "./.spyglass")).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(f"SPYGLASS_DATA_DIR {path} cannot be created: {exc}") from None
+    return path
+
+
+def secret_key(directory: Path) -> str:
+    """SPYGLASS_SECRET_KEY, or a key generated once and kept in the data dir (so tokens survive restarts)."""
+    key = env("SPYGLASS_SECRET_KEY")
+    if key:
+        if len(key) < 32:
+            raise ImproperlyConfigured("SPYGLASS_SECRET_KEY must be at least 32 characters")
+        return key
+    path = directory / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def email_settings(url: str | None, directory: Path) -> dict:
+    """SPYGLASS_EMAIL_URL → Django e-mail settings. Without it, messages are written to the data dir's outbox/."""
+    if not url:
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(directory / "outbox"),
+        }
+    parts = urlsplit(url)
+    schemes = {"smtp": (False, False), "smtp+tls": (True, False), "smtp+ssl": (False, True)}
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ImproperlyConfigured(
+            "SPYGLASS_EMAIL_URL must look like smtp://user:pass@host:587, smtp+tls://… or smtp+ssl://…"
+        )
+    use_tls, use_ssl = schemes[parts.scheme]
+    try:
+        port = parts.port or (465 if use_ssl else 587 if use_tls else 25)
+    except ValueError:
+        raise ImproperlyConfigured("SPYGLASS_EMAIL_URL has an invalid port") from None
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": use_tls,
+        "EMAIL_USE_SSL": use_ssl,
+        "EMAIL_TIMEOUT": 20,
+    }
+
+
+def base_url(value: str | None) -> str:
+    value = (value or "http://127.0.0.1:8000").rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ImproperlyConfigured(
+            f"SPYGLASS_BASE_URL must be an http(s) URL such as https://spyglass.example.com, got {value!r}"
+        )
+    return value

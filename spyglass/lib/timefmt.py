@@ -1,0 +1,45 @@
+"""v6 date formats: lenient parsing of request dates, strict writing of response dates (UTC)."""
+
+import re
+from datetime import UTC, datetime
+
+# "2018-10-06T00:00:00", "2018-10-06 00:00:00", "2020-02-05T9:15:00 " (hour without leading zero, trailing space),
+# seconds optional. Everything is UTC; an explicit "Z" or "+00:00" is tolerated.
+_DATE_RE = re.compile(
+    r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{1,2})(?::(\d{1,2}))?)?\s*(?:Z|\+00:?00)?\s*$"
+)
+
+RESPONSE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class DateParseError(ValueError):
+    pass
+
+
+def parse_v6_date(text: str) -> datetime:
+    """Parse a request date leniently; raises DateParseError with a message naming the expected format."""
+    if not isinstance(text, str):
+        raise DateParseError("expected a date string like 2018-10-06T00:00:00")
+    m = _DATE_RE.match(text)
+    if not m:
+        raise DateParseError(f"'{text.strip()[:40]}' is not a date like 2018-10-06T00:00:00 or 2018-10-06 00:00:00")
+    year, month, day, hour, minute, second = (int(g) if g else 0 for g in m.groups())
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError as exc:
+        raise DateParseError(f"'{text.strip()[:40]}' is not a valid date: {exc}") from None
+
+
+def format_v6_date(value: datetime | int | float | None) -> str | None:
+    """Write a datetime (or epoch seconds) the way v6 responses do: 'YYYY-MM-DD HH:MM:SS' in UTC."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        value = datetime.fromtimestamp(value, tz=UTC)
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime(RESPONSE_FORMAT)
+
+
+def epoch(value: datetime) -> int:
+    return int(value.timestamp())

@@ -1,0 +1,191 @@
+"""`spyglass import`: ThousandEyes v6 data bodies (net metrics, HTTP server, DNS server) into a test.
+
+Each file is checked whole before anything is written; a file that does not fit the test or has a malformed row is
+rejected with its name and the row, and nothing of it is imported. Re-importing replaces rows, never duplicates."""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.db import transaction
+
+from spyglass.lib.timefmt import DateParseError, parse_v6_date
+
+from . import results
+from .models import Agent, Test
+
+
+class ImportFileError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Column:
+    column: str
+    kind: str  # float | int | str | json
+    required: bool = False
+
+
+NET_COLUMNS = {
+    "serverIp": Column("server_ip", "str"),
+    "server": Column("server", "str"),
+    "loss": Column("loss", "float"),
+    "minLatency": Column("min_latency", "float"),
+    "avgLatency": Column("avg_latency", "float"),
+    "maxLatency": Column("max_latency", "float"),
+    "jitter": Column("jitter", "float"),
+    "errorType": Column("error_type", "str"),
+    "errorDetails": Column("error_details", "str"),
+}
+HTTP_COLUMNS = {
+    "serverIp": Column("server_ip", "str"),
+    "responseCode": Column("response_code", "int"),
+    "numRedirects": Column("num_redirects", "int"),
+    "redirectTime": Column("redirect_time", "float"),
+    "dnsTime": Column("dns_time", "float"),
+    "sslTime": Column("ssl_time", "float"),
+    "connectTime": Column("connect_time", "float"),
+    "waitTime": Column("wait_time", "float"),
+    "receiveTime": Column("receive_time", "float"),
+    "wireSize": Column("wire_size", "int"),
+    "responseTime": Column("response_time", "float"),
+    "throughput": Column("throughput", "float"),
+    "totalTime": Column("total_time", "float"),
+    "errorType": Column("error_type", "str"),
+    "errorDetails": Column("error_details", "str"),
+    "sslCipher": Column("ssl_cipher", "str"),
+    "sslVersion": Column("ssl_version", "str"),
+    "sslCerts": Column("ssl_certs", "json"),
+    "requestHeaders": Column("request_headers", "str"),
+    "responseHeaders": Column("response_headers", "str"),
+}
+DNS_COLUMNS = {
+    "serverId": Column("server_id", "int"),
+    "server": Column("server", "str", required=True),
+    "resolutionTime": Column("resolution_time", "float"),
+    "mappings": Column("mappings", "str"),
+    "errorType": Column("error_type", "str"),
+    "errorDetails": Column("error_details", "str"),
+}
+DEFAULTS = {"str": "", "float": None, "int": None, "json": []}
+# (top-level key, rows key) → kind, columns, test types it fits
+BODIES = {
+    ("net", "metrics"): ("net", NET_COLUMNS, ("agent-to-server", "http-server", "dns-server")),
+    ("web", "httpServer"): ("http", HTTP_COLUMNS, ("http-server",)),
+    ("dns", "server"): ("dns", DNS_COLUMNS, ("dns-server",)),
+}
+KIND_NAMES = {"net": "network metrics", "http": "HTTP server data", "dns": "DNS server data"}
+
+
+def _value(raw, col: Column, name: str):
+    if raw is None:
+        return DEFAULTS[col.kind] if col.kind in ("str", "json") else None
+    if col.kind == "float":
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise ValueError(f"{name} must be a number, got {json.dumps(raw)[:40]}")
+        return float(raw)
+    if col.kind == "int":
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or float(raw) != int(raw):
+            raise ValueError(f"{name} must be a whole number, got {json.dumps(raw)[:40]}")
+        return int(raw)
+    if col.kind == "json":
+        if not isinstance(raw, list):
+            raise ValueError(f"{name} must be a list")
+        return raw
+    if not isinstance(raw, str):
+        raise ValueError(f"{name} must be a string, got {json.dumps(raw)[:40]}")
+    return raw
+
+
+def parse_body(path: Path, test: Test) -> tuple[str, list[dict]]:
+    """Validate a whole file; returns (kind, rows with agent names) or raises ImportFileError naming file and row."""
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ImportFileError(f"{path}: not readable JSON ({exc})") from None
+    found = None
+    if isinstance(body, dict):
+        for (top, key), spec in BODIES.items():
+            if isinstance(body.get(top), dict) and key in body[top]:
+                found = (top, key, spec)
+    if found is None:
+        raise ImportFileError(f"{path}: not a v6 data body (expected net.metrics, web.httpServer or dns.server)")
+    top, key, (kind, columns, fits) = found
+    if test.type not in fits:
+        raise ImportFileError(f"{path}: {KIND_NAMES[kind]} does not fit test {test.id}, a {test.type} test")
+    raw_rows = body[top][key]
+    if not isinstance(raw_rows, list):
+        raise ImportFileError(f"{path}: {top}.{key} must be a list of rows")
+    rows = []
+    for i, raw in enumerate(raw_rows, start=1):
+        try:
+            rows.append(_row(raw, columns, test))
+        except ValueError as exc:
+            raise ImportFileError(f"{path}: row {i}: {exc}") from None
+    return kind, rows
+
+
+def _row(raw, columns: dict[str, Column], test: Test) -> dict:
+    if not isinstance(raw, dict):
+        raise ValueError("is not an object")
+    name = raw.get("agentName")
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("agentName is missing")
+    round_id = raw.get("roundId")
+    if isinstance(round_id, bool) or not isinstance(round_id, int) or round_id <= 0:
+        raise ValueError("roundId must be a positive whole number")
+    if round_id % test.interval:
+        raise ValueError(f"roundId {round_id} is not aligned to the test interval of {test.interval} s")
+    if "date" in raw:
+        try:
+            date = parse_v6_date(raw["date"])
+        except DateParseError as exc:
+            raise ValueError(f"date: {exc}") from None
+    else:
+        date = datetime.fromtimestamp(round_id, tz=UTC)
+    row = {
+        "round_id": round_id,
+        "date": date,
+        "_agent": name.strip()[:200],
+        "_country": raw.get("countryId") if isinstance(raw.get("countryId"), str) else "",
+    }
+    for field, col in columns.items():
+        if col.required and field not in raw:
+            raise ValueError(f"{field} is missing")
+        row[col.column] = _value(raw.get(field), col, field)
+    if "error_type" in row and not row["error_type"]:
+        row["error_type"] = "None"
+    return row
+
+
+def _agents_by_name(test: Test, rows: list[dict]) -> dict[str, Agent]:
+    """Match agents by name within the test's organization, creating those that are missing."""
+    org_id = test.account_group.organization_id
+    names = {r["_agent"]: r["_country"] for r in rows}
+    agents = {a.name: a for a in Agent.objects.filter(organization_id=org_id, name__in=list(names))}
+    for name, country in names.items():
+        if name not in agents:
+            agents[name] = Agent.objects.create(
+                organization_id=org_id, name=name, location=name, country_id=(country or "")[:2], agent_type=Agent.CLOUD
+            )
+    test.agents.add(*agents.values())
+    return agents
+
+
+def import_file(path: Path, test: Test, progress=None) -> int:
+    """Import one file in one transaction; returns the number of rows written."""
+    kind, rows = parse_body(path, test)
+    with transaction.atomic():
+        agents = _agents_by_name(test, rows)
+        out = []
+        for r in rows:
+            agent = agents[r.pop("_agent")]
+            r.pop("_country")
+            out.append({"test_id": test.id, "agent_id": agent.id, **r})
+        step = 2000
+        for i in range(0, len(out), step):
+            results.upsert(kind, out[i : i + step])
+            if progress:
+                progress(min(i + step, len(out)), len(out))
+    return len(rows)

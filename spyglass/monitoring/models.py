@@ -1,0 +1,183 @@
+"""Tests, agents, agent tokens and the results tables (one per kind of measurement)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from spyglass.accounts.models import AccountGroup, Organization
+from spyglass.lib.rounds import ALLOWED_INTERVALS
+
+
+class Agent(models.Model):
+    ENTERPRISE, CLOUD, ENDPOINT = "Enterprise", "Cloud", "Endpoint"
+    TYPES = [(ENTERPRISE, ENTERPRISE), (CLOUD, CLOUD), (ENDPOINT, ENDPOINT)]
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="agents")
+    name = models.CharField(max_length=200)
+    location = models.CharField(max_length=200, blank=True, default="")
+    country_id = models.CharField(max_length=2, blank=True, default="")
+    ip_addresses = models.JSONField(default=list, blank=True)
+    public_ip_addresses = models.JSONField(default=list, blank=True)
+    agent_type = models.CharField(max_length=20, choices=TYPES, default=ENTERPRISE)
+    hostname = models.CharField(max_length=255, blank=True, default="")
+    version = models.CharField(max_length=50, blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    created_date = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    # Results dropped by the agent's bounded spool, as reported in its last heartbeat.
+    spool_dropped = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="uniq_agent_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class AgentToken(models.Model):
+    """Lets a remote agent process register as agents of one organization; only the digest is stored."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="agent_tokens")
+    name = models.CharField(max_length=200)
+    digest = models.CharField(max_length=64, unique=True)
+    created_date = models.DateTimeField(default=timezone.now)
+    revoked = models.BooleanField(default=False)
+
+
+class Test(models.Model):
+    AGENT_TO_SERVER, HTTP_SERVER, DNS_SERVER = "agent-to-server", "http-server", "dns-server"
+    TYPES = [(AGENT_TO_SERVER, AGENT_TO_SERVER), (HTTP_SERVER, HTTP_SERVER), (DNS_SERVER, DNS_SERVER)]
+
+    account_group = models.ForeignKey(AccountGroup, on_delete=models.CASCADE, related_name="tests")
+    type = models.CharField(max_length=20, choices=TYPES)
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True, default="")
+    interval = models.PositiveIntegerField(choices=[(i, i) for i in ALLOWED_INTERVALS])
+    enabled = models.BooleanField(default=True)
+    alerts_enabled = models.BooleanField(default=True)
+    agents = models.ManyToManyField(Agent, blank=True, related_name="tests")
+
+    # agent-to-server
+    server = models.CharField(max_length=300, blank=True, default="")
+    port = models.PositiveIntegerField(null=True, blank=True)
+    protocol = models.CharField(max_length=4, blank=True, default="TCP")
+    probe_count = models.PositiveIntegerField(default=20)
+    probe_spacing_ms = models.PositiveIntegerField(default=50)
+    # http-server
+    url = models.CharField(max_length=2000, blank=True, default="")
+    http_time_limit = models.PositiveIntegerField(default=5)
+    http_target_time = models.PositiveIntegerField(default=1000)
+    follow_redirects = models.BooleanField(default=True)
+    max_redirects = models.PositiveIntegerField(default=10)
+    verify_certificate = models.BooleanField(default=True)
+    desired_status_code = models.CharField(max_length=10, blank=True, default="")
+    content_regex = models.CharField(max_length=500, blank=True, default="")
+    headers = models.JSONField(default=list, blank=True)
+    # dns-server
+    domain = models.CharField(max_length=300, blank=True, default="")
+    dns_servers = models.JSONField(default=list, blank=True)
+    dns_transport_protocol = models.CharField(max_length=3, blank=True, default="UDP")
+    recursive_queries = models.BooleanField(default=True)
+    # http-server and dns-server also take network end-to-end measurements toward their target
+    network_measurements = models.BooleanField(default=True)
+
+    # A snapshot is a test of its own (savedEvent), frozen from a source test; see spyglass.sharing.
+    saved_event = models.BooleanField(default=False)
+    source_test = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_date = models.DateTimeField(default=timezone.now)
+    modified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    modified_date = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["account_group", "type"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def target(self) -> str:
+        if self.type == self.AGENT_TO_SERVER:
+            return f"{self.server}:{self.port}" if self.port else self.server
+        if self.type == self.HTTP_SERVER:
+            return self.url
+        return self.domain
+
+
+class ResultBase(models.Model):
+    """Common columns: one row per (test, agent, roundId); writing the same key again replaces the row."""
+
+    test = models.ForeignKey(Test, on_delete=models.CASCADE, db_index=False)
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, db_index=False)
+    round_id = models.BigIntegerField()
+    date = models.DateTimeField()
+    server_ip = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+class NetResult(ResultBase):
+    server = models.CharField(max_length=300, blank=True, default="")
+    loss = models.FloatField(null=True)
+    min_latency = models.FloatField(null=True)
+    avg_latency = models.FloatField(null=True)
+    max_latency = models.FloatField(null=True)
+    jitter = models.FloatField(null=True)
+    error_type = models.CharField(max_length=20, blank=True, default="None")
+    error_details = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["test", "round_id", "agent"], name="uniq_net_result")]
+
+
+class HttpResult(ResultBase):
+    response_code = models.IntegerField(null=True)
+    num_redirects = models.IntegerField(default=0)
+    redirect_time = models.FloatField(null=True)
+    dns_time = models.FloatField(null=True)
+    connect_time = models.FloatField(null=True)
+    ssl_time = models.FloatField(null=True)
+    wait_time = models.FloatField(null=True)
+    receive_time = models.FloatField(null=True)
+    response_time = models.FloatField(null=True)
+    total_time = models.FloatField(null=True)
+    wire_size = models.BigIntegerField(null=True)
+    throughput = models.FloatField(null=True)
+    error_type = models.CharField(max_length=20, default="None")
+    error_details = models.TextField(blank=True, default="")
+    ssl_version = models.CharField(max_length=20, blank=True, default="")
+    ssl_cipher = models.CharField(max_length=100, blank=True, default="")
+    ssl_certs = models.JSONField(default=list, blank=True)
+    request_headers = models.TextField(blank=True, default="")
+    response_headers = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["test", "round_id", "agent"], name="uniq_http_result")]
+
+
+class DnsResult(ResultBase):
+    """One row per (test, agent, roundId, DNS server): a DNS server test queries each listed server."""
+
+    server = models.CharField(max_length=300)
+    server_id = models.IntegerField(default=0)
+    resolution_time = models.FloatField(null=True)
+    mappings = models.TextField(blank=True, default="")
+    error_type = models.CharField(max_length=20, default="None")
+    error_details = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["test", "round_id", "agent", "server"], name="uniq_dns_result")]
+
+
+class RetentionPin(models.Model):
+    """A window of a test's results that retention must keep (a snapshot pins the window it shows)."""
+
+    test = models.ForeignKey(Test, on_delete=models.CASCADE, related_name="retention_pins")
+    start_round = models.BigIntegerField()
+    end_round = models.BigIntegerField()
+    reason = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["test", "start_round"])]

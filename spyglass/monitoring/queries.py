@@ -1,0 +1,121 @@
+"""Window reads of results, one query per page, rows already in v6 shape."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Max
+
+from spyglass.lib.timefmt import format_v6_date
+from spyglass.lib.timeranges import TimeRange
+
+from .models import DnsResult, HttpResult, NetResult
+
+# v6 field → column, per kind. Order is the order of the response.
+NET_FIELDS = {
+    "serverIp": "server_ip",
+    "server": "server",
+    "loss": "loss",
+    "minLatency": "min_latency",
+    "avgLatency": "avg_latency",
+    "maxLatency": "max_latency",
+    "jitter": "jitter",
+}
+HTTP_FIELDS = {
+    "serverIp": "server_ip",
+    "responseCode": "response_code",
+    "numRedirects": "num_redirects",
+    "redirectTime": "redirect_time",
+    "dnsTime": "dns_time",
+    "sslTime": "ssl_time",
+    "connectTime": "connect_time",
+    "waitTime": "wait_time",
+    "receiveTime": "receive_time",
+    "wireSize": "wire_size",
+    "responseTime": "response_time",
+    "throughput": "throughput",
+    "totalTime": "total_time",
+    "errorType": "error_type",
+    "errorDetails": "error_details",
+    "sslCipher": "ssl_cipher",
+    "sslVersion": "ssl_version",
+}
+HTTP_OPTIONAL = {
+    "headers": {"requestHeaders": "request_headers", "responseHeaders": "response_headers"},
+    "certificates": {"sslCerts": "ssl_certs"},
+}
+DNS_FIELDS = {
+    "serverId": "server_id",
+    "server": "server",
+    "resolutionTime": "resolution_time",
+    "errorType": "error_type",
+    "errorDetails": "error_details",
+    "mappings": "mappings",
+}
+KIND_MODELS = {"net": (NetResult, NET_FIELDS), "http": (HttpResult, HTTP_FIELDS), "dns": (DnsResult, DNS_FIELDS)}
+
+
+@dataclass
+class Page:
+    rows: list[dict]
+    next_last_round_id: int | None
+
+
+def permalink(test_id: int, round_id: int, agent_id: int) -> str:
+    return f"{settings.BASE_URL}/tests/{test_id}/?roundId={round_id}&agentId={agent_id}"
+
+
+def read_page(
+    kind: str,
+    test,
+    time_range: TimeRange,
+    last_round_id: int | None = None,
+    extras: tuple[str, ...] = (),
+    limit: int | None = None,
+    agent_ids=None,
+) -> Page:
+    """Rows of one kind for a test within the range (or only its latest round), ordered by round then agent.
+
+    A page never splits a round: when the row limit falls inside a round, the page ends before it."""
+    model, fields = KIND_MODELS[kind]
+    fields = dict(fields)
+    for extra in extras:
+        fields.update(HTTP_OPTIONAL.get(extra, {}))
+    limit = limit or settings.DATA_PAGE_ROWS
+    qs = model.objects.filter(test_id=test.id)
+    if agent_ids is not None:
+        qs = qs.filter(agent_id__in=agent_ids)
+    if time_range.latest_only:
+        latest = qs.aggregate(m=Max("round_id"))["m"]
+        if latest is None:
+            return Page([], None)
+        qs = qs.filter(round_id=latest)
+    else:
+        qs = qs.filter(round_id__gte=time_range.start, round_id__lte=time_range.end)
+    if last_round_id is not None:
+        qs = qs.filter(round_id__gt=last_round_id)
+    order = ["round_id", "agent_id"] + (["server"] if kind == "dns" else [])
+    columns = ["round_id", "agent_id", "agent__name", "agent__country_id", "date", *fields.values()]
+    raw = list(qs.order_by(*order).values_list(*columns)[: limit + 1])
+    next_round = None
+    if len(raw) > limit:
+        cut_round = raw[limit][0]
+        kept = [r for r in raw[:limit] if r[0] < cut_round]
+        if kept:
+            raw = kept
+        else:  # one round larger than a page: return the whole round rather than split it
+            raw = list(qs.filter(round_id=cut_round).order_by(*order).values_list(*columns))
+        next_round = raw[-1][0]
+    names = list(fields.keys())
+    rows = []
+    for r in raw:
+        row = {
+            "agentId": r[1],
+            "agentName": r[2],
+            "countryId": r[3],
+            "date": format_v6_date(r[4]),
+            "roundId": r[0],
+            "permalink": permalink(test.id, r[0], r[1]),
+        }
+        row.update(zip(names, r[5:], strict=True))
+        rows.append(row)
+    return Page(rows, next_round)

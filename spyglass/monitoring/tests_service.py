@@ -1,0 +1,102 @@
+"""Creating, updating and deleting tests: one place for the API and the web UI."""
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from .models import Agent, Test
+
+# v6 field name → model attribute, for the simple fields.
+FIELD_MAP = {
+    "testName": "name",
+    "interval": "interval",
+    "description": "description",
+    "enabled": "enabled",
+    "alertsEnabled": "alerts_enabled",
+    "networkMeasurements": "network_measurements",
+    "server": "server",
+    "port": "port",
+    "protocol": "protocol",
+    "probeCount": "probe_count",
+    "probeSpacing": "probe_spacing_ms",
+    "url": "url",
+    "httpTimeLimit": "http_time_limit",
+    "httpTargetTime": "http_target_time",
+    "followRedirects": "follow_redirects",
+    "maxRedirects": "max_redirects",
+    "verifyCertificate": "verify_certificate",
+    "desiredStatusCode": "desired_status_code",
+    "contentRegex": "content_regex",
+    "domain": "domain",
+    "dnsTransportProtocol": "dns_transport_protocol",
+    "recursiveQueries": "recursive_queries",
+}
+
+
+def visible_tests(access):
+    """Every test the caller's account group may read. The one place that answers that question."""
+    return Test.objects.filter(account_group=access.account_group)
+
+
+def _agents(access, refs) -> list[Agent]:
+    ids = [ref["agentId"] for ref in refs]
+    agents = list(Agent.objects.filter(organization_id=access.organization_id, id__in=ids))
+    missing = sorted(set(ids) - {a.id for a in agents})
+    if missing:
+        raise ValidationError({"agents": f"unknown agentId {', '.join(map(str, missing))}"})
+    return agents
+
+
+def _check_name(access, name, exclude_id=None):
+    qs = Test.objects.filter(account_group=access.account_group, name=name)
+    if exclude_id:
+        qs = qs.exclude(id=exclude_id)
+    if qs.exists():
+        raise ValidationError({"testName": f"a test named '{name}' already exists in this account group"})
+
+
+def _apply(test: Test, attrs: dict):
+    for key, attr in FIELD_MAP.items():
+        if key in attrs:
+            setattr(test, attr, attrs[key])
+    if "dnsServers" in attrs:
+        test.dns_servers = [
+            {"serverId": i + 1, "serverName": ref["serverName"]} for i, ref in enumerate(attrs["dnsServers"])
+        ]
+
+
+@transaction.atomic
+def create_test(access, test_type: str, attrs: dict) -> Test:
+    _check_name(access, attrs["testName"])
+    agents = _agents(access, attrs.get("agents", []))
+    now = timezone.now()
+    test = Test(
+        account_group=access.account_group,
+        type=test_type,
+        created_by=access.user,
+        modified_by=access.user,
+        created_date=now,
+        modified_date=now,
+    )
+    _apply(test, attrs)
+    test.save()
+    test.agents.set(agents)
+    return test
+
+
+@transaction.atomic
+def update_test(access, test: Test, attrs: dict) -> Test:
+    if "testName" in attrs:
+        _check_name(access, attrs["testName"], exclude_id=test.id)
+    agents = _agents(access, attrs["agents"]) if "agents" in attrs else None
+    _apply(test, attrs)
+    test.modified_by = access.user
+    test.modified_date = timezone.now()
+    test.save()
+    if agents is not None:
+        test.agents.set(agents)
+    return test
+
+
+def delete_test(test: Test) -> None:
+    test.delete()

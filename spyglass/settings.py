@@ -1,0 +1,150 @@
+"""Django settings. Every knob comes from the environment (see the README's configuration table)."""
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from spyglass.lib import config
+
+DATA_DIR = config.data_dir()
+SECRET_KEY = config.secret_key(DATA_DIR)
+DEBUG = config.env_bool("SPYGLASS_DEBUG", False)
+BASE_URL = config.base_url(config.env("SPYGLASS_BASE_URL"))
+ALLOWED_HOSTS = [h.strip() for h in (config.env("SPYGLASS_ALLOWED_HOSTS") or "127.0.0.1,localhost,[::1]").split(",")]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "spyglass.accounts",
+    "spyglass.monitoring",
+    "spyglass.api",
+]
+
+MIDDLEWARE = [
+    "spyglass.api.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "spyglass.urls"
+WSGI_APPLICATION = "spyglass.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+_database_url = config.env("DATABASE_URL")
+if _database_url:
+    try:
+        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+    except Exception as exc:  # dj-database-url raises several types for a bad URL
+        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+    if DATABASES["default"]["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+        raise ImproperlyConfigured("DATABASE_URL must be postgres://… or sqlite:///…")
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "spyglass.sqlite3"),
+        }
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers work while a writer writes; IMMEDIATE transactions avoid "database is locked" upgrades.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+MAX_REQUEST_BODY = 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+_email = config.email_settings(config.env("SPYGLASS_EMAIL_URL"), DATA_DIR)
+globals().update(_email)
+DEFAULT_FROM_EMAIL = config.env("SPYGLASS_EMAIL_FROM", "spyglass@localhost")
+
+RETENTION_DAYS = config.env_int("SPYGLASS_RETENTION_DAYS", 90, minimum=1)
+API_RATE_LIMIT_PER_MINUTE = config.env_int("SPYGLASS_API_RATE_LIMIT", 240, minimum=1)
+FAILED_LOGIN_LIMIT_PER_HOUR = config.env_int("SPYGLASS_FAILED_LOGIN_LIMIT", 120, minimum=1)
+DATA_PAGE_ROWS = config.env_int("SPYGLASS_DATA_PAGE_ROWS", 5000, minimum=10)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["spyglass.api.auth.TokenAuthentication", "spyglass.api.auth.SessionAuth"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["spyglass.api.formats.V6JSONRenderer", "spyglass.api.formats.V6XMLRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "spyglass.api.formats.V6JSONParser",
+        "spyglass.api.formats.V6XMLParser",
+        "spyglass.api.formats.V6XMLApplicationParser",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "spyglass.api.formats.V6ContentNegotiation",
+    "EXCEPTION_HANDLER": "spyglass.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "URL_FORMAT_OVERRIDE": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "spyglass API",
+    "DESCRIPTION": "ThousandEyes v6 compatible API of spyglass, plus snapshots and live shares.",
+    "VERSION": "6",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": config.env("SPYGLASS_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("spyglass.api.urls")),
+]
+
+handler400 = "spyglass.api.errors.handler400"
+handler404 = "spyglass.api.errors.handler404"
+handler500 = "spyglass.api.errors.handler500"
