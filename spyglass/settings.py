@@ -71,6 +71,9 @@ else:
             "NAME": str(DATA_DIR / "spyglass.sqlite3"),
         }
     }
+if config.env("SPYGLASS_TEST_DB_NAME"):
+    # Lets two test runs share one PostgreSQL server without clobbering each other's test database.
+    DATABASES["default"]["TEST"] = {"NAME": config.env("SPYGLASS_TEST_DB_NAME")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while a writer writes; IMMEDIATE transactions avoid "database is locked" upgrades.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, migrations check, then every test on SQLite and on a real PostgreSQL server.
+# PostgreSQL: $SPYGLASS_TEST_DATABASE_URL, else a server on 127.0.0.1:5432, else the Debian package is installed and
+# started here. If none can be had this fails; it never skips.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh
+
+export SPYGLASS_DATA_DIR="$(mktemp -d /tmp/spyglass-test.XXXXXX)"
+trap 'rm -rf "$SPYGLASS_DATA_DIR"' EXIT
+
+echo "== ruff"
+ruff check spyglass tests
+ruff format --check spyglass tests
+
+echo "== migrations are up to date"
+python manage.py makemigrations --check --dry-run
+
+echo "== PostgreSQL"
+PG_URL="$(bash scripts/postgres.sh)"
+echo "using ${PG_URL%%@*}@… for PostgreSQL tests"
+
+echo "== tests on SQLite"
+env -u DATABASE_URL python -m pytest "$@"
+
+echo "== tests on PostgreSQL"
+DATABASE_URL="$PG_URL" python -m pytest "$@"

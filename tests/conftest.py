@@ -1,0 +1,95 @@
+"""Shared fixtures: the tenancy cast (owner, teammate, Regular User, another account group, another organization)
+with API clients, and helpers to make tests and results."""
+
+import base64
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from spyglass.accounts.models import ApiToken
+from spyglass.accounts.services import create_user
+from spyglass.monitoring.models import Agent, Test
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class Person:
+    user: object
+    token: str
+    client: APIClient
+
+    @property
+    def aid(self) -> int:
+        return self.user.default_account_group_id
+
+
+def api_client(email: str, token: str) -> APIClient:
+    client = APIClient()
+    creds = base64.b64encode(f"{email}:{token}".encode()).decode()
+    client.credentials(HTTP_AUTHORIZATION=f"Basic {creds}")
+    return client
+
+
+def make_person(email, org, groups, role, name=None) -> Person:
+    user = create_user(email, "correct horse battery", name or email.split("@")[0].title(), org, groups, role)
+    token = ApiToken.issue(user)
+    return Person(user, token, api_client(email, token))
+
+
+@dataclass
+class Cast:
+    owner: Person
+    teammate: Person
+    regular: Person
+    other_group: Person
+    other_org: Person
+
+    def all(self):
+        return {
+            "owner": self.owner,
+            "teammate": self.teammate,
+            "regular": self.regular,
+            "other_group": self.other_group,
+            "other_org": self.other_org,
+        }
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    return Cast(
+        owner=make_person("owner@acme.test", "Acme", ["Ops", "Lab"], "Account Admin", "Olive Owner"),
+        teammate=make_person("mate@acme.test", "Acme", ["Ops"], "Organization Admin", "Tom Mate"),
+        regular=make_person("regular@acme.test", "Acme", ["Ops"], "Regular User", "Rita Regular"),
+        other_group=make_person("dev@acme.test", "Acme", ["Dev"], "Account Admin", "Gus Group"),
+        other_org=make_person("admin@globex.test", "Globex", ["Globex Ops"], "Organization Admin", "Orla Other"),
+    )
+
+
+def make_test(person: Person, test_type="agent-to-server", name="web edge", interval=60, **fields) -> Test:
+    body = {"testName": name, "interval": interval}
+    body.update(
+        {
+            "agent-to-server": {"server": "example.com:443"},
+            "http-server": {"url": "https://example.com/"},
+            "dns-server": {"domain": "example.com A", "dnsServers": [{"serverName": "ns1.example.net"}]},
+        }[test_type]
+    )
+    body.update(fields)
+    response = person.client.post(f"/v6/tests/{test_type}/new.json", body, format="json")
+    assert response.status_code == 201, response.content
+    return Test.objects.get(id=response.json()["test"][0]["testId"])
+
+
+def make_agent(person: Person, name="Frankfurt", **fields) -> Agent:
+    return Agent.objects.create(
+        organization=person.user.default_account_group.organization,
+        name=name,
+        location=fields.pop("location", name),
+        country_id=fields.pop("country_id", "DE"),
+        **fields,
+    )
