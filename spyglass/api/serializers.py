@@ -3,6 +3,7 @@
 import re
 from urllib.parse import urlsplit
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from spyglass.lib.rounds import ALLOWED_INTERVALS
@@ -31,6 +32,7 @@ class TextField(serializers.CharField):
         return value
 
 
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 1})
 class FlagField(serializers.Field):
     """v6 flags are 0/1; true/false and "0"/"1" are accepted too."""
 
@@ -104,7 +106,7 @@ class TestWriteSerializer(serializers.Serializer):
     dnsTransportProtocol = serializers.ChoiceField(choices=["UDP", "TCP"], required=False)
     recursiveQueries = FlagField(required=False)
 
-    def __init__(self, *args, test_type: str, instance_test: Test | None = None, **kwargs):
+    def __init__(self, *args, test_type: str = "agent-to-server", instance_test: Test | None = None, **kwargs):
         self.test_type = test_type
         self.instance_test = instance_test
         super().__init__(*args, partial=instance_test is not None, **kwargs)

@@ -28,7 +28,7 @@ urlpatterns = [
     v6(r"agents/" + ID.format("agent_id"), agents.AgentDetailView, "agent-detail"),
     v6(r"tests", tests.TestListView, "tests"),
     v6(r"tests/" + ID.format("test_id"), tests.TestDetailView, "test-detail"),
-    v6(r"tests/" + TYPE, tests.TestListView, "tests-by-type"),
+    v6(r"tests/" + TYPE, tests.TestListByTypeView, "tests-by-type"),
     v6(r"tests/" + TYPE + r"/new", tests.TestCreateView, "test-create"),
     v6(r"tests/" + TYPE + "/" + ID.format("test_id") + r"/update", tests.TestUpdateView, "test-update"),
     v6(r"tests/" + TYPE + "/" + ID.format("test_id") + r"/delete", tests.TestDeleteView, "test-delete"),

@@ -27,6 +27,7 @@ class AgentListView(V6View):
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
         summary="Agents of the organization",
+        operation_id="agents_list",
         parameters=[OpenApiParameter("agentTypes", str, description="CLOUD, ENTERPRISE or ENTERPRISE_CLUSTER")],
     )
     def get(self, request, format=None):

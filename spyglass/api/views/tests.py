@@ -45,12 +45,18 @@ class TestBaseView(V6View):
 class TestListView(TestBaseView):
     required_permissions = {"GET": VIEW_TESTS}
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Tests of the account group")
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Tests of the account group", operation_id="tests_list")
     def get(self, request, test_type=None, format=None):
         tests = self.tests().order_by("id")
         if test_type is not None:
             tests = tests.filter(type=check_type(test_type))
         return Response({"test": [rep.test_summary(t) for t in tests]})
+
+
+class TestListByTypeView(TestListView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Tests of one type", operation_id="tests_list_by_type")
+    def get(self, request, test_type=None, format=None):
+        return super().get(request, test_type, format)
 
 
 class TestDetailView(TestBaseView):
