@@ -54,6 +54,16 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "integer", "enum": list(ALLOWED_INTERVALS)})
+class IntervalField(StrictIntegerField):
+    pass
+
+
+@extend_schema_field({"type": "string", "format": "uri", "pattern": "^https?://[a-z0-9.-]+(:[0-9]+)?/"})
+class UrlField(TextField):
+    pass
+
+
 class AgentRefSerializer(serializers.Serializer):
     agentId = StrictIntegerField(min_value=1, max_value=2**62)
 
@@ -78,7 +88,7 @@ class TestWriteSerializer(serializers.Serializer):
     IMMUTABLE = ("server", "port", "protocol", "url", "domain")
 
     testName = TextField(max_length=255)
-    interval = StrictIntegerField()
+    interval = IntervalField()
     agents = AgentRefSerializer(many=True, required=False)
     description = TextField(max_length=10000, required=False, allow_blank=True, multiline=True)
     enabled = FlagField(required=False)
@@ -92,7 +102,7 @@ class TestWriteSerializer(serializers.Serializer):
     probeCount = StrictIntegerField(min_value=1, max_value=1000, required=False)
     probeSpacing = StrictIntegerField(min_value=0, max_value=10000, required=False)
     # http-server
-    url = TextField(max_length=2000, required=False)
+    url = UrlField(max_length=2000, required=False)
     httpTimeLimit = StrictIntegerField(min_value=5, max_value=60, required=False)
     httpTargetTime = StrictIntegerField(min_value=100, max_value=60000, required=False)
     followRedirects = FlagField(required=False)

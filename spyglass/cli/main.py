@@ -6,7 +6,7 @@ import sys
 
 from rich.console import Console
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # never wrap messages that scripts and tests read
 
 
 def _setup_django():

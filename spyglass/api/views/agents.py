@@ -28,7 +28,7 @@ class AgentListView(V6View):
         responses=OpenApiTypes.OBJECT,
         summary="Agents of the organization",
         operation_id="agents_list",
-        parameters=[OpenApiParameter("agentTypes", str, description="CLOUD, ENTERPRISE or ENTERPRISE_CLUSTER")],
+        parameters=[OpenApiParameter("agentTypes", str, enum=list(_TYPE_FILTER), description="agent type filter")],
     )
     def get(self, request, format=None):
         agents = Agent.objects.filter(organization_id=self.access.organization_id).order_by("id")

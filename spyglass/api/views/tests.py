@@ -3,7 +3,7 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -17,6 +17,7 @@ from ..base import V6View
 from ..serializers import TestWriteSerializer
 
 TEST_TYPES = [t for t, _ in Test.TYPES]
+TYPE_PARAM = OpenApiParameter("test_type", str, OpenApiParameter.PATH, enum=TEST_TYPES)
 
 
 def check_type(test_type: str) -> str:
@@ -54,7 +55,12 @@ class TestListView(TestBaseView):
 
 
 class TestListByTypeView(TestListView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Tests of one type", operation_id="tests_list_by_type")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="Tests of one type",
+        operation_id="tests_list_by_type",
+        parameters=[TYPE_PARAM],
+    )
     def get(self, request, test_type=None, format=None):
         return super().get(request, test_type, format)
 
@@ -70,7 +76,12 @@ class TestDetailView(TestBaseView):
 class TestCreateView(TestBaseView):
     required_permissions = {"POST": EDIT_TESTS}
 
-    @extend_schema(request=TestWriteSerializer, responses={201: OpenApiTypes.OBJECT}, summary="Create a test")
+    @extend_schema(
+        request=TestWriteSerializer,
+        responses={201: OpenApiTypes.OBJECT},
+        summary="Create a test",
+        parameters=[TYPE_PARAM],
+    )
     def post(self, request, test_type, format=None):
         check_type(test_type)
         serializer = TestWriteSerializer(data=request.data, test_type=test_type)
@@ -82,7 +93,9 @@ class TestCreateView(TestBaseView):
 class TestUpdateView(TestBaseView):
     required_permissions = {"POST": EDIT_TESTS}
 
-    @extend_schema(request=TestWriteSerializer, responses=OpenApiTypes.OBJECT, summary="Update a test")
+    @extend_schema(
+        request=TestWriteSerializer, responses=OpenApiTypes.OBJECT, summary="Update a test", parameters=[TYPE_PARAM]
+    )
     def post(self, request, test_type, test_id, format=None):
         check_type(test_type)
         test = self.writable_test(test_id, test_type)
@@ -95,7 +108,7 @@ class TestUpdateView(TestBaseView):
 class TestDeleteView(TestBaseView):
     required_permissions = {"POST": EDIT_TESTS}
 
-    @extend_schema(request=None, responses={204: None}, summary="Delete a test")
+    @extend_schema(request=None, responses={204: None}, summary="Delete a test", parameters=[TYPE_PARAM])
     def post(self, request, test_type, test_id, format=None):
         check_type(test_type)
         tests_service.delete_test(self.writable_test(test_id, test_type))
