@@ -16,6 +16,11 @@ ruff format --check spyglass tests
 echo "== migrations are up to date"
 python manage.py makemigrations --check --dry-run
 
+echo "== system packages the tests use"
+need=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+
 echo "== PostgreSQL"
 PG_URL="$(bash scripts/postgres.sh)"
 echo "using ${PG_URL%%@*}@… for PostgreSQL tests"
