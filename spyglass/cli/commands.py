@@ -127,3 +127,9 @@ def worker(args) -> int:
         run_once()
         return 0
     return run_forever()
+
+
+def bench(args) -> int:
+    from spyglass.bench.runner import run
+
+    return run(args.quick, args.json_path, args.database_url, args.only)
