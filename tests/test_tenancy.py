@@ -7,7 +7,6 @@ from django.urls import get_resolver
 from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services as dashboard_services
 from spyglass.liveshares import services as live_share_services
-
 from tests.conftest import make_agent, make_test
 
 # name → (method, path template, body, expected status per person)

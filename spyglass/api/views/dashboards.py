@@ -23,7 +23,9 @@ def dashboard_summary(dashboard) -> dict:
 class DashboardListView(V6View):
     required_permissions = {"GET": VIEW_TESTS}
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Dashboards of the account group")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT, summary="Dashboards of the account group", operation_id="dashboards_list"
+    )
     def get(self, request, format=None):
         dashboards = services.dashboards(self.access).select_related("created_by")
         return Response({"dashboards": [dashboard_summary(d) for d in dashboards]})

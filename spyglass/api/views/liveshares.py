@@ -61,7 +61,11 @@ def live_share(share, direction: str) -> dict:
 class LiveShareListView(V6View):
     required_permissions = {"GET": VIEW_TESTS}
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Live shares the account group sent and received")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="Live shares the account group sent and received",
+        operation_id="live_shares_list",
+    )
     def get(self, request, format=None):
         return Response({"liveShares": [live_share(s, d) for s, d in services.listing(self.access)]})
 
