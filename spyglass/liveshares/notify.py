@@ -9,6 +9,9 @@ from django.core.mail import send_mail
 
 log = logging.getLogger(__name__)
 
+# Where the recipient accepts: Pending Shares on the Test Settings page of the web app.
+PENDING_SHARES_PATH = "/settings/tests/#pending-shares"
+
 
 def invitation_text(share) -> tuple[str, str]:
     """Subject and body. Plain text: the test name and the sharer's names are user-written and stay as written."""
@@ -20,7 +23,7 @@ def invitation_text(share) -> tuple[str, str]:
         f'{sender} of {organization} shared the test "{test_name}" with you on spyglass as a live share:\n'
         "a read-only view of its results from now on.\n\n"
         f"To accept or decline it, sign in with this address ({share.recipient_email}) and open\n"
-        f"Test Settings > Pending Shares:\n\n  {settings.BASE_URL}/settings/tests/?pending=1\n\n"
+        f"Test Settings > Pending Shares:\n\n  {settings.BASE_URL}{PENDING_SHARES_PATH}\n\n"
         "If you have no account yet, the invitation waits for you: ask your administrator for an account with\n"
         "this e-mail address.\n"
     )

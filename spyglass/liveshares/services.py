@@ -18,6 +18,7 @@ from . import notify
 from .models import LiveShare
 
 ACTIVE = (LiveShare.PENDING, LiveShare.ACCEPTED)
+MAX_GROUPS = 1000  # more than any organization has; keeps one query's parameter list bounded
 
 
 def _start_round(moment) -> int:
@@ -90,12 +91,19 @@ def _own_test(access, test_id: int) -> Test:
     return test
 
 
-def _recipient_group(access, test, aid: int, field: str) -> AccountGroup:
-    group = AccountGroup.objects.filter(id=aid, organization_id=access.organization_id).first()
-    if group is None or group.id == test.account_group_id:
-        # The same words whether the group exists elsewhere or not: never reveal other tenants.
-        raise ValidationError({field: f"{aid} is not another account group of your organization"})
-    return group
+def _recipient_groups(access, test, aids: list[int], field: str) -> dict[int, AccountGroup]:
+    """The account groups with these ids, each another group of the caller's organization; one query."""
+    if len(aids) > MAX_GROUPS:
+        raise ValidationError({field: f"at most {MAX_GROUPS} account groups"})
+    groups = AccountGroup.objects.filter(id__in=aids, organization_id=access.organization_id).exclude(
+        id=test.account_group_id
+    )
+    found = {g.id: g for g in groups}
+    for aid in aids:
+        if aid not in found:
+            # The same words whether the group exists elsewhere or not: never reveal other tenants.
+            raise ValidationError({field: f"{aid} is not another account group of your organization"})
+    return found
 
 
 def _normalized_email(email: str) -> str:
@@ -116,7 +124,7 @@ def create(access, test_id: int, aid: int | None = None, email: str | None = Non
     test = _own_test(access, test_id)
     if aid is not None:
         _need(access, LIVE_SHARE_INSIDE)
-        field, lookup = "aid", {"recipient_group": _recipient_group(access, test, aid, "aid")}
+        field, lookup = "aid", {"recipient_group": _recipient_groups(access, test, [aid], "aid")[aid]}
         taken = "this test is already shared with that account group"
     else:
         _need(access, LIVE_SHARE_OUTSIDE)
@@ -187,10 +195,11 @@ def _decide(access, share_id: int, status: str) -> LiveShare:
         changes["recipient_organization_id"] = access.organization_id
     # Conditional update: of two concurrent decisions, exactly one wins, in whichever process.
     if not LiveShare.objects.filter(id=share.id, status=LiveShare.PENDING).update(**changes):
-        share.refresh_from_db()
-        raise ValidationError(f"this live share was already {share.status}")
-    share.refresh_from_db()
-    return share
+        now = LiveShare.objects.filter(id=share.id).values_list("status", flat=True).first()
+        if now is None:  # revoked meanwhile
+            raise Http404
+        raise ValidationError(f"this live share was already {now}")
+    return LiveShare.objects.get(id=share.id)
 
 
 def accept(access, share_id: int) -> LiveShare:
@@ -215,7 +224,7 @@ def shared_with(test) -> list[dict]:
 def set_shared_with(access, test, aids: list[int]) -> None:
     """Make the test's inside shares match the list: new groups get a pending share, a declined group checked again
     is invited again, groups left out are revoked. Needs the inside permission only when something changes."""
-    groups = {aid: _recipient_group(access, test, aid, "sharedWithAccounts") for aid in dict.fromkeys(aids)}
+    groups = _recipient_groups(access, test, list(dict.fromkeys(aids)), "sharedWithAccounts")
     current = {s.recipient_group_id: s for s in test.live_shares.filter(recipient_group__isnull=False)}
     active = {aid for aid, s in current.items() if s.status in ACTIVE}
     to_open = [aid for aid in groups if aid not in active]

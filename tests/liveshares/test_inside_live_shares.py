@@ -135,3 +135,10 @@ def test_the_settings_panel_counts_groups_and_customers(cast, django_capture_on_
     solo = make_person("solo@initech.test", "Initech", ["Only"], roles.ORGANIZATION_ADMIN)
     solo_test = make_test(solo, name="solo")
     assert services.settings_panel(access_for(solo.user, None), solo_test)["show_groups"] is False
+
+
+def test_an_oversized_group_list_is_refused_before_touching_the_database(cast):
+    test = make_test(cast.owner)
+    response = update(cast.owner, test, {"sharedWithAccounts": [{"aid": i} for i in range(1, 1202)]})
+    assert response.status_code == 400
+    assert response.json() == {"errorMessage": "sharedWithAccounts: at most 1000 account groups"}

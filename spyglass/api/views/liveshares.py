@@ -1,5 +1,6 @@
 """Live share endpoints (beyond ThousandEyes, in its style): list, create, accept, decline, revoke."""
 
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -82,7 +83,8 @@ class LiveShareCreateView(V6View):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         share = services.create(self.access, data["testId"], aid=data.get("aid"), email=data.get("email"))
-        share = services.outgoing(self.access).select_related("test", "recipient_group", "created_by").get(id=share.id)
+        shares = services.outgoing(self.access).select_related("test", "recipient_group", "created_by")
+        share = get_object_or_404(shares, id=share.id)  # revoked in the meantime: gone
         return Response({"liveShares": [live_share(share, "outgoing")]}, status=status.HTTP_201_CREATED)
 
 
@@ -93,7 +95,7 @@ class LiveShareDecisionView(V6View):
         share_id = self.int_id(share_id)
         self.decide(self.access, share_id)
         shares = services.incoming(self.access).select_related("test", "sharer__organization", "created_by")
-        return Response({"liveShares": [live_share(shares.get(id=share_id), "incoming")]})
+        return Response({"liveShares": [live_share(get_object_or_404(shares, id=share_id), "incoming")]})
 
 
 class LiveShareAcceptView(LiveShareDecisionView):
