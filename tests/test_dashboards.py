@@ -67,10 +67,13 @@ def test_a_revoked_share_shows_no_longer_shared_and_the_rest_still_works(cast, d
 
 
 def test_a_deleted_test_leaves_its_widget_saying_so(cast, dev, board):
-    dashboard, own, *_ = board
+    dashboard, own, shared, _ = board
     cast.other_group.client.post(f"/v6/tests/agent-to-server/{own.id}/delete.json")
-    mine, _ = services.widget_data(dev, dashboard)
+    cast.owner.client.post(f"/v6/tests/agent-to-server/{shared.id}/delete.json")
+    mine, theirs = services.widget_data(dev, dashboard)
     assert (mine["state"], mine["testId"], mine["testName"]) == ("test deleted", None, "dev api")
+    # For the recipient, the owner deleting a shared test is one more way of ending the share.
+    assert (theirs["state"], theirs["testId"], theirs["testName"]) == ("no longer shared", None, "ops edge")
 
 
 def test_widgets_reorder_and_remove(dev, board):

@@ -23,6 +23,8 @@ class Widget(models.Model):
     # A deleted test leaves the widget in place, saying so, rather than silently changing the dashboard.
     test = models.ForeignKey(Test, null=True, on_delete=models.SET_NULL, related_name="+")
     test_name = models.CharField(max_length=255)  # as it was when added, to name a widget whose test is gone
+    # Another group's test, live-shared: when it disappears the widget says "no longer shared", not "test deleted".
+    live_share = models.BooleanField(default=False)
     metric = models.CharField(max_length=30)
     period = models.PositiveIntegerField()  # seconds
     position = models.PositiveIntegerField(default=0)

@@ -60,6 +60,7 @@ def add_widget(access, dashboard: Dashboard, test_id: int, metric: str, period: 
         dashboard=dashboard,
         test=test,
         test_name=test.name,
+        live_share=test.live_share,
         metric=metric,
         period=period,
         position=0 if last is None else last + 1,
@@ -103,7 +104,7 @@ def widget_data(access, dashboard: Dashboard, now: int | None = None) -> list[di
             "step": None,
             "data": [],
         }
-        if widget.test_id is None:
+        if widget.test_id is None and not widget.live_share:
             item["state"] = TEST_DELETED
         elif test is None:
             item["state"] = NO_LONGER_SHARED
