@@ -22,6 +22,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "spyglass.accounts",
     "spyglass.monitoring",
+    "spyglass.liveshares",
+    "spyglass.dashboards",
     "spyglass.api",
 ]
 

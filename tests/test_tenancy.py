@@ -4,6 +4,9 @@ organization. Built from the URL configuration, so a new endpoint without an ent
 import pytest
 from django.urls import get_resolver
 
+from spyglass.accounts.roles import access_for
+from spyglass.dashboards import services as dashboard_services
+from spyglass.liveshares import services as live_share_services
 from tests.conftest import make_agent, make_test
 
 # name → (method, path template, body, expected status per person)
@@ -11,6 +14,7 @@ OK_ALL = {"owner": 200, "teammate": 200, "regular": 200, "other_group": 200, "ot
 OWN_GROUP_ONLY = {"owner": 200, "teammate": 200, "regular": 200, "other_group": 404, "other_org": 404}
 OWN_ORG_ONLY = {"owner": 200, "teammate": 200, "regular": 200, "other_group": 200, "other_org": 404}
 WRITE = {"regular": 403, "other_group": 404, "other_org": 404}
+RECIPIENT_ONLY = {"owner": 404, "teammate": 404, "regular": 403, "other_group": 200, "other_org": 404}
 
 MATRIX = {
     "status": ("GET", "/v6/status.json", None, OK_ALL),
@@ -46,6 +50,25 @@ MATRIX = {
     "net-metrics": ("GET", "/v6/net/metrics/{test_id}.json?window=1h", None, OWN_GROUP_ONLY),
     "http-server-data": ("GET", "/v6/web/http-server/{test_id}.json", None, OWN_GROUP_ONLY),
     "dns-server-data": ("GET", "/v6/dns/server/{dns_test_id}.json", None, OWN_GROUP_ONLY),
+    # live shares: a pending share of the owner's test with the Dev group (other_group) exists
+    "live-shares": ("GET", "/v6/live-shares.json", None, OK_ALL),
+    "live-share-create": (
+        "POST",
+        "/v6/live-shares/new.json",
+        {"testId": "{test_id}", "email": "someone@initech.test"},
+        # Account Admin (owner) lacks "Create live shares for outside the organization"
+        {"owner": 403, "teammate": 201, "regular": 403, "other_group": 404, "other_org": 404},
+    ),
+    "live-share-accept": ("POST", "/v6/live-shares/{share_id}/accept.json", None, RECIPIENT_ONLY),
+    "live-share-decline": ("POST", "/v6/live-shares/{share_id}/decline.json", None, RECIPIENT_ONLY),
+    "live-share-delete": (
+        "POST",
+        "/v6/live-shares/{share_id}/delete.json",
+        None,
+        {"owner": 204, "teammate": 204, **WRITE},
+    ),
+    "dashboards": ("GET", "/v6/dashboards.json", None, OK_ALL),
+    "dashboard-detail": ("GET", "/v6/dashboards/{dashboard_id}.json", None, OWN_GROUP_ONLY),
     "openapi": ("GET", "/v6/openapi.json", None, OK_ALL),
     "api-docs": ("GET", "/v6/docs/", None, OK_ALL),
 }
@@ -66,14 +89,21 @@ def test_each_person_gets_the_documented_answer(cast, name, who):
     test = make_test(cast.owner, "http-server", name="shared web")
     dns_test = make_test(cast.owner, "dns-server", name="shared dns")
     agent = make_agent(cast.owner)
+    share = live_share_services.create(access_for(cast.owner.user, None), test.id, aid=cast.other_group.aid)
+    dashboard = dashboard_services.default_dashboard(access_for(cast.owner.user, None))
     method, template, body, expected = MATRIX[name]
-    path = template.format(
+    ids = dict(
         test_id=test.id,
         dns_test_id=dns_test.id,
         agent_id=agent.id,
         uid=cast.owner.user.id,
         role_id=cast.owner.user.memberships.first().role_id,
+        share_id=share.id,
+        dashboard_id=dashboard.id,
     )
+    path = template.format(**ids)
+    if body:
+        body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()}
     client = cast.all()[who].client
     response = client.get(path) if method == "GET" else client.post(path, body or {}, format="json")
     assert response.status_code == expected[who], (who, path, response.content[:200])

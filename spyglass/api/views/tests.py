@@ -38,6 +38,7 @@ class TestBaseView(V6View):
 
     def writable_test(self, test_id, test_type) -> Test:
         test = self.get_test(test_id, test_type)
+        tests_service.check_owner(self.access, test)
         if test.saved_event:
             raise ValidationError("Saved events and snapshots cannot be updated or deleted through this endpoint")
         return test
