@@ -62,6 +62,13 @@ _HTTP_REST = (
     "server_ip",
 )
 _PHASES = ("dns_time", "connect_time", "ssl_time", "wait_time", "receive_time")
+PHASE_LABELS = {
+    "dns_time": "DNS",
+    "connect_time": "Connect",
+    "ssl_time": "SSL",
+    "wait_time": "Wait",
+    "receive_time": "Receive",
+}
 _DNS_REST = ("server", "availability", "resolution_time", "mappings")
 
 NET_VIEWS = (
@@ -104,7 +111,7 @@ HTTP_VIEWS = (
         "Phase Breakdown",
         "http",
         "ms",
-        tuple(Series(p, p.replace("_time", "").upper() if p != "wait_time" else "Wait", Avg(p)) for p in _PHASES),
+        tuple(Series(p, PHASE_LABELS[p], Avg(p)) for p in _PHASES),
         "total_time",
         _HTTP_REST,
     ),
@@ -130,13 +137,6 @@ DNS_VIEWS = (
     ),
 )
 VIEWS = {Test.AGENT_TO_SERVER: NET_VIEWS, Test.HTTP_SERVER: HTTP_VIEWS, Test.DNS_SERVER: DNS_VIEWS}
-PHASE_LABELS = {
-    "dns_time": "DNS",
-    "connect_time": "Connect",
-    "ssl_time": "SSL",
-    "wait_time": "Wait",
-    "receive_time": "Receive",
-}
 
 
 def views_for(test: Test) -> tuple[View, ...]:

@@ -29,6 +29,12 @@ def test_results(request, test_id):
         response = render(request, "web/results/_round_panel.html", context)
     else:
         context = page_context(scope, view_key, round_id)
+        if round_id is not None and context["round_id"] != round_id:
+            # The period was moved back to show an old round that has no results: show the current period instead.
+            current = live_scope(test, scope.page_url, scope.period, None, extra)
+            if current.end != scope.end:
+                scope = current
+                context = page_context(scope, view_key, None)
         context["can_share"] = access.can(CREATE_SNAPSHOTS) and not access.read_only
         response = render(request, "web/results/page.html", context)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
