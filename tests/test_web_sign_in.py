@@ -100,3 +100,14 @@ def test_it_puts_a_csp_without_unsafe_inline_on_every_web_page(cast):
     for path in ("/login/", "/tests/", "/account/profile/", "/agents/", "/tests/new/http-server/", "/nope/"):
         csp = client.get(path)["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp, path
+
+
+def test_it_stops_sign_ins_from_an_address_after_too_many_failures(cast, settings):
+    settings.FAILED_LOGIN_LIMIT_PER_HOUR = 2
+    client = Client()
+    for _ in range(2):
+        client.post("/login/", {"username": "owner@acme.test", "password": "guess"})
+    response = client.post("/login/", {"username": "owner@acme.test", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "Too many failed sign-ins from this address" in response.content.decode()
+    assert client.get("/tests/").status_code == 302

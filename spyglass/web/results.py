@@ -1,14 +1,20 @@
 """The results page as one component: it renders a live test, a window of it, or a frozen snapshot.
 
 A caller describes what may be shown with a ResultsScope (test, window, agents, the URL the page lives at, whether
-it is read-only) and gets the template context back. Nothing here reads outside the scope, so a snapshot page built
-on it cannot leak rounds or agents outside its window through the page or any query parameter."""
+it is read-only) and calls render_results(request, scope). Nothing here reads outside the scope, so a snapshot page
+built on it cannot leak rounds or agents outside its window through the page or any query parameter.
+
+The page reads `roundId` and `view` from its URL. An htmx request whose target is the round panel (timeline click,
+previous/next) gets only that panel and fresh View tabs; anything else gets the whole page."""
 
 import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
+
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 
 from spyglass.lib.rounds import round_of
 from spyglass.monitoring import timeline
@@ -167,3 +173,28 @@ LABELS = {
 
 def column_label(column: str, view) -> str:
     return LABELS.get(column, column)
+
+
+ROUND_PANEL = "round-panel"
+
+
+def render_results(
+    request, scope: ResultsScope, *, template="web/results/page.html", extra_context=None, fallback=None
+):
+    """The results page (or its round panel, for htmx) for the scope. `fallback` is a scope to use instead when the
+    URL's round has no results in `scope` (the live page moves its period back to show an old round)."""
+    round_id = parse_round(request.GET.get("roundId"))
+    view_key = request.GET.get("view")
+    if request.htmx and request.htmx.target == ROUND_PANEL:
+        view = timeline.view_for(scope.test, view_key)
+        context = round_context(scope, view, round_id)
+        context.update(scope=scope, view=view, test=scope.test, oob_tabs=True)
+        template = "web/results/_round_panel.html"
+    else:
+        context = page_context(scope, view_key, round_id)
+        if fallback is not None and round_id is not None and context["round_id"] != round_id:
+            context = page_context(fallback, view_key, None)
+    context.update(extra_context or {})
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response

@@ -1,5 +1,6 @@
 """The results page in a real browser: sign in, open a test, pick rounds on the timeline, switch views, reload."""
 
+import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,7 +30,7 @@ def click_timeline_at(page, fraction: float):
 
 def test_it_selects_rounds_switches_views_and_survives_a_reload(live_server, page, cast, artifacts):
     test = make_test(cast.owner, "agent-to-server", name="Edge <b>TCP</b>", interval=60)
-    seed(test, agents=6, hours=3, random_seed=7)
+    seed(test, agents=6, hours=24, random_seed=7)
     base = live_server.url
 
     sign_in(page, base, cast.owner.user.email)
@@ -47,7 +48,11 @@ def test_it_selects_rounds_switches_views_and_survives_a_reload(live_server, pag
     click_timeline_at(page, 0.25)
     page.wait_for_selector(f"#round-panel:not([data-round-id='{latest_round}'])")
     chosen = page.locator("#round-panel").get_attribute("data-round-id")
-    assert int(chosen) < int(latest_round)
+    # The round under the pointer, a quarter into the 24 h period.
+    data = page.locator("#timeline").get_attribute("data-chart")
+    window = json.loads(data)
+    expected = window["start"] + 0.25 * (window["end"] - window["start"])
+    assert abs(int(chosen) - expected) < 0.03 * (window["end"] - window["start"])
     assert query(page)["roundId"] == chosen
     assert table_rows(page) != before
 
@@ -77,6 +82,10 @@ def test_it_selects_rounds_switches_views_and_survives_a_reload(live_server, pag
     # The Share button opens the sharing panel.
     page.click("#share-button")
     assert page.locator("#share-panel").is_visible()
+    assert page.locator("#share-tab-snapshot").is_visible() and not page.locator("#share-tab-export").is_visible()
+    page.click("#share-tab-export-button")
+    assert page.locator("#share-tab-export").is_visible() and not page.locator("#share-tab-snapshot").is_visible()
+    page.click("#share-tab-snapshot-button")
     page.screenshot(path=str(artifacts / "results-page-share-panel.png"))
     page.click("#share-panel [data-close-dialog] >> nth=0")
 
@@ -92,11 +101,19 @@ def test_it_sends_a_csp_without_unsafe_inline_and_the_page_runs_under_it(live_se
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
     page.wait_for_selector("#timeline canvas")
-    # Sorting the table by the lead column, twice, reverses it.
+
+    # Sorting by the lead column (total time): ascending on the first click, descending on the second.
+    def lead_values():
+        return [
+            float(v)
+            for v in page.locator("#round-table td.lead").evaluate_all("cells => cells.map(c => c.dataset.value)")
+        ]
+
     page.click("#round-table th.lead")
-    first = table_rows(page)
+    assert lead_values() == sorted(lead_values())
     page.click("#round-table th.lead")
-    assert table_rows(page) == list(reversed(first)) or table_rows(page) != first
+    assert lead_values() == sorted(lead_values(), reverse=True)
+    assert page.locator("#round-table th.lead").get_attribute("aria-sort") == "descending"
     assert page.console_errors == []
 
 

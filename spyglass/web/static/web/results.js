@@ -180,7 +180,18 @@ document.addEventListener("click", (event) => {
   if (th) sortTable(th);
   if (event.target.closest("#share-button")) document.getElementById("share-panel")?.showModal();
   if (event.target.closest("[data-close-dialog]")) event.target.closest("dialog")?.close();
+  const tab = event.target.closest("#share-panel [role=tab]");
+  if (tab) selectTab(tab);
 });
+
+function selectTab(tab) {
+  for (const other of tab.parentNode.querySelectorAll("[role=tab]")) {
+    const selected = other === tab;
+    other.classList.toggle("active", selected);
+    other.setAttribute("aria-selected", String(selected));
+    document.getElementById(other.getAttribute("aria-controls")).hidden = !selected;
+  }
+}
 
 // New content from htmx: a new #results (view switch) needs a new chart; a new round panel moves the marker.
 // (htmx.onLoad, because the element that triggered a swap is often replaced by it and its events go nowhere.)
