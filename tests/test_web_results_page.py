@@ -122,3 +122,10 @@ def test_the_component_renders_a_read_only_window_of_chosen_agents(cast):
     assert agent_cells(page) == ["Berlin"]
     assert "Amsterdam" not in page and "share-button" not in page and "/tests/" not in page
     assert f'href="/s/abc/?roundId={R1}&amp;view=latency"' in page
+
+
+def test_it_marks_the_agent_of_an_api_permalink(cast):
+    test, a, b = network_test(cast)
+    page = signed_in(cast.owner).get(f"/tests/{test.id}/?roundId={R1}&agentId={b.id}").content.decode()
+    assert f'class=" row-highlight" data-agent-id="{b.id}"' in page
+    assert f'class="" data-agent-id="{a.id}"' in page

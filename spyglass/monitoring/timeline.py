@@ -44,6 +44,7 @@ class View:
     series: tuple[Series, ...]
     column: str  # the per-agent row's field the table leads with
     columns: tuple[str, ...] = field(default=())  # the rest of the row, in order
+    stacked: bool = False  # the series are parts of a whole (phases of a request), drawn stacked
 
 
 _NET_REST = ("loss", "min_latency", "avg_latency", "max_latency", "jitter", "server_ip")
@@ -113,7 +114,8 @@ HTTP_VIEWS = (
         "ms",
         tuple(Series(p, PHASE_LABELS[p], Avg(p)) for p in _PHASES),
         "total_time",
-        _HTTP_REST,
+        (*_PHASES, *[c for c in _HTTP_REST if c not in _PHASES]),
+        stacked=True,
     ),
 )
 DNS_VIEWS = (

@@ -117,6 +117,7 @@ def page_context(scope: ResultsScope, view_key: str | None, round_id: int | None
         "errors": series.errors,
         "labels": [s.label for s in view.series],
         "unit": view.unit,
+        "stacked": view.stacked,
         "view": view.key,
         "selected": round_id,
         "start": scope.start,
@@ -194,6 +195,8 @@ def render_results(
         context = page_context(scope, view_key, round_id)
         if fallback is not None and round_id is not None and context["round_id"] != round_id:
             context = page_context(fallback, view_key, None)
+    # The API's permalinks (…?roundId=…&agentId=…) point here: mark that agent's row.
+    context["highlight_agent"] = parse_round(request.GET.get("agentId"))
     context.update(extra_context or {})
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))

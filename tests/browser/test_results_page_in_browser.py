@@ -79,6 +79,11 @@ def test_it_selects_rounds_switches_views_and_survives_a_reload(live_server, pag
     assert page.locator("#round-panel").get_attribute("data-round-id") == after_next
     assert page.locator("#view-tabs a.active").get_attribute("data-view") == "latency"
 
+    # The left arrow key steps back one round.
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_selector(f"#round-panel:not([data-round-id='{after_next}'])")
+    assert page.locator("#round-panel").get_attribute("data-round-id") == chosen
+
     # The Share button opens the sharing panel.
     page.click("#share-button")
     assert page.locator("#share-panel").is_visible()

@@ -1,7 +1,7 @@
 // The results page: draws the timeline with uPlot, selects a round on click (the table is fetched with htmx and the
 // URL updated so it can be shared or reloaded), sorts the per-agent table, opens the sharing panel.
 
-const COLORS = ["#2563eb", "#16a34a", "#d97706", "#9333ea", "#dc2626", "#0891b2"];
+const COLORS = ["#2563eb", "#16a34a", "#d97706", "#9333ea", "#0891b2", "#db2777"];
 let chart = null;
 let data = null;
 let selectedIdx = null;
@@ -62,16 +62,18 @@ function drawChart() {
   data = readData();
   if (!container || !data || !data.rounds.length || typeof uPlot === "undefined") return;
   selectedIdx = indexOfRound(selectedRoundId());
+  const drawn = data.stacked ? stack(data.values) : data.values;
   const series = [
     {},
     ...data.labels.map((label, i) => ({
       label,
       stroke: COLORS[i % COLORS.length],
-      width: 1.5,
-      fill: data.labels.length === 1 ? "rgba(37, 99, 235, 0.08)" : undefined,
+      width: data.stacked ? 1 : 1.5,
+      fill: data.stacked ? `${COLORS[i % COLORS.length]}55` : data.labels.length === 1 ? "rgba(37, 99, 235, 0.08)" : undefined,
       spanGaps: false,
       points: { show: false },
-      value: (u, v) => formatValue(v),
+      // The legend shows each part's own value, not the stacked sum.
+      value: (u, v, si, idx) => formatValue(idx === null ? null : data.values[i][idx]),
     })),
     {
       label: "Agents with errors",
@@ -105,13 +107,30 @@ function drawChart() {
     ],
     cursor: { drag: { x: false, y: false }, points: { size: 6 } },
     legend: { live: true },
+    // Stacked parts fill only the band between themselves and the part below.
+    bands: data.stacked ? data.labels.slice(1).map((_, i) => ({ series: [i + 2, i + 1] })) : [],
     plugins: [selectionPlugin()],
   };
-  chart = new uPlot(options, [data.rounds, ...data.values, errors], container);
+  chart = new uPlot(options, [data.rounds, ...drawn, errors], container);
   chart.over.addEventListener("click", () => {
     const idx = chart.cursor.idx;
     if (idx !== null && idx !== undefined) selectRound(data.rounds[idx]);
   });
+}
+
+// Running sums of the parts, so each part is drawn on top of the ones before it.
+function stack(values) {
+  const sums = new Array(data.rounds.length).fill(0);
+  return values.map((part) =>
+    part.map((v, j) => {
+      if (v === null || sums[j] === null) {
+        sums[j] = null;
+        return null;
+      }
+      sums[j] += v;
+      return sums[j];
+    }),
+  );
 }
 
 const pad = (n) => String(n).padStart(2, "0");
@@ -201,6 +220,16 @@ htmx.onLoad((element) => {
   } else if (element.id === "round-panel" && chart) {
     selectedIdx = indexOfRound(selectedRoundId());
     chart.redraw(false);
+  }
+});
+
+// Left and right arrow keys step through rounds, like the Previous and Next buttons.
+document.addEventListener("keydown", (event) => {
+  if (event.target.closest("input, select, textarea, dialog") || event.altKey || event.ctrlKey || event.metaKey) return;
+  const button = document.getElementById(event.key === "ArrowLeft" ? "prev-round" : event.key === "ArrowRight" ? "next-round" : "");
+  if (button) {
+    event.preventDefault();
+    button.click();
   }
 });
 
