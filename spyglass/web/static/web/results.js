@@ -233,7 +233,10 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-window.addEventListener("popstate", () => window.location.reload());
+// Back and forward through rounds picked on the timeline: reload that address (htmx handles its own entries).
+window.addEventListener("popstate", (event) => {
+  if (!event.state || !event.state.htmx) window.location.reload();
+});
 window.addEventListener("resize", () => {
   const container = document.getElementById("timeline");
   if (chart && container) chart.setSize({ width: container.clientWidth, height: 260 });
