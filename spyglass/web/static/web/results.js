@@ -90,7 +90,12 @@ function drawChart() {
     width: container.clientWidth,
     height: 260,
     series,
-    scales: { x: { time: true, range: [data.start, data.end] }, errors: { range: [0, Math.max(...data.agents, 1)] } },
+    scales: {
+      x: { time: true, range: [data.start, data.end] },
+      // Availability reads best against the whole 0–100 % scale; other metrics fit their data.
+      y: data.view === "availability" ? { range: [0, 100] } : {},
+      errors: { range: [0, Math.max(...data.agents, 1)] },
+    },
     // Everything on the page is in UTC, like the table's round labels and the API's dates.
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
     axes: [
