@@ -9,6 +9,13 @@ source scripts/bootstrap.sh
 export SPYGLASS_DATA_DIR="$(mktemp -d /tmp/spyglass-test.XXXXXX)"
 trap 'rm -rf "$SPYGLASS_DATA_DIR"' EXIT
 
+echo "== Chromium for the browser tests"
+# Debian's Chromium, driven by Playwright (never `playwright install`, which downloads its own browser).
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi
+mkdir -p artifacts
+
 echo "== ruff"
 ruff check spyglass tests
 ruff format --check spyglass tests
