@@ -9,13 +9,6 @@ source scripts/bootstrap.sh
 export SPYGLASS_DATA_DIR="$(mktemp -d /tmp/spyglass-test.XXXXXX)"
 trap 'rm -rf "$SPYGLASS_DATA_DIR"' EXIT
 
-echo "== Chromium for the browser tests"
-# Debian's Chromium, driven by Playwright (never `playwright install`, which downloads its own browser).
-if [ ! -x /usr/bin/chromium ]; then
-  apt_install chromium
-fi
-mkdir -p artifacts
-
 echo "== ruff"
 ruff check spyglass tests
 ruff format --check spyglass tests
@@ -24,9 +17,13 @@ echo "== migrations are up to date"
 python manage.py makemigrations --check --dry-run
 
 echo "== system packages the tests use"
+# Debian's Chromium, driven by Playwright (never `playwright install`, which downloads its own browser);
+# nginx as the load balancer of the multi-process tests.
 need=()
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/sbin/nginx ] || need+=(nginx-light)
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+mkdir -p artifacts
 
 echo "== PostgreSQL"
 PG_URL="$(bash scripts/postgres.sh)"
