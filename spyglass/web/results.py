@@ -9,7 +9,7 @@ previous/next) gets only that panel and fresh View tabs; anything else gets the 
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -19,6 +19,7 @@ from django.utils.cache import patch_vary_headers
 from spyglass.lib.rounds import round_of
 from spyglass.monitoring import timeline
 from spyglass.monitoring.models import Test
+from spyglass.monitoring.scope import ReadScope
 
 # Period choices of the live page: (URL value, seconds, label).
 PERIODS = [
@@ -70,7 +71,18 @@ def live_scope(test: Test, page_url: str, period: str | None, round_id: int | No
     return ResultsScope(test, start, end, page_url, period=period, extra_params=tuple(extra_params))
 
 
+def restricted(scope: ResultsScope, allowed: ReadScope) -> ResultsScope:
+    """Clamp a page's window and agents to what the reader may see (spyglass.monitoring.scope): a live-share
+    recipient never sees a round from before the share began."""
+    start, end = allowed.clamp(scope.start, scope.end)
+    agents = scope.agent_ids
+    if allowed.agent_ids is not None:
+        agents = allowed.agent_ids if agents is None else agents & allowed.agent_ids
+    return replace(scope, start=start, end=end, agent_ids=agents)
+
+
 def _iso(epoch: int | None) -> str:
+
     if epoch is None:
         return ""
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")

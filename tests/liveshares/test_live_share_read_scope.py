@@ -89,3 +89,19 @@ def test_revocation_between_two_reads_denies_rather_than_shows_everything(cast, 
     test.live_shares.all().delete()
     assert read_scope(access, test).start_round == hooks.NOTHING
     assert read_scope(access_for(cast.owner.user, None), test).start_round is None
+
+
+def test_the_results_page_starts_at_the_share_too(cast, shared):
+    from tests.web_support import signed_in
+
+    test, agent = shared
+    write_net_rounds(test, agent, AFTER)
+    recipient = signed_in(cast.other_group)
+    for round_id in (BEFORE[3], AFTER[2]):
+        page = recipient.get(f"/tests/{test.id}/?roundId={round_id}&period=24h")
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert f'data-round-id="{BEFORE[3]}"' not in html
+        assert str(BEFORE[0]) not in html and str(BEFORE[-1]) not in html  # not in the chart data either
+    owner_page = signed_in(cast.owner).get(f"/tests/{test.id}/?roundId={BEFORE[3]}&period=24h").content.decode()
+    assert f'data-round-id="{BEFORE[3]}"' in owner_page

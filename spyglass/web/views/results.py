@@ -4,9 +4,10 @@ checks tenancy and describes the live scope (the chosen period, ending now or ar
 from django.urls import reverse
 
 from spyglass.accounts.roles import CREATE_SNAPSHOTS
+from spyglass.monitoring.scope import read_scope
 
 from ..checkpoint import member_view, test_or_404
-from ..results import live_scope, parse_round, render_results
+from ..results import live_scope, parse_round, render_results, restricted
 
 
 @member_view
@@ -16,8 +17,12 @@ def test_results(request, test_id):
     extra = (("aid", str(access.account_group.id)),) if "aid" in request.GET else ()
     page_url = reverse("web:test-results", args=[test.id])
     period = request.GET.get("period")
-    scope = live_scope(test, page_url, period, parse_round(request.GET.get("roundId")), extra)
-    current = live_scope(test, page_url, period, None, extra)
+    # Which rows this reader may see: a live-share recipient starts at the share (the API's data endpoints apply
+    # the same scope).
+    allowed = read_scope(access, test)
+    scope = restricted(live_scope(test, page_url, period, parse_round(request.GET.get("roundId")), extra), allowed)
+    current = restricted(live_scope(test, page_url, period, None, extra), allowed)
+
     return render_results(
         request,
         scope,
