@@ -4,6 +4,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from spyglass.lib import config
+from spyglass.lib.rates import parse_rates
 
 DATA_DIR = config.data_dir()
 SECRET_KEY = config.secret_key(DATA_DIR)
@@ -23,6 +24,8 @@ INSTALLED_APPS = [
     "spyglass.accounts",
     "spyglass.monitoring",
     "spyglass.api",
+    "spyglass.mail",
+    "spyglass.sharing",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +120,23 @@ RETENTION_DAYS = config.env_int("SPYGLASS_RETENTION_DAYS", 90, minimum=1)
 API_RATE_LIMIT_PER_MINUTE = config.env_int("SPYGLASS_API_RATE_LIMIT", 240, minimum=1)
 FAILED_LOGIN_LIMIT_PER_HOUR = config.env_int("SPYGLASS_FAILED_LOGIN_LIMIT", 120, minimum=1)
 DATA_PAGE_ROWS = config.env_int("SPYGLASS_DATA_PAGE_ROWS", 5000, minimum=10)
+
+# Snapshots (spyglass.sharing): creation limit per organization, share link address, expiry ceiling, comment limit.
+try:
+    SNAPSHOT_RATE = parse_rates(config.env("SPYGLASS_SNAPSHOT_RATE", "5/5m,10/1h"))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"SPYGLASS_SNAPSHOT_RATE: {exc}") from None
+SHARE_URL_TEMPLATE = config.env("SPYGLASS_SHARE_URL_TEMPLATE")  # e.g. https://{linkId}.share.example.com/
+if SHARE_URL_TEMPLATE and (
+    SHARE_URL_TEMPLATE.count("{linkId}") != 1 or not SHARE_URL_TEMPLATE.startswith(("http://", "https://"))
+):
+    raise ImproperlyConfigured(
+        "SPYGLASS_SHARE_URL_TEMPLATE must be an http(s) URL containing {linkId} once, "
+        "such as https://{linkId}.share.example.com/"
+    )
+SNAPSHOT_MAX_EXPIRY_DAYS = config.env_int("SPYGLASS_SNAPSHOT_MAX_EXPIRY_DAYS", 0)  # 0 = "never" allowed
+COMMENT_LIMIT_PER_HOUR = config.env_int("SPYGLASS_COMMENT_LIMIT", 20, minimum=1)
+SHARE_MISS_LIMIT_PER_MINUTE = config.env_int("SPYGLASS_SHARE_MISS_LIMIT", 100, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["spyglass.api.auth.TokenAuthentication", "spyglass.api.auth.SessionAuth"],

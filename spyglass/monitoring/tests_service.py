@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from .models import Agent, Test
+from .models import Agent, RetentionPin, Test
 
 # v6 field name → model attribute, for the simple fields.
 FIELD_MAP = {
@@ -35,7 +35,7 @@ FIELD_MAP = {
 
 def visible_tests(access):
     """Every test the caller's account group may read. The one place that answers that question."""
-    return Test.objects.filter(account_group=access.account_group)
+    return Test.objects.filter(account_group=access.account_group, deleted_date__isnull=True)
 
 
 def _agents(access, refs) -> list[Agent]:
@@ -48,7 +48,7 @@ def _agents(access, refs) -> list[Agent]:
 
 
 def _check_name(access, name, exclude_id=None):
-    qs = Test.objects.filter(account_group=access.account_group, name=name)
+    qs = Test.objects.filter(account_group=access.account_group, name=name, saved_event=False, deleted_date=None)
     if exclude_id:
         qs = qs.exclude(id=exclude_id)
     if qs.exists():
@@ -99,4 +99,15 @@ def update_test(access, test: Test, attrs: dict) -> Test:
 
 
 def delete_test(test: Test) -> None:
+    """Delete a test; one whose results a snapshot still shows is only hidden and stopped, its rows kept."""
+    if RetentionPin.objects.filter(test=test).exists():
+        now = timezone.now()
+        Test.objects.filter(id=test.id).update(deleted_date=now, enabled=False, modified_date=now)
+        return
     test.delete()
+
+
+def purge_deleted_test(test_id: int) -> None:
+    """Remove a soft-deleted test for good once no snapshot pins it any more."""
+    if not RetentionPin.objects.filter(test_id=test_id).exists():
+        Test.objects.filter(id=test_id, deleted_date__isnull=False).delete()
