@@ -4,7 +4,7 @@ organization. Built from the URL configuration, so a new endpoint without an ent
 import pytest
 from django.urls import get_resolver
 
-from tests.conftest import make_agent, make_test
+from tests.conftest import make_agent, make_snapshot, make_test
 
 # name → (method, path template, body, expected status per person)
 OK_ALL = {"owner": 200, "teammate": 200, "regular": 200, "other_group": 200, "other_org": 200}
@@ -46,6 +46,21 @@ MATRIX = {
     "net-metrics": ("GET", "/v6/net/metrics/{test_id}.json?window=1h", None, OWN_GROUP_ONLY),
     "http-server-data": ("GET", "/v6/web/http-server/{test_id}.json", None, OWN_GROUP_ONLY),
     "dns-server-data": ("GET", "/v6/dns/server/{dns_test_id}.json", None, OWN_GROUP_ONLY),
+    "snapshot-create": (
+        "POST",
+        "/v6/snapshot.json",
+        {"testId": "{test_id}", "displayName": "shared", "from": "2026-11-22 08:00:00", "to": "2026-11-22T10:00:00"},
+        {"owner": 201, "teammate": 201, **WRITE},
+    ),
+    "snapshots": ("GET", "/v6/snapshots.json", None, OK_ALL),
+    "snapshot-detail": ("GET", "/v6/snapshots/{link_id}.json", None, OWN_GROUP_ONLY),
+    "snapshot-update": (
+        "POST",
+        "/v6/snapshots/{link_id}/update.json",
+        {"displayName": "renamed"},
+        {"owner": 200, "teammate": 200, **WRITE},
+    ),
+    "snapshot-delete": ("POST", "/v6/snapshots/{link_id}/delete.json", None, {"owner": 204, "teammate": 204, **WRITE}),
     "openapi": ("GET", "/v6/openapi.json", None, OK_ALL),
     "api-docs": ("GET", "/v6/docs/", None, OK_ALL),
 }
@@ -66,8 +81,12 @@ def test_each_person_gets_the_documented_answer(cast, name, who):
     test = make_test(cast.owner, "http-server", name="shared web")
     dns_test = make_test(cast.owner, "dns-server", name="shared dns")
     agent = make_agent(cast.owner)
+    snapshot = make_snapshot(cast.owner, test)
     method, template, body, expected = MATRIX[name]
+    if body and body.get("testId") == "{test_id}":
+        body = {**body, "testId": test.id}
     path = template.format(
+        link_id=snapshot.link_id,
         test_id=test.id,
         dns_test_id=dns_test.id,
         agent_id=agent.id,

@@ -3,11 +3,12 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from .views import accounts, agents, data, tests
+from .views import accounts, agents, data, snapshots, tests
 
 SUFFIX = r"(?:\.(?P<format>json|xml))?$"
 TYPE = r"(?P<test_type>[a-z0-9-]{1,40})"
 ID = r"(?P<{}>[0-9]{{1,18}})"
+LINK = r"(?P<link_id>[A-Za-z0-9_-]{1,200})"  # sharing.links decides whether it is well formed
 
 
 def v6(pattern: str, view, name: str):
@@ -35,4 +36,9 @@ urlpatterns = [
     v6(r"net/metrics/" + ID.format("test_id"), data.NetMetricsView, "net-metrics"),
     v6(r"web/http-server/" + ID.format("test_id"), data.HttpServerView, "http-server-data"),
     v6(r"dns/server/" + ID.format("test_id"), data.DnsServerView, "dns-server-data"),
+    v6(r"snapshot", snapshots.SnapshotCreateView, "snapshot-create"),
+    v6(r"snapshots", snapshots.SnapshotListView, "snapshots"),
+    v6(r"snapshots/" + LINK, snapshots.SnapshotDetailView, "snapshot-detail"),
+    v6(r"snapshots/" + LINK + r"/update", snapshots.SnapshotUpdateView, "snapshot-update"),
+    v6(r"snapshots/" + LINK + r"/delete", snapshots.SnapshotDeleteView, "snapshot-delete"),
 ]
