@@ -148,13 +148,13 @@ def create_snapshot(
         raise SharingError(str(exc), "to" if origin == "api" else "window") from None
     included = _included_agents(access, source, agent_ids)
     addresses = _recipients(list(recipients))
-    now = timezone.now()
-    expires = expiry_date(expires_in_days, now)
+    expiry_date(expires_in_days, timezone.now())  # refuse before taking the limit
 
     with transaction.atomic():
-        limits.take(access.organization_id, now)
+        limits.take(access.organization_id, timezone.now())
         lock_test_for_freeze(source.id)
         frozen_at = timezone.now()
+        expires = expiry_date(expires_in_days, frozen_at)
         own_test = _copy_test(source, access.user, frozen_at)
         own_test.agents.set(included if included is not None else source.agents.all())
         snapshot = Snapshot.objects.create(
