@@ -63,7 +63,7 @@ def test_share_emails_reach_each_recipient_with_link_note_test_and_window(cast, 
     for body in (text, html):
         assert link in body
     assert "Loss from <script>alert(1)</script> Frankfurt" in text
-    assert "checkout <api>" in text and "Window: 2026-11-18 20:00:00 to 2026-11-18 21:00:00 UTC" in text
+    assert "checkout <api>" in text and "Window: 2026-11-18 11:00:00 to 2026-11-18 12:00:00 UTC" in text
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Outage &lt;b&gt;Tuesday&lt;/b&gt;" in html
     assert outbox.deliver_due()["sent"] == 0  # never twice
