@@ -1,20 +1,23 @@
 """Share-link ids: the one place that makes them, turns one into a snapshot, and writes a link's address.
 
-An id is 192 random bits in URL-safe base64 (32 characters). Anything else — empty, shorter, longer, other
-characters — is refused before the database is asked (Grafana CVE-2021-39226: an empty key matched a row)."""
+An id is 160 random bits in lowercase base32 (32 characters of a-z and 2-7): safe in a URL path and as a DNS label
+(a share domain such as https://{linkId}.share.example.com/ — host names are case-insensitive). Anything else —
+empty, shorter, longer, other characters — is refused before the database is asked (Grafana CVE-2021-39226: an empty
+key matched a row)."""
 
+import base64
 import re
 import secrets
 
 from django.conf import settings
 
-LINK_ID_BYTES = 24
-LINK_ID_LENGTH = 32  # len(token_urlsafe(24))
-_LINK_ID_RE = re.compile(r"[A-Za-z0-9_-]{32}")
+LINK_ID_BYTES = 20
+LINK_ID_LENGTH = 32  # 160 bits / 5 bits per base32 character
+_LINK_ID_RE = re.compile(r"[a-z2-7]{32}")
 
 
 def new_link_id() -> str:
-    return secrets.token_urlsafe(LINK_ID_BYTES)
+    return base64.b32encode(secrets.token_bytes(LINK_ID_BYTES)).decode("ascii").lower()
 
 
 def is_well_formed(link_id) -> bool:
@@ -49,4 +52,4 @@ def share_host_pattern():
     if "{linkId}" not in host:
         return None
     before, after = host.split("{linkId}")
-    return re.compile(re.escape(before) + r"([A-Za-z0-9_-]{1,64})" + re.escape(after) + r"(?::[0-9]+)?", re.I)
+    return re.compile(re.escape(before) + r"([A-Za-z0-9-]{1,63})" + re.escape(after) + r"(?::[0-9]+)?", re.I)

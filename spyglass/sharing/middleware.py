@@ -14,5 +14,5 @@ class ShareHostMiddleware:
         if self.pattern is not None:
             m = self.pattern.fullmatch(request.META.get("HTTP_HOST", ""))
             if m and not request.path_info.startswith(("/static/", "/s/")):
-                request.path_info = f"/s/{m.group(1)}{request.path_info}"
+                request.path_info = f"/s/{m.group(1).lower()}{request.path_info}"
         return self.get_response(request)

@@ -66,12 +66,26 @@ class _Refused(Exception):
         self.response = response
 
 
+def _miss_key(request) -> str:
+    return f"share-miss:{client_ip(request)}"
+
+
+def _check_misses(request):
+    """Guessing links is bounded: an address with too many misses in a minute gets 429 for the rest of it."""
+    if ratelimit.peek(_miss_key(request), 60) >= settings.SHARE_MISS_LIMIT_PER_MINUTE:
+        response = _page(request, "sharing/message.html", {"title": "Too many requests"}, 429)
+        response["Retry-After"] = "60"
+        raise _Refused(response)
+
+
+def _miss(request):
+    ratelimit.hit(_miss_key(request), 60)
+    return _not_found(request)
+
+
 def _load(request, link_id):
     """The snapshot this request may see, or raise _Refused with the answer (404, 410, 429)."""
-    ip = client_ip(request)
-    miss_key = f"share-miss:{ip}"
-    if ratelimit.peek(miss_key, 60) >= settings.SHARE_MISS_LIMIT_PER_MINUTE:
-        raise _Refused(_page(request, "sharing/message.html", {"title": "Too many requests"}, 429))
+    _check_misses(request)
     snapshot = links.find_snapshot(link_id)
     if snapshot is not None and not snapshot.is_public:
         user = request.user
@@ -81,8 +95,7 @@ def _load(request, link_id):
         if not member or not member.exists():
             snapshot = None
     if snapshot is None:
-        ratelimit.hit(miss_key, 60)
-        raise _Refused(_not_found(request))
+        raise _Refused(_miss(request))
     if snapshot.is_expired():
         raise _Refused(_page(request, "sharing/expired.html", {"snapshot": snapshot}, 410))
     return snapshot
@@ -240,4 +253,8 @@ def download(request, link_id, fmt):
 
 def unmatched(request, rest=""):
     """Anything under /s/ that is not a well-formed link path: the same 404 as an unknown link."""
-    return _not_found(request)
+    try:
+        _check_misses(request)
+    except _Refused as refused:
+        return refused.response
+    return _miss(request)
