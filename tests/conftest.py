@@ -101,4 +101,6 @@ def make_snapshot(person: Person, test: Test, hours=2, anchor=1795334400, **opti
     from spyglass.sharing.services import create_snapshot
 
     options.setdefault("display_name", f"snapshot of {test.name}")
-    return create_snapshot(access_for(person.user, test.account_group_id), test.id, hours=hours, anchor=anchor, **options)
+    return create_snapshot(
+        access_for(person.user, test.account_group_id), test.id, hours=hours, anchor=anchor, **options
+    )

@@ -46,7 +46,7 @@ def test_a_stranger_sees_the_window_with_snapshot_date_summary_and_safe_headers(
         test=snapshot.source_test, round_id__gte=snapshot.start_round, round_id__lte=snapshot.end_round
     ).aggregate(loss=Avg("loss"), latency=Avg("avg_latency"))
     summary = f"avg loss {expected['loss']:.1f}%, avg latency {expected['latency']:.1f} ms"
-    assert f'<meta property="og:title" content="Checkout outage — shop &lt;web&gt;">' in html
+    assert '<meta property="og:title" content="Checkout outage — shop &lt;web&gt;">' in html
     assert summary in html and 'property="og:description"' in html
     assert "(3 agents)" in html
     assert f'data-round-id="{ROUND}"' in html and 'data-position="around"' in html
@@ -170,7 +170,16 @@ def test_downloads_hold_the_window_and_nothing_else(cast):
 def test_malformed_ids_are_404_and_too_many_misses_are_429(cast, settings):
     settings.SHARE_MISS_LIMIT_PER_MINUTE = 5
     client = Client()
-    paths = ["/s/", "/s//", "/s/x/", "/s/%00/", "/s/..%2F/", "/s/:key/", "/s/" + "é" * 32 + "/", "/s/" + "A" * 300 + "/"]
+    paths = [
+        "/s/",
+        "/s//",
+        "/s/x/",
+        "/s/%00/",
+        "/s/..%2F/",
+        "/s/:key/",
+        "/s/" + "é" * 32 + "/",
+        "/s/" + "A" * 300 + "/",
+    ]
     codes = [client.get(p, REMOTE_ADDR="192.0.2.50").status_code for p in paths]
     assert all(code in (404, 429) for code in codes), codes
     assert codes[:5] == [404] * 5 and codes[-1] == 429

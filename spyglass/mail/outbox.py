@@ -44,16 +44,15 @@ def backoff(attempts: int) -> timedelta:
 
 def _due(now):
     return OutboxMessage.objects.filter(
-        Q(status=OutboxMessage.PENDING, next_attempt_at__lte=now)
-        | Q(status=OutboxMessage.SENDING, lease_until__lt=now)
+        Q(status=OutboxMessage.PENDING, next_attempt_at__lte=now) | Q(status=OutboxMessage.SENDING, lease_until__lt=now)
     )
 
 
 def _claim(message_id: int, now) -> str | None:
     """Take one row for this worker; None when another worker got it first."""
     token = secrets.token_hex(16)
-    claimed = _due(now).filter(id=message_id).update(
-        status=OutboxMessage.SENDING, claim_token=token, lease_until=now + LEASE
+    claimed = (
+        _due(now).filter(id=message_id).update(status=OutboxMessage.SENDING, claim_token=token, lease_until=now + LEASE)
     )
     return token if claimed else None
 
