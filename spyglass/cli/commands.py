@@ -6,7 +6,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # never break a file path or message across lines
 
 
 def _fail(message: str) -> int:

@@ -61,7 +61,7 @@ def _not_found(request):
     return _page(request, "sharing/not_found.html", {}, 404)
 
 
-class _Refused(Exception):
+class Refused(Exception):
     def __init__(self, response):
         self.response = response
 
@@ -75,7 +75,7 @@ def _check_misses(request):
     if ratelimit.peek(_miss_key(request), 60) >= settings.SHARE_MISS_LIMIT_PER_MINUTE:
         response = _page(request, "sharing/message.html", {"title": "Too many requests"}, 429)
         response["Retry-After"] = "60"
-        raise _Refused(response)
+        raise Refused(response)
 
 
 def _miss(request):
@@ -83,8 +83,10 @@ def _miss(request):
     return _not_found(request)
 
 
-def _load(request, link_id):
-    """The snapshot this request may see, or raise _Refused with the answer (404, 410, 429)."""
+def load_shared_snapshot(request, link_id):
+    """The snapshot this request may see, or raise Refused with the answer (404, 410, 429).
+
+    Every view under /s/<linkId>/ starts here — including the results component's data requests."""
     _check_misses(request)
     snapshot = links.find_snapshot(link_id)
     if snapshot is not None and not snapshot.is_public:
@@ -95,9 +97,9 @@ def _load(request, link_id):
         if not member or not member.exists():
             snapshot = None
     if snapshot is None:
-        raise _Refused(_miss(request))
+        raise Refused(_miss(request))
     if snapshot.is_expired():
-        raise _Refused(_page(request, "sharing/expired.html", {"snapshot": snapshot}, 410))
+        raise Refused(_page(request, "sharing/expired.html", {"snapshot": snapshot}, 410))
     return snapshot
 
 
@@ -125,8 +127,8 @@ def _context(request, snapshot, form_error="", form_values=None):
 @require_GET
 def share_page(request, link_id):
     try:
-        snapshot = _load(request, link_id)
-    except _Refused as refused:
+        snapshot = load_shared_snapshot(request, link_id)
+    except Refused as refused:
         return refused.response
     services.record_visit(snapshot, client_ip(request), request.user)
     return _page(request, "sharing/share_page.html", _context(request, snapshot), 200)
@@ -139,8 +141,8 @@ def share_page(request, link_id):
 @require_POST
 def post_comment(request, link_id):
     try:
-        snapshot = _load(request, link_id)
-    except _Refused as refused:
+        snapshot = load_shared_snapshot(request, link_id)
+    except Refused as refused:
         return refused.response
     try:
         if signing.loads(request.POST.get("token", ""), salt=FORM_SALT, max_age=86400) != snapshot.link_id:
@@ -233,8 +235,8 @@ def _csv_stream(snapshot, kind):
 @require_GET
 def download(request, link_id, fmt):
     try:
-        snapshot = _load(request, link_id)
-    except _Refused as refused:
+        snapshot = load_shared_snapshot(request, link_id)
+    except Refused as refused:
         return refused.response
     kinds = KINDS_OF[snapshot.test.type]
     name = f"snapshot-{snapshot.test.name}"[:60].replace('"', "").replace("\\", "")
@@ -255,6 +257,6 @@ def unmatched(request, rest=""):
     """Anything under /s/ that is not a well-formed link path: the same 404 as an unknown link."""
     try:
         _check_misses(request)
-    except _Refused as refused:
+    except Refused as refused:
         return refused.response
     return _miss(request)
