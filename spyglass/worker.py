@@ -24,13 +24,20 @@ def run_once(now: float | None = None) -> dict:
 
     from spyglass.api import ratelimit
     from spyglass.monitoring.retention import purge_old_results
-    from spyglass.sharing import limits
+    from spyglass.sharing import limits, services
 
+    snapshots = services.purge_expired()
     purged = purge_old_results(now)
     counters = ratelimit.purge_older_than(2 * 3600)
     creations = limits.purge_log(timezone.now())
     mail = deliver_mail()
-    return {"results_purged": purged, "counters_purged": counters, "creations_purged": creations, "mail": mail}
+    return {
+        "results_purged": purged,
+        "counters_purged": counters,
+        "creations_purged": creations,
+        "expired_snapshots_purged": snapshots,
+        "mail": mail,
+    }
 
 
 def deliver_mail() -> dict:

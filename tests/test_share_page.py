@@ -197,3 +197,42 @@ def test_a_separate_share_domain_serves_the_link_at_its_root(cast, settings):
     assert response.status_code == 200 and "Checkout outage" in response.content.decode()
     download = client.get("/download.json", HTTP_HOST=f"{snapshot.link_id}.share.example.com", secure=True)
     assert download.status_code == 200
+
+
+def test_thousands_of_random_and_malformed_ids_never_match_and_never_fail(cast, settings):
+    import random
+    import string
+
+    from spyglass.sharing import links
+
+    settings.SHARE_MISS_LIMIT_PER_MINUTE = 10**6
+    snapshot = shared(cast)
+    rng = random.Random(8)
+    alphabet = string.ascii_letters + string.digits + "-_.:%/é\u202e\x00 "
+    ids = ["", " ", ":key", "..", "%2e%2e", snapshot.link_id.upper(), snapshot.link_id[:-1], snapshot.link_id + "a"]
+    ids += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80))) for _ in range(2000)]
+    ids += [links.new_link_id() for _ in range(500)]
+    assert all(links.find_snapshot(i) is None for i in ids)
+    client = Client()
+    for link_id in ids[:300]:
+        response = client.get(f"/s/{link_id}/")
+        assert response.status_code in (404, 400), (link_id, response.status_code)
+
+
+def test_the_list_costs_the_same_queries_for_one_or_many_snapshots(cast, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SNAPSHOT_RATE = [(100, 60)]
+    test = make_test(cast.owner, name="many")
+
+    def list_queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert cast.owner.client.get("/v6/snapshots.json").status_code == 200
+        return len(captured)
+
+    make_snapshot(cast.owner, test, hours=1, anchor=ROUND)
+    one = list_queries()
+    for i in range(6):
+        make_snapshot(cast.owner, test, hours=1, anchor=ROUND + i * 3600)
+    assert list_queries() == one

@@ -183,3 +183,21 @@ def test_link_ids_carry_at_least_128_random_bits(db):
     link_id = links.new_link_id()
     assert len(link_id) * 5 >= 160 and link_id == link_id.lower()
     assert Snapshot._meta.get_field("link_id").unique
+
+
+def test_the_worker_removes_snapshots_a_month_after_they_expire_and_releases_their_window(cast):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from spyglass.worker import run_once
+
+    test = seeded(cast.owner, hours=2)
+    old = make_snapshot(cast.owner, test, hours=1, anchor=START)
+    recent = make_snapshot(cast.owner, test, hours=1, anchor=START + 3600)
+    Snapshot.objects.filter(id=old.id).update(expires_date=timezone.now() - timedelta(days=31))
+    Snapshot.objects.filter(id=recent.id).update(expires_date=timezone.now() - timedelta(days=1))
+    assert run_once()["expired_snapshots_purged"] == 1
+    assert list(Snapshot.objects.values_list("id", flat=True)) == [recent.id]
+    assert not RetentionPin.objects.filter(copy_to_id=old.test_id).exists()
+    assert not Test.objects.filter(id=old.test_id).exists()

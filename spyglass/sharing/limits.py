@@ -9,6 +9,7 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from spyglass.accounts.models import Organization
 
@@ -24,9 +25,10 @@ def _describe(count: int, seconds: int) -> str:
     return f"{count} per {seconds} seconds"
 
 
-def take(organization_id: int, now) -> None:
+def take(organization_id: int) -> None:
     """Count one creation for the organization, or raise RateLimited with the seconds until one is free."""
     Organization.objects.select_for_update(no_key=True).filter(id=organization_id).values_list("id").first()
+    now = timezone.now()  # after the lock: the creations counted below are all that committed before us
     log = SnapshotCreation.objects.filter(organization_id=organization_id)
     waits = []
     for count, seconds in settings.SNAPSHOT_RATE:

@@ -151,7 +151,7 @@ def create_snapshot(
     expiry_date(expires_in_days, timezone.now())  # refuse before taking the limit
 
     with transaction.atomic():
-        limits.take(access.organization_id, timezone.now())
+        limits.take(access.organization_id)
         lock_test_for_freeze(source.id)
         frozen_at = timezone.now()
         expires = expiry_date(expires_in_days, frozen_at)
@@ -233,6 +233,23 @@ def update_snapshot(access, snapshot: Snapshot, changes: dict) -> Snapshot:
 def revoke_snapshot(access, snapshot: Snapshot) -> None:
     """Delete the snapshot, its test row, copies and pins: the link answers 404 on every process at once."""
     _check_may_edit(access, snapshot)
+    _delete(snapshot)
+
+
+EXPIRED_KEPT_DAYS = 30
+
+
+def purge_expired(now=None) -> int:
+    """Delete snapshots expired more than EXPIRED_KEPT_DAYS ago (their link said 410 meanwhile), releasing their
+    pinned windows to retention. Run by the worker."""
+    cutoff = (now or timezone.now()) - timedelta(days=EXPIRED_KEPT_DAYS)
+    expired = list(Snapshot.objects.filter(expires_date__lt=cutoff).select_related("test"))
+    for snapshot in expired:
+        _delete(snapshot)
+    return len(expired)
+
+
+def _delete(snapshot: Snapshot) -> None:
     with transaction.atomic():
         source_id = snapshot.source_test_id
         RetentionPin.objects.filter(test_id=source_id, copy_to_id=snapshot.test_id).delete()

@@ -163,14 +163,20 @@ class SnapshotCreateView(SnapshotBaseView):
 
 
 class SnapshotListView(SnapshotBaseView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Snapshots of the account group")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT, summary="Snapshots of the account group", operation_id="snapshots_list"
+    )
     def get(self, request, format=None):
         snapshots = self.snapshots().annotate(visit_count=Count("visits")).order_by("-created_date", "-id")
         return Response({"snapshot": [snapshot_summary(s, s.visit_count) for s in snapshots]})
 
 
 class SnapshotDetailView(SnapshotBaseView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Snapshot detail with recent visits and comments")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="Snapshot detail with recent visits and comments",
+        operation_id="snapshots_detail",
+    )
     def get(self, request, link_id, format=None):
         return Response({"snapshot": [snapshot_detail(self.get_snapshot(link_id))]})
 
