@@ -6,6 +6,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from spyglass.lib import config
+from spyglass.lib.rates import parse_rates
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = config.data_dir()
@@ -28,12 +29,15 @@ INSTALLED_APPS = [
     "spyglass.liveshares",
     "spyglass.dashboards",
     "spyglass.api",
+    "spyglass.mail",
+    "spyglass.sharing",
     "django_htmx",
     "spyglass.web",
 ]
 
 MIDDLEWARE = [
     "spyglass.api.middleware.BodySizeLimitMiddleware",
+    "spyglass.sharing.middleware.ShareHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -134,6 +138,23 @@ RETENTION_DAYS = config.env_int("SPYGLASS_RETENTION_DAYS", 90, minimum=1)
 API_RATE_LIMIT_PER_MINUTE = config.env_int("SPYGLASS_API_RATE_LIMIT", 240, minimum=1)
 FAILED_LOGIN_LIMIT_PER_HOUR = config.env_int("SPYGLASS_FAILED_LOGIN_LIMIT", 120, minimum=1)
 DATA_PAGE_ROWS = config.env_int("SPYGLASS_DATA_PAGE_ROWS", 5000, minimum=10)
+
+# Snapshots (spyglass.sharing): creation limit per organization, share link address, expiry ceiling, comment limit.
+try:
+    SNAPSHOT_RATE = parse_rates(config.env("SPYGLASS_SNAPSHOT_RATE", "5/5m,10/1h"))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"SPYGLASS_SNAPSHOT_RATE: {exc}") from None
+SHARE_URL_TEMPLATE = config.env("SPYGLASS_SHARE_URL_TEMPLATE")  # e.g. https://{linkId}.share.example.com/
+if SHARE_URL_TEMPLATE and (
+    SHARE_URL_TEMPLATE.count("{linkId}") != 1 or not SHARE_URL_TEMPLATE.startswith(("http://", "https://"))
+):
+    raise ImproperlyConfigured(
+        "SPYGLASS_SHARE_URL_TEMPLATE must be an http(s) URL containing {linkId} once, "
+        "such as https://{linkId}.share.example.com/"
+    )
+SNAPSHOT_MAX_EXPIRY_DAYS = config.env_int("SPYGLASS_SNAPSHOT_MAX_EXPIRY_DAYS", 0)  # 0 = "never" allowed
+COMMENT_LIMIT_PER_HOUR = config.env_int("SPYGLASS_COMMENT_LIMIT", 20, minimum=1)
+SHARE_MISS_LIMIT_PER_MINUTE = config.env_int("SPYGLASS_SHARE_MISS_LIMIT", 100, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["spyglass.api.auth.TokenAuthentication", "spyglass.api.auth.SessionAuth"],

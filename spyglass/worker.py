@@ -1,6 +1,8 @@
-"""The background worker: housekeeping that must not run on a request (retention purge, expired counters).
+"""The background worker: work that must not run on a request — sending queued e-mail (often), retention purge and
+expired counters (hourly).
 
-Several workers may run at once against PostgreSQL: each pass is idempotent and set-based."""
+Several workers may run at once against PostgreSQL: e-mail rows are claimed with a conditional UPDATE, and the
+housekeeping passes are idempotent and set-based."""
 
 import logging
 import signal
@@ -9,7 +11,7 @@ import time
 from django.db import close_old_connections
 
 log = logging.getLogger(__name__)
-PASS_SECONDS = 60
+MAIL_EVERY = 2
 RETENTION_EVERY = 3600
 
 
@@ -18,12 +20,30 @@ class _Stop:
 
 
 def run_once(now: float | None = None) -> dict:
+    from django.utils import timezone
+
     from spyglass.api import ratelimit
     from spyglass.monitoring.retention import purge_old_results
+    from spyglass.sharing import limits, services
 
+    snapshots = services.purge_expired()
     purged = purge_old_results(now)
     counters = ratelimit.purge_older_than(2 * 3600)
-    return {"results_purged": purged, "counters_purged": counters}
+    creations = limits.purge_log(timezone.now())
+    mail = deliver_mail()
+    return {
+        "results_purged": purged,
+        "counters_purged": counters,
+        "creations_purged": creations,
+        "expired_snapshots_purged": snapshots,
+        "mail": mail,
+    }
+
+
+def deliver_mail() -> dict:
+    from spyglass.mail.outbox import deliver_due
+
+    return deliver_due()
 
 
 def run_forever() -> int:
@@ -34,17 +54,19 @@ def run_forever() -> int:
 
     signal.signal(signal.SIGTERM, _handle)
     signal.signal(signal.SIGINT, _handle)
-    last_retention = 0.0
+    last_housekeeping = 0.0
     while not stop.requested:
         close_old_connections()
         try:
-            if time.time() - last_retention >= RETENTION_EVERY:
+            if time.time() - last_housekeeping >= RETENTION_EVERY:
                 run_once()
-                last_retention = time.time()
+                last_housekeeping = time.time()
+            else:
+                deliver_mail()
         except Exception:  # keep the worker alive; the next pass retries
             log.exception("worker pass failed")
-        for _ in range(PASS_SECONDS):
+        for _ in range(MAIL_EVERY * 10):
             if stop.requested:
                 break
-            time.sleep(1)
+            time.sleep(0.1)
     return 0

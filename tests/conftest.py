@@ -93,3 +93,14 @@ def make_agent(person: Person, name="Frankfurt", **fields) -> Agent:
         country_id=fields.pop("country_id", "DE"),
         **fields,
     )
+
+
+def make_snapshot(person: Person, test: Test, hours=2, anchor=1795334400, **options):
+    """A snapshot through the one creating service (what both the API and the share panel call)."""
+    from spyglass.accounts.roles import access_for
+    from spyglass.sharing.services import create_snapshot
+
+    options.setdefault("display_name", f"snapshot of {test.name}")
+    return create_snapshot(
+        access_for(person.user, test.account_group_id), test.id, hours=hours, anchor=anchor, **options
+    )

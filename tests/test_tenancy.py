@@ -7,7 +7,7 @@ from django.urls import get_resolver
 from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services as dashboard_services
 from spyglass.liveshares import services as live_share_services
-from tests.conftest import make_agent, make_test
+from tests.conftest import make_agent, make_snapshot, make_test
 
 # name → (method, path template, body, expected status per person)
 OK_ALL = {"owner": 200, "teammate": 200, "regular": 200, "other_group": 200, "other_org": 200}
@@ -69,6 +69,21 @@ MATRIX = {
     ),
     "dashboards": ("GET", "/v6/dashboards.json", None, OK_ALL),
     "dashboard-detail": ("GET", "/v6/dashboards/{dashboard_id}.json", None, OWN_GROUP_ONLY),
+    "snapshot-create": (
+        "POST",
+        "/v6/snapshot.json",
+        {"testId": "{test_id}", "displayName": "shared", "from": "2026-11-22 08:00:00", "to": "2026-11-22T10:00:00"},
+        {"owner": 201, "teammate": 201, **WRITE},
+    ),
+    "snapshots": ("GET", "/v6/snapshots.json", None, OK_ALL),
+    "snapshot-detail": ("GET", "/v6/snapshots/{link_id}.json", None, OWN_GROUP_ONLY),
+    "snapshot-update": (
+        "POST",
+        "/v6/snapshots/{link_id}/update.json",
+        {"displayName": "renamed"},
+        {"owner": 200, "teammate": 200, **WRITE},
+    ),
+    "snapshot-delete": ("POST", "/v6/snapshots/{link_id}/delete.json", None, {"owner": 204, "teammate": 204, **WRITE}),
     "openapi": ("GET", "/v6/openapi.json", None, OK_ALL),
     "api-docs": ("GET", "/v6/docs/", None, OK_ALL),
 }
@@ -91,8 +106,10 @@ def test_each_person_gets_the_documented_answer(cast, name, who):
     agent = make_agent(cast.owner)
     share = live_share_services.create(access_for(cast.owner.user, None), test.id, aid=cast.other_group.aid)
     dashboard = dashboard_services.default_dashboard(access_for(cast.owner.user, None))
+    snapshot = make_snapshot(cast.owner, test)
     method, template, body, expected = MATRIX[name]
     ids = dict(
+        link_id=snapshot.link_id,
         test_id=test.id,
         dns_test_id=dns_test.id,
         agent_id=agent.id,

@@ -22,6 +22,10 @@ def hit(key: str, window_seconds: int, amount: int = 1, now: float | None = None
     return count, start + window_seconds
 
 
+def now() -> float:
+    return time.time()
+
+
 def peek(key: str, window_seconds: int, now: float | None = None) -> int:
     now = time.time() if now is None else now
     start = int(now) // window_seconds * window_seconds

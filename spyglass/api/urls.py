@@ -3,11 +3,12 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from .views import accounts, agents, dashboards, data, liveshares, tests
+from .views import accounts, agents, dashboards, data, liveshares, snapshots, tests
 
 SUFFIX = r"(?:\.(?P<format>json|xml))?$"
 TYPE = r"(?P<test_type>[a-z0-9-]{1,40})"
 ID = r"(?P<{}>[0-9]{{1,18}})"
+LINK = r"(?P<link_id>[A-Za-z0-9_-]{1,200})"  # sharing.links decides whether it is well formed
 
 
 def v6(pattern: str, view, name: str):
@@ -43,4 +44,9 @@ urlpatterns = [
     v6(r"live-shares/" + ID.format("share_id") + r"/delete", liveshares.LiveShareDeleteView, "live-share-delete"),
     v6(r"dashboards", dashboards.DashboardListView, "dashboards"),
     v6(r"dashboards/" + ID.format("dashboard_id"), dashboards.DashboardDetailView, "dashboard-detail"),
+    v6(r"snapshot", snapshots.SnapshotCreateView, "snapshot-create"),
+    v6(r"snapshots", snapshots.SnapshotListView, "snapshots"),
+    v6(r"snapshots/" + LINK, snapshots.SnapshotDetailView, "snapshot-detail"),
+    v6(r"snapshots/" + LINK + r"/update", snapshots.SnapshotUpdateView, "snapshot-update"),
+    v6(r"snapshots/" + LINK + r"/delete", snapshots.SnapshotDeleteView, "snapshot-delete"),
 ]

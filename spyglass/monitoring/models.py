@@ -86,6 +86,8 @@ class Test(models.Model):
     # A snapshot is a test of its own (savedEvent), frozen from a source test; see spyglass.sharing.
     saved_event = models.BooleanField(default=False)
     source_test = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Set when a test that snapshots still show is deleted: hidden everywhere, its pinned rows kept (retention.py).
+    deleted_date = models.DateTimeField(null=True, blank=True)
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_date = models.DateTimeField(default=timezone.now)
@@ -115,6 +117,8 @@ class ResultBase(models.Model):
     round_id = models.BigIntegerField()
     date = models.DateTimeField()
     server_ip = models.CharField(max_length=64, blank=True, default="")
+    # When this version of the row was written: a snapshot shows only rows written before it was frozen.
+    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         abstract = True
@@ -174,12 +178,18 @@ class DnsResult(ResultBase):
 
 
 class RetentionPin(models.Model):
-    """A window of a test's results that retention must keep (a snapshot pins the window it shows)."""
+    """A window of a test's results that retention must keep (a snapshot pins the window it shows).
+
+    A freezing pin (frozen_at set) also keeps the window as it was at that instant: before results.upsert replaces
+    a row written before frozen_at, it copies the old row to `copy_to` (the snapshot's own test), set-based."""
 
     test = models.ForeignKey(Test, on_delete=models.CASCADE, related_name="retention_pins")
     start_round = models.BigIntegerField()
     end_round = models.BigIntegerField()
     reason = models.CharField(max_length=100, blank=True, default="")
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    copy_to = models.ForeignKey(Test, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    has_copies = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["test", "start_round"])]

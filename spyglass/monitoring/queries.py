@@ -84,13 +84,7 @@ def read_page(
         fields.update(HTTP_OPTIONAL.get(extra, {}))
     limit = limit or settings.DATA_PAGE_ROWS
     scope = scope or ReadScope(source_test_id=test.id)
-    qs = model.objects.filter(test_id=scope.source_test_id)
-    if scope.agent_ids is not None:
-        qs = qs.filter(agent_id__in=scope.agent_ids)
-    if scope.start_round is not None:
-        qs = qs.filter(round_id__gte=scope.start_round)
-    if scope.end_round is not None:
-        qs = qs.filter(round_id__lte=scope.end_round)
+    qs = scope.results(model)
     if time_range.latest_only:
         latest = qs.aggregate(m=Max("round_id"))["m"]
         if latest is None:

@@ -1,10 +1,14 @@
 """What part of a test's results a reader may see — the one hook every read path goes through.
 
 A plain test shows all of its own rows. A snapshot (spyglass.sharing) shows its source test's rows inside its frozen
-window and for its chosen agents only; a live share (spyglass.liveshares) shows rows from the share's start onward.
-Data endpoints, the results page, exports and timelines all ask `read_scope` first and clamp their queries to it."""
+window and for its chosen agents only, as they were when it was frozen; a live share shows rows from the share's
+start onward. Data endpoints, the results page, exports and timelines all ask `read_scope` first and read through
+`scope.results(model)`, which applies every restriction (window, agents, freeze, copied rows) in one queryset."""
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
 
 
 @dataclass(frozen=True)
@@ -13,6 +17,8 @@ class ReadScope:
     start_round: int | None = None  # inclusive bounds, None = unbounded
     end_round: int | None = None
     agent_ids: frozenset[int] | None = None  # None = every agent
+    frozen_at: datetime | None = None  # only row versions written before this instant
+    copies_test_id: int | None = None  # rows replaced after frozen_at were copied here (see results.upsert)
 
     def clamp(self, start: int | None, end: int | None) -> tuple[int | None, int | None]:
         """Intersect a requested [start, end] with the scope's bounds."""
@@ -21,6 +27,23 @@ class ReadScope:
         if self.end_round is not None:
             end = self.end_round if end is None else min(end, self.end_round)
         return start, end
+
+    def results(self, model):
+        """The result rows of `model` (NetResult, HttpResult, DnsResult) this scope lets a reader see."""
+        rows = Q(test_id=self.source_test_id)
+        if self.frozen_at is not None:
+            rows &= Q(recorded_at__lte=self.frozen_at)
+        if self.copies_test_id is not None:
+            # A copy exists only for a key whose source row was replaced after the freeze: never both.
+            rows |= Q(test_id=self.copies_test_id)
+        qs = model.objects.filter(rows)
+        if self.agent_ids is not None:
+            qs = qs.filter(agent_id__in=self.agent_ids)
+        if self.start_round is not None:
+            qs = qs.filter(round_id__gte=self.start_round)
+        if self.end_round is not None:
+            qs = qs.filter(round_id__lte=self.end_round)
+        return qs
 
 
 # Functions (access, test) -> ReadScope | None, registered by the sharing apps; the first answer that is not None wins.

@@ -5,7 +5,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
-from .models import Agent, Test
+from .models import Agent, RetentionPin, Test
 
 # v6 field name → model attribute, for the simple fields.
 FIELD_MAP = {
@@ -61,7 +61,8 @@ def visible_tests(access):
     visible = Q(account_group=access.account_group)
     for source in _SHARED_TEST_SOURCES:
         visible |= Q(id__in=source(access))
-    return Test.objects.filter(visible).annotate(
+    # A deleted test that snapshots still show keeps its rows but is hidden everywhere.
+    return Test.objects.filter(visible, deleted_date__isnull=True).annotate(
         live_share=ExpressionWrapper(~Q(account_group_id=access.account_group.id), output_field=BooleanField())
     )
 
@@ -90,7 +91,7 @@ def _agents(access, refs) -> list[Agent]:
 
 
 def _check_name(access, name, exclude_id=None):
-    qs = Test.objects.filter(account_group=access.account_group, name=name)
+    qs = Test.objects.filter(account_group=access.account_group, name=name, saved_event=False, deleted_date=None)
     if exclude_id:
         qs = qs.exclude(id=exclude_id)
     if qs.exists():
@@ -151,4 +152,15 @@ def _write_shared_with(access, test, attrs):
 
 
 def delete_test(test: Test) -> None:
+    """Delete a test; one whose results a snapshot still shows is only hidden and stopped, its rows kept."""
+    if RetentionPin.objects.filter(test=test).exists():
+        now = timezone.now()
+        Test.objects.filter(id=test.id).update(deleted_date=now, enabled=False, modified_date=now)
+        return
     test.delete()
+
+
+def purge_deleted_test(test_id: int) -> None:
+    """Remove a soft-deleted test for good once no snapshot pins it any more."""
+    if not RetentionPin.objects.filter(test_id=test_id).exists():
+        Test.objects.filter(id=test_id, deleted_date__isnull=False).delete()

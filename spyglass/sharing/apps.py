@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class SharingConfig(AppConfig):
+    name = "spyglass.sharing"
+    label = "sharing"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import scope_provider  # noqa: F401  registers the snapshot read scope

@@ -1,0 +1,60 @@
+"""The e-mails of snapshots, rendered now and queued in the outbox (sent by the worker, retried until accepted)."""
+
+from django.template.loader import render_to_string
+
+from spyglass.lib.timefmt import format_v6_date
+from spyglass.mail.outbox import enqueue
+
+from .links import view_url
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:200]
+
+
+def _context(snapshot) -> dict:
+    creator = snapshot.created_by
+    return {
+        "snapshot": snapshot,
+        "test_name": snapshot.test.name,
+        "creator": creator.name if creator else "A spyglass user",
+        "creator_email": creator.email if creator else "",
+        "link": view_url(snapshot.link_id),
+        "window_start": format_v6_date(snapshot.start_round),
+        "window_end": format_v6_date(snapshot.end_round),
+        "snapshot_date": snapshot_date(snapshot),
+    }
+
+
+def snapshot_date(snapshot) -> str:
+    """The documents' Snapshot Date: the selected round and the position mark, e.g. '2026-11-22 09:00 ±'."""
+    return f"{format_v6_date(snapshot.round_id)[:16]} {snapshot.position_mark}"
+
+
+def queue_share(snapshot, addresses: list[str]) -> None:
+    context = _context(snapshot)
+    subject = _one_line(f"{context['creator']} shared a snapshot of {context['test_name']}: {snapshot.display_name}")
+    reply_to = [context["creator_email"]] if context["creator_email"] else None
+    for address in addresses:  # one message each: recipients do not see one another
+        enqueue(
+            [address],
+            subject,
+            render_to_string("sharing/email/share.txt", context),
+            render_to_string("sharing/email/share.html", context),
+            kind="snapshot-share",
+            reply_to=reply_to,
+        )
+
+
+def queue_comment(snapshot, comment) -> None:
+    creator = snapshot.created_by
+    if creator is None or not creator.email:
+        return
+    context = {**_context(snapshot), "comment": comment}
+    enqueue(
+        [creator.email],
+        _one_line(f"New comment from {comment.author_name} on {snapshot.display_name}"),
+        render_to_string("sharing/email/comment.txt", context),
+        render_to_string("sharing/email/comment.html", context),
+        kind="snapshot-comment",
+    )

@@ -1,0 +1,55 @@
+"""Share-link ids: the one place that makes them, turns one into a snapshot, and writes a link's address.
+
+An id is 160 random bits in lowercase base32 (32 characters of a-z and 2-7): safe in a URL path and as a DNS label
+(a share domain such as https://{linkId}.share.example.com/ — host names are case-insensitive). Anything else —
+empty, shorter, longer, other characters — is refused before the database is asked (Grafana CVE-2021-39226: an empty
+key matched a row)."""
+
+import base64
+import re
+import secrets
+
+from django.conf import settings
+
+LINK_ID_BYTES = 20
+LINK_ID_LENGTH = 32  # 160 bits / 5 bits per base32 character
+_LINK_ID_RE = re.compile(r"[a-z2-7]{32}")
+
+
+def new_link_id() -> str:
+    return base64.b32encode(secrets.token_bytes(LINK_ID_BYTES)).decode("ascii").lower()
+
+
+def is_well_formed(link_id) -> bool:
+    return isinstance(link_id, str) and _LINK_ID_RE.fullmatch(link_id) is not None
+
+
+def find_snapshot(link_id, queryset=None):
+    """The snapshot with this link id (within `queryset` when given), or None. Malformed ids never reach the DB."""
+    if not is_well_formed(link_id):
+        return None
+    from .models import Snapshot
+
+    qs = queryset if queryset is not None else Snapshot.objects.all()
+    return qs.select_related("test", "source_test", "created_by", "account_group").filter(link_id=link_id).first()
+
+
+def view_url(link_id: str) -> str:
+    """SPYGLASS_SHARE_URL_TEMPLATE with {linkId} filled in, else SPYGLASS_BASE_URL/s/<linkId>/."""
+    template = settings.SHARE_URL_TEMPLATE
+    if template:
+        return template.replace("{linkId}", link_id)
+    return f"{settings.BASE_URL}/s/{link_id}/"
+
+
+def share_host_pattern():
+    """When the template puts the id in the host name (https://{linkId}.share.example.com/), a regex matching such
+    hosts, capturing the id; else None."""
+    template = settings.SHARE_URL_TEMPLATE
+    if not template:
+        return None
+    host = template.split("://", 1)[1].split("/", 1)[0]
+    if "{linkId}" not in host:
+        return None
+    before, after = host.split("{linkId}")
+    return re.compile(re.escape(before) + r"([A-Za-z0-9-]{1,63})" + re.escape(after) + r"(?::[0-9]+)?", re.I)

@@ -1,0 +1,89 @@
+"""Snapshots (share links and saved events), their visits, comments and e-mail recipients, and the creation log
+that the per-organization creation limit counts."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from spyglass.accounts.models import AccountGroup, Organization
+from spyglass.monitoring.models import Test
+
+
+class Snapshot(models.Model):
+    """A frozen window of one test. Its own Test row (`test`, saved_event=True) holds the frozen configuration and
+    is what /v6/tests lists and the data endpoints read; the rows themselves stay in the source test, pinned."""
+
+    STARTING, AROUND, ENDING = "starting", "around", "ending"
+    POSITIONS = [(STARTING, "starting at"), (AROUND, "around"), (ENDING, "ending at")]
+    POSITION_MARKS = {STARTING: "+", ENDING: "-", AROUND: "±"}
+
+    test = models.OneToOneField(Test, on_delete=models.CASCADE, related_name="snapshot")
+    source_test = models.ForeignKey(Test, on_delete=models.CASCADE, related_name="snapshots")
+    account_group = models.ForeignKey(AccountGroup, on_delete=models.CASCADE, related_name="snapshots")
+    link_id = models.CharField(max_length=64, unique=True)
+    display_name = models.CharField(max_length=255)
+    is_public = models.BooleanField(default=True)  # share link; False = saved event (members only)
+    start_round = models.BigIntegerField()
+    end_round = models.BigIntegerField()
+    round_id = models.BigIntegerField()  # the round the creator had selected: the page opens there
+    position = models.CharField(max_length=10, choices=POSITIONS, default=STARTING)
+    view = models.CharField(max_length=40, blank=True, default="")
+    agent_ids = models.JSONField(null=True, blank=True)  # None = every agent of the window
+    frozen_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_date = models.DateTimeField(default=timezone.now)
+    expires_date = models.DateTimeField(null=True, blank=True)
+    comments_signed_in_only = models.BooleanField(default=False)
+    note = models.TextField(blank=True, default="")
+    origin = models.CharField(max_length=10, default="api")  # api | web
+
+    class Meta:
+        indexes = [models.Index(fields=["account_group", "created_date"])]
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_date is not None and self.expires_date <= (now or timezone.now())
+
+    @property
+    def position_mark(self) -> str:
+        return self.POSITION_MARKS[self.position]
+
+
+class SnapshotVisit(models.Model):
+    """One row per view of the share page: counting is COUNT(*), so concurrent views never overwrite each other."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="visits")
+    date = models.DateTimeField(default=timezone.now)
+    ip = models.CharField(max_length=64, blank=True, default="")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        indexes = [models.Index(fields=["snapshot", "date"])]
+
+
+class SnapshotComment(models.Model):
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="comments")
+    date = models.DateTimeField(default=timezone.now)
+    author_name = models.CharField(max_length=100)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    body = models.TextField()
+    ip = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["snapshot", "date"])]
+
+
+class SnapshotRecipient(models.Model):
+    """An address the share e-mail went to; "Shared with me" lists snapshots whose recipients include my login."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="recipients")
+    email = models.EmailField(db_index=True)
+
+
+class SnapshotCreation(models.Model):
+    """One row per successful creation, kept even when the snapshot is revoked: the creation limit counts these."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    created_date = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "created_date"])]

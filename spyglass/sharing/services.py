@@ -1,0 +1,291 @@
+"""Snapshots: created, updated, revoked, visited and commented here — one function per act, used by the v6 API and
+the web app alike (they differ only in how they parse requests and present answers).
+
+Freezing costs the same for 1 h and 48 h: nothing is copied at creation. The snapshot gets its own Test row (a copy
+of the source's configuration, saved_event=True) and a freezing RetentionPin on the source's window; retention keeps
+the window, and results.upsert copies a row before replacing it (copy-on-write). See scope_provider.py for reads."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from spyglass.accounts.roles import CREATE_SNAPSHOTS, EDIT_ALL_SNAPSHOTS, VIEW_ALL_SNAPSHOTS
+from spyglass.api import ratelimit
+from spyglass.lib.text import find_control_character
+from spyglass.monitoring.models import Agent, RetentionPin, Test
+from spyglass.monitoring.results import lock_test_for_freeze
+from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
+
+from . import emails, limits, links
+from .errors import Forbidden, NotFound, RateLimited, SharingError
+from .models import Snapshot, SnapshotComment, SnapshotRecipient, SnapshotVisit
+from .windows import POSITIONS, WindowError, window_at
+
+API_EXPIRY_DAYS = 30
+WEB_EXPIRY_CHOICES = (None, 1, 7, 30)  # None = never
+MAX_RECIPIENTS = 20
+_NOT_COPIED = {"id", "saved_event", "source_test", "deleted_date", "enabled", "created_by", "created_date"}
+_NOT_COPIED |= {"modified_by", "modified_date"}
+
+
+def _text(value, field: str, max_length: int, required=True, multiline=False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise SharingError("must be a string", field)
+    value = value.strip()
+    if required and not value:
+        raise SharingError("is required", field)
+    if len(value) > max_length:
+        raise SharingError(f"must be at most {max_length} characters", field)
+    bad = find_control_character(value, allow_newlines=multiline)
+    if bad is not None:
+        raise SharingError(f"contains a control character (U+{ord(bad):04X})", field)
+    return value
+
+
+def _recipients(values) -> list[str]:
+    if not isinstance(values, list | tuple):
+        raise SharingError("must be a list of e-mail addresses", "recipients")
+    if len(values) > MAX_RECIPIENTS:
+        raise SharingError(f"at most {MAX_RECIPIENTS} addresses", "recipients")
+    out = []
+    for value in values:
+        address = value.strip().lower() if isinstance(value, str) else ""
+        try:
+            validate_email(address)
+        except DjangoValidationError:
+            raise SharingError(f"'{str(value)[:80]}' is not an e-mail address", "recipients") from None
+        if address not in out:
+            out.append(address)
+    return out
+
+
+def expiry_date(days: int | None, now):
+    """The expiry for `days` (None = never), within the organization-wide maximum when one is set."""
+    ceiling = settings.SNAPSHOT_MAX_EXPIRY_DAYS
+    if ceiling and (days is None or days > ceiling):
+        raise SharingError(f"snapshots may live at most {ceiling} days here", "expiry")
+    return None if days is None else now + timedelta(days=days)
+
+
+def _included_agents(access, test: Test, agent_ids) -> list[int] | None:
+    if agent_ids is None:
+        return None
+    if not isinstance(agent_ids, list | tuple) or not agent_ids:
+        raise SharingError("must list at least one agentId (leave it out for every agent)", "agents")
+    ids = set()
+    for value in agent_ids:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**62:
+            raise SharingError("must be agent ids", "agents")
+        ids.add(value)
+    found = set(Agent.objects.filter(organization_id=access.organization_id, id__in=ids).values_list("id", flat=True))
+    if found != ids:
+        raise SharingError(f"unknown agentId {', '.join(map(str, sorted(ids - found)))}", "agents")
+    return sorted(ids)
+
+
+def _is_endpoint_test(test: Test) -> bool:
+    agents = test.agents.all()
+    return agents.exists() and not agents.exclude(agent_type=Agent.ENDPOINT).exists()
+
+
+def _copy_test(source: Test, user, now) -> Test:
+    copy = Test()
+    for field in Test._meta.concrete_fields:
+        if field.name not in _NOT_COPIED:
+            setattr(copy, field.attname, getattr(source, field.attname))
+    copy.saved_event = True
+    copy.source_test = source
+    copy.enabled = False  # never scheduled: it only shows the past
+    copy.created_by = copy.modified_by = user
+    copy.created_date = copy.modified_date = now
+    copy.save()
+    return copy
+
+
+def create_snapshot(
+    access,
+    test_id: int,
+    *,
+    display_name: str,
+    hours: int,
+    anchor: int,
+    position: str = "starting",
+    is_public: bool = True,
+    agent_ids=None,
+    expires_in_days: int | None = None,
+    recipients=(),
+    note: str = "",
+    view: str = "",
+    comments_signed_in_only: bool = False,
+    origin: str = "web",
+) -> Snapshot:
+    """Create a snapshot of a test the caller's account group sees; raises a SharingError subclass when refused."""
+    if access.read_only:
+        raise Forbidden("Regular Users cannot create snapshots")
+    if not access.can(CREATE_SNAPSHOTS):
+        raise Forbidden(f"This needs the permission '{CREATE_SNAPSHOTS}'")
+    source = visible_tests(access).filter(id=test_id).first()
+    if source is None:
+        raise NotFound()
+    if source.saved_event:
+        raise SharingError("a snapshot cannot be taken of a snapshot or saved event", "testId")
+    if _is_endpoint_test(source):
+        raise SharingError("Endpoint Agent snapshots cannot be created")
+    display_name = _text(display_name, "displayName", 255)
+    note = _text(note, "note", 2000, required=False, multiline=True)
+    view = _text(view, "view", 40, required=False)
+    if position not in POSITIONS:
+        raise SharingError(f"must be one of {', '.join(POSITIONS)}", "position")
+    try:
+        window = window_at(anchor, hours, position, source.interval)
+    except WindowError as exc:
+        raise SharingError(str(exc), "to" if origin == "api" else "window") from None
+    included = _included_agents(access, source, agent_ids)
+    addresses = _recipients(list(recipients))
+    expiry_date(expires_in_days, timezone.now())  # refuse before taking the limit
+
+    with transaction.atomic():
+        limits.take(access.organization_id)
+        lock_test_for_freeze(source.id)
+        frozen_at = timezone.now()
+        expires = expiry_date(expires_in_days, frozen_at)
+        own_test = _copy_test(source, access.user, frozen_at)
+        own_test.agents.set(included if included is not None else source.agents.all())
+        snapshot = Snapshot.objects.create(
+            test=own_test,
+            source_test=source,
+            account_group=access.account_group,
+            link_id=links.new_link_id(),
+            display_name=display_name,
+            is_public=is_public,
+            start_round=window.start_round,
+            end_round=window.end_round,
+            round_id=window.round_id,
+            position=position,
+            view=view,
+            agent_ids=included,
+            frozen_at=frozen_at,
+            created_by=access.user,
+            created_date=frozen_at,
+            expires_date=expires,
+            comments_signed_in_only=comments_signed_in_only,
+            note=note,
+            origin=origin,
+        )
+        pin = {"start_round": window.start_round, "end_round": window.end_round, "reason": f"snapshot {snapshot.id}"}
+        RetentionPin.objects.create(test=source, frozen_at=frozen_at, copy_to=own_test, **pin)
+        RetentionPin.objects.create(test=own_test, **pin)  # keeps the copied rows through retention
+        SnapshotRecipient.objects.bulk_create([SnapshotRecipient(snapshot=snapshot, email=a) for a in addresses])
+        if addresses:
+            emails.queue_share(snapshot, addresses)
+    return snapshot
+
+
+def visible_snapshots(access):
+    """Snapshots of the caller's account group: all of them with 'View snapshots shared by all users…', else own."""
+    qs = Snapshot.objects.filter(account_group=access.account_group)
+    if not access.can(VIEW_ALL_SNAPSHOTS):
+        qs = qs.filter(created_by=access.user)
+    return qs
+
+
+def shared_with(user):
+    """Snapshots whose e-mail recipients include the user's login e-mail ("Shared with me")."""
+    return Snapshot.objects.filter(recipients__email=user.email.lower()).distinct()
+
+
+def _check_may_edit(access, snapshot: Snapshot) -> None:
+    """Authorized by account group and role, never by possession of the link (Grafana CVE-2024-1313)."""
+    if snapshot.account_group_id != access.account_group.id:
+        raise NotFound()
+    if access.read_only:
+        raise Forbidden("Regular Users cannot change snapshots")
+    if snapshot.created_by_id != access.user.id and not access.can(EDIT_ALL_SNAPSHOTS):
+        raise Forbidden(f"Only its creator or a role with '{EDIT_ALL_SNAPSHOTS}' may change this snapshot")
+
+
+def update_snapshot(access, snapshot: Snapshot, changes: dict) -> Snapshot:
+    """changes: display_name, comments_signed_in_only, expires_date (a datetime or None = never)."""
+    _check_may_edit(access, snapshot)
+    if "display_name" in changes:
+        snapshot.display_name = _text(changes["display_name"], "displayName", 255)
+    if "comments_signed_in_only" in changes:
+        snapshot.comments_signed_in_only = bool(changes["comments_signed_in_only"])
+    if "expires_date" in changes:
+        expires = changes["expires_date"]
+        now = timezone.now()
+        ceiling = settings.SNAPSHOT_MAX_EXPIRY_DAYS
+        if expires is not None and expires <= now:
+            raise SharingError("must be in the future", "expiresDate")
+        if ceiling and (expires is None or expires > now + timedelta(days=ceiling)):
+            raise SharingError(f"snapshots may live at most {ceiling} days here", "expiresDate")
+        snapshot.expires_date = expires
+    snapshot.save(update_fields=["display_name", "comments_signed_in_only", "expires_date"])
+    return snapshot
+
+
+def revoke_snapshot(access, snapshot: Snapshot) -> None:
+    """Delete the snapshot, its test row, copies and pins: the link answers 404 on every process at once."""
+    _check_may_edit(access, snapshot)
+    _delete(snapshot)
+
+
+EXPIRED_KEPT_DAYS = 30
+
+
+def purge_expired(now=None) -> int:
+    """Delete snapshots expired more than EXPIRED_KEPT_DAYS ago (their link said 410 meanwhile), releasing their
+    pinned windows to retention. Run by the worker."""
+    cutoff = (now or timezone.now()) - timedelta(days=EXPIRED_KEPT_DAYS)
+    expired = list(Snapshot.objects.filter(expires_date__lt=cutoff).select_related("test"))
+    for snapshot in expired:
+        _delete(snapshot)
+    return len(expired)
+
+
+def _delete(snapshot: Snapshot) -> None:
+    with transaction.atomic():
+        source_id = snapshot.source_test_id
+        RetentionPin.objects.filter(test_id=source_id, copy_to_id=snapshot.test_id).delete()
+        snapshot.test.delete()  # cascades: snapshot, visits, comments, recipients, copied rows, pins
+        purge_deleted_test(source_id)
+
+
+def record_visit(snapshot: Snapshot, ip: str, user=None) -> None:
+    SnapshotVisit.objects.create(snapshot=snapshot, ip=ip[:64], user=user if user and user.is_authenticated else None)
+
+
+def post_comment(snapshot: Snapshot, *, body, name=None, user=None, ip: str = "") -> SnapshotComment:
+    """Post a plain-text comment; signed-in users post as themselves. E-mails the creator."""
+    signed_in = user is not None and user.is_authenticated
+    if snapshot.comments_signed_in_only and not signed_in:
+        raise Forbidden("Only signed-in users may comment on this snapshot")
+    body = _text(body, "comment", 2000, multiline=True)
+    author = user.name or user.email if signed_in else _text(name, "name", 100)
+    count, reset = ratelimit.hit(f"snapshot-comment:{ip}", 3600)
+    if count > settings.COMMENT_LIMIT_PER_HOUR:
+        raise RateLimited("Too many comments from this address; try again later", retry_after=reset - ratelimit.now())
+    with transaction.atomic():
+        comment = SnapshotComment.objects.create(
+            snapshot=snapshot, author_name=author[:100], user=user if signed_in else None, body=body, ip=ip[:64]
+        )
+        emails.queue_comment(snapshot, comment)
+    return comment
+
+
+__all__ = [
+    "create_snapshot",
+    "update_snapshot",
+    "revoke_snapshot",
+    "record_visit",
+    "post_comment",
+    "visible_snapshots",
+    "shared_with",
+    "links",
+]

@@ -1,0 +1,14 @@
+"""Share link routes. The id pattern is loose on purpose: links.find_snapshot is the one judge of well-formedness."""
+
+from django.urls import re_path
+
+from . import views
+
+LINK = r"(?P<link_id>[^/]{0,200})"
+
+urlpatterns = [
+    re_path(r"^s/" + LINK + r"/$", views.share_page, name="share-page"),
+    re_path(r"^s/" + LINK + r"/comments$", views.post_comment, name="share-comment"),
+    re_path(r"^s/" + LINK + r"/download\.(?P<fmt>csv|json)$", views.download, name="share-download"),
+    re_path(r"^s(?:/(?P<rest>.*))?$", views.unmatched, name="share-unmatched"),
+]

@@ -1,0 +1,262 @@
+"""The share link's pages: /s/<linkId>/ (read-only, anyone with the link), its downloads and its comment form.
+
+Every request goes through `_load`: malformed ids never reach the database, a revoked link is 404 on every process
+(nothing is cached: each request reads the row), an expired one 410, a saved event 404 to anyone but signed-in
+members of its account group. Responses are never cacheable and never leak the link through Referer."""
+
+import csv
+import io
+
+import orjson
+from django.conf import settings
+from django.core import signing
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from spyglass.accounts.models import Membership
+from spyglass.api import ratelimit
+from spyglass.api.auth import client_ip
+from spyglass.lib.timefmt import format_v6_date
+from spyglass.lib.timeranges import TimeRange
+from spyglass.monitoring import queries
+from spyglass.monitoring.models import Test
+
+from . import links, services
+from .emails import snapshot_date
+from .errors import SharingError
+from .scope_provider import scope_of
+from .summary import one_line
+
+SHARE_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "private, no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+}
+KINDS_OF = {
+    Test.AGENT_TO_SERVER: ("net",),
+    Test.HTTP_SERVER: ("http", "net"),
+    Test.DNS_SERVER: ("dns", "net"),
+}
+KIND_KEYS = {"net": ("net", "metrics"), "http": ("web", "httpServer"), "dns": ("dns", "server")}
+FORM_SALT = "spyglass.sharing.comment"
+
+
+def _headers(response):
+    for key, value in SHARE_HEADERS.items():
+        response[key] = value
+    return response
+
+
+def _page(request, template, context, status):
+    return _headers(render(request, template, context, status=status))
+
+
+def _not_found(request):
+    return _page(request, "sharing/not_found.html", {}, 404)
+
+
+class Refused(Exception):
+    def __init__(self, response):
+        self.response = response
+
+
+def _miss_key(request) -> str:
+    return f"share-miss:{client_ip(request)}"
+
+
+def _check_misses(request):
+    """Guessing links is bounded: an address with too many misses in a minute gets 429 for the rest of it."""
+    if ratelimit.peek(_miss_key(request), 60) >= settings.SHARE_MISS_LIMIT_PER_MINUTE:
+        response = _page(request, "sharing/message.html", {"title": "Too many requests"}, 429)
+        response["Retry-After"] = "60"
+        raise Refused(response)
+
+
+def _miss(request):
+    ratelimit.hit(_miss_key(request), 60)
+    return _not_found(request)
+
+
+def load_shared_snapshot(request, link_id):
+    """The snapshot this request may see, or raise Refused with the answer (404, 410, 429).
+
+    Every view under /s/<linkId>/ starts here — including the results component's data requests."""
+    _check_misses(request)
+    snapshot = links.find_snapshot(link_id)
+    if snapshot is not None and not snapshot.is_public:
+        user = request.user
+        member = user.is_authenticated and Membership.objects.filter(
+            user=user, account_group_id=snapshot.account_group_id
+        )
+        if not member or not member.exists():
+            snapshot = None
+    if snapshot is None:
+        raise Refused(_miss(request))
+    if snapshot.is_expired():
+        raise Refused(_page(request, "sharing/expired.html", {"snapshot": snapshot}, 410))
+    return snapshot
+
+
+def _context(request, snapshot, form_error="", form_values=None):
+    signed_in = request.user.is_authenticated
+    return {
+        "snapshot": snapshot,
+        "test": snapshot.test,
+        "snapshot_date": snapshot_date(snapshot),
+        "window_start": format_v6_date(snapshot.start_round),
+        "window_end": format_v6_date(snapshot.end_round),
+        "summary": one_line(snapshot),
+        "visits": snapshot.visits.count(),
+        "comments": list(snapshot.comments.order_by("date", "id")),
+        "signed_in": signed_in,
+        "may_comment": signed_in or not snapshot.comments_signed_in_only,
+        "form_token": signing.dumps(snapshot.link_id, salt=FORM_SALT),
+        "form_error": form_error,
+        "form_values": form_values or {},
+        "kinds": KINDS_OF[snapshot.test.type],
+        "view_url": links.view_url(snapshot.link_id),
+    }
+
+
+@require_GET
+def share_page(request, link_id):
+    try:
+        snapshot = load_shared_snapshot(request, link_id)
+    except Refused as refused:
+        return refused.response
+    services.record_visit(snapshot, client_ip(request), request.user)
+    return _page(request, "sharing/share_page.html", _context(request, snapshot), 200)
+
+
+# Not Django's CSRF check: the page is sent with Referrer-Policy: no-referrer, so browsers post with "Origin: null"
+# and the check would refuse every visitor. Cross-site posts cannot act as a signed-in user (SameSite=Lax session
+# cookie); the signed form token ties a post to a page of this link, and the per-IP limit bounds abuse.
+@csrf_exempt
+@require_POST
+def post_comment(request, link_id):
+    try:
+        snapshot = load_shared_snapshot(request, link_id)
+    except Refused as refused:
+        return refused.response
+    try:
+        if signing.loads(request.POST.get("token", ""), salt=FORM_SALT, max_age=86400) != snapshot.link_id:
+            raise signing.BadSignature
+    except signing.BadSignature:
+        context = _context(request, snapshot, "The form has expired; please reload the page and try again.")
+        return _page(request, "sharing/share_page.html", context, 400)
+    try:
+        services.post_comment(
+            snapshot,
+            body=request.POST.get("body", ""),
+            name=request.POST.get("name"),
+            user=request.user,
+            ip=client_ip(request),
+        )
+    except SharingError as exc:
+        values = {"name": request.POST.get("name", ""), "body": request.POST.get("body", "")}
+        response = _page(request, "sharing/share_page.html", _context(request, snapshot, str(exc), values), exc.status)
+        if exc.status == 429:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    return _headers(HttpResponseRedirect(f"{links.view_url(snapshot.link_id)}#comments", status=303))
+
+
+def _pages(snapshot, kind):
+    """Every row of the window for one kind, page by page (bounded memory), in v6 shape without permalinks."""
+    scope = scope_of(snapshot)
+    window = TimeRange(snapshot.start_round, snapshot.end_round)
+    last = None
+    while True:
+        page = queries.read_page(kind, snapshot.test, window, last, scope=scope)
+        for row in page.rows:
+            row.pop("permalink", None)
+            yield row
+        if page.next_last_round_id is None:
+            return
+        last = page.next_last_round_id
+
+
+def _json_stream(snapshot):
+    test = snapshot.test
+    head = {
+        "snapshot": {
+            "displayName": snapshot.display_name,
+            "testName": test.name,
+            "type": test.type,
+            "interval": test.interval,
+            "from": format_v6_date(snapshot.start_round),
+            "to": format_v6_date(snapshot.end_round),
+            "roundId": snapshot.round_id,
+        }
+    }
+    yield orjson.dumps(head)[:-1]
+    for kind in KINDS_OF[test.type]:
+        wrapper, key = KIND_KEYS[kind]
+        yield b',"' + wrapper.encode() + b'":{"' + key.encode() + b'":['
+        first = True
+        for row in _pages(snapshot, kind):
+            yield (b"" if first else b",") + orjson.dumps(row)
+            first = False
+        yield b"]}"
+    yield b"}"
+
+
+def _safe_cell(value):
+    """Keep spreadsheet programs from running user-written text as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _csv_stream(snapshot, kind):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    header = None
+    for row in _pages(snapshot, kind):
+        if header is None:
+            header = list(row)
+            writer.writerow(header)
+        writer.writerow([_safe_cell(row[k]) for k in header])
+        if buffer.tell() > 65536:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if header is None:
+        writer.writerow(["roundId", "agentId", "agentName", "date"])
+    yield buffer.getvalue()
+
+
+@require_GET
+def download(request, link_id, fmt):
+    try:
+        snapshot = load_shared_snapshot(request, link_id)
+    except Refused as refused:
+        return refused.response
+    kinds = KINDS_OF[snapshot.test.type]
+    name = f"snapshot-{snapshot.test.name}"[:60].replace('"', "").replace("\\", "")
+    if fmt == "json":
+        response = StreamingHttpResponse(_json_stream(snapshot), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+    else:
+        kind = request.GET.get("kind", kinds[0])
+        if kind not in kinds:
+            response = HttpResponse(f"kind must be one of {', '.join(kinds)}", status=400, content_type="text/plain")
+            return _headers(response)
+        response = StreamingHttpResponse(_csv_stream(snapshot, kind), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}-{kind}.csv"'
+    return _headers(response)
+
+
+def unmatched(request, rest=""):
+    """Anything under /s/ that is not a well-formed link path: the same 404 as an unknown link."""
+    try:
+        _check_misses(request)
+    except Refused as refused:
+        return refused.response
+    return _miss(request)
