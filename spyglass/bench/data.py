@@ -1,10 +1,12 @@
 """The benchmark's data: one test with 50 agents at 60 s for 48 h (144,000 results), plus a test of each type."""
 
+import time
 from dataclasses import dataclass
 
 from spyglass.accounts.models import ApiToken
 from spyglass.accounts.roles import access_for
 from spyglass.accounts.services import create_user
+from spyglass.lib.rounds import round_of
 from spyglass.monitoring.seed import seed
 from spyglass.monitoring.tests_service import create_test
 
@@ -20,6 +22,21 @@ class BenchData:
     dns_test: object
     agents: int
     hours: int
+    anchor: int  # the last seeded round: snapshots end there
+    quick: bool
+
+    def snapshot(self, test, hours=None, **options):
+        from spyglass.sharing.services import create_snapshot
+
+        return create_snapshot(
+            self.access,
+            test.id,
+            display_name=f"bench {test.name}",
+            hours=hours or self.hours,
+            anchor=self.anchor,
+            position="ending",
+            **options,
+        )
 
     @property
     def basic(self) -> tuple[str, str]:
@@ -40,8 +57,9 @@ def build(quick: bool) -> BenchData:
     small = new("agent-to-server", "small", server="bench.example.com", port=443)
     http = new("http-server", "http", url="https://bench.example.com/")
     dns = new("dns-server", "dns", domain="bench.example.com A", dnsServers=[{"serverName": "ns1.example.net"}])
-    seed(big, agents=agents, hours=hours, random_seed=1)
-    seed(small, agents=5, hours=hours, random_seed=2)
+    now = time.time()
+    seed(big, agents=agents, hours=hours, random_seed=1, now=now)
+    seed(small, agents=5, hours=hours, random_seed=2, now=now)
     seed(http, agents=5, hours=6, random_seed=3)
     seed(dns, agents=5, hours=6, random_seed=4)
-    return BenchData(user, token, access, big, small, http, dns, agents, hours)
+    return BenchData(user, token, access, big, small, http, dns, agents, hours, round_of(now, 60), quick)

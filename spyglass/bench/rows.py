@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import httpx
 import orjson
 
 ROWS: list["Row"] = []
@@ -40,6 +41,18 @@ def median_seconds(fn, repeat: int = 5) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def interleaved_medians(a, b, repeat: int = 7) -> tuple[float, float]:
+    """Median seconds of a and of b, run alternately so drift on a shared machine hits both alike."""
+    a(), b()
+    times_a, times_b = [], []
+    for _ in range(repeat):
+        for fn, times in ((a, times_a), (b, times_b)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return statistics.median(times_a), statistics.median(times_b)
 
 
 def api_client(data, authenticated: bool = True):
@@ -90,3 +103,125 @@ def auth_overhead(data):
     with_auth = median_seconds(lambda: burst(basic))
     without = median_seconds(lambda: burst(switched))
     return without / with_auth, f"{n / with_auth:,.0f} req/s with Basic, {n / without:,.0f} req/s without"
+
+
+@row(1, "snapshot creation cost: create a 48 h snapshot ÷ create a 1 h snapshot", "<= 1.3")
+def snapshot_creation_cost(data):
+    long, short = interleaved_medians(
+        lambda: data.snapshot(data.big_test, hours=data.hours), lambda: data.snapshot(data.big_test, hours=1), repeat=9
+    )
+    return long / short, f"{data.hours} h: {long * 1000:.1f} ms, 1 h: {short * 1000:.1f} ms"
+
+
+def _page_and_aggregate(data, test):
+    """Median server time of the share page, and of the one aggregate query it runs, executed alone."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    snapshot = data.snapshot(test)
+    client = api_client(data, authenticated=False)
+    url = f"/s/{snapshot.link_id}/"
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"].upper() and "result" in q["sql"]]
+    page_time = median_seconds(lambda: client.get(url), repeat=7)
+    if not grouped:
+        return page_time, None, page
+    sql = max(grouped, key=len)
+
+    def run_alone():
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            cursor.fetchall()
+
+    return page_time, median_seconds(run_alone, repeat=7), page
+
+
+@row(2, "share page render, 48 h window, 50 agents: server time ÷ its aggregate SQL query run alone", "<= 3")
+def share_page_render(data):
+    page_time, query_time, _ = _page_and_aggregate(data, data.big_test)
+    if query_time is None:
+        return float("inf"), "the page ran no aggregate query over the results"
+    return page_time / query_time, f"page {page_time * 1000:.1f} ms, query {query_time * 1000:.1f} ms"
+
+
+@row(3, "share page weight, 48 h window: HTML + data (KB)", "<= 300")
+def share_page_weight(data):
+    _, _, page = _page_and_aggregate(data, data.big_test)
+    size = len(page.content)
+    return size / 1024, f"{size:,} bytes, chart data included in the page"
+
+
+@row(9, "cost grows with rounds, not rows: share page time, 50 agents ÷ 5 agents", "<= 1.5")
+def rounds_not_rows(data):
+    big, _, _ = _page_and_aggregate(data, data.big_test)
+    small, _, _ = _page_and_aggregate(data, data.small_test)
+    return big / small, f"{data.agents} agents {big * 1000:.1f} ms, 5 agents {small * 1000:.1f} ms"
+
+
+@row(4, "share page throughput, every visit counted: views/s ÷ a minimal Django view's req/s", ">= 0.5")
+def share_page_throughput(data):
+    from spyglass.sharing.models import SnapshotVisit
+
+    from .servers import app_processes, load
+
+    snapshot = data.snapshot(data.big_test, hours=1)
+    requests = 300 if data.quick else 2000
+    with app_processes(1) as (url,):
+        baseline = load(url + "/__bench__/minimal", requests, 16)
+        shared = load(f"{url}/s/{snapshot.link_id}/", requests, 16)
+    visits = SnapshotVisit.objects.filter(snapshot=snapshot).count()
+    detail = (
+        f"{shared['per_second']:.0f} views/s vs {baseline['per_second']:.0f} req/s; "
+        f"{visits} visits recorded for {requests} requests ({shared['ok']} answered 200)"
+    )
+    value = shared["per_second"] / baseline["per_second"]
+    return (value if visits == requests else 0.0), detail
+
+
+@row(8, "snapshot creation under contention: 50 concurrent POST /v6/snapshot, 2 app processes", ">= 1")
+def creation_under_contention(data):
+    """1 when the successes equal the default limit (5 per 5 minutes) exactly, else 0; p99 latency in the detail."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spyglass.accounts.models import ApiToken
+    from spyglass.accounts.roles import access_for
+    from spyglass.accounts.services import create_user
+    from spyglass.lib.timefmt import format_v6_date
+    from spyglass.monitoring.tests_service import create_test
+
+    from .servers import app_processes
+
+    # An organization of its own, so its creation limit starts untouched.
+    user = create_user(
+        "contention@example.com", "pw-contention", "Contention", "Contention Org", ["C"], "Account Admin"
+    )
+    token = ApiToken.issue(user)
+    test = create_test(
+        access_for(user, None),
+        "agent-to-server",
+        {"testName": "contended", "interval": 60, "server": "bench.example.com", "port": 443},
+    )
+    limit = 5
+    body = {
+        "testId": test.id,
+        "displayName": "contended",
+        "isPublic": 1,
+        "from": format_v6_date(data.anchor - 3600),
+        "to": format_v6_date(data.anchor),
+    }
+    with app_processes(2, {"SPYGLASS_SNAPSHOT_RATE": "5/5m,10/1h"}) as urls:
+
+        def post(i):
+            start = time.perf_counter()
+            r = httpx.post(urls[i % 2] + "/v6/snapshot.json", json=body, auth=(user.email, token), timeout=60)
+            return r.status_code, time.perf_counter() - start
+
+        with ThreadPoolExecutor(50) as pool:
+            outcomes = list(pool.map(post, range(50)))
+    codes = [code for code, _ in outcomes]
+    latencies = sorted(seconds for _, seconds in outcomes)
+    p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
+    exact = codes.count(201) == limit and codes.count(429) == 50 - limit
+    return (1.0 if exact else 0.0), f"{codes.count(201)} created, {codes.count(429)} refused (429); p99 {p99:.0f} ms"

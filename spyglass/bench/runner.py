@@ -51,6 +51,9 @@ def run(quick: bool, json_path: str | None, database_url: str | None, only: list
             "SPYGLASS_API_RATE_LIMIT": "100000000",
             "SPYGLASS_SECRET_KEY": "bench-" + uuid.uuid4().hex,
             "SPYGLASS_ALLOWED_HOSTS": "testserver,127.0.0.1",
+            # Rows that create many snapshots are not about the limit; row 8 runs its own servers with the default.
+            "SPYGLASS_SNAPSHOT_RATE": "999999/1m",
+            "SPYGLASS_FAILED_LOGIN_LIMIT": "1000000",
         }
     )
     temp_db = None

@@ -25,7 +25,22 @@ class SpyglassServer(BaseApplication):
         return application
 
 
+def gunicorn_options(host: str, port: int, workers: int) -> dict:
+    """The one gunicorn configuration (the benchmark serves with it too)."""
+    return {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": max(1, workers),
+        "worker_class": "gthread",
+        "threads": 8,
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "accesslog": None,
+        "loglevel": "warning",
+    }
+
+
 def parse_addr(addr: str) -> tuple[str, int]:
+
     host, sep, port = addr.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"--addr must be host:port, such as 127.0.0.1:8000, got {addr!r}")
@@ -55,18 +70,9 @@ def run(args) -> int:
     children = _children(args)
 
     err.print(f"spyglass listening on http://{args.addr} (data in {settings.DATA_DIR})")
-    options = {
-        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-        "workers": max(1, args.workers),
-        "worker_class": "gthread",
-        "threads": 8,
-        "timeout": 60,
-        "graceful_timeout": 10,
-        "accesslog": None,
-        "loglevel": "warning",
-    }
     try:
-        SpyglassServer(options).run()
+        SpyglassServer(gunicorn_options(host, port, args.workers)).run()
+
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)
