@@ -102,7 +102,9 @@ class Cluster:
 
     def sql(self, query: str, params=()):
         with psycopg.connect(self.database_url.replace("postgres://", "postgresql://", 1)) as conn:
-            return conn.execute(query, params).fetchall()
+            cursor = conn.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
+
 
     def start(self, name: str, args: list[str], log_name: str | None = None) -> subprocess.Popen:
         log = open(self.data_dir / f"{log_name or name}.log", "ab")  # noqa: SIM115 - closed in stop()
