@@ -9,6 +9,11 @@ source scripts/bootstrap.sh
 export SPYGLASS_DATA_DIR="$(mktemp -d /tmp/spyglass-test.XXXXXX)"
 trap 'rm -rf "$SPYGLASS_DATA_DIR"' EXIT
 
+# iputils ping: the accuracy tests compare the agent's measurements with ping's over the same emulated link.
+if ! command -v ping >/dev/null 2>&1; then
+  apt_install iputils-ping || echo "warning: could not install iputils-ping; the accuracy tests will fail" >&2
+fi
+
 echo "== ruff"
 ruff check spyglass tests
 ruff format --check spyglass tests
