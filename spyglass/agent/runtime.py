@@ -86,7 +86,9 @@ class AgentRuntime:
         """Register and start the loops in background threads. False when the server refused the agent."""
         if not self.register():
             return False
-        self.scheduler = Scheduler(f"{self.name}", self._emit, clock=self.clock, spread=self.spread)
+        self.scheduler = Scheduler(
+            self.name, self._emit, clock=self.clock, spread=self.spread, done_rounds=self.spool.done_rounds()
+        )
         self.refresh()
         for target, name in (
             (self.scheduler.loop, "rounds"),
@@ -120,8 +122,8 @@ class AgentRuntime:
 
     # --- loops
 
-    def _emit(self, rows: list[dict]) -> None:
-        self.spool.add(rows)
+    def _emit(self, rows: list[dict], test_id: int, round_id: int) -> None:
+        self.spool.add(rows, test_id, round_id)
         self.results_ready.set()
 
     def refresh(self) -> None:

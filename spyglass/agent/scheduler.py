@@ -33,15 +33,25 @@ class Run:
 
 
 class Scheduler:
-    def __init__(self, agent_key: str, emit, clock=time.time, spread: float | None = None, workers: int = 8, run=None):
-        """emit(rows) receives every round's rows; spread (seconds) overrides the default spread of slots."""
+    def __init__(
+        self,
+        agent_key: str,
+        emit,
+        clock=time.time,
+        spread: float | None = None,
+        workers: int = 8,
+        run=None,
+        done_rounds: dict[int, int] | None = None,
+    ):
+        """emit(rows, test_id, round_id) receives every round's rows; spread (seconds) overrides the default spread
+        of slots; done_rounds are rounds already measured (by an earlier run of this agent)."""
         self.agent_key = agent_key
         self.emit = emit
         self.clock = clock
         self.spread = spread
         self.run = run or run_assignment
         self.assignments: dict[int, dict] = {}
-        self.last_round: dict[int, int] = {}
+        self.last_round: dict[int, int] = dict(done_rounds or {})
         self.running: dict[int, Run] = {}
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe")
 
@@ -61,19 +71,19 @@ class Scheduler:
                 del self.running[test_id]
                 self.last_round[test_id] = run.round_id
                 try:
-                    self.emit(run.future.result())
+                    rows = run.future.result()
                 except Exception as exc:  # a probe bug must not stop the agent; the round records it
                     log.exception("test %s failed in round %s", test_id, run.round_id)
                     rows = overrun_rows(run.assignment, run.round_id, now)
                     for row in rows:
                         row["errorType"], row["errorDetails"] = "Error", f"agent error: {exc}"
-                    self.emit(rows)
+                self.emit(rows, test_id, run.round_id)
             elif now >= run.ends:
                 # The thread cannot be killed; its late answer is dropped, and the round records the overrun.
                 del self.running[test_id]
                 self.last_round[test_id] = run.round_id
                 run.future.cancel()
-                self.emit(overrun_rows(run.assignment, run.round_id, run.ends - 0.001))
+                self.emit(overrun_rows(run.assignment, run.round_id, run.ends - 0.001), test_id, run.round_id)
             else:
                 wake = min(wake, run.ends)
         for test_id, a in self.assignments.items():

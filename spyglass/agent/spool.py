@@ -29,6 +29,12 @@ class Spool:
             "CREATE TABLE IF NOT EXISTS rows (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT UNIQUE, body TEXT)"
         )
         self._db.execute("CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS rounds (test_id INTEGER PRIMARY KEY, round_id INTEGER)")
+
+    def done_rounds(self) -> dict[int, int]:
+        """The last round measured per test, across restarts."""
+        with self._lock:
+            return dict(self._db.execute("SELECT test_id, round_id FROM rounds").fetchall())
 
     def _bump(self, name: str, by: int):
         self._db.execute(
@@ -40,10 +46,18 @@ class Spool:
         row = self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
         return row[0] if row else 0
 
-    def add(self, rows: list[dict]) -> None:
+    def add(self, rows: list[dict], test_id: int | None = None, round_id: int | None = None) -> None:
+        """Keep the rows; with test_id and round_id, also remember that this round of the test is done (a restarted
+        agent must not measure a round twice)."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                if test_id is not None:
+                    self._db.execute(
+                        "INSERT INTO rounds (test_id, round_id) VALUES (?, ?) "
+                        "ON CONFLICT(test_id) DO UPDATE SET round_id = MAX(round_id, excluded.round_id)",
+                        (test_id, round_id),
+                    )
                 self._db.executemany(
                     "INSERT OR REPLACE INTO rows (key, body) VALUES (?, ?)",
                     [(key_of(r), json.dumps(r, separators=(",", ":"))) for r in rows],

@@ -104,7 +104,8 @@ class TestWriteSerializer(serializers.Serializer):
     dnsTransportProtocol = serializers.ChoiceField(choices=["UDP", "TCP"], required=False)
     recursiveQueries = FlagField(required=False)
 
-    def __init__(self, *args, test_type: str, instance_test: Test | None = None, **kwargs):
+    # The default only serves the OpenAPI generator, which builds the serializer without arguments.
+    def __init__(self, *args, test_type: str = "agent-to-server", instance_test: Test | None = None, **kwargs):
         self.test_type = test_type
         self.instance_test = instance_test
         super().__init__(*args, partial=instance_test is not None, **kwargs)

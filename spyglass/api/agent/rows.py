@@ -6,6 +6,7 @@ import time
 from django.conf import settings
 
 from spyglass.lib.text import find_control_character
+from spyglass.monitoring import results
 from spyglass.monitoring.agent_service import latest_round
 
 MAX_ROWS = 2000
@@ -58,8 +59,16 @@ FIELDS = {
         "errorDetails": ("error_details", "multiline"),
     },
 }
-# Columns a row must always carry, with the value when the agent left the field out.
-DEFAULTS = {"error_type": "None", "error_details": "", "server_ip": ""}
+
+
+def _defaults(kind: str) -> dict:
+    """Every column of the kind with its model default: a row sent again replaces the whole earlier row."""
+    model = results.KINDS[kind]
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    return {column: fields[column].get_default() for column, _ in FIELDS[kind].values()}
+
+
+DEFAULTS = {kind: _defaults(kind) for kind in FIELDS}
 KIND_FITS = {"net": {"agent-to-server", "http-server", "dns-server"}, "http": {"http-server"}, "dns": {"dns-server"}}
 TEXT_LIMIT = 20000
 
@@ -136,18 +145,16 @@ def validate_row(i: int, row, tests: dict, now: float) -> tuple[str, dict]:
     unknown = sorted(set(row) - set(fields) - {"kind", "testId", "roundId", "date"})
     if unknown:
         raise ValueError(f"{where}: unknown field {unknown[0]!r}")
-    out = {"test_id": test_id, "round_id": round_id, "date": float(date)}
-    out.update({col: default for col, default in DEFAULTS.items() if col in {c for c, _ in fields.values()}})
+    out = {"test_id": test_id, "round_id": round_id, "date": float(date), **DEFAULTS[kind]}
     for name, (column, value_kind) in fields.items():
         if name in row:
             value = _value(value_kind, row[name], f"{where}.{name}")
-            if value is None and value_kind in ("text", "multiline", "error", "certs"):
-                continue
-            out[column] = value
+            if value is not None or DEFAULTS[kind][column] is None:
+                out[column] = value
     if kind == "dns" and not out.get("server"):
         raise ValueError(f"{where}.server is required for dns results")
-    if kind == "net":
-        out.setdefault("server", test.target)
+    if kind == "net" and not out["server"]:
+        out["server"] = test.target
     return kind, out
 
 
