@@ -31,16 +31,23 @@ class _Trace:
     def __init__(self):
         self.marks: dict[str, float] = {}
         self.phase = "connect_tcp"
-        self.tls_stream = None
+        self.tls: dict = {}
 
     def __call__(self, name: str, info: dict):
         _, _, event = name.partition(".")
         phase, _, edge = event.rpartition(".")
         self.marks[event] = time.perf_counter()
-        if edge == "started":
+        if edge == "started" and phase in _PHASE_ERRORS:
             self.phase = phase
-        if event == "start_tls.complete":
-            self.tls_stream = info.get("return_value")
+        if event == "start_tls.complete" and info.get("return_value") is not None:
+            # Read now: the server may close the connection before the probe looks again.
+            ssl_object = info["return_value"].get_extra_info("ssl_object")
+            if ssl_object is not None:
+                self.tls = {
+                    "sslVersion": ssl_object.version() or "",
+                    "sslCipher": (ssl_object.cipher() or ("",))[0],
+                    "sslCerts": _cert_facts(ssl_object),
+                }
 
     def span(self, phase: str) -> float | None:
         a, b = self.marks.get(phase + ".started"), self.marks.get(phase + ".complete")
@@ -54,7 +61,7 @@ def _ms(value: float | None) -> float | None:
 def _cert_facts(ssl_object) -> list[dict]:
     from cryptography import x509
 
-    der = ssl_object.getpeercert(binary_form=True)
+    der = ssl_object.getpeercert(True)  # DER: available whether or not the certificate was verified
     if not der:
         return []
     cert = x509.load_der_x509_certificate(der)
@@ -133,11 +140,7 @@ def _one_hop(client: httpx.Client, url: str, time_limit: float, headers: dict) -
             first_byte = trace.marks.get("receive_response_headers.complete", time.perf_counter())
             response.read()
             body_done = time.perf_counter()
-            if trace.tls_stream is not None:
-                ssl_object = trace.tls_stream.get_extra_info("ssl_object")
-                if ssl_object is not None:
-                    out.update(sslVersion=ssl_object.version() or "", sslCipher=(ssl_object.cipher() or ("",))[0])
-                    out["sslCerts"] = _cert_facts(ssl_object)
+            out.update(trace.tls)
     except httpx.TimeoutException as exc:
         out.update(errorType=ERROR_TIMEOUT, errorDetails=f"no answer within {time_limit:g} s ({trace.phase}): {exc}")
         out["totalTime"] = _ms((time.perf_counter() - begin) * 1000.0)
