@@ -19,6 +19,22 @@ IFF_TUN, IFF_NO_PI = 0x0001, 0x1000
 LOCK = "/tmp/spyglass-netlab.lock"
 
 
+def realtime(priority: int = 10) -> None:
+    """Put the calling thread on the real-time FIFO scheduler (root only), so that on a busy machine the relay, the
+    servers and the measuring thread are not kept waiting by other processes: what is measured is the link."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except (PermissionError, AttributeError, OSError):
+        pass
+
+
+def normal() -> None:
+    try:
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    except (PermissionError, AttributeError, OSError):
+        pass
+
+
 class NetlabUnavailable(Exception):
     """Namespaces or TUN cannot be made here; the message says why."""
 
