@@ -274,3 +274,14 @@ def test_it_flags_tests_whose_agents_are_all_endpoint_agents(cast):
         for t in (endpoint_only, mixed, nobody)
     }
     assert flag == {endpoint_only.id: 1, mixed.id: 0, nobody.id: 0}
+
+
+def test_a_batch_costs_the_same_few_queries_whatever_its_size(cast, registered, django_assert_max_num_queries):
+    client, agent_id = registered
+    test = make_test(cast.owner, "agent-to-server", name="tcp", agents=[{"agentId": agent_id}])
+    r = current_round()
+    rows = [net_row(test, r - 60 * i) for i in range(300)]
+    with django_assert_max_num_queries(8):
+        response = client.post(f"/agent/v1/agents/{agent_id}/results", {"results": rows}, format="json")
+    assert response.json() == {"accepted": 300}
+    assert NetResult.objects.count() == 300

@@ -27,7 +27,7 @@ def run_assignment(a: dict, round_id: int, date: float | None = None) -> list[di
     date = time.time() if date is None else date
     kind = a["type"]
     if kind == "agent-to-server":
-        server = f"{a['server']}:{a['port']}"
+        server = f"{a['server']}:{a['port']}" if a.get("port") else a["server"]
         if a.get("protocol") == "ICMP":
             burst = icmp_burst(a["server"], a["probeCount"], a["probeSpacing"])
         else:

@@ -61,12 +61,15 @@ class AgentRuntime:
 
     def register(self) -> bool:
         """Register until it works or we are stopped. A refused token is fatal (returns False)."""
-        backoff = 1.0
+        backoff, attempts = 0.5, 0
         while not self.stop.is_set():
             try:
                 answer = self.client.register(self.name, self.kind, socket.gethostname(), self._ips())
             except ServerUnavailable as exc:
-                log.warning("server not reachable (%s); retrying in %.0f s", exc, backoff)
+                attempts += 1
+                # A server starting beside its embedded agent takes a moment: only persistent failure is news.
+                level = logging.WARNING if attempts > 3 else logging.DEBUG
+                log.log(level, "server not reachable (%s); retrying in %.0f s", exc, backoff)
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue

@@ -14,7 +14,7 @@ from spyglass.monitoring import agent_service
 from spyglass.monitoring.models import Agent
 
 from .auth import AgentTokenAuthentication, IsAgent
-from .rows import BatchError, validate_batch
+from .rows import FIELDS, BatchError, validate_batch
 
 TAGS = ["agent API v1"]
 
@@ -43,8 +43,28 @@ class HeartbeatSerializer(serializers.Serializer):
     spoolDropped = serializers.IntegerField(min_value=0, max_value=2**62, required=False, default=0)
 
 
+def _row_serializer():
+    """For the OpenAPI document only: the fields a result row may carry (validation is rows.validate_batch)."""
+    kinds = {"ms": serializers.FloatField, "pct": serializers.FloatField, "int": serializers.IntegerField}
+    fields = {
+        "kind": serializers.ChoiceField(choices=["net", "http", "dns"]),
+        "testId": serializers.IntegerField(),
+        "roundId": serializers.IntegerField(help_text="floor(measured at / interval) * interval"),
+        "date": serializers.FloatField(help_text="epoch seconds when the round was measured"),
+    }
+    for kind, names in FIELDS.items():
+        for name, (_, value_kind) in names.items():
+            if name not in fields:
+                field = kinds.get(value_kind, serializers.CharField)
+                if value_kind == "certs":
+                    fields[name] = serializers.ListField(child=serializers.DictField(), required=False)
+                else:
+                    fields[name] = field(required=False, allow_null=True, help_text=f"{kind} results")
+    return type("AgentResultRow", (serializers.Serializer,), fields)
+
+
 class ResultsSerializer(serializers.Serializer):
-    results = serializers.ListField(child=serializers.DictField(), help_text="rows with kind, testId, roundId, date")
+    results = _row_serializer()(many=True)
 
 
 class AgentView(APIView):
