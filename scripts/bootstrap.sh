@@ -34,3 +34,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"
+
+# Browser libraries of the web app (uPlot) from the npm registry, exactly as package-lock.json pins them.
+if ! command -v npm >/dev/null 2>&1; then
+  apt_install nodejs npm
+fi
+npm_stamp="$ROOT/node_modules/.spyglass-lock"
+npm_want="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$npm_want" > "$npm_stamp"
+fi

@@ -9,6 +9,13 @@ source scripts/bootstrap.sh
 export SPYGLASS_DATA_DIR="$(mktemp -d /tmp/spyglass-test.XXXXXX)"
 trap 'rm -rf "$SPYGLASS_DATA_DIR"' EXIT
 
+echo "== Chromium for the browser tests"
+# Debian's Chromium, driven by Playwright (never `playwright install`, which downloads its own browser).
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi
+mkdir -p artifacts
+
 # iputils ping: the accuracy tests compare the agent's measurements with ping's over the same emulated link.
 if ! command -v ping >/dev/null 2>&1; then
   apt_install iputils-ping || echo "warning: could not install iputils-ping; the accuracy tests will fail" >&2
@@ -20,6 +27,11 @@ ruff format --check spyglass tests
 
 echo "== migrations are up to date"
 python manage.py makemigrations --check --dry-run
+
+echo "== system packages the tests use"
+need=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
 echo "== PostgreSQL"
 PG_URL="$(bash scripts/postgres.sh)"

@@ -1,10 +1,13 @@
 """Django settings. Every knob comes from the environment (see the README's configuration table)."""
 
+from pathlib import Path
+
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from spyglass.lib import config
 
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = config.data_dir()
 SECRET_KEY = config.secret_key(DATA_DIR)
 DEBUG = config.env_bool("SPYGLASS_DEBUG", False)
@@ -22,7 +25,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "spyglass.accounts",
     "spyglass.monitoring",
+    "spyglass.liveshares",
+    "spyglass.dashboards",
     "spyglass.api",
+    "django_htmx",
+    "spyglass.web",
 ]
 
 MIDDLEWARE = [
@@ -35,6 +42,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "spyglass.web.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "spyglass.urls"
@@ -51,6 +60,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "spyglass.web.context.navigation",
             ]
         },
     }
@@ -94,6 +104,13 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+# Browser libraries come from the npm registry (package.json + package-lock.json, `npm ci` in scripts/bootstrap.sh)
+# and are served straight from node_modules: never copied into the repository, never loaded from a CDN.
+STATICFILES_DIRS = [("vendor/uplot", PROJECT_DIR / "node_modules" / "uplot" / "dist")]
+
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/tests/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 MAX_REQUEST_BODY = 1024 * 1024
@@ -143,6 +160,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "spyglass.api.schema.add_error_responses",
+    ],
 }
 
 LOGGING = {

@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("spyglass.api.urls")),
     path("", include("spyglass.api.agent.urls")),
+    path("", include("spyglass.web.urls")),
 ]
 
 handler400 = "spyglass.api.errors.handler400"

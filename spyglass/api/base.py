@@ -39,12 +39,10 @@ class V6View(APIView):
         raw = request.query_params.get("aid")
         aid = None
         if raw is not None:
-            try:
-                aid = int(raw)
-            except ValueError:
-                raise exceptions.ValidationError(
-                    {"aid": "must be an account group id from /v6/account-groups"}
-                ) from None
+            if not raw.isdigit() or len(raw) > 18:
+                raise exceptions.ValidationError({"aid": "must be an account group id from /v6/account-groups"})
+            aid = int(raw)
+
         access = access_for(request.user, aid)
         if access is None:
             # The same answer whether the group exists or not: never reveal other tenants.

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from spyglass.lib.timefmt import format_v6_date
+from spyglass.monitoring.tests_service import shared_with_accounts
 
 ONLINE_AFTER_SECONDS = 180
 
@@ -27,7 +28,8 @@ def test_summary(test) -> dict:
         "enabled": int(test.enabled),
         "testId": test.id,
         "savedEvent": int(test.saved_event),
-        "liveShare": 0,
+        # Set by visible_tests(): another account group's test, live-shared with the caller.
+        "liveShare": int(bool(getattr(test, "live_share", False))),
         "testName": test.name,
         "type": test.type,
         "interval": test.interval,
@@ -112,7 +114,8 @@ def test_detail(test) -> dict:
     ]
     # An Endpoint test runs only on endpoint agents (people's laptops); snapshots refuse those.
     out["endpointTest"] = int(bool(agents) and all(a.agent_type == "Endpoint" for a in agents))
-    out["sharedWithAccounts"] = []
+    # A recipient does not learn who else the owner shares with.
+    out["sharedWithAccounts"] = [] if out["liveShare"] else shared_with_accounts(test)
     return out
 
 

@@ -3,6 +3,7 @@
 import re
 from urllib.parse import urlsplit
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from spyglass.lib.rounds import ALLOWED_INTERVALS
@@ -31,6 +32,7 @@ class TextField(serializers.CharField):
         return value
 
 
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 1})
 class FlagField(serializers.Field):
     """v6 flags are 0/1; true/false and "0"/"1" are accepted too."""
 
@@ -50,6 +52,16 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or isinstance(data, float) and not data.is_integer():
             raise serializers.ValidationError("must be a whole number")
         return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "integer", "enum": list(ALLOWED_INTERVALS)})
+class IntervalField(StrictIntegerField):
+    pass
+
+
+@extend_schema_field({"type": "string", "format": "uri", "pattern": "^https?://[a-z0-9.-]+(:[0-9]+)?/"})
+class UrlField(TextField):
+    pass
 
 
 class AgentRefSerializer(serializers.Serializer):
@@ -76,7 +88,7 @@ class TestWriteSerializer(serializers.Serializer):
     IMMUTABLE = ("server", "port", "protocol", "url", "domain")
 
     testName = TextField(max_length=255)
-    interval = StrictIntegerField()
+    interval = IntervalField()
     agents = AgentRefSerializer(many=True, required=False)
     description = TextField(max_length=10000, required=False, allow_blank=True, multiline=True)
     enabled = FlagField(required=False)
@@ -90,7 +102,7 @@ class TestWriteSerializer(serializers.Serializer):
     probeCount = StrictIntegerField(min_value=1, max_value=1000, required=False)
     probeSpacing = StrictIntegerField(min_value=0, max_value=10000, required=False)
     # http-server
-    url = TextField(max_length=2000, required=False)
+    url = UrlField(max_length=2000, required=False)
     httpTimeLimit = StrictIntegerField(min_value=5, max_value=60, required=False)
     httpTargetTime = StrictIntegerField(min_value=100, max_value=60000, required=False)
     followRedirects = FlagField(required=False)
@@ -104,7 +116,6 @@ class TestWriteSerializer(serializers.Serializer):
     dnsTransportProtocol = serializers.ChoiceField(choices=["UDP", "TCP"], required=False)
     recursiveQueries = FlagField(required=False)
 
-    # The default only serves the OpenAPI generator, which builds the serializer without arguments.
     def __init__(self, *args, test_type: str = "agent-to-server", instance_test: Test | None = None, **kwargs):
         self.test_type = test_type
         self.instance_test = instance_test

@@ -3,7 +3,7 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from .views import accounts, agents, data, tests
+from .views import accounts, agents, dashboards, data, liveshares, tests
 
 SUFFIX = r"(?:\.(?P<format>json|xml))?$"
 TYPE = r"(?P<test_type>[a-z0-9-]{1,40})"
@@ -28,11 +28,19 @@ urlpatterns = [
     v6(r"agents/" + ID.format("agent_id"), agents.AgentDetailView, "agent-detail"),
     v6(r"tests", tests.TestListView, "tests"),
     v6(r"tests/" + ID.format("test_id"), tests.TestDetailView, "test-detail"),
-    v6(r"tests/" + TYPE, tests.TestListView, "tests-by-type"),
+    v6(r"tests/" + TYPE, tests.TestListByTypeView, "tests-by-type"),
     v6(r"tests/" + TYPE + r"/new", tests.TestCreateView, "test-create"),
     v6(r"tests/" + TYPE + "/" + ID.format("test_id") + r"/update", tests.TestUpdateView, "test-update"),
     v6(r"tests/" + TYPE + "/" + ID.format("test_id") + r"/delete", tests.TestDeleteView, "test-delete"),
     v6(r"net/metrics/" + ID.format("test_id"), data.NetMetricsView, "net-metrics"),
     v6(r"web/http-server/" + ID.format("test_id"), data.HttpServerView, "http-server-data"),
     v6(r"dns/server/" + ID.format("test_id"), data.DnsServerView, "dns-server-data"),
+    # live shares and dashboards (issue 6)
+    v6(r"live-shares", liveshares.LiveShareListView, "live-shares"),
+    v6(r"live-shares/new", liveshares.LiveShareCreateView, "live-share-create"),
+    v6(r"live-shares/" + ID.format("share_id") + r"/accept", liveshares.LiveShareAcceptView, "live-share-accept"),
+    v6(r"live-shares/" + ID.format("share_id") + r"/decline", liveshares.LiveShareDeclineView, "live-share-decline"),
+    v6(r"live-shares/" + ID.format("share_id") + r"/delete", liveshares.LiveShareDeleteView, "live-share-delete"),
+    v6(r"dashboards", dashboards.DashboardListView, "dashboards"),
+    v6(r"dashboards/" + ID.format("dashboard_id"), dashboards.DashboardDetailView, "dashboard-detail"),
 ]

@@ -6,7 +6,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # never wrap messages that scripts and tests read
 
 
 def _fail(message: str) -> int:
@@ -155,3 +155,9 @@ def demo(args) -> int:
 
     migrate()
     return run(args)
+
+
+def bench(args) -> int:
+    from spyglass.bench.runner import run
+
+    return run(args.quick, args.json_path, args.database_url, args.only)

@@ -6,7 +6,7 @@ import sys
 
 from rich.console import Console
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # never wrap messages that scripts and tests read
 
 
 def _setup_django():
@@ -63,7 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+")
     p.set_defaults(func=commands.import_files)
 
+    p = sub.add_parser("bench", help="measure the hot paths as ratios against their baselines (a report)")
+    p.add_argument("--quick", action="store_true", help="smaller data, every row, under 2 minutes")
+    p.add_argument("--json", dest="json_path", help="also write the figures as JSON to this file")
+    p.add_argument("--database-url", help="run on PostgreSQL: a temp database is created on this server")
+    p.add_argument("--only", type=int, action="append", help="run only this row (repeatable)")
+    p.set_defaults(func=commands.bench)
+
     p = sub.add_parser("seed", help="write realistic synthetic history into a test")
+
     p.add_argument("--test", type=int, required=True, dest="test_id")
     p.add_argument("--agents", type=int, required=True)
     p.add_argument("--hours", type=float, required=True)

@@ -9,7 +9,7 @@ import sys
 from gunicorn.app.base import BaseApplication
 from rich.console import Console
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # never wrap messages that scripts and tests read
 
 
 class SpyglassServer(BaseApplication):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from spyglass.lib.text import find_control_character
 from spyglass.lib.timefmt import DateParseError, parse_v6_date
 
 from . import results
@@ -95,6 +96,8 @@ def _value(raw, col: Column, name: str):
         return raw
     if not isinstance(raw, str):
         raise ValueError(f"{name} must be a string, got {json.dumps(raw)[:40]}")
+    if find_control_character(raw, allow_newlines=True) is not None:
+        raise ValueError(f"{name} contains a control character")
     return raw
 
 
@@ -132,6 +135,8 @@ def _row(raw, columns: dict[str, Column], test: Test) -> dict:
     name = raw.get("agentName")
     if not isinstance(name, str) or not name.strip():
         raise ValueError("agentName is missing")
+    if find_control_character(name) is not None:
+        raise ValueError("agentName contains a control character")
     round_id = raw.get("roundId")
     if isinstance(round_id, bool) or not isinstance(round_id, int) or round_id <= 0:
         raise ValueError("roundId must be a positive whole number")

@@ -45,6 +45,8 @@ class AgentToken(models.Model):
 
 
 class Test(models.Model):
+    __test__ = False  # not a pytest test class
+
     AGENT_TO_SERVER, HTTP_SERVER, DNS_SERVER = "agent-to-server", "http-server", "dns-server"
     TYPES = [(AGENT_TO_SERVER, AGENT_TO_SERVER), (HTTP_SERVER, HTTP_SERVER), (DNS_SERVER, DNS_SERVER)]
 

@@ -9,6 +9,7 @@ from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import TimeRange
 
 from .models import DnsResult, HttpResult, NetResult
+from .scope import ReadScope
 
 # v6 field → column, per kind. Order is the order of the response.
 NET_FIELDS = {
@@ -71,9 +72,10 @@ def read_page(
     last_round_id: int | None = None,
     extras: tuple[str, ...] = (),
     limit: int | None = None,
-    agent_ids=None,
+    scope: ReadScope | None = None,
 ) -> Page:
-    """Rows of one kind for a test within the range (or only its latest round), ordered by round then agent.
+    """Rows of one kind for a test within the range (or only its latest round), ordered by round then agent,
+    limited to what the reader's scope allows (see scope.py).
 
     A page never splits a round: when the row limit falls inside a round, the page ends before it."""
     model, fields = KIND_MODELS[kind]
@@ -81,9 +83,14 @@ def read_page(
     for extra in extras:
         fields.update(HTTP_OPTIONAL.get(extra, {}))
     limit = limit or settings.DATA_PAGE_ROWS
-    qs = model.objects.filter(test_id=test.id)
-    if agent_ids is not None:
-        qs = qs.filter(agent_id__in=agent_ids)
+    scope = scope or ReadScope(source_test_id=test.id)
+    qs = model.objects.filter(test_id=scope.source_test_id)
+    if scope.agent_ids is not None:
+        qs = qs.filter(agent_id__in=scope.agent_ids)
+    if scope.start_round is not None:
+        qs = qs.filter(round_id__gte=scope.start_round)
+    if scope.end_round is not None:
+        qs = qs.filter(round_id__lte=scope.end_round)
     if time_range.latest_only:
         latest = qs.aggregate(m=Max("round_id"))["m"]
         if latest is None:

@@ -32,9 +32,14 @@ def upsert(kind: str, rows: list[dict], batch_size: int = 2000) -> int:
     """Insert or replace rows given as {column: value} dicts (all rows with the same keys). Returns the count."""
     if not rows:
         return 0
-    cols = list(rows[0].keys())
     model = KINDS[kind]
     fields = {f.column: f for f in model._meta.concrete_fields}
+    given = list(rows[0].keys())
+    # Columns a caller leaves out take the model's default, so every writer stores complete rows.
+    defaults = {c: f.get_default() for c, f in fields.items() if c not in given and not f.primary_key}
+    if defaults:
+        rows = [{**defaults, **row} for row in rows]
+    cols = given + list(defaults)
     sql = _upsert_sql(kind, cols)
     # Only JSON and date columns need Django's conversion; plain numbers and strings go to the driver as they are.
     convert = {c: fields[c] for c in cols if fields[c].get_internal_type() in ("JSONField", "DateTimeField")}

@@ -1,8 +1,9 @@
 """Creating, updating and deleting tests: one place for the API and the web UI."""
 
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from .models import Agent, Test
 
@@ -33,9 +34,50 @@ FIELD_MAP = {
 }
 
 
+# Sharing apps add the tests other account groups share with the caller: functions (access) -> a queryset of test
+# ids (spyglass.liveshares registers accepted live shares). Registered at app start, so every process agrees.
+_SHARED_TEST_SOURCES = []
+
+# What a sharing app plugs in for the test settings: functions (access, test, aids: list[int]) that make the test's
+# inside-the-organization shares match `sharedWithAccounts`, and (test) -> [{aid, name}] that reads them back.
+_SHARED_WITH_WRITERS = []
+_SHARED_WITH_READERS = []
+
+
+def register_shared_tests(source):
+    _SHARED_TEST_SOURCES.append(source)
+    return source
+
+
+def register_shared_with(reader, writer):
+    _SHARED_WITH_READERS.append(reader)
+    _SHARED_WITH_WRITERS.append(writer)
+
+
 def visible_tests(access):
-    """Every test the caller's account group may read. The one place that answers that question."""
-    return Test.objects.filter(account_group=access.account_group)
+    """Every test the caller's account group may read. The one place that answers that question.
+
+    Each test carries `live_share`: True when it is another group's test shared with the caller (read-only)."""
+    visible = Q(account_group=access.account_group)
+    for source in _SHARED_TEST_SOURCES:
+        visible |= Q(id__in=source(access))
+    return Test.objects.filter(visible).annotate(
+        live_share=ExpressionWrapper(~Q(account_group_id=access.account_group.id), output_field=BooleanField())
+    )
+
+
+def check_owner(access, test) -> None:
+    """Only the test's own account group may change, delete or share it; recipients of a live share read only."""
+    if test.account_group_id != access.account_group.id:
+        raise PermissionDenied("This test is live-shared with your account group: it is read-only here")
+
+
+def shared_with_accounts(test) -> list[dict]:
+    """The account groups of the organization this test is live-shared with (`sharedWithAccounts`)."""
+    out = []
+    for reader in _SHARED_WITH_READERS:
+        out.extend(reader(test))
+    return out
 
 
 def _agents(access, refs) -> list[Agent]:
@@ -81,6 +123,7 @@ def create_test(access, test_type: str, attrs: dict) -> Test:
     _apply(test, attrs)
     test.save()
     test.agents.set(agents)
+    _write_shared_with(access, test, attrs)
     return test
 
 
@@ -95,7 +138,16 @@ def update_test(access, test: Test, attrs: dict) -> Test:
     test.save()
     if agents is not None:
         test.agents.set(agents)
+    _write_shared_with(access, test, attrs)
     return test
+
+
+def _write_shared_with(access, test, attrs):
+    if "sharedWithAccounts" not in attrs:
+        return
+    aids = [ref["aid"] for ref in attrs["sharedWithAccounts"]]
+    for writer in _SHARED_WITH_WRITERS:
+        writer(access, test, aids)
 
 
 def delete_test(test: Test) -> None:

@@ -57,7 +57,7 @@ def _members(access):
 class UserListView(V6View):
     required_permissions = {"GET": VIEW_USERS}
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Users of the account group")
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Users of the account group", operation_id="users_list")
     def get(self, request, format=None):
         return Response({"users": [rep.user_summary(u) for u in _members(self.access).order_by("id")]})
 
@@ -86,7 +86,7 @@ def _roles(access):
 
 
 class RoleListView(V6View):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Roles")
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Roles", operation_id="roles_list")
     def get(self, request, format=None):
         roles = _roles(self.access).prefetch_related("permissions").order_by("id")
         return Response({"roles": [rep.role_summary(r) for r in roles]})

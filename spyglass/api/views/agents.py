@@ -27,7 +27,8 @@ class AgentListView(V6View):
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
         summary="Agents of the organization",
-        parameters=[OpenApiParameter("agentTypes", str, description="CLOUD, ENTERPRISE or ENTERPRISE_CLUSTER")],
+        operation_id="agents_list",
+        parameters=[OpenApiParameter("agentTypes", str, enum=list(_TYPE_FILTER), description="agent type filter")],
     )
     def get(self, request, format=None):
         agents = Agent.objects.filter(organization_id=self.access.organization_id).order_by("id")

@@ -14,6 +14,7 @@ from spyglass.accounts.roles import VIEW_TESTS
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import RangeError, TimeRange, parse_range
 from spyglass.monitoring import queries
+from spyglass.monitoring.scope import read_scope
 from spyglass.monitoring.tests_service import visible_tests
 
 from .. import representations as rep
@@ -52,7 +53,7 @@ class DataView(V6View):
                 raise ValidationError({"lastRoundId": "must be a roundId (epoch seconds)"})
             last = int(last)
         extras = tuple(p for p in self.extras_params if params.get(p) in ("1", "true"))
-        page = queries.read_page(self.kind, test, time_range, last, extras)
+        page = queries.read_page(self.kind, test, time_range, last, extras, scope=read_scope(self.access, test))
         body = {self.wrapper: {"test": rep.test_summary(test), self.rows_key: page.rows}, "pages": {"current": 1}}
         if not time_range.latest_only:
             body["from"] = format_v6_date(time_range.start)

@@ -3,7 +3,7 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -17,6 +17,7 @@ from ..base import V6View
 from ..serializers import TestWriteSerializer
 
 TEST_TYPES = [t for t, _ in Test.TYPES]
+TYPE_PARAM = OpenApiParameter("test_type", str, OpenApiParameter.PATH, enum=TEST_TYPES)
 
 
 def check_type(test_type: str) -> str:
@@ -37,6 +38,7 @@ class TestBaseView(V6View):
 
     def writable_test(self, test_id, test_type) -> Test:
         test = self.get_test(test_id, test_type)
+        tests_service.check_owner(self.access, test)
         if test.saved_event:
             raise ValidationError("Saved events and snapshots cannot be updated or deleted through this endpoint")
         return test
@@ -45,12 +47,23 @@ class TestBaseView(V6View):
 class TestListView(TestBaseView):
     required_permissions = {"GET": VIEW_TESTS}
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Tests of the account group")
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Tests of the account group", operation_id="tests_list")
     def get(self, request, test_type=None, format=None):
         tests = self.tests().order_by("id")
         if test_type is not None:
             tests = tests.filter(type=check_type(test_type))
         return Response({"test": [rep.test_summary(t) for t in tests]})
+
+
+class TestListByTypeView(TestListView):
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="Tests of one type",
+        operation_id="tests_list_by_type",
+        parameters=[TYPE_PARAM],
+    )
+    def get(self, request, test_type=None, format=None):
+        return super().get(request, test_type, format)
 
 
 class TestDetailView(TestBaseView):
@@ -64,7 +77,12 @@ class TestDetailView(TestBaseView):
 class TestCreateView(TestBaseView):
     required_permissions = {"POST": EDIT_TESTS}
 
-    @extend_schema(request=TestWriteSerializer, responses={201: OpenApiTypes.OBJECT}, summary="Create a test")
+    @extend_schema(
+        request=TestWriteSerializer,
+        responses={201: OpenApiTypes.OBJECT},
+        summary="Create a test",
+        parameters=[TYPE_PARAM],
+    )
     def post(self, request, test_type, format=None):
         check_type(test_type)
         serializer = TestWriteSerializer(data=request.data, test_type=test_type)
@@ -76,7 +94,9 @@ class TestCreateView(TestBaseView):
 class TestUpdateView(TestBaseView):
     required_permissions = {"POST": EDIT_TESTS}
 
-    @extend_schema(request=TestWriteSerializer, responses=OpenApiTypes.OBJECT, summary="Update a test")
+    @extend_schema(
+        request=TestWriteSerializer, responses=OpenApiTypes.OBJECT, summary="Update a test", parameters=[TYPE_PARAM]
+    )
     def post(self, request, test_type, test_id, format=None):
         check_type(test_type)
         test = self.writable_test(test_id, test_type)
@@ -89,7 +109,7 @@ class TestUpdateView(TestBaseView):
 class TestDeleteView(TestBaseView):
     required_permissions = {"POST": EDIT_TESTS}
 
-    @extend_schema(request=None, responses={204: None}, summary="Delete a test")
+    @extend_schema(request=None, responses={204: None}, summary="Delete a test", parameters=[TYPE_PARAM])
     def post(self, request, test_type, test_id, format=None):
         check_type(test_type)
         tests_service.delete_test(self.writable_test(test_id, test_type))

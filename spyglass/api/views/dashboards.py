@@ -1,0 +1,45 @@
+"""Dashboard endpoints: the account group's dashboards, and one dashboard with its widgets' data."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from spyglass.accounts.roles import VIEW_TESTS
+from spyglass.dashboards import services
+from spyglass.lib.timefmt import format_v6_date
+
+from ..base import V6View
+
+
+def dashboard_summary(dashboard) -> dict:
+    return {
+        "dashboardId": dashboard.id,
+        "name": dashboard.name,
+        "createdBy": dashboard.created_by.display if dashboard.created_by else None,
+        "createdDate": format_v6_date(dashboard.created_date),
+    }
+
+
+class DashboardListView(V6View):
+    required_permissions = {"GET": VIEW_TESTS}
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT, summary="Dashboards of the account group", operation_id="dashboards_list"
+    )
+    def get(self, request, format=None):
+        dashboards = services.dashboards(self.access).select_related("created_by")
+        return Response({"dashboards": [dashboard_summary(d) for d in dashboards]})
+
+
+class DashboardDetailView(V6View):
+    required_permissions = {"GET": VIEW_TESTS}
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="A dashboard with its widgets' data (state 'ok', 'no longer shared' or 'test deleted')",
+    )
+    def get(self, request, dashboard_id, format=None):
+        dashboard = services.get_dashboard(self.access, self.int_id(dashboard_id))
+        out = dashboard_summary(dashboard)
+        out["widgets"] = services.widget_data(self.access, dashboard)
+        return Response({"dashboards": [out]})

@@ -1,0 +1,47 @@
+"""The benchmark's own process: a fresh database, seeded data, then every row measured."""
+
+import argparse
+import json
+import os
+import sys
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", type=int, action="append")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spyglass.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from . import rows
+    from .data import build
+
+    data = build(quick=args.quick)
+    results = []
+    for row in rows.ROWS:
+        if args.only and row.id not in args.only:
+            continue
+        print(f"bench row {row.id}: {row.what} …", file=sys.stderr, flush=True)
+        value, detail = row.measure(data)
+        results.append(
+            {
+                "id": row.id,
+                "what": row.what,
+                "value": round(value, 4),
+                "target": row.target,
+                "met": row.met(value),
+                "detail": detail,
+            }
+        )
+    with open(args.out, "w") as fh:
+        json.dump({"results": results}, fh)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""What a widget can show: metrics per test type, periods, and the one aggregate query per widget."""
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db.models import Avg, Case, F, FloatField, Value, When
+from django.db.models.functions import Mod
+
+from spyglass.lib.timefmt import format_v6_date
+from spyglass.monitoring.models import DnsResult, HttpResult, NetResult
+from spyglass.monitoring.scope import ReadScope
+
+ALL_TYPES = ("agent-to-server", "http-server", "dns-server")
+
+
+@dataclass(frozen=True)
+class Metric:
+    model: type
+    value: object  # column name or expression averaged across agents
+    unit: str
+    test_types: tuple[str, ...]
+
+
+def _success():
+    """100 for a round without error, 0 for one with: averaged, the share of agents that succeeded."""
+    return Case(When(error_type="None", then=Value(100.0)), default=Value(0.0), output_field=FloatField())
+
+
+METRICS = {
+    "loss": Metric(NetResult, "loss", "%", ALL_TYPES),
+    "latency": Metric(NetResult, "avg_latency", "ms", ALL_TYPES),
+    "jitter": Metric(NetResult, "jitter", "ms", ALL_TYPES),
+    "availability": Metric(HttpResult, _success(), "%", ("http-server",)),
+    "responseTime": Metric(HttpResult, "response_time", "ms", ("http-server",)),
+    "totalTime": Metric(HttpResult, "total_time", "ms", ("http-server",)),
+    "throughput": Metric(HttpResult, "throughput", "bytes/s", ("http-server",)),
+    "resolutionTime": Metric(DnsResult, "resolution_time", "ms", ("dns-server",)),
+    "dnsAvailability": Metric(DnsResult, _success(), "%", ("dns-server",)),
+}
+PERIODS = (3600, 6 * 3600, 12 * 3600, 24 * 3600, 7 * 24 * 3600)
+# A small timeline needs no more points than this; longer periods average consecutive rounds together.
+MAX_POINTS = 360
+
+
+def step_for(interval: int, period: int) -> int:
+    """Seconds per point: the test interval, or a multiple of it when the period would give too many points."""
+    return max(interval, math.ceil(period / MAX_POINTS / interval) * interval)
+
+
+def series(test, metric: str, period: int, now: int, scope: ReadScope) -> tuple[int, list[dict]]:
+    """The metric averaged across agents per round (or per step of rounds) over the period before `now`, within
+    what the reader's scope allows. One SQL statement."""
+    spec = METRICS[metric]
+    step = step_for(test.interval, period)
+    start, end = scope.clamp(now - period, now)
+    if start > end:
+        return step, []
+    rows = spec.model.objects.filter(test_id=scope.source_test_id, round_id__gte=start, round_id__lte=end)
+    if scope.agent_ids is not None:
+        rows = rows.filter(agent_id__in=scope.agent_ids)
+    value = F(spec.value) if isinstance(spec.value, str) else spec.value
+    points = (
+        rows.annotate(point=F("round_id") - Mod(F("round_id"), step))
+        .values("point")
+        .annotate(value=Avg(value))
+        .order_by("point")
+        .values_list("point", "value")
+    )
+    return step, [
+        {
+            "roundId": point,
+            "date": format_v6_date(datetime.fromtimestamp(point, UTC)),
+            "value": None if v is None else round(v, 3),
+        }
+        for point, v in points
+    ]

@@ -1,0 +1,302 @@
+"""Per-round aggregates for a test's timeline and the per-agent rows of one round.
+
+Every function takes a window (first and last round, epoch seconds) and an optional set of agent ids, so the live
+results page, a window of it and a frozen snapshot all read through here. The timeline is ONE aggregate query per
+period (GROUP BY round_id) computed by the database."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Avg, Case, Count, F, FloatField, Max, Min, Q, Sum, Value, When
+
+from .models import DnsResult, HttpResult, NetResult, Test
+
+KIND_MODEL = {"net": NetResult, "http": HttpResult, "dns": DnsResult}
+# The kind of measurement that decides a test's status and its results page.
+PRIMARY_KIND = {Test.AGENT_TO_SERVER: "net", Test.HTTP_SERVER: "http", Test.DNS_SERVER: "dns"}
+
+# A row is an error when the probe reported one; a network row with 100 % loss is one too.
+ERROR_Q = {
+    "net": ~Q(error_type="None") | Q(loss__gte=100),
+    "http": ~Q(error_type="None"),
+    "dns": ~Q(error_type="None"),
+}
+
+
+def _availability():
+    return Avg(Case(When(error_type="None", then=Value(100.0)), default=Value(0.0), output_field=FloatField()))
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str
+    label: str
+    aggregate: object  # a Django aggregate expression over the kind's rows
+
+
+@dataclass(frozen=True)
+class View:
+    """One way to look at a test's results: the metric(s) its timeline draws and the column its table leads with."""
+
+    key: str
+    label: str
+    kind: str
+    unit: str
+    series: tuple[Series, ...]
+    column: str  # the per-agent row's field the table leads with
+    columns: tuple[str, ...] = field(default=())  # the rest of the row, in order
+    stacked: bool = False  # the series are parts of a whole (phases of a request), drawn stacked
+
+
+_NET_REST = ("loss", "min_latency", "avg_latency", "max_latency", "jitter", "server_ip")
+_HTTP_REST = (
+    "response_code",
+    "availability",
+    "dns_time",
+    "connect_time",
+    "ssl_time",
+    "wait_time",
+    "receive_time",
+    "response_time",
+    "total_time",
+    "throughput",
+    "wire_size",
+    "server_ip",
+)
+_PHASES = ("dns_time", "connect_time", "ssl_time", "wait_time", "receive_time")
+PHASE_LABELS = {
+    "dns_time": "DNS",
+    "connect_time": "Connect",
+    "ssl_time": "SSL",
+    "wait_time": "Wait",
+    "receive_time": "Receive",
+}
+_DNS_REST = ("server", "availability", "resolution_time", "mappings")
+
+NET_VIEWS = (
+    View("loss", "Loss", "net", "%", (Series("loss", "Loss", Avg("loss")),), "loss", _NET_REST),
+    View(
+        "latency", "Latency", "net", "ms", (Series("latency", "Latency", Avg("avg_latency")),), "avg_latency", _NET_REST
+    ),
+    View("jitter", "Jitter", "net", "ms", (Series("jitter", "Jitter", Avg("jitter")),), "jitter", _NET_REST),
+)
+HTTP_VIEWS = (
+    View(
+        "availability",
+        "Availability",
+        "http",
+        "%",
+        (Series("availability", "Availability", _availability()),),
+        "availability",
+        _HTTP_REST,
+    ),
+    View(
+        "response-time",
+        "Response Time",
+        "http",
+        "ms",
+        (Series("response_time", "Response Time", Avg("response_time")),),
+        "response_time",
+        _HTTP_REST,
+    ),
+    View(
+        "throughput",
+        "Throughput",
+        "http",
+        "kB/s",
+        (Series("throughput", "Throughput", Avg("throughput") / 1000.0),),
+        "throughput",
+        _HTTP_REST,
+    ),
+    View(
+        "phases",
+        "Phase Breakdown",
+        "http",
+        "ms",
+        tuple(Series(p, PHASE_LABELS[p], Avg(p)) for p in _PHASES),
+        "total_time",
+        (*_PHASES, *[c for c in _HTTP_REST if c not in _PHASES]),
+        stacked=True,
+    ),
+)
+DNS_VIEWS = (
+    View(
+        "availability",
+        "Availability",
+        "dns",
+        "%",
+        (Series("availability", "Availability", _availability()),),
+        "availability",
+        _DNS_REST,
+    ),
+    View(
+        "resolution-time",
+        "Resolution Time",
+        "dns",
+        "ms",
+        (Series("resolution_time", "Resolution Time", Avg("resolution_time")),),
+        "resolution_time",
+        _DNS_REST,
+    ),
+)
+VIEWS = {Test.AGENT_TO_SERVER: NET_VIEWS, Test.HTTP_SERVER: HTTP_VIEWS, Test.DNS_SERVER: DNS_VIEWS}
+
+
+def views_for(test: Test) -> tuple[View, ...]:
+    return VIEWS[test.type]
+
+
+def view_for(test: Test, key: str | None) -> View:
+    """The view named `key` for this test's type; the type's first view when the key is missing or unknown."""
+    views = views_for(test)
+    return next((v for v in views if v.key == key), views[0])
+
+
+def _rows(kind: str, test: Test, start: int, end: int, agent_ids=None):
+    qs = KIND_MODEL[kind].objects.filter(test_id=test.id, round_id__gte=start, round_id__lte=end)
+    if agent_ids is not None:
+        qs = qs.filter(agent_id__in=list(agent_ids))
+    return qs
+
+
+@dataclass
+class Timeline:
+    """Per round: the view's series values (averaged across agents), agents reporting, rows with an error."""
+
+    rounds: list[int]
+    values: list[list[float | None]]  # one list per series, aligned with rounds
+    agents: list[int]
+    errors: list[int]
+
+    def index_of(self, round_id: int | None) -> int | None:
+        if round_id is None or not self.rounds:
+            return None
+        from bisect import bisect_left
+
+        i = bisect_left(self.rounds, round_id)
+        return i if i < len(self.rounds) and self.rounds[i] == round_id else None
+
+    def neighbours(self, round_id: int) -> tuple[int | None, int | None]:
+        from bisect import bisect_left, bisect_right
+
+        lo, hi = bisect_left(self.rounds, round_id), bisect_right(self.rounds, round_id)
+        return (self.rounds[lo - 1] if lo > 0 else None, self.rounds[hi] if hi < len(self.rounds) else None)
+
+
+def timeline(test: Test, view: View, start: int, end: int, agent_ids=None) -> Timeline:
+    """ONE query: the view's aggregates per round over the window, computed by the database."""
+    aggregates = {f"s{i}": s.aggregate for i, s in enumerate(view.series)}
+    error = Sum(Case(When(ERROR_Q[view.kind], then=Value(1)), default=Value(0)))
+    rows = (
+        _rows(view.kind, test, start, end, agent_ids)
+        .values("round_id")
+        .annotate(n=Count("agent_id", distinct=True), e=error, **aggregates)
+        .order_by("round_id")
+        .values_list("round_id", "n", "e", *aggregates.keys())
+    )
+    out = Timeline([], [[] for _ in view.series], [], [])
+    for row in rows:
+        out.rounds.append(row[0])
+        out.agents.append(row[1])
+        out.errors.append(row[2] or 0)
+        for i, value in enumerate(row[3:]):
+            out.values[i].append(None if value is None else round(float(value), 3))
+    return out
+
+
+def neighbours(test: Test, kind: str, round_id: int, start: int, end: int, agent_ids=None):
+    """(previous round, next round) with data in the window, in one query."""
+    result = _rows(kind, test, start, end, agent_ids).aggregate(
+        prev=Max(Case(When(round_id__lt=round_id, then=F("round_id")))),
+        next=Min(Case(When(round_id__gt=round_id, then=F("round_id")))),
+        last=Max("round_id"),
+    )
+    return result["prev"], result["next"]
+
+
+def latest_round(test: Test, kind: str, start: int, end: int, agent_ids=None) -> int | None:
+    return _rows(kind, test, start, end, agent_ids).aggregate(m=Max("round_id"))["m"]
+
+
+_ROW_FIELDS = {
+    "net": ("loss", "min_latency", "avg_latency", "max_latency", "jitter", "server_ip", "error_type", "error_details"),
+    "http": (
+        "response_code",
+        *_PHASES,
+        "redirect_time",
+        "response_time",
+        "total_time",
+        "throughput",
+        "wire_size",
+        "server_ip",
+        "error_type",
+        "error_details",
+    ),
+    "dns": ("server", "resolution_time", "mappings", "error_type", "error_details"),
+}
+
+
+def round_rows(test: Test, kind: str, round_id: int, agent_ids=None) -> list[dict]:
+    """Every agent's row of one round (one query), with the agent's name, location and country."""
+    qs = KIND_MODEL[kind].objects.filter(test_id=test.id, round_id=round_id)
+    if agent_ids is not None:
+        qs = qs.filter(agent_id__in=list(agent_ids))
+    order = ["agent__name"] + (["server"] if kind == "dns" else [])
+    rows = list(
+        qs.order_by(*order).values(
+            "agent_id",
+            "date",
+            *_ROW_FIELDS[kind],
+            agent_name=F("agent__name"),
+            location=F("agent__location"),
+            country=F("agent__country_id"),
+        )
+    )
+    for row in rows:
+        row["error"] = describe_error(kind, row)
+        if kind in ("http", "dns"):
+            row["availability"] = 0.0 if row["error"] else 100.0
+        if kind == "http" and row["throughput"] is not None:
+            row["throughput"] = row["throughput"] / 1000.0
+    return rows
+
+
+def describe_error(kind: str, row: dict) -> str:
+    """The row's error spelled out for people ("Connect: Connection timed out"); empty when there is none."""
+    error_type = row.get("error_type") or "None"
+    details = (row.get("error_details") or "").strip()
+    if error_type != "None":
+        return f"{error_type}: {details}" if details else error_type
+    if kind == "net" and row.get("loss") is not None and row["loss"] >= 100:
+        return "All packets lost"
+    return ""
+
+
+def last_round_status(tests) -> dict[int, dict]:
+    """For each test: its latest round, the agents in it and how many had an error. A constant number of queries:
+    one latest-round query and one count query per kind of measurement, whatever the number of tests."""
+    by_kind: dict[str, list[int]] = {}
+    for test in tests:
+        by_kind.setdefault(PRIMARY_KIND[test.type], []).append(test.id)
+    status = {}
+    for kind, ids in by_kind.items():
+        model = KIND_MODEL[kind]
+        latest = dict(
+            model.objects.filter(test_id__in=ids)
+            .values("test_id")
+            .annotate(r=Max("round_id"))
+            .values_list("test_id", "r")
+        )
+        if not latest:
+            continue
+        match = Q()
+        for test_id, round_id in latest.items():
+            match |= Q(test_id=test_id, round_id=round_id)
+        counts = (
+            model.objects.filter(match)
+            .values("test_id")
+            .annotate(n=Count("agent_id", distinct=True), e=Count("agent_id", distinct=True, filter=ERROR_Q[kind]))
+            .values_list("test_id", "n", "e")
+        )
+        for test_id, agents, errors in counts:
+            status[test_id] = {"round_id": latest[test_id], "agents": agents, "errors": errors}
+    return status

@@ -1,0 +1,203 @@
+"""The results page as one component: it renders a live test, a window of it, or a frozen snapshot.
+
+A caller describes what may be shown with a ResultsScope (test, window, agents, the URL the page lives at, whether
+it is read-only) and calls render_results(request, scope). Nothing here reads outside the scope, so a snapshot page
+built on it cannot leak rounds or agents outside its window through the page or any query parameter.
+
+The page reads `roundId` and `view` from its URL. An htmx request whose target is the round panel (timeline click,
+previous/next) gets only that panel and fresh View tabs; anything else gets the whole page."""
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+
+from spyglass.lib.rounds import round_of
+from spyglass.monitoring import timeline
+from spyglass.monitoring.models import Test
+
+# Period choices of the live page: (URL value, seconds, label).
+PERIODS = [
+    ("1h", 3600, "1 hour"),
+    ("6h", 6 * 3600, "6 hours"),
+    ("12h", 12 * 3600, "12 hours"),
+    ("24h", 24 * 3600, "24 hours"),
+    ("48h", 48 * 3600, "2 days"),
+    ("7d", 7 * 86400, "7 days"),
+]
+DEFAULT_PERIOD = "24h"
+TYPE_LABELS = {Test.AGENT_TO_SERVER: "Agent to Server", Test.HTTP_SERVER: "HTTP Server", Test.DNS_SERVER: "DNS Server"}
+
+
+@dataclass(frozen=True)
+class ResultsScope:
+    test: Test
+    start: int  # first round shown (epoch seconds)
+    end: int  # last round shown
+    page_url: str  # where this page lives; round and view links add query parameters to it
+    agent_ids: frozenset[int] | None = None  # None: every agent
+    period: str | None = None  # the live page's period choice; None for a fixed window (snapshot)
+    read_only: bool = False  # a snapshot: no Share button, no links leading outside the page
+    extra_params: tuple[tuple[str, str], ...] = ()  # kept on every link (e.g. aid)
+
+    def url(self, **params) -> str:
+        query = [(k, str(v)) for k, v in params.items() if v is not None]
+        if self.period:
+            query.append(("period", self.period))
+        query.extend(self.extra_params)
+        return f"{self.page_url}?{urlencode(query)}" if query else self.page_url
+
+
+def parse_round(raw) -> int | None:
+    if raw is None or not str(raw).isdigit() or len(str(raw)) > 12:
+        return None
+    return int(raw)
+
+
+def live_scope(test: Test, page_url: str, period: str | None, round_id: int | None, extra_params=()) -> ResultsScope:
+    """The live page's window: the period ending now, or around the selected round when that is older."""
+    period = period if period in {p for p, _, _ in PERIODS} else DEFAULT_PERIOD
+    seconds = next(s for p, s, _ in PERIODS if p == period)
+    now = round_of(time.time(), test.interval)
+    end = now
+    if round_id is not None and round_id < now - seconds:
+        end = min(now, round_of(round_id + seconds // 2, test.interval))
+    start = end - seconds + test.interval
+    return ResultsScope(test, start, end, page_url, period=period, extra_params=tuple(extra_params))
+
+
+def _iso(epoch: int | None) -> str:
+    if epoch is None:
+        return ""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def round_context(scope: ResultsScope, view, round_id: int | None, neighbours=None) -> dict:
+    """The selected round's part of the page: its header, previous/next links and every agent's row."""
+    test = scope.test
+    if round_id is not None and not scope.start <= round_id <= scope.end:
+        round_id = None
+    if round_id is None:
+        round_id = timeline.latest_round(test, view.kind, scope.start, scope.end, scope.agent_ids)
+    rows = timeline.round_rows(test, view.kind, round_id, scope.agent_ids) if round_id is not None else []
+    if round_id is not None and neighbours is None:
+        neighbours = timeline.neighbours(test, view.kind, round_id, scope.start, scope.end, scope.agent_ids)
+    prev_round, next_round = neighbours or (None, None)
+    errors = sum(1 for r in rows if r["error"])
+    return {
+        "round_id": round_id,
+        "round_label": _iso(round_id),
+        "rows": rows,
+        "row_errors": errors,
+        "prev_url": scope.url(roundId=prev_round, view=view.key) if prev_round else None,
+        "next_url": scope.url(roundId=next_round, view=view.key) if next_round else None,
+        "columns": [(c, column_label(c, view)) for c in (view.column, *[c for c in view.columns if c != view.column])],
+        "kind": view.kind,
+        # Switching views keeps the selected round: the tabs' links carry it.
+        "views": [(v, scope.url(roundId=round_id, view=v.key), v.key == view.key) for v in timeline.views_for(test)],
+    }
+
+
+def page_context(scope: ResultsScope, view_key: str | None, round_id: int | None) -> dict:
+    """Everything the component template needs: views, the timeline data and the selected round."""
+    test = scope.test
+    view = timeline.view_for(test, view_key)
+    series = timeline.timeline(test, view, scope.start, scope.end, scope.agent_ids)
+    if series.index_of(round_id) is None:
+        round_id = series.rounds[-1] if series.rounds else None
+    neighbours = series.neighbours(round_id) if round_id is not None else None
+    chart = {
+        "rounds": series.rounds,
+        "values": series.values,
+        "agents": series.agents,
+        "errors": series.errors,
+        "labels": [s.label for s in view.series],
+        "unit": view.unit,
+        "stacked": view.stacked,
+        "view": view.key,
+        "selected": round_id,
+        "start": scope.start,
+        "end": scope.end,
+        "interval": test.interval,
+        "roundUrl": scope.url(view=view.key),
+    }
+    context = {
+        "scope": scope,
+        "test": test,
+        "type_label": TYPE_LABELS[test.type],
+        "view": view,
+        "periods": [(p, label, _period_url(scope, p, view.key), p == scope.period) for p, _, label in PERIODS]
+        if scope.period
+        else [],
+        "chart": chart,
+        "chart_json": json.dumps(chart, separators=(",", ":")),
+        "window_label": f"{_iso(scope.start)} – {_iso(scope.end)}",
+        "round_count": len(series.rounds),
+    }
+    # The table's neighbours come from the timeline already in memory: no extra query.
+    context.update(round_context(scope, view, round_id, neighbours=neighbours if round_id is not None else None))
+    return context
+
+
+def _period_url(scope: ResultsScope, period: str, view_key: str) -> str:
+    query = [("view", view_key), ("period", period), *scope.extra_params]
+    return f"{scope.page_url}?{urlencode(query)}"
+
+
+LABELS = {
+    "loss": "Loss (%)",
+    "min_latency": "Min latency (ms)",
+    "avg_latency": "Avg latency (ms)",
+    "max_latency": "Max latency (ms)",
+    "jitter": "Jitter (ms)",
+    "server_ip": "Server IP",
+    "response_code": "Response code",
+    "availability": "Availability (%)",
+    "dns_time": "DNS (ms)",
+    "connect_time": "Connect (ms)",
+    "ssl_time": "SSL (ms)",
+    "wait_time": "Wait (ms)",
+    "receive_time": "Receive (ms)",
+    "response_time": "Response time (ms)",
+    "total_time": "Total time (ms)",
+    "throughput": "Throughput (kB/s)",
+    "wire_size": "Wire size (bytes)",
+    "server": "DNS server",
+    "resolution_time": "Resolution time (ms)",
+    "mappings": "Answers",
+}
+
+
+def column_label(column: str, view) -> str:
+    return LABELS.get(column, column)
+
+
+ROUND_PANEL = "round-panel"
+
+
+def render_results(
+    request, scope: ResultsScope, *, template="web/results/page.html", extra_context=None, fallback=None
+):
+    """The results page (or its round panel, for htmx) for the scope. `fallback` is a scope to use instead when the
+    URL's round has no results in `scope` (the live page moves its period back to show an old round)."""
+    round_id = parse_round(request.GET.get("roundId"))
+    view_key = request.GET.get("view")
+    if request.htmx and request.htmx.target == ROUND_PANEL:
+        view = timeline.view_for(scope.test, view_key)
+        context = round_context(scope, view, round_id)
+        context.update(scope=scope, view=view, test=scope.test, oob_tabs=True)
+        template = "web/results/_round_panel.html"
+    else:
+        context = page_context(scope, view_key, round_id)
+        if fallback is not None and round_id is not None and context["round_id"] != round_id:
+            context = page_context(fallback, view_key, None)
+    # The API's permalinks (…?roundId=…&agentId=…) point here: mark that agent's row.
+    context["highlight_agent"] = parse_round(request.GET.get("agentId"))
+    context.update(extra_context or {})
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response

@@ -1,0 +1,29 @@
+"""Formatting of result values for the results table."""
+
+from django import template
+
+register = template.Library()
+
+_INTEGERS = {"response_code", "wire_size"}
+
+
+@register.filter
+def cell(row: dict, column: str) -> str:
+    """The row's value for the column, formatted for reading; an em dash when there is none."""
+    value = row.get(column)
+    if value is None or value == "":
+        return "—"
+    if column in _INTEGERS:
+        return f"{int(value):,}" if column == "wire_size" else str(int(value))
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+    return str(value)
+
+
+@register.filter
+def sort_value(row: dict, column: str) -> str:
+    """A machine-readable value for the table's client-side sort (numbers as numbers, missing last)."""
+    value = row.get(column)
+    if value is None:
+        return ""
+    return str(value)

@@ -1,0 +1,72 @@
+"""Agents of the organization (online/offline) and the agent tokens that let remote agents register. Account Admins
+only: the page needs the "Edit agents" permission."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from spyglass.accounts.roles import EDIT_AGENTS
+from spyglass.lib import tokens
+from spyglass.lib.text import find_control_character
+from spyglass.monitoring.models import Agent, AgentToken
+
+from ..checkpoint import member_view
+
+# An agent that has not been heard from for this long is shown offline (agents check in every minute).
+ONLINE_WITHIN = timedelta(minutes=3)
+AGENT_TOKEN_PREFIX = "sga_"
+
+
+def _admin_access(request):
+    if not request.access.can(EDIT_AGENTS) or request.access.read_only:
+        raise Http404
+    return request.access
+
+
+def _page(request, new_token=None, error=None, status=200):
+    access = request.access
+    cutoff = timezone.now() - ONLINE_WITHIN
+    agents = list(Agent.objects.filter(organization_id=access.organization_id).order_by("name"))
+    for agent in agents:
+        agent.online = agent.last_seen is not None and agent.last_seen >= cutoff
+    agent_tokens = AgentToken.objects.filter(organization_id=access.organization_id).order_by("-created_date")
+    return render(
+        request,
+        "web/agents.html",
+        {"agents": agents, "agent_tokens": agent_tokens, "new_token": new_token, "error": error},
+        status=status,
+    )
+
+
+@member_view
+def agent_list(request):
+    _admin_access(request)
+    return _page(request)
+
+
+@require_POST
+@member_view
+def agent_token_create(request):
+    access = _admin_access(request)
+    name = request.POST.get("name", "").strip()
+    if not name or len(name) > 200 or find_control_character(name) is not None:
+        return _page(request, error="Give the token a name of 1 to 200 printable characters.", status=400)
+    token = tokens.new_token(AGENT_TOKEN_PREFIX)
+    AgentToken.objects.create(
+        organization_id=access.organization_id, name=name, digest=tokens.digest(settings.SECRET_KEY, token)
+    )
+    return _page(request, new_token={"name": name, "token": token})
+
+
+@require_POST
+@member_view
+def agent_token_revoke(request, token_id):
+    access = _admin_access(request)
+    token = get_object_or_404(AgentToken, id=token_id, organization_id=access.organization_id)
+    token.revoked = True
+    token.save(update_fields=["revoked"])
+    return redirect("web:agents")

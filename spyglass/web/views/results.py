@@ -1,0 +1,26 @@
+"""The live test results page. The page itself is the reusable component in spyglass.web.results; this view only
+checks tenancy and describes the live scope (the chosen period, ending now or around the selected round)."""
+
+from django.urls import reverse
+
+from spyglass.accounts.roles import CREATE_SNAPSHOTS
+
+from ..checkpoint import member_view, test_or_404
+from ..results import live_scope, parse_round, render_results
+
+
+@member_view
+def test_results(request, test_id):
+    access = request.access
+    test = test_or_404(access, test_id)
+    extra = (("aid", str(access.account_group.id)),) if "aid" in request.GET else ()
+    page_url = reverse("web:test-results", args=[test.id])
+    period = request.GET.get("period")
+    scope = live_scope(test, page_url, period, parse_round(request.GET.get("roundId")), extra)
+    current = live_scope(test, page_url, period, None, extra)
+    return render_results(
+        request,
+        scope,
+        extra_context={"can_share": access.can(CREATE_SNAPSHOTS) and not access.read_only},
+        fallback=current if current.end != scope.end else None,
+    )

@@ -1,0 +1,79 @@
+"""Authentication: Basic email:token and Bearer; tokens kept only as keyed digests; failed-login throttling."""
+
+import base64
+
+from rest_framework.test import APIClient
+
+from spyglass.accounts.models import ApiToken
+from spyglass.lib import tokens
+
+
+def _basic(email, token):
+    return "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
+
+
+def test_it_accepts_basic_email_and_token(cast):
+    response = cast.owner.client.get("/v6/account-groups.json")
+    assert response.status_code == 200
+    names = [g["accountGroupName"] for g in response.json()["accountGroups"]]
+    assert names == ["Ops", "Lab"]
+
+
+def test_it_accepts_bearer_token(cast):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {cast.owner.token}")
+    assert client.get("/v6/tests.json").status_code == 200
+
+
+def test_it_answers_401_with_error_message_without_credentials(db):
+    response = APIClient().get("/v6/tests.json")
+    assert response.status_code == 401
+    assert "errorMessage" in response.json()
+    assert response["WWW-Authenticate"].startswith("Basic")
+
+
+def test_it_refuses_a_token_under_another_users_email(cast):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=_basic(cast.teammate.user.email, cast.owner.token))
+    assert client.get("/v6/tests.json").status_code == 401
+
+
+def test_it_refuses_the_password_in_place_of_the_token(cast):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=_basic(cast.owner.user.email, "correct horse battery"))
+    assert client.get("/v6/tests.json").status_code == 401
+
+
+def test_it_refuses_malformed_basic_credentials(cast):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Basic %%%not-base64")
+    response = client.get("/v6/tests.json")
+    assert response.status_code == 401
+    assert response.json()["errorMessage"]
+
+
+def test_it_stores_only_a_keyed_digest_of_the_token(cast, settings):
+    stored = ApiToken.objects.get(user=cast.owner.user)
+    assert cast.owner.token not in stored.digest
+    assert stored.digest == tokens.digest(settings.SECRET_KEY, cast.owner.token)
+    assert len(cast.owner.token) >= 22  # ≥ 128 bits in URL-safe base64
+
+
+def test_regenerating_a_token_invalidates_the_old_one(cast):
+    old_client = cast.owner.client
+    ApiToken.issue(cast.owner.user)
+    assert old_client.get("/v6/tests.json").status_code == 401
+
+
+def test_it_throttles_an_address_after_too_many_failed_logins(cast, settings, time_machine):
+    time_machine.move_to(1_795_000_020, tick=False)  # one hour window for the whole test
+    settings.FAILED_LOGIN_LIMIT_PER_HOUR = 5
+    bad = APIClient()
+    bad.credentials(HTTP_AUTHORIZATION=_basic(cast.owner.user.email, "wrong"))
+    codes = [bad.get("/v6/tests.json").status_code for _ in range(7)]
+    assert codes[:5] == [401] * 5
+    assert codes[5:] == [429, 429]
+    # Even the right token from that address waits: the limit is per address, not per account.
+    assert cast.owner.client.get("/v6/tests.json").status_code == 429
+    other_ip = cast.owner.client.get("/v6/tests.json", REMOTE_ADDR="10.9.9.9")
+    assert other_ip.status_code == 200

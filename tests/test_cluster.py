@@ -1,0 +1,187 @@
+"""Several app processes on one PostgreSQL database behind nginx: what must hold in the production shape."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cluster import free_port, start_cluster, stop_cluster, wait_for_http
+
+POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+pytestmark = pytest.mark.skipif(not POSTGRES, reason="the multi-process cluster runs in the PostgreSQL pass")
+
+RATE_LIMIT = 60
+FAILED_LOGIN_LIMIT = 20
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    base = os.environ["DATABASE_URL"]
+    c = start_cluster(
+        base, {"SPYGLASS_API_RATE_LIMIT": str(RATE_LIMIT), "SPYGLASS_FAILED_LOGIN_LIMIT": str(FAILED_LOGIN_LIMIT)}
+    )
+    c.spyglass(
+        "user",
+        "create",
+        "--email",
+        "ops@cluster.test",
+        "--password",
+        "pw-cluster-1",
+        "--name",
+        "Ops",
+        "--org",
+        "Cluster Org",
+        "--account-group",
+        "Ops",
+        "--role",
+        "Account Admin",
+    )
+    c.token = c.spyglass("token", "create", "--email", "ops@cluster.test").stdout.strip()
+    c.spyglass(
+        "user",
+        "create",
+        "--email",
+        "other@cluster.test",
+        "--password",
+        "pw-cluster-2",
+        "--name",
+        "Other",
+        "--org",
+        "Other Org",
+        "--account-group",
+        "Other Ops",
+        "--role",
+        "Account Admin",
+    )
+    c.other_token = c.spyglass("token", "create", "--email", "other@cluster.test").stdout.strip()
+    yield c
+    stop_cluster(c, base)
+
+
+def _wait_for_fresh_minute(margin: int = 20):
+    """Counters are per minute; start a burst early in a minute so it cannot straddle two windows."""
+    while time.time() % 60 > 60 - margin:
+        time.sleep(0.5)
+
+
+def test_requests_through_nginx_reach_both_app_processes(cluster):
+    auth = ("ops@cluster.test", cluster.token)
+    upstreams = {
+        httpx.get(cluster.base_url + "/v6/status.json", auth=auth).headers["X-Spyglass-Upstream"] for _ in range(6)
+    }
+    assert len(upstreams) == 2
+
+
+def test_a_test_created_through_one_process_is_read_through_the_other(cluster):
+    auth = ("ops@cluster.test", cluster.token)
+    created = httpx.post(
+        cluster.app_urls[0] + "/v6/tests/http-server/new.json",
+        auth=auth,
+        json={"testName": "cross", "interval": 60, "url": "https://example.com/"},
+    )
+    assert created.status_code == 201
+    test_id = created.json()["test"][0]["testId"]
+    read = httpx.get(cluster.app_urls[1] + f"/v6/tests/{test_id}.json", auth=auth)
+    assert read.json()["test"][0]["testName"] == "cross"
+    foreign = httpx.get(
+        cluster.app_urls[1] + f"/v6/tests/{test_id}.json", auth=("other@cluster.test", cluster.other_token)
+    )
+    assert foreign.status_code == 404
+
+
+def test_the_organization_rate_limit_is_exact_across_processes_under_concurrency(cluster):
+    auth = ("ops@cluster.test", cluster.token)
+    _wait_for_fresh_minute()
+    with httpx.Client(auth=auth, timeout=30) as client, ThreadPoolExecutor(16) as pool:
+        codes = list(
+            pool.map(lambda _: client.get(cluster.base_url + "/v6/tests.json").status_code, range(RATE_LIMIT + 40))
+        )
+    # Earlier tests of this module spent some of this minute's budget; nothing may pass beyond the limit.
+    used = cluster.sql(
+        "select count from accounts_ratecounter where key like 'api-org:%%' "
+        "and window_start = %s order by count desc limit 1",
+        (int(time.time()) // 60 * 60,),
+    )[0][0]
+    assert codes.count(200) + codes.count(429) == len(codes)
+    assert codes.count(200) == RATE_LIMIT - (used - len(codes))
+    other = httpx.get(cluster.base_url + "/v6/tests.json", auth=("other@cluster.test", cluster.other_token))
+    assert other.status_code == 200
+
+
+def test_failed_logins_are_counted_across_processes(cluster):
+    bad = ("ops@cluster.test", "not-the-token")
+    codes = [
+        httpx.get(cluster.base_url + "/v6/tests.json", auth=bad, headers={"X-Test": str(i)}).status_code
+        for i in range(FAILED_LOGIN_LIMIT + 3)
+    ]
+    assert codes == [401] * FAILED_LOGIN_LIMIT + [429] * 3
+
+
+def test_tokens_and_passwords_never_reach_the_logs(cluster):
+    log = cluster.log_text()
+    assert "Too Many Requests" in log or "Unauthorized" in log or log  # the processes did log
+    for secret in (cluster.token, cluster.other_token, "pw-cluster-1", "not-the-token"):
+        assert secret not in log
+
+
+def test_schemathesis_finds_no_server_error_and_every_response_matches_the_schema(cluster):
+    """≥ 2,000 generated requests against every operation of /v6/openapi.json, as a member. A process of its own
+    with a high rate limit, on the cluster's database (the fuzzing would otherwise spend the organization's budget).
+    SPYGLASS_FUZZ_EXAMPLES raises the count for a long run."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cluster.env.update({"SPYGLASS_API_RATE_LIMIT": "1000000", "SPYGLASS_FAILED_LOGIN_LIMIT": "1000000"})
+    try:
+        proc = cluster.start(
+            "fuzz-app",
+            [
+                sys.executable,
+                "-m",
+                "spyglass.cli.main",
+                "serve",
+                "--no-agent",
+                "--no-worker",
+                "--addr",
+                f"127.0.0.1:{port}",
+            ],
+        )
+        wait_for_http(url + "/v6/status.json", proc=proc)
+        result = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "schemathesis"),
+                "run",
+                url + "/v6/openapi.json",
+                "--url",
+                url,
+                "-H",
+                f"Authorization: Bearer {cluster.other_token}",
+                "--max-examples",
+                os.environ.get("SPYGLASS_FUZZ_EXAMPLES", "100"),
+                "--seed",
+                "1",
+                "--checks",
+                "not_a_server_error,response_schema_conformance,content_type_conformance",
+                "--no-color",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+    finally:
+        cluster.stop("fuzz-app")
+        cluster.env.update(
+            {"SPYGLASS_API_RATE_LIMIT": str(RATE_LIMIT), "SPYGLASS_FAILED_LOGIN_LIMIT": str(FAILED_LOGIN_LIMIT)}
+        )
+    summary = result.stdout[-4000:]
+    print(summary)
+    generated = re.search(r"(\d+) generated", result.stdout)
+    assert result.returncode == 0, summary
+    assert generated and int(generated.group(1)) >= 2000, summary
+    assert "Rate limited" not in result.stdout, summary  # the requests reached the API's logic

@@ -1,0 +1,45 @@
+"""Per-organization API rate limit, counted in the database so every app process shares it."""
+
+import pytest
+
+from tests.conftest import make_test
+
+
+@pytest.fixture(autouse=True)
+def _mid_minute(time_machine):
+    # Counters are per minute: hold the clock still so a test never straddles a window boundary.
+    time_machine.move_to(1_795_000_020, tick=False)
+
+
+def test_every_response_carries_the_rate_limit_headers(cast, settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 50
+    response = cast.owner.client.get("/v6/tests.json")
+    assert response["X-Organization-Rate-Limit-Limit"] == "50"
+    remaining = int(response["X-Organization-Rate-Limit-Remaining"])
+    assert 0 <= remaining < 50
+    assert int(response["X-Organization-Rate-Limit-Reset"]) % 60 == 0
+    again = cast.owner.client.get("/v6/tests.json")
+    assert int(again["X-Organization-Rate-Limit-Remaining"]) == remaining - 1
+
+
+def test_past_the_limit_the_organization_gets_429_and_another_does_not(cast, settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 5
+    codes = [cast.owner.client.get("/v6/tests.json").status_code for _ in range(4)]
+    codes += [cast.teammate.client.get("/v6/tests.json").status_code for _ in range(3)]
+    assert codes == [200] * 5 + [429] * 2
+    limited = cast.owner.client.get("/v6/tests.json")
+    assert limited.json()["errorMessage"].startswith("Organization rate limit exceeded")
+    assert int(limited["Retry-After"]) >= 1
+    assert limited["X-Organization-Rate-Limit-Remaining"] == "0"
+    assert cast.other_org.client.get("/v6/tests.json").status_code == 200
+
+
+def test_a_limited_write_changes_nothing(cast, settings):
+    make_test(cast.owner, name="before")
+    settings.API_RATE_LIMIT_PER_MINUTE = 1
+    response = cast.owner.client.post(
+        "/v6/tests/agent-to-server/new.json", {"testName": "after", "interval": 60, "server": "h:1"}, format="json"
+    )
+    assert response.status_code == 429
+    settings.API_RATE_LIMIT_PER_MINUTE = 1000
+    assert [t["testName"] for t in cast.owner.client.get("/v6/tests.json").json()["test"]] == ["before"]

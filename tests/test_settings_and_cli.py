@@ -1,0 +1,157 @@
+"""Settings come from the environment and are validated at start; the user and token commands."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from spyglass.accounts.models import ApiToken, Membership, User
+from spyglass.cli.main import main
+from spyglass.lib import config, tokens
+
+
+def _spyglass(args, env_extra=None, data_dir=None):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update({"SPYGLASS_DATA_DIR": str(data_dir)} if data_dir else {})
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "spyglass.cli.main", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    "variable, value, fragment",
+    [
+        ("SPYGLASS_EMAIL_URL", "mailto:me@example.com", "SPYGLASS_EMAIL_URL must look like"),
+        ("SPYGLASS_BASE_URL", "spyglass.example.com", "SPYGLASS_BASE_URL must be an http(s) URL"),
+        ("SPYGLASS_RETENTION_DAYS", "ninety", "SPYGLASS_RETENTION_DAYS must be a whole number"),
+        ("SPYGLASS_SECRET_KEY", "short", "at least 32 characters"),
+        ("DATABASE_URL", "mysql://x@y/z", "DATABASE_URL must be"),
+    ],
+)
+def test_bad_settings_stop_the_start_with_a_message_naming_the_variable(tmp_path, variable, value, fragment):
+    result = _spyglass(["migrate"], {variable: value}, tmp_path)
+    assert result.returncode == 2
+    assert "configuration error" in result.stderr and fragment in result.stderr
+
+
+def test_email_urls_map_to_smtp_settings(tmp_path):
+    tls = config.email_settings("smtp+tls://user%40x:p%3Ass@mail.example.com", tmp_path)
+    assert (tls["EMAIL_HOST"], tls["EMAIL_PORT"], tls["EMAIL_USE_TLS"]) == ("mail.example.com", 587, True)
+    assert (tls["EMAIL_HOST_USER"], tls["EMAIL_HOST_PASSWORD"]) == ("user@x", "p:ss")
+    ssl = config.email_settings("smtp+ssl://mail.example.com", tmp_path)
+    assert (ssl["EMAIL_PORT"], ssl["EMAIL_USE_SSL"]) == (465, True)
+    outbox = config.email_settings(None, tmp_path)
+    assert outbox["EMAIL_FILE_PATH"] == str(tmp_path / "outbox")
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SPYGLASS_SECRET_KEY", raising=False)
+    first = config.secret_key(tmp_path)
+    assert len(first) >= 40 and config.secret_key(tmp_path) == first
+    assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_bad_int_setting_raises(monkeypatch):
+    monkeypatch.setenv("X_TEST_INT", "-4")
+    with pytest.raises(ImproperlyConfigured, match="X_TEST_INT must be at least 1"):
+        config.env_int("X_TEST_INT", 5, minimum=1)
+
+
+def test_user_create_makes_org_groups_and_membership_and_adds_groups_later(db, capsys):
+    for groups in (["Ops"], ["Lab"]):
+        args = [
+            "user",
+            "create",
+            "--email",
+            "New@Example.com",
+            "--password",
+            "pw-123456",
+            "--name",
+            "Nia",
+            "--org",
+            "Initech",
+            "--role",
+            "Account Admin",
+        ]
+        for g in groups:
+            args += ["--account-group", g]
+        with pytest.raises(SystemExit) as exit_info:
+            main(args)
+        assert exit_info.value.code == 0
+    user = User.objects.get(email="new@example.com")
+    assert user.check_password("pw-123456")
+    groups = sorted(Membership.objects.filter(user=user).values_list("account_group__name", flat=True))
+    assert groups == ["Lab", "Ops"]
+    assert user.default_account_group.name == "Ops"
+
+
+def test_user_create_refuses_an_unknown_role(db, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            [
+                "user",
+                "create",
+                "--email",
+                "a@b.c",
+                "--password",
+                "p",
+                "--org",
+                "O",
+                "--account-group",
+                "G",
+                "--role",
+                "Admin",
+            ]
+        )
+    assert exit_info.value.code == 2
+    assert "unknown role 'Admin'" in capsys.readouterr().err
+    assert not User.objects.exists()
+
+
+def test_token_create_prints_only_the_token_and_it_works(db, capsys, settings):
+    with pytest.raises(SystemExit):
+        main(
+            [
+                "user",
+                "create",
+                "--email",
+                "t@x.test",
+                "--password",
+                "pw",
+                "--org",
+                "O",
+                "--account-group",
+                "G",
+                "--role",
+                "Regular User",
+            ]
+        )
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["token", "create", "--email", "t@x.test"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    token = out.strip()
+    assert out == token + "\n" and len(token) >= 22
+    assert ApiToken.objects.get(user__email="t@x.test").digest == tokens.digest(settings.SECRET_KEY, token)
+
+
+def test_the_openapi_document_lists_every_v6_endpoint(client):
+    schema = client.get("/v6/openapi.json").json()
+    assert schema["openapi"].startswith("3.")
+    paths = set(schema["paths"])
+    for path in (
+        "/v6/tests/{test_type}/new",
+        "/v6/net/metrics/{test_id}",
+        "/v6/web/http-server/{test_id}",
+        "/v6/dns/server/{test_id}",
+        "/v6/account-groups",
+        "/v6/agents/{agent_id}",
+        "/v6/permissions",
+    ):
+        assert any(p.startswith(path) for p in paths), path
+    docs = client.get("/v6/docs/")
+    assert docs.status_code == 200 and b"redoc" in docs.content.lower()

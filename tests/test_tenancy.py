@@ -1,0 +1,150 @@
+"""The tenancy matrix: every v6 endpoint × owner, teammate, Regular User, another account group, another
+organization. Built from the URL configuration, so a new endpoint without an entry here fails."""
+
+import pytest
+from django.urls import get_resolver
+
+from spyglass.accounts.roles import access_for
+from spyglass.dashboards import services as dashboard_services
+from spyglass.liveshares import services as live_share_services
+from tests.conftest import make_agent, make_test
+
+# name → (method, path template, body, expected status per person)
+OK_ALL = {"owner": 200, "teammate": 200, "regular": 200, "other_group": 200, "other_org": 200}
+OWN_GROUP_ONLY = {"owner": 200, "teammate": 200, "regular": 200, "other_group": 404, "other_org": 404}
+OWN_ORG_ONLY = {"owner": 200, "teammate": 200, "regular": 200, "other_group": 200, "other_org": 404}
+WRITE = {"regular": 403, "other_group": 404, "other_org": 404}
+RECIPIENT_ONLY = {"owner": 404, "teammate": 404, "regular": 403, "other_group": 200, "other_org": 404}
+
+MATRIX = {
+    "status": ("GET", "/v6/status.json", None, OK_ALL),
+    "account-groups": ("GET", "/v6/account-groups.json", None, OK_ALL),
+    "users": ("GET", "/v6/users.json", None, {**OK_ALL, "regular": 403}),
+    "user-detail": ("GET", "/v6/users/{uid}.json", None, {**OWN_GROUP_ONLY, "regular": 403}),
+    "roles": ("GET", "/v6/roles.json", None, OK_ALL),
+    "role-detail": ("GET", "/v6/roles/{role_id}.json", None, OK_ALL),
+    "permissions": ("GET", "/v6/permissions.json", None, OK_ALL),
+    "agents": ("GET", "/v6/agents.json", None, OK_ALL),
+    "agent-detail": ("GET", "/v6/agents/{agent_id}.json", None, OWN_ORG_ONLY),
+    "tests": ("GET", "/v6/tests.json", None, OK_ALL),
+    "tests-by-type": ("GET", "/v6/tests/http-server.json", None, OK_ALL),
+    "test-detail": ("GET", "/v6/tests/{test_id}.json", None, OWN_GROUP_ONLY),
+    "test-create": (
+        "POST",
+        "/v6/tests/http-server/new.json",
+        {"testName": "new one", "interval": 60, "url": "https://example.org/"},
+        {"owner": 201, "teammate": 201, "regular": 403, "other_group": 201, "other_org": 201},
+    ),
+    "test-update": (
+        "POST",
+        "/v6/tests/http-server/{test_id}/update.json",
+        {"description": "changed"},
+        {"owner": 200, "teammate": 200, **WRITE},
+    ),
+    "test-delete": (
+        "POST",
+        "/v6/tests/http-server/{test_id}/delete.json",
+        None,
+        {"owner": 204, "teammate": 204, **WRITE},
+    ),
+    "net-metrics": ("GET", "/v6/net/metrics/{test_id}.json?window=1h", None, OWN_GROUP_ONLY),
+    "http-server-data": ("GET", "/v6/web/http-server/{test_id}.json", None, OWN_GROUP_ONLY),
+    "dns-server-data": ("GET", "/v6/dns/server/{dns_test_id}.json", None, OWN_GROUP_ONLY),
+    # live shares: a pending share of the owner's test with the Dev group (other_group) exists
+    "live-shares": ("GET", "/v6/live-shares.json", None, OK_ALL),
+    "live-share-create": (
+        "POST",
+        "/v6/live-shares/new.json",
+        {"testId": "{test_id}", "email": "someone@initech.test"},
+        # Account Admin (owner) lacks "Create live shares for outside the organization"
+        {"owner": 403, "teammate": 201, "regular": 403, "other_group": 404, "other_org": 404},
+    ),
+    "live-share-accept": ("POST", "/v6/live-shares/{share_id}/accept.json", None, RECIPIENT_ONLY),
+    "live-share-decline": ("POST", "/v6/live-shares/{share_id}/decline.json", None, RECIPIENT_ONLY),
+    "live-share-delete": (
+        "POST",
+        "/v6/live-shares/{share_id}/delete.json",
+        None,
+        {"owner": 204, "teammate": 204, **WRITE},
+    ),
+    "dashboards": ("GET", "/v6/dashboards.json", None, OK_ALL),
+    "dashboard-detail": ("GET", "/v6/dashboards/{dashboard_id}.json", None, OWN_GROUP_ONLY),
+    "openapi": ("GET", "/v6/openapi.json", None, OK_ALL),
+    "api-docs": ("GET", "/v6/docs/", None, OK_ALL),
+}
+
+
+def _v6_url_names():
+    return {p.name for p in get_resolver().url_patterns[0].url_patterns if p.name}
+
+
+def test_every_v6_endpoint_has_a_row_in_the_matrix():
+    missing = _v6_url_names() - set(MATRIX)
+    assert not missing, f"add these endpoints to the tenancy matrix: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+@pytest.mark.parametrize("who", ["owner", "teammate", "regular", "other_group", "other_org"])
+def test_each_person_gets_the_documented_answer(cast, name, who):
+    test = make_test(cast.owner, "http-server", name="shared web")
+    dns_test = make_test(cast.owner, "dns-server", name="shared dns")
+    agent = make_agent(cast.owner)
+    share = live_share_services.create(access_for(cast.owner.user, None), test.id, aid=cast.other_group.aid)
+    dashboard = dashboard_services.default_dashboard(access_for(cast.owner.user, None))
+    method, template, body, expected = MATRIX[name]
+    ids = dict(
+        test_id=test.id,
+        dns_test_id=dns_test.id,
+        agent_id=agent.id,
+        uid=cast.owner.user.id,
+        role_id=cast.owner.user.memberships.first().role_id,
+        share_id=share.id,
+        dashboard_id=dashboard.id,
+    )
+    path = template.format(**ids)
+    if body:
+        body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()}
+    client = cast.all()[who].client
+    response = client.get(path) if method == "GET" else client.post(path, body or {}, format="json")
+    assert response.status_code == expected[who], (who, path, response.content[:200])
+    if response.status_code == 404:
+        assert response.json() == {"errorMessage": "Not found"}  # never says whether it exists
+
+
+def test_a_foreign_aid_is_400_whether_or_not_the_group_exists(cast):
+    foreign = cast.other_org.aid
+    exists = cast.owner.client.get(f"/v6/tests.json?aid={foreign}")
+    missing = cast.owner.client.get("/v6/tests.json?aid=987654")
+    assert exists.status_code == missing.status_code == 400
+    assert exists.json() == missing.json()
+    assert "aid" in exists.json()["errorMessage"]
+
+
+def test_aid_switches_the_account_group(cast):
+    lab = [
+        g
+        for g in cast.owner.client.get("/v6/account-groups.json").json()["accountGroups"]
+        if g["accountGroupName"] == "Lab"
+    ][0]
+    make_test(cast.owner, name="in ops")
+    response = cast.owner.client.post(
+        f"/v6/tests/agent-to-server/new.json?aid={lab['aid']}",
+        {"testName": "in lab", "interval": 60, "server": "h:1"},
+        format="json",
+    )
+    assert response.status_code == 201
+    in_lab = cast.owner.client.get(f"/v6/tests.json?aid={lab['aid']}").json()["test"]
+    in_ops = cast.owner.client.get("/v6/tests.json").json()["test"]
+    assert [t["testName"] for t in in_lab] == ["in lab"]
+    assert [t["testName"] for t in in_ops] == ["in ops"]
+    groups = cast.owner.client.get(f"/v6/account-groups.json?aid={lab['aid']}").json()["accountGroups"]
+    assert {g["accountGroupName"]: (g["current"], g["default"]) for g in groups} == {"Ops": (0, 1), "Lab": (1, 0)}
+
+
+def test_lists_never_show_another_tenants_tests_or_agents(cast):
+    make_test(cast.other_org, name="globex secret")
+    make_agent(cast.other_org, name="Globex agent")
+    assert cast.owner.client.get("/v6/tests.json").json() == {"test": []}
+    assert cast.owner.client.get("/v6/agents.json").json() == {"agents": []}
+    users = {u["email"] for u in cast.owner.client.get("/v6/users.json").json()["users"]}
+    assert users == {"owner@acme.test", "mate@acme.test", "regular@acme.test"}

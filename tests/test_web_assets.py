@@ -1,0 +1,30 @@
+"""Browser libraries come from their registries (uPlot from npm, htmx from django-htmx) and pages carry no inline
+script or event handler, so the CSP without 'unsafe-inline' holds."""
+
+import re
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
+
+from spyglass.monitoring.seed import seed
+from tests.conftest import make_test
+from tests.web_support import signed_in
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_it_serves_uplot_from_node_modules_and_htmx_from_django_htmx():
+    uplot = finders.find("vendor/uplot/uPlot.iife.min.js")
+    assert uplot and "node_modules/uplot/dist" in uplot
+    assert "site-packages/django_htmx" in finders.find("django_htmx/htmx-2.min.js")
+    # Nothing third-party is copied into the repository.
+    assert not [p for p in (REPO / "spyglass").rglob("*") if p.name.lower().startswith(("uplot", "htmx"))]
+
+
+def test_it_puts_no_inline_script_or_handler_on_the_results_page(cast):
+    test = make_test(cast.owner, name="edge")
+    seed(test, agents=2, hours=1, random_seed=1)
+    page = signed_in(cast.owner).get(f"/tests/{test.id}/").content.decode()
+    scripts = re.findall(r"<script\b[^>]*>", page)
+    assert scripts and all(" src=" in tag for tag in scripts)
+    assert not re.search(r"\son[a-z]+=", page) and " style=" not in page and "<style" not in page

@@ -1,0 +1,35 @@
+"""A 48 h period of a test with 50 agents at 60 s (144,000 results) renders from one aggregate query, small."""
+
+import json
+import re
+from html import unescape
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from spyglass.monitoring.seed import seed
+from tests.conftest import make_test
+from tests.web_support import signed_in
+
+RESULT_TABLES = ("monitoring_netresult", "monitoring_httpresult", "monitoring_dnsresult")
+
+
+def test_it_renders_48_hours_of_50_agents_from_one_aggregate_query_under_300_kb(cast):
+    test = make_test(cast.owner, name="big", interval=60)
+    assert seed(test, agents=50, hours=48, random_seed=1) == 144_000
+    client = signed_in(cast.owner)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/tests/{test.id}/?period=48h&view=latency")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert len(response.content) < 300 * 1024
+
+    data = json.loads(unescape(re.search(r'data-chart="([^"]+)"', page).group(1)))
+    assert len(data["rounds"]) == 2880 and len(data["values"][0]) == 2880
+    assert page.count('data-agent-id="') == 50
+
+    touching_results = [q["sql"] for q in queries if any(t in q["sql"] for t in RESULT_TABLES)]
+    aggregates = [sql for sql in touching_results if "GROUP BY" in sql.upper()]
+    # One aggregate for the whole period, one read of the selected round's rows: nothing per round or per agent.
+    assert len(aggregates) == 1 and len(touching_results) == 2, touching_results
+    assert len(queries) <= 12, [q["sql"][:80] for q in queries]
