@@ -16,11 +16,6 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 mkdir -p artifacts
 
-# iputils ping: the accuracy tests compare the agent's measurements with ping's over the same emulated link.
-if ! command -v ping >/dev/null 2>&1; then
-  apt_install iputils-ping || echo "warning: could not install iputils-ping; the accuracy tests will fail" >&2
-fi
-
 echo "== ruff"
 ruff check spyglass tests
 ruff format --check spyglass tests
@@ -31,6 +26,8 @@ python manage.py makemigrations --check --dry-run
 echo "== system packages the tests use"
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+# iputils ping: the accuracy tests compare the agent's measurements with ping's over the same emulated link.
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
 echo "== PostgreSQL"

@@ -21,7 +21,7 @@ def agent_client(token: str) -> APIClient:
 
 @pytest.fixture
 def acme_token(cast):
-    return issue_agent_token(cast.owner.user.default_account_group.organization, "lab agents")
+    return issue_agent_token(cast.owner.user.default_account_group.organization_id, "lab agents")
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def test_it_hands_out_only_the_tests_assigned_to_the_agent(cast, registered):
 
 def test_it_answers_404_for_an_agent_of_another_organization(cast, registered):
     _, agent_id = registered
-    globex = issue_agent_token(cast.other_org.user.default_account_group.organization, "globex")
+    globex = issue_agent_token(cast.other_org.user.default_account_group.organization_id, "globex")
     other = agent_client(globex)
     assert other.get(f"/agent/v1/agents/{agent_id}/assignments").status_code == 404
     assert other.post(f"/agent/v1/agents/{agent_id}/heartbeat", {}, format="json").status_code == 404

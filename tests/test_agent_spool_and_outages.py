@@ -63,7 +63,7 @@ def sent_keys_recorder():
 @pytest.fixture
 def agent_setup(cast, live_server):
     organization = cast.owner.user.default_account_group.organization
-    token = issue_agent_token(organization, "test agents")
+    token = issue_agent_token(organization.id, "test agents")
     host, port = live_server.url.removeprefix("http://").split(":")
     proxy = ToggleProxy(host, int(port))
     service = TcpService()

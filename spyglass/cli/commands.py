@@ -146,7 +146,7 @@ def agent_token_create(args) -> int:
     name = args.name.strip()
     if not name or len(name) > 200:
         return _fail("--name must be 1 to 200 characters")
-    print(issue_agent_token(organization, name))
+    print(issue_agent_token(organization.id, name))
     return 0
 
 

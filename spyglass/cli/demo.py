@@ -49,7 +49,8 @@ def run(args) -> int:
         )
         err.print(f"embedded agent {data.agent_name!r} runs them every minute. Ctrl-C stops everything.")
         err.print(
-            f"\nopen http://{args.addr}/v6/docs  (API: curl -u {data.users[0][0]}:TOKEN http://{args.addr}/v6/tests.json)\n"
+            f"\nopen http://{args.addr}/ and sign in as a user above "
+            f"(API docs: http://{args.addr}/v6/docs; curl -u {data.users[0][0]}:TOKEN http://{args.addr}/v6/tests.json)\n"
         )
         options = Namespace(addr=args.addr, no_agent=False, no_worker=False, workers=2)
         return serve(options, agent_org=setup.ORG, agent_name=data.agent_name)

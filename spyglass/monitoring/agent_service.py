@@ -9,7 +9,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from spyglass.accounts.models import Organization
 from spyglass.lib import tokens
 
 from . import results
@@ -20,10 +19,12 @@ HEARTBEAT_SECONDS = 30
 KINDS = {"enterprise": Agent.ENTERPRISE, "endpoint": Agent.ENDPOINT}
 
 
-def issue_agent_token(organization: Organization, name: str) -> str:
+def issue_agent_token(organization_id: int, name: str) -> str:
     """Create an agent token for the organization; returns the token, which is never stored or shown again."""
     token = tokens.new_token(AGENT_TOKEN_PREFIX)
-    AgentToken.objects.create(organization=organization, name=name, digest=tokens.digest(settings.SECRET_KEY, token))
+    AgentToken.objects.create(
+        organization_id=organization_id, name=name, digest=tokens.digest(settings.SECRET_KEY, token)
+    )
     return token
 
 

@@ -22,4 +22,4 @@ def embedded_agent_token(org_name: str | None, agent_name: str) -> tuple[str, st
         return None
     token_name = f"embedded agent {agent_name}"
     AgentToken.objects.filter(organization=organization, name=token_name, revoked=False).update(revoked=True)
-    return organization.name, issue_agent_token(organization, token_name)
+    return organization.name, issue_agent_token(organization.id, token_name)
