@@ -285,3 +285,17 @@ def test_a_batch_costs_the_same_few_queries_whatever_its_size(cast, registered, 
         response = client.post(f"/agent/v1/agents/{agent_id}/results", {"results": rows}, format="json")
     assert response.json() == {"accepted": 300}
     assert NetResult.objects.count() == 300
+
+
+def test_each_serve_start_gives_the_embedded_agent_a_fresh_token_and_drops_the_old_one(cast):
+    from spyglass.monitoring.embedded import embedded_agent_token
+
+    org_name, first = embedded_agent_token("Acme", "host-1")
+    _, second = embedded_agent_token("Acme", "host-1")
+    assert org_name == "Acme"
+    assert AgentToken.objects.filter(name="embedded agent host-1").count() == 1
+    register = {"name": "host-1"}
+    assert agent_client(first).post("/agent/v1/register", register, format="json").status_code == 401
+    assert agent_client(second).post("/agent/v1/register", register, format="json").status_code == 200
+    # Without an organization named for it, the embedded agent joins the oldest one.
+    assert embedded_agent_token(None, "host-2")[0] == "Acme"

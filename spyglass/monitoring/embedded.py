@@ -14,12 +14,12 @@ def embedded_agent_token(org_name: str | None, agent_name: str) -> tuple[str, st
     """(organization name, token) for the embedded agent, or None when there is no organization yet.
 
     The organization is the one asked for (`SPYGLASS_AGENT_ORG`, or the demo's), else the oldest one. Each start
-    issues a new token and revokes the previous embedded-agent token, so tokens never pile up."""
+    issues a new token and deletes the previous embedded-agent token of this host, so tokens never pile up."""
     wanted = org_name or env("SPYGLASS_AGENT_ORG")
     organizations = Organization.objects.order_by("id")
     organization = organizations.filter(name=wanted).first() if wanted else organizations.first()
     if organization is None:
         return None
     token_name = f"embedded agent {agent_name}"
-    AgentToken.objects.filter(organization=organization, name=token_name, revoked=False).update(revoked=True)
+    AgentToken.objects.filter(organization=organization, name=token_name).delete()
     return organization.name, issue_agent_token(organization.id, token_name)
