@@ -93,14 +93,13 @@ class AgentRuntime:
             self.name, self._emit, clock=self.clock, spread=self.spread, done_rounds=self.spool.done_rounds()
         )
         self.refresh()
-        for target, name in (
-            (self.scheduler.loop, "rounds"),
-            (self._upload_loop, "upload"),
-            (self._control_loop, "control"),
-        ):
-            thread = threading.Thread(
-                target=target, args=(self.stop,) if target == self.scheduler.loop else (), name=name, daemon=True
-            )
+        loops = {
+            "rounds": lambda: self.scheduler.loop(self.stop),
+            "upload": self._upload_loop,
+            "control": self._control_loop,
+        }
+        for name, target in loops.items():
+            thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
         return True
