@@ -209,6 +209,8 @@ def test_it_writes_dns_rows_per_server(cast, registered):
         (lambda t, o, r: net_row(t, r + 7), "is not a round"),
         (lambda t, o, r: net_row(t, r, loss=140), "loss"),
         (lambda t, o, r: net_row(t, r, avgLatency="fast"), "avgLatency"),
+        (lambda t, o, r: net_row(t, r, avgLatency=-1), "avgLatency"),
+        (lambda t, o, r: net_row(t, r, serverIp="a\x00b"), "control character"),
         (lambda t, o, r: net_row(t, r, errorType="Oops"), "errorType"),
         (lambda t, o, r: net_row(t, r, surprise=1), "surprise"),
         (lambda t, o, r: {**net_row(t, r), "kind": "http"}, "do not fit"),
@@ -232,6 +234,16 @@ def test_it_refuses_a_batch_with_any_bad_row_and_writes_none_of_it(cast, registe
     assert "results[2]" in body["errorMessage"]
     assert body["rows"] == [2]
     assert NetResult.objects.count() == 0
+
+
+def test_it_refuses_numbers_too_big_for_their_column(cast, registered):
+    client, agent_id = registered
+    test = make_test(cast.owner, "http-server", name="web", agents=[{"agentId": agent_id}])
+    r = current_round()
+    row = {"kind": "http", "testId": test.id, "roundId": r, "date": r + 1, "responseCode": 2**40}
+    response = client.post(f"/agent/v1/agents/{agent_id}/results", {"results": [row]}, format="json")
+    assert response.status_code == 400
+    assert "results[0].responseCode" in response.json()["errorMessage"]
 
 
 def test_it_refuses_malformed_batches_with_a_clear_message(cast, registered):

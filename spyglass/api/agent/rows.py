@@ -29,8 +29,8 @@ FIELDS = {
     },
     "http": {
         **_COMMON,
-        "responseCode": ("response_code", "int"),
-        "numRedirects": ("num_redirects", "int"),
+        "responseCode": ("response_code", "int32"),
+        "numRedirects": ("num_redirects", "int32"),
         "redirectTime": ("redirect_time", "ms"),
         "dnsTime": ("dns_time", "ms"),
         "connectTime": ("connect_time", "ms"),
@@ -52,7 +52,7 @@ FIELDS = {
     "dns": {
         **_COMMON,
         "server": ("server", "text"),
-        "serverId": ("server_id", "int"),
+        "serverId": ("server_id", "int32"),
         "resolutionTime": ("resolution_time", "ms"),
         "mappings": ("mappings", "multiline"),
         "errorType": ("error_type", "error"),
@@ -88,11 +88,12 @@ def _value(kind: str, value, where: str):
         if kind == "pct" and value > 100:
             raise ValueError(f"{where} must be a percentage from 0 to 100")
         return float(value)
-    if kind == "int":
+    if kind in ("int", "int32"):
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
-            raise ValueError(f"{where} must be a non-negative whole number or null")
+        limit = 2**31 if kind == "int32" else 2**62  # the column's range: a bigger number must not reach the database
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < limit:
+            raise ValueError(f"{where} must be a whole number from 0 to {limit - 1} or null")
         return value
     if kind == "error":
         if value not in ERROR_TYPES:

@@ -45,7 +45,12 @@ class HeartbeatSerializer(serializers.Serializer):
 
 def _row_serializer():
     """For the OpenAPI document only: the fields a result row may carry (validation is rows.validate_batch)."""
-    kinds = {"ms": serializers.FloatField, "pct": serializers.FloatField, "int": serializers.IntegerField}
+    kinds = {
+        "ms": serializers.FloatField,
+        "pct": serializers.FloatField,
+        "int": serializers.IntegerField,
+        "int32": serializers.IntegerField,
+    }
     fields = {
         "kind": serializers.ChoiceField(choices=["net", "http", "dns"]),
         "testId": serializers.IntegerField(),
