@@ -22,6 +22,9 @@ echo "== system packages the tests use"
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+# iputils ping: the accuracy tests compare the agent's measurements with ping's over the same emulated link.
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)   # network namespaces for the emulated link
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 mkdir -p artifacts
 

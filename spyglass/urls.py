@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("spyglass.api.urls")),
     path("", include("spyglass.sharing.urls")),
+    path("", include("spyglass.api.agent.urls")),
     path("", include("spyglass.web.urls")),
 ]
 

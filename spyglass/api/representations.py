@@ -103,14 +103,17 @@ def agent_summary(agent) -> dict:
 
 def test_detail(test) -> dict:
     out = test_summary(test)
+    agents = list(test.agents.all().order_by("id"))
     out["agents"] = [
         {
             k: v
             for k, v in agent_summary(a).items()
             if k in ("agentId", "agentName", "location", "countryId", "ipAddresses", "agentType")
         }
-        for a in test.agents.all().order_by("id")
+        for a in agents
     ]
+    # An Endpoint test runs only on endpoint agents (people's laptops); snapshots refuse those.
+    out["endpointTest"] = int(bool(agents) and all(a.agent_type == "Endpoint" for a in agents))
     # A recipient does not learn who else the owner shares with.
     out["sharedWithAccounts"] = [] if out["liveShare"] else shared_with_accounts(test)
     return out

@@ -129,6 +129,34 @@ def worker(args) -> int:
     return run_forever()
 
 
+def agent(args) -> int:
+    from .agent import run
+
+    return run(args)
+
+
+def agent_token_create(args) -> int:
+    from spyglass.accounts.models import Organization
+    from spyglass.monitoring.agent_service import issue_agent_token
+
+    migrate()
+    organization = Organization.objects.filter(name=args.org.strip()).first()
+    if organization is None:
+        return _fail(f"no organization named {args.org!r}")
+    name = args.name.strip()
+    if not name or len(name) > 200:
+        return _fail("--name must be 1 to 200 characters")
+    print(issue_agent_token(organization.id, name))
+    return 0
+
+
+def demo(args) -> int:
+    from .demo import run
+
+    migrate()
+    return run(args)
+
+
 def bench(args) -> int:
     from spyglass.bench.runner import run
 

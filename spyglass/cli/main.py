@@ -77,13 +77,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hours", type=float, required=True)
     p.add_argument("--random-seed", type=int, default=None)
     p.set_defaults(func=commands.seed)
+
+    p = sub.add_parser("agent", help="run an agent that runs its assigned tests and posts results to a server")
+    p.add_argument("--server", required=True, help="the spyglass server's URL, such as https://spyglass.example.com")
+    p.add_argument(
+        "--token", default=os.environ.get("SPYGLASS_AGENT_TOKEN"), help="agent token (or $SPYGLASS_AGENT_TOKEN)"
+    )
+    p.add_argument("--name", default=None, help="agent name (default: this host's name)")
+    p.add_argument("--kind", choices=["enterprise", "endpoint"], default="enterprise")
+    p.add_argument("--spool", default=None, help="spool directory for unsent results (default: ./.spyglass-agent)")
+    p.set_defaults(func=commands.agent, django=False)
+
+    p = sub.add_parser("agent-token", help="manage agent tokens")
+    asub = p.add_subparsers(dest="agent_token_command", required=True)
+    a = asub.add_parser("create", help="create an agent token for an organization and print it")
+    a.add_argument("--org", required=True)
+    a.add_argument("--name", required=True)
+    a.set_defaults(func=commands.agent_token_create)
+
+    p = sub.add_parser("demo", help="run a demo: demo organization, local targets, tests with history, live agent")
+    p.add_argument("--addr", default="127.0.0.1:8000", help="host:port to listen on")
+    p.set_defaults(func=commands.demo)
     return parser
 
 
 def main(argv=None):
-    _setup_django()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "django", True):
+        _setup_django()  # the agent runs on machines without a server configuration
     code = args.func(args)
     sys.exit(code or 0)
 

@@ -1,6 +1,8 @@
-"""`spyglass serve`: gunicorn for the app, plus the background worker (and later the embedded agent) as children."""
+"""`spyglass serve`: gunicorn for the app, plus the background worker and the embedded agent as children."""
 
+import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -47,14 +49,42 @@ def parse_addr(addr: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def _children(args) -> list[subprocess.Popen]:
+def _local_url(host: str, port: int) -> str:
+    """How a process on this machine reaches the server (a wildcard bind is reached over loopback)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _embedded_agent(args, host: str, port: int, agent_org: str | None, agent_name: str | None):
+    from django.conf import settings
+
+    from spyglass.monitoring.embedded import embedded_agent_token
+
+    name = agent_name or socket.gethostname() or "spyglass"
+    found = embedded_agent_token(agent_org, name)
+    if found is None:
+        err.print("no organization yet: the embedded agent starts with the next `spyglass serve` after `user create`")
+        return None
+    organization, token = found
+    err.print(f"embedded agent {name!r} runs the tests assigned to it in {organization!r}")
+    command = [sys.executable, "-m", "spyglass.cli.main", "agent", "--server", _local_url(host, port), "--name", name]
+    command += ["--spool", str(settings.DATA_DIR / "agent-spool")]
+    # The token goes through the environment, not the command line, so `ps` does not show it.
+    return subprocess.Popen(command, env={**os.environ, "SPYGLASS_AGENT_TOKEN": token})
+
+
+def _children(args, host: str, port: int, agent_org=None, agent_name=None) -> list[subprocess.Popen]:
     children = []
     if not args.no_worker:
         children.append(subprocess.Popen([sys.executable, "-m", "spyglass.cli.main", "worker"]))
+    if not args.no_agent:
+        agent = _embedded_agent(args, host, port, agent_org, agent_name)
+        if agent is not None:
+            children.append(agent)
     return children
 
 
-def run(args) -> int:
+def run(args, agent_org: str | None = None, agent_name: str | None = None) -> int:
     try:
         host, port = parse_addr(args.addr)
     except ValueError as exc:
@@ -67,7 +97,7 @@ def run(args) -> int:
     if not env("SPYGLASS_BASE_URL"):
         # Absolute links (apiLinks, pages.next, share links) point at the address we serve on.
         settings.BASE_URL = f"http://{args.addr}"
-    children = _children(args)
+    children = _children(args, host, port, agent_org, agent_name)
 
     err.print(f"spyglass listening on http://{args.addr} (data in {settings.DATA_DIR})")
     try:

@@ -3,22 +3,20 @@ only: the page needs the "Edit agents" permission."""
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from spyglass.accounts.roles import EDIT_AGENTS
-from spyglass.lib import tokens
 from spyglass.lib.text import find_control_character
+from spyglass.monitoring.agent_service import issue_agent_token
 from spyglass.monitoring.models import Agent, AgentToken
 
 from ..checkpoint import member_view
 
 # An agent that has not been heard from for this long is shown offline (agents check in every minute).
 ONLINE_WITHIN = timedelta(minutes=3)
-AGENT_TOKEN_PREFIX = "sga_"
 
 
 def _admin_access(request):
@@ -55,10 +53,7 @@ def agent_token_create(request):
     name = request.POST.get("name", "").strip()
     if not name or len(name) > 200 or find_control_character(name) is not None:
         return _page(request, error="Give the token a name of 1 to 200 printable characters.", status=400)
-    token = tokens.new_token(AGENT_TOKEN_PREFIX)
-    AgentToken.objects.create(
-        organization_id=access.organization_id, name=name, digest=tokens.digest(settings.SECRET_KEY, token)
-    )
+    token = issue_agent_token(access.organization_id, name)
     return _page(request, new_token={"name": name, "token": token})
 
 

@@ -1,0 +1,61 @@
+"""The agent's HTTP client for the agent API (/agent/v1/...)."""
+
+import httpx
+
+from . import VERSION
+
+
+class ServerUnavailable(Exception):
+    """The server could not be reached or answered 5xx: keep the data and try again later."""
+
+
+class Refused(Exception):
+    """The server refused the request (4xx); `rows` names refused result rows when it did."""
+
+    def __init__(self, status: int, message: str, rows: list[int] | None = None):
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.rows = rows or []
+
+
+class AgentClient:
+    def __init__(self, server: str, token: str, timeout: float = 15.0, event_hooks: dict | None = None):
+        self.http = httpx.Client(
+            base_url=server.rstrip("/") + "/agent/v1/",
+            headers={"Authorization": f"Bearer {token}", "User-Agent": f"spyglass-agent/{VERSION}"},
+            timeout=timeout,
+            trust_env=False,
+            event_hooks=event_hooks or {},
+        )
+
+    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+        try:
+            response = self.http.request(method, path, json=body)
+        except httpx.HTTPError as exc:
+            raise ServerUnavailable(str(exc) or type(exc).__name__) from None
+        if response.status_code >= 500:
+            raise ServerUnavailable(f"server answered {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if response.status_code >= 400:
+            raise Refused(response.status_code, data.get("errorMessage", response.text[:200]), data.get("rows"))
+        return data
+
+    def register(self, name: str, kind: str, hostname: str, ip_addresses: list[str]) -> dict:
+        body = {"name": name, "kind": kind, "version": VERSION, "hostname": hostname, "ipAddresses": ip_addresses}
+        return self._call("POST", "register", body)
+
+    def heartbeat(self, agent_id: int, spool_depth: int, spool_dropped: int) -> dict:
+        body = {"version": VERSION, "spoolDepth": spool_depth, "spoolDropped": spool_dropped}
+        return self._call("POST", f"agents/{agent_id}/heartbeat", body)
+
+    def assignments(self, agent_id: int) -> list[dict]:
+        return self._call("GET", f"agents/{agent_id}/assignments")["assignments"]
+
+    def post_results(self, agent_id: int, rows: list[dict]) -> int:
+        return self._call("POST", f"agents/{agent_id}/results", {"results": rows})["accepted"]
+
+    def close(self):
+        self.http.close()

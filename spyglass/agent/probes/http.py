@@ -1,0 +1,212 @@
+"""http-server: one request (following redirects) with the phase timings of the v6 fields, all in ms.
+
+DNS is resolved here, timed, and the connection made to that address (Host header and SNI keep the name), so
+dnsTime and connectTime are separate phases. The other phases come from httpcore's trace events."""
+
+import ipaddress
+import socket
+import ssl
+import time
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+ERROR_NONE, ERROR_DNS, ERROR_CONNECT, ERROR_SSL = "None", "DNS", "Connect", "SSL"
+ERROR_SEND, ERROR_RECEIVE, ERROR_HTTP, ERROR_TIMEOUT = "Send", "Receive", "HTTP", "Timeout"
+# The phase a failure happened in decides its errorType.
+_PHASE_ERRORS = {
+    "connect_tcp": ERROR_CONNECT,
+    "start_tls": ERROR_SSL,
+    "send_request_headers": ERROR_SEND,
+    "send_request_body": ERROR_SEND,
+    "receive_response_headers": ERROR_RECEIVE,
+    "receive_response_body": ERROR_RECEIVE,
+}
+
+
+class _Trace:
+    """Collects perf_counter timestamps of httpcore's '<phase>.started/.complete' events."""
+
+    def __init__(self):
+        self.marks: dict[str, float] = {}
+        self.phase = "connect_tcp"
+        self.tls: dict = {}
+
+    def __call__(self, name: str, info: dict):
+        _, _, event = name.partition(".")
+        phase, _, edge = event.rpartition(".")
+        self.marks[event] = time.perf_counter()
+        if edge == "started" and phase in _PHASE_ERRORS:
+            self.phase = phase
+        if event == "start_tls.complete" and info.get("return_value") is not None:
+            # Read now: the server may close the connection before the probe looks again.
+            ssl_object = info["return_value"].get_extra_info("ssl_object")
+            if ssl_object is not None:
+                self.tls = {
+                    "sslVersion": ssl_object.version() or "",
+                    "sslCipher": (ssl_object.cipher() or ("",))[0],
+                    "sslCerts": _cert_facts(ssl_object),
+                }
+
+    def span(self, phase: str) -> float | None:
+        a, b = self.marks.get(phase + ".started"), self.marks.get(phase + ".complete")
+        return (b - a) * 1000.0 if a is not None and b is not None else None
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _cert_facts(ssl_object) -> list[dict]:
+    from cryptography import x509
+
+    der = ssl_object.getpeercert(True)  # DER: available whether or not the certificate was verified
+    if not der:
+        return []
+    cert = x509.load_der_x509_certificate(der)
+    after, before = cert.not_valid_after_utc, cert.not_valid_before_utc
+    return [
+        {
+            "subjectName": cert.subject.rfc4514_string(),
+            "issuerName": cert.issuer.rfc4514_string(),
+            "notValidBefore": before.strftime("%Y-%m-%d %H:%M:%S"),
+            "notValidAfter": after.strftime("%Y-%m-%d %H:%M:%S"),
+            "daysUntilExpiry": (after - datetime.now(UTC)).days,
+        }
+    ]
+
+
+def _resolve(host: str, port: int) -> tuple[str, float]:
+    try:
+        ipaddress.ip_address(host)
+        return host, 0.0
+    except ValueError:
+        pass
+    start = time.perf_counter()
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return infos[0][4][0], (time.perf_counter() - start) * 1000.0
+
+
+def _empty() -> dict:
+    return {
+        "serverIp": "",
+        "responseCode": None,
+        "numRedirects": 0,
+        "redirectTime": 0.0,
+        "dnsTime": None,
+        "connectTime": None,
+        "sslTime": None,
+        "waitTime": None,
+        "receiveTime": None,
+        "responseTime": None,
+        "totalTime": None,
+        "wireSize": None,
+        "throughput": None,
+        "errorType": ERROR_NONE,
+        "errorDetails": "",
+        "sslVersion": "",
+        "sslCipher": "",
+        "sslCerts": [],
+        "requestHeaders": "",
+        "responseHeaders": "",
+    }
+
+
+def _one_hop(client: httpx.Client, url: str, time_limit: float, headers: dict) -> tuple[dict, httpx.Response | None]:
+    """One request without following redirects: (fields, response or None on failure)."""
+    out = _empty()
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    begin = time.perf_counter()
+    try:
+        ip, dns_ms = _resolve(host, port)
+    except (socket.gaierror, UnicodeError) as exc:
+        out.update(errorType=ERROR_DNS, errorDetails=f"cannot resolve {host}: {exc}")
+        return out, None
+    out.update(serverIp=ip, dnsTime=_ms(dns_ms))
+    trace = _Trace()
+    target = httpx.URL(url).copy_with(host=ip)
+    request_headers = {"Host": parts.netloc.rpartition("@")[2], "User-Agent": "spyglass-agent", **headers}
+    remaining = max(0.1, time_limit - (time.perf_counter() - begin))
+    try:
+        with client.stream(
+            "GET",
+            target,
+            headers=request_headers,
+            extensions={"trace": trace, "sni_hostname": host, "timeout": httpx.Timeout(remaining).as_dict()},
+        ) as response:
+            first_byte = trace.marks.get("receive_response_headers.complete", time.perf_counter())
+            response.read()
+            body_done = time.perf_counter()
+            out.update(trace.tls)
+    except httpx.TimeoutException as exc:
+        out.update(errorType=ERROR_TIMEOUT, errorDetails=f"no answer within {time_limit:g} s ({trace.phase}): {exc}")
+        out["totalTime"] = _ms((time.perf_counter() - begin) * 1000.0)
+        return out, None
+    except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+        kind = _PHASE_ERRORS.get(trace.phase, ERROR_CONNECT)
+        if trace.phase == "connect_tcp" and "start_tls.started" in trace.marks:
+            kind = ERROR_SSL
+        out.update(errorType=kind, errorDetails=str(exc) or type(exc).__name__)
+        out["connectTime"] = _ms(trace.span("connect_tcp"))
+        return out, None
+    connect = trace.span("connect_tcp")
+    tls = trace.span("start_tls")
+    sent = trace.marks.get("send_request_headers.started", first_byte)
+    wait = (first_byte - sent) * 1000.0
+    receive = (body_done - first_byte) * 1000.0
+    response_time = (first_byte - begin) * 1000.0
+    size = response.num_bytes_downloaded
+    out.update(
+        responseCode=response.status_code,
+        connectTime=_ms(connect),
+        sslTime=_ms(tls if tls is not None else 0.0),
+        waitTime=_ms(wait),
+        receiveTime=_ms(receive),
+        responseTime=_ms(response_time),
+        totalTime=_ms((body_done - begin) * 1000.0),
+        wireSize=size,
+        throughput=round(size / (receive / 1000.0), 1) if receive > 0 else None,
+        requestHeaders="\n".join(f"{k}: {v}" for k, v in response.request.headers.items()),
+        responseHeaders="\n".join(f"{k}: {v}" for k, v in response.headers.items()),
+    )
+    return out, response
+
+
+def http_probe(
+    url: str,
+    time_limit_s: float = 5.0,
+    follow_redirects: bool = True,
+    max_redirects: int = 10,
+    verify: bool = True,
+    headers: dict | None = None,
+) -> dict:
+    """Fetch the URL like a browser's first visit would (new connection), following redirects when asked."""
+    redirect_ms = 0.0
+    redirects = 0
+    while True:
+        # Each hop opens its own connection, so the timings never mix hops.
+        with httpx.Client(verify=verify, trust_env=False, follow_redirects=False) as client:
+            out, response = _one_hop(client, url, time_limit_s, headers or {})
+        if response is None:
+            break
+        if follow_redirects and response.is_redirect and response.headers.get("location"):
+            if redirects >= max_redirects:
+                out.update(errorType=ERROR_HTTP, errorDetails=f"more than {max_redirects} redirects")
+                break
+            redirects += 1
+            redirect_ms += out["totalTime"] or 0.0
+            url = urljoin(url, response.headers["location"])
+            continue
+        if response.status_code >= 400:
+            out.update(errorType=ERROR_HTTP, errorDetails=f"HTTP {response.status_code} {response.reason_phrase}")
+        break
+    out["numRedirects"] = redirects
+    out["redirectTime"] = round(redirect_ms, 3)
+    if redirects and out["totalTime"] is not None:
+        out["totalTime"] = round(out["totalTime"] + redirect_ms, 3)
+        if out["responseTime"] is not None:
+            out["responseTime"] = round(out["responseTime"] + redirect_ms, 3)
+    return out

@@ -1,0 +1,192 @@
+"""Validation of an agent's result batch. Every problem names the row and the field; one bad row rejects the batch."""
+
+import math
+import time
+
+from django.conf import settings
+
+from spyglass.lib.text import find_control_character
+from spyglass.monitoring import results
+from spyglass.monitoring.agent_service import latest_round
+
+MAX_ROWS = 2000
+ERROR_TYPES = {"None", "DNS", "Connect", "SSL", "Send", "Receive", "HTTP", "Timeout", "Error"}
+
+# v6 field → (column, kind of value). Kinds: ms (non-negative number or null), pct (0..100 or null), int, text,
+# multiline text, certs (list of objects).
+_COMMON = {"serverIp": ("server_ip", "text")}
+FIELDS = {
+    "net": {
+        **_COMMON,
+        "server": ("server", "text"),
+        "loss": ("loss", "pct"),
+        "minLatency": ("min_latency", "ms"),
+        "avgLatency": ("avg_latency", "ms"),
+        "maxLatency": ("max_latency", "ms"),
+        "jitter": ("jitter", "ms"),
+        "errorType": ("error_type", "error"),
+        "errorDetails": ("error_details", "multiline"),
+    },
+    "http": {
+        **_COMMON,
+        "responseCode": ("response_code", "int32"),
+        "numRedirects": ("num_redirects", "int32"),
+        "redirectTime": ("redirect_time", "ms"),
+        "dnsTime": ("dns_time", "ms"),
+        "connectTime": ("connect_time", "ms"),
+        "sslTime": ("ssl_time", "ms"),
+        "waitTime": ("wait_time", "ms"),
+        "receiveTime": ("receive_time", "ms"),
+        "responseTime": ("response_time", "ms"),
+        "totalTime": ("total_time", "ms"),
+        "wireSize": ("wire_size", "int"),
+        "throughput": ("throughput", "ms"),
+        "errorType": ("error_type", "error"),
+        "errorDetails": ("error_details", "multiline"),
+        "sslVersion": ("ssl_version", "text"),
+        "sslCipher": ("ssl_cipher", "text"),
+        "sslCerts": ("ssl_certs", "certs"),
+        "requestHeaders": ("request_headers", "multiline"),
+        "responseHeaders": ("response_headers", "multiline"),
+    },
+    "dns": {
+        **_COMMON,
+        "server": ("server", "text"),
+        "serverId": ("server_id", "int32"),
+        "resolutionTime": ("resolution_time", "ms"),
+        "mappings": ("mappings", "multiline"),
+        "errorType": ("error_type", "error"),
+        "errorDetails": ("error_details", "multiline"),
+    },
+}
+
+
+def _defaults(kind: str) -> dict:
+    """Every column of the kind with its model default: a row sent again replaces the whole earlier row."""
+    model = results.KINDS[kind]
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    return {column: fields[column].get_default() for column, _ in FIELDS[kind].values()}
+
+
+DEFAULTS = {kind: _defaults(kind) for kind in FIELDS}
+KIND_FITS = {"net": {"agent-to-server", "http-server", "dns-server"}, "http": {"http-server"}, "dns": {"dns-server"}}
+TEXT_LIMIT = 20000
+
+
+class BatchError(ValueError):
+    def __init__(self, message: str, rows: list[int]):
+        super().__init__(message)
+        self.rows = rows
+
+
+def _value(kind: str, value, where: str):
+    if kind in ("ms", "pct"):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{where} must be a non-negative number or null")
+        if kind == "pct" and value > 100:
+            raise ValueError(f"{where} must be a percentage from 0 to 100")
+        return float(value)
+    if kind in ("int", "int32"):
+        if value is None:
+            return None
+        limit = 2**31 if kind == "int32" else 2**62  # the column's range: a bigger number must not reach the database
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < limit:
+            raise ValueError(f"{where} must be a whole number from 0 to {limit - 1} or null")
+        return value
+    if kind == "error":
+        if value not in ERROR_TYPES:
+            raise ValueError(f"{where} must be one of {', '.join(sorted(ERROR_TYPES))}")
+        return value
+    if kind == "certs":
+        if not isinstance(value, list) or not all(isinstance(c, dict) for c in value) or len(value) > 20:
+            raise ValueError(f"{where} must be a list of certificate objects")
+        return value
+    if not isinstance(value, str) or len(value) > TEXT_LIMIT:
+        raise ValueError(f"{where} must be a string of at most {TEXT_LIMIT} characters")
+    if find_control_character(value, allow_newlines=kind == "multiline") is not None:
+        raise ValueError(f"{where} contains a control character")
+    return value
+
+
+def _int(row: dict, name: str, where: str) -> int:
+    value = row.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{where}.{name} must be a whole number")
+    return value
+
+
+def validate_row(i: int, row, tests: dict, now: float) -> tuple[str, dict]:
+    where = f"results[{i}]"
+    if not isinstance(row, dict):
+        raise ValueError(f"{where} must be an object")
+    kind = row.get("kind")
+    if kind not in FIELDS:
+        raise ValueError(f"{where}.kind must be net, http or dns")
+    test_id = _int(row, "testId", where)
+    test = tests.get(test_id)
+    if test is None:
+        raise ValueError(f"{where}: test {test_id} is not assigned to this agent")
+    if test.type not in KIND_FITS[kind]:
+        raise ValueError(f"{where}: {kind} results do not fit {test.type} test {test_id}")
+    round_id = _int(row, "roundId", where)
+    if round_id % test.interval:
+        raise ValueError(f"{where}.roundId {round_id} is not a round of test {test_id} (interval {test.interval} s)")
+    if round_id > latest_round(test.interval, now):
+        raise ValueError(f"{where}.roundId {round_id} is a round in the future")
+    if round_id < now - settings.RETENTION_DAYS * 86400:
+        raise ValueError(f"{where}.roundId {round_id} is older than the retention period")
+    date = row.get("date")
+    if isinstance(date, bool) or not isinstance(date, int | float) or not math.isfinite(date):
+        raise ValueError(f"{where}.date must be epoch seconds")
+    if not round_id <= date < round_id + test.interval + 120:
+        raise ValueError(f"{where}.date is not within round {round_id}")
+    fields = FIELDS[kind]
+    unknown = sorted(set(row) - set(fields) - {"kind", "testId", "roundId", "date"})
+    if unknown:
+        raise ValueError(f"{where}: unknown field {unknown[0]!r}")
+    out = {"test_id": test_id, "round_id": round_id, "date": float(date), **DEFAULTS[kind]}
+    for name, (column, value_kind) in fields.items():
+        if name in row:
+            value = _value(value_kind, row[name], f"{where}.{name}")
+            if value is not None or DEFAULTS[kind][column] is None:
+                out[column] = value
+    if kind == "dns" and not out.get("server"):
+        raise ValueError(f"{where}.server is required for dns results")
+    if kind == "net" and not out["server"]:
+        out["server"] = test.target
+    return kind, out
+
+
+def validate_batch(body, tests: dict, now: float | None = None) -> dict[str, list[dict]]:
+    """{'results': [...]} → rows per kind, ready for results.upsert; raises BatchError naming the first problems."""
+    now = time.time() if now is None else now
+    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+        raise BatchError('the body must be {"results": [...]}', [])
+    rows = body["results"]
+    if not rows:
+        raise BatchError("results is empty", [])
+    if len(rows) > MAX_ROWS:
+        raise BatchError(f"a batch holds at most {MAX_ROWS} results, got {len(rows)}", [])
+    out: dict[str, list[dict]] = {}
+    problems, bad = [], []
+    seen = {}
+    for i, row in enumerate(rows):
+        try:
+            kind, clean = validate_row(i, row, tests, now)
+        except ValueError as exc:
+            problems.append(str(exc))
+            bad.append(i)
+            continue
+        key = (kind, clean["test_id"], clean["round_id"], clean.get("server") if kind == "dns" else None)
+        if key in seen:
+            problems.append(f"results[{i}] repeats the key (test, round, agent) of results[{seen[key]}]")
+            bad.append(i)
+            continue
+        seen[key] = i
+        out.setdefault(kind, []).append(clean)
+    if bad:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise BatchError("; ".join(problems[:3]) + more + "; nothing of this batch was written", bad)
+    return out

@@ -1,0 +1,86 @@
+"""The demo's data: organization, account groups, a user per role, three tests on local targets, 48 h of history.
+
+Idempotent: running the demo again reuses everything, only pointing the tests at this run's target ports."""
+
+import socket
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from spyglass.accounts.models import ApiToken
+from spyglass.accounts.roles import access_for
+from spyglass.accounts.services import create_user
+from spyglass.api.serializers import TestWriteSerializer
+from spyglass.monitoring import tests_service
+from spyglass.monitoring.models import Agent, NetResult, Test
+from spyglass.monitoring.seed import seed
+
+ORG = "Spyglass Demo"
+GROUPS = ["Operations", "Engineering"]
+PASSWORD = "spyglass-demo"
+USERS = [
+    ("org.admin@demo.spyglass.test", "Orla Admin", GROUPS, "Organization Admin"),
+    ("account.admin@demo.spyglass.test", "Aaron Admin", ["Operations"], "Account Admin"),
+    ("regular@demo.spyglass.test", "Rita Regular", ["Operations"], "Regular User"),
+]
+SEED_AGENTS, SEED_HOURS = 4, 48
+
+
+@dataclass
+class DemoData:
+    users: list[tuple[str, str, str]]  # (email, role, API token)
+    tests: list[Test]
+    agent_name: str
+
+
+def _tests(ports: dict) -> list[tuple[str, str, dict]]:
+    return [
+        ("agent-to-server", "Demo TCP service", {"server": f"127.0.0.1:{ports['tcp']}", "probeCount": 20}),
+        ("http-server", "Demo web page", {"url": f"http://127.0.0.1:{ports['http']}/"}),
+        (
+            "dns-server",
+            "Demo DNS",
+            {"domain": "www.demo.test A", "dnsServers": [{"serverName": f"127.0.0.1:{ports['dns']}"}]},
+        ),
+    ]
+
+
+def _point_at(test: Test, attrs: dict) -> None:
+    """Targets are immutable through the API; the demo moves its own tests to this run's ports."""
+    if "server" in attrs:
+        test.server, test.port = "127.0.0.1", int(attrs["server"].rsplit(":", 1)[1])
+    if "url" in attrs:
+        test.url = attrs["url"]
+    if "dnsServers" in attrs:
+        test.dns_servers = [{"serverId": 1, "serverName": attrs["dnsServers"][0]["serverName"]}]
+    test.save(update_fields=["server", "port", "url", "dns_servers"])
+
+
+@transaction.atomic
+def prepare(ports: dict, progress=None) -> DemoData:
+    users, people = [], []
+    for email, name, groups, role in USERS:
+        user = create_user(email, PASSWORD, name, ORG, groups, role)
+        users.append((email, role, ApiToken.issue(user)))
+        people.append(user)
+    admin_access = access_for(people[0], None)
+    agent_name = socket.gethostname() or "spyglass"
+    agent, _ = Agent.objects.get_or_create(
+        organization_id=admin_access.organization_id, name=agent_name, defaults={"location": "this machine"}
+    )
+    tests = []
+    for test_type, name, attrs in _tests(ports):
+        test = Test.objects.filter(account_group=admin_access.account_group, name=name).first()
+        if test is None:
+            body = TestWriteSerializer(data={"testName": name, "interval": 60, **attrs}, test_type=test_type)
+            body.is_valid(raise_exception=True)
+            test = tests_service.create_test(admin_access, test_type, body.validated_data)
+        else:
+            _point_at(test, attrs)
+        test.agents.add(agent)
+        if not NetResult.objects.filter(test=test).exists():
+            seed(test, SEED_AGENTS, SEED_HOURS, random_seed=test.id)
+        tests.append(test)
+        if progress:
+            progress(test)
+    return DemoData(users, tests, agent_name)

@@ -1,0 +1,124 @@
+"""The server side of agents: agent tokens, registration, heartbeats, assignments and result batches.
+
+The agent API views (spyglass.api.agent) are thin over these functions; the agent runtime itself never imports them."""
+
+import time
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from spyglass.lib import tokens
+
+from . import results
+from .models import Agent, AgentToken, Test
+
+AGENT_TOKEN_PREFIX = "sga_"
+HEARTBEAT_SECONDS = 30
+KINDS = {"enterprise": Agent.ENTERPRISE, "endpoint": Agent.ENDPOINT}
+
+
+def issue_agent_token(organization_id: int, name: str) -> str:
+    """Create an agent token for the organization; returns the token, which is never stored or shown again."""
+    token = tokens.new_token(AGENT_TOKEN_PREFIX)
+    AgentToken.objects.create(
+        organization_id=organization_id, name=name, digest=tokens.digest(settings.SECRET_KEY, token)
+    )
+    return token
+
+
+def token_for(raw: str) -> AgentToken | None:
+    return (
+        AgentToken.objects.select_related("organization")
+        .filter(digest=tokens.digest(settings.SECRET_KEY, raw), revoked=False)
+        .first()
+    )
+
+
+@transaction.atomic
+def register(organization_id: int, name: str, kind: str, version: str, hostname: str, ip_addresses: list) -> Agent:
+    """Find the organization's agent of that name (an agent keeps its identity across restarts) or create it."""
+    now = timezone.now()
+    values = {
+        "agent_type": KINDS[kind],
+        "version": version,
+        "hostname": hostname,
+        "ip_addresses": ip_addresses,
+        "last_seen": now,
+    }
+    agent, created = Agent.objects.select_for_update().get_or_create(
+        organization_id=organization_id, name=name, defaults=values
+    )
+    if not created:
+        for key, value in values.items():
+            setattr(agent, key, value)
+        agent.save(update_fields=list(values))
+    return agent
+
+
+def heartbeat(agent: Agent, version: str, spool_dropped: int) -> None:
+    Agent.objects.filter(id=agent.id).update(last_seen=timezone.now(), version=version, spool_dropped=spool_dropped)
+
+
+def assigned_tests(agent: Agent):
+    """Tests this agent must run: enabled, live (not snapshots), with the agent in their agent list."""
+    if not agent.enabled:
+        return Test.objects.none()
+    return Test.objects.filter(agents=agent, enabled=True, saved_event=False).order_by("id")
+
+
+def assignment(test: Test) -> dict:
+    """What the agent needs to run a test, in v6 field names."""
+    out = {"testId": test.id, "type": test.type, "interval": test.interval, "testName": test.name}
+    if test.type == Test.AGENT_TO_SERVER:
+        out.update(
+            server=test.server,
+            port=test.port,
+            protocol=test.protocol,
+            probeCount=test.probe_count,
+            probeSpacing=test.probe_spacing_ms,
+        )
+    elif test.type == Test.HTTP_SERVER:
+        out.update(
+            url=test.url,
+            httpTimeLimit=test.http_time_limit,
+            followRedirects=test.follow_redirects,
+            maxRedirects=test.max_redirects,
+            verifyCertificate=test.verify_certificate,
+            headers=test.headers,
+            networkMeasurements=test.network_measurements,
+        )
+    else:
+        out.update(
+            domain=test.domain,
+            dnsServers=[s["serverName"] for s in test.dns_servers],
+            dnsTransportProtocol=test.dns_transport_protocol,
+            recursiveQueries=test.recursive_queries,
+            networkMeasurements=test.network_measurements,
+        )
+    return out
+
+
+def latest_round(interval: int, now: float | None = None, skew: float = 5.0) -> int:
+    """The newest roundId an agent may report: the current round, allowing a few seconds of clock skew."""
+    now = time.time() if now is None else now
+    return int(now + skew) // interval * interval
+
+
+@transaction.atomic
+def store_batch(agent: Agent, rows_by_kind: dict[str, list[dict]]) -> int:
+    """Write a validated batch in one transaction: all of it or nothing."""
+    total = 0
+    for kind, rows in rows_by_kind.items():
+        for row in rows:
+            row["agent_id"] = agent.id
+            row["date"] = datetime.fromtimestamp(row["date"], tz=UTC)
+        # upsert() needs every row of a call to carry the same columns.
+        by_columns: dict[tuple, list[dict]] = {}
+        for row in rows:
+            by_columns.setdefault(tuple(row), []).append(row)
+        for group in by_columns.values():
+            total += results.upsert(kind, group)
+    Agent.objects.filter(id=agent.id).update(last_seen=timezone.now())
+    return total

@@ -1,0 +1,100 @@
+"""Accuracy, proven against a real emulated link: TUN devices across a network namespace and a relay process that
+delays and drops packets (tests/netlab). The kernel's real TCP, HTTP and DNS traffic crosses that link.
+
+Needs root (namespaces, TUN); elsewhere these tests skip and say why. CI runs as root, so they run there."""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from spyglass.agent.probes.dns import dns_probe
+from spyglass.agent.probes.http import http_probe
+from spyglass.agent.probes.tcp import tcp_burst
+from tests.netlab import NS_IP, Netlab, NetlabUnavailable, normal, realtime
+
+pytestmark = pytest.mark.netns
+
+DELAY_MS, LOSS = 40.0, 0.10
+PROBES = 1500  # ±3 points of loss is ~4 standard deviations at 10 % over 1500 probes
+
+
+@pytest.fixture(autouse=True)
+def measuring_thread_not_starved():
+    realtime()
+    yield
+    normal()
+
+
+@pytest.fixture(scope="module")
+def lab():
+    try:
+        netlab = Netlab().up()
+        netlab.shape(0)
+        netlab.serve()
+    except NetlabUnavailable as exc:
+        pytest.skip(f"no emulated network here: {exc}")
+    yield netlab
+    netlab.down()
+
+
+def ping(count: int) -> dict:
+    assert shutil.which("ping"), "iputils ping is missing (scripts/test.sh installs the Debian package iputils-ping)"
+    out = subprocess.run(
+        ["ping", "-n", "-q", "-c", str(count), "-i", "0.005", "-W", "1", NS_IP], capture_output=True, text=True
+    ).stdout
+    loss = float(re.search(r"([\d.]+)% packet loss", out).group(1))
+    rtt = re.search(r"= ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms", out)
+    return {"loss": loss, "min": float(rtt.group(1)), "avg": float(rtt.group(2)), "mdev": float(rtt.group(4))}
+
+
+def test_it_measures_tcp_latency_and_loss_like_the_link_really_is(lab):
+    lab.shape(DELAY_MS, LOSS, seed=7)
+    burst = tcp_burst(NS_IP, 7000, count=PROBES, spacing_ms=5)
+    reference = ping(400)
+    print(
+        f"\nemulated link: {DELAY_MS:g} ms, {LOSS:.0%} loss\n"
+        f"spyglass TCP ({PROBES} handshakes): avg {burst['avgLatency']} ms, min {burst['minLatency']} ms, "
+        f"loss {burst['loss']} %, jitter {burst['jitter']} ms\n"
+        f"iputils ping (400 echoes):       avg {reference['avg']} ms, min {reference['min']} ms, "
+        f"loss {reference['loss']} %, mdev {reference['mdev']} ms"
+    )
+    assert burst["errorType"] == "None"
+    assert abs(burst["avgLatency"] - DELAY_MS) <= max(1.0, 0.03 * DELAY_MS)
+    assert abs(burst["loss"] - LOSS * 100) <= 3.0
+    assert burst["minLatency"] >= DELAY_MS  # nothing crosses the link faster than its delay
+    # As close to the truth as ping is: both see the same link.
+    assert abs(burst["avgLatency"] - reference["avg"]) <= max(1.0, 0.03 * DELAY_MS)
+
+
+def test_it_times_http_connect_and_wait_through_the_link(lab):
+    lab.shape(DELAY_MS)
+    server_wait = 100
+    for _ in range(5):
+        result = http_probe(f"http://{NS_IP}:8000/wait/{server_wait}", time_limit_s=5)
+        assert result["errorType"] == "None", result["errorDetails"]
+        assert result["responseCode"] == 200
+        assert abs(result["connectTime"] - DELAY_MS) <= 3.0, result
+        assert abs(result["waitTime"] - (DELAY_MS + server_wait)) <= 5.0, result
+        assert result["wireSize"] == 2000
+        assert result["totalTime"] >= result["connectTime"] + result["waitTime"]
+
+
+def test_it_resolves_names_through_the_link_and_reports_dns_errors(lab):
+    lab.shape(DELAY_MS)
+    found = dns_probe("www.demo.test A", f"{NS_IP}:53")
+    assert found["errorType"] == "None"
+    assert found["mappings"] == "127.0.0.1 (A)"
+    assert abs(found["resolutionTime"] - DELAY_MS) <= 3.0
+
+    missing = dns_probe("nowhere.example A", f"{NS_IP}:53")
+    assert missing["errorType"] == "DNS"
+    assert "NXDOMAIN" in missing["errorDetails"]
+
+    silent = dns_probe("www.demo.test A", f"{NS_IP}:5353", timeout_s=0.5)
+    assert silent["errorType"] == "Timeout"
+    assert silent["resolutionTime"] is None
+
+    over_tcp = dns_probe("www.demo.test A", f"{NS_IP}:53", transport="TCP")
+    assert over_tcp["mappings"] == "127.0.0.1 (A)"
