@@ -105,7 +105,6 @@ class Cluster:
             cursor = conn.execute(query, params)
             return cursor.fetchall() if cursor.description else []
 
-
     def start(self, name: str, args: list[str], log_name: str | None = None) -> subprocess.Popen:
         log = open(self.data_dir / f"{log_name or name}.log", "ab")  # noqa: SIM115 - closed in stop()
         proc = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -126,7 +126,6 @@ def test_failed_logins_are_counted_across_processes(cluster):
     cluster.sql("delete from accounts_ratecounter where key like 'login-fail:%%'")
 
 
-
 def test_tokens_and_passwords_never_reach_the_logs(cluster):
     log = cluster.log_text()
     assert "Too Many Requests" in log or "Unauthorized" in log or log  # the processes did log
