@@ -17,6 +17,7 @@ from spyglass.monitoring.models import Agent, Test
 
 from ..checkpoint import can_edit_tests, member_view, test_or_404
 from ..results import TYPE_LABELS
+from . import sharing
 
 
 @member_view
@@ -25,6 +26,7 @@ def test_list(request):
     tests = list(
         tests_service.visible_tests(access)
         .filter(saved_event=False)
+        .select_related("account_group__organization")
         .annotate(agent_count=Count("agents"))
         .order_by("name")
     )
@@ -32,10 +34,21 @@ def test_list(request):
     for test in tests:
         test.status = status.get(test.id)
         test.type_label = TYPE_LABELS[test.type]
+        if test.live_share:
+            # Shared from inside the organization: name the account group; from outside: the organization.
+            group = test.account_group
+            test.shared_by = group.name if group.organization_id == access.organization_id else group.organization.name
+    pending = sharing.pending_shares(access)
     return render(
         request,
         "web/tests_list.html",
-        {"tests": tests, "can_edit": can_edit_tests(access), "types": TYPE_LABELS.items()},
+        {
+            "tests": tests,
+            "can_edit": can_edit_tests(access),
+            "types": TYPE_LABELS.items(),
+            "pending": pending,
+            "pending_outside": any(not s.inside for s in pending or ()),
+        },
     )
 
 
@@ -116,6 +129,7 @@ def _form(request, test_type: str, test: Test | None):
             "agents": agents,
             "chosen": chosen,
             "intervals": ALLOWED_INTERVALS,
+            "sharing": None if creating else sharing.panel_context(access, test),
         },
         status=400 if errors else 200,
     )
