@@ -48,7 +48,7 @@ function drawChart(container) {
     },
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
     axes: [
-      { stroke: "#64748b", grid: { stroke: "#eef2f7" }, ticks: { stroke: "#cbd5e1" }, values: timeTicks, size: 36 },
+      { stroke: "#64748b", grid: { stroke: "#eef2f7" }, ticks: { stroke: "#cbd5e1" }, values: timeTicks, size: 46 },
       {
         stroke: "#64748b",
         grid: { stroke: "#eef2f7" },
@@ -102,6 +102,10 @@ htmx.onLoad((element) => {
   if (element.id !== "dashboard" && !element.querySelector?.("#dashboard")) return;
   drawAll();
   fitMetrics();
+});
+
+// After htmx has settled (it restores focus by id itself, which fails when that button is now disabled).
+document.addEventListener("htmx:afterSettle", () => {
   if (focusAfterSwap) {
     const [, direction, id] = focusAfterSwap.split("-");
     const same = document.getElementById(focusAfterSwap);
