@@ -221,6 +221,7 @@ def shared_with(test) -> list[dict]:
     return [{"aid": s.recipient_group_id, "name": s.recipient_group.name} for s in shares.order_by("recipient_group")]
 
 
+@transaction.atomic  # _open locks the share row; callers outside a transaction (the web page) need one too
 def set_shared_with(access, test, aids: list[int]) -> None:
     """Make the test's inside shares match the list: new groups get a pending share, a declined group checked again
     is invited again, groups left out are revoked. Needs the inside permission only when something changes."""

@@ -75,6 +75,7 @@ def test_checkbox_flow_owner_shares_recipient_accepts_owner_unchecks(live_server
     assert row.locator(".badge-live").inner_text() == "Live share"
     assert "shared by Ops" in row.inner_text()
     assert row.get_by_role("link", name="Edit").count() == 0 and row.get_by_role("link", name="Delete").count() == 0
+    page.screenshot(path=str(artifacts / "tests-list-live-share.png"))
 
     # Its results page works, read-only: the timeline draws, no Share button.
     row.get_by_role("link", name="Checkout <API>").click()
