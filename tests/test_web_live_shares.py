@@ -10,9 +10,9 @@ from spyglass.accounts import roles
 from spyglass.accounts.models import AccountGroup
 from spyglass.liveshares.models import LiveShare
 from spyglass.liveshares.notify import PENDING_SHARES_PATH
-from tests.conftest import make_test
+from tests.conftest import make_agent, make_test
 from tests.liveshares.conftest import person_with
-from tests.web_support import signed_in
+from tests.web_support import net_rows, signed_in
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -255,6 +255,25 @@ def test_a_live_shared_test_is_read_only_in_every_page_of_the_recipient(cast, te
     assert dev.post(f"/tests/{test.id}/sharing/groups/", {"aid": [group_id("Lab")]}).status_code == 404
     test.refresh_from_db()
     assert test.enabled and LiveShare.objects.count() == 1
+
+
+def test_the_recipients_list_shows_no_status_of_a_round_before_the_share(cast, test):
+    agent = make_agent(cast.owner, "Frankfurt")
+    share = share_inside(cast.owner, test, "Dev")
+    dev = signed_in(cast.other_group)
+    dev.post(f"/live-shares/{share.id}/accept/")
+    share.refresh_from_db()
+    net_rows(test, {agent: (0.0, 10.0, 1.0)}, share.start_round - 60, error_agents=[agent])
+
+    def status_cell(client):
+        listing = page(client, "/tests/")
+        row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*ops &lt;edge&gt;.*?</tr>", listing, re.S).group(0)
+        return re.findall(r'<span class="badge badge-(?:ok|bad|muted)">([^<]*)</span>', row)
+
+    assert status_cell(signed_in(cast.owner)) == ["1 of 1 agents with errors"]
+    assert status_cell(dev) == ["No data"]
+    net_rows(test, {agent: (0.0, 10.0, 1.0)}, share.start_round + 60)
+    assert status_cell(dev) == ["OK · 1 agents"]
 
 
 def test_declining_removes_it_from_pending_without_listing_the_test(cast, test):

@@ -78,6 +78,12 @@ def first_round(access, test) -> int | None:
     return _granting(access).filter(test=test).aggregate(first=Min("start_round"))["first"]
 
 
+def first_rounds(access, test_ids) -> dict[int, int]:
+    """first_round for many shared tests in one query: {test id: earliest readable roundId}."""
+    rows = _granting(access).filter(test_id__in=test_ids).values("test_id").annotate(first=Min("start_round"))
+    return {row["test_id"]: row["first"] for row in rows}
+
+
 # --- creating and revoking ----------------------------------------------------------------------------------------
 
 

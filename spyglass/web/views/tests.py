@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from spyglass.api.errors import message_of
 from spyglass.api.serializers import TestWriteSerializer
 from spyglass.lib.rounds import ALLOWED_INTERVALS
+from spyglass.liveshares import services as liveshares
 from spyglass.monitoring import tests_service, timeline
 from spyglass.monitoring.models import Agent, Test
 
@@ -31,6 +32,12 @@ def test_list(request):
         .order_by("name")
     )
     status = timeline.last_round_status(tests)
+    # A recipient never learns of a round before its share began, not even the last round's status.
+    shared_ids = [t.id for t in tests if t.live_share]
+    shared_since = liveshares.first_rounds(access, shared_ids) if shared_ids else {}
+    for test in tests:
+        if test.live_share and test.id in status and status[test.id]["round_id"] < shared_since.get(test.id, 2**62):
+            del status[test.id]
     for test in tests:
         test.status = status.get(test.id)
         test.type_label = TYPE_LABELS[test.type]
