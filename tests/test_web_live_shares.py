@@ -64,6 +64,13 @@ def test_it_hides_the_account_groups_link_when_the_organization_has_one_group(ca
     assert ">Share with other customers<" in html
 
 
+def test_it_shows_no_sharing_section_when_nothing_there_could_be_shared(cast):
+    # An Account Admin (inside sharing only) of an organization with a single account group.
+    solo = person_with("solo@initech.test", "Initech", "Initech Ops", roles.BUILTIN_ROLES[roles.ACCOUNT_ADMIN])
+    solo_test = make_test(solo, name="initech edge")
+    assert 'id="live-sharing"' not in page(signed_in(solo), f"/tests/{solo_test.id}/edit/")
+
+
 def test_checking_a_group_creates_a_pending_share_and_unchecking_revokes_it(cast, test):
     client = signed_in(cast.owner)
     response = client.post(f"/tests/{test.id}/sharing/groups/", {"aid": [group_id("Dev")]})

@@ -48,6 +48,8 @@ def panel_context(access, test) -> dict | None:
     if access.read_only or test.live_share or test.saved_event or not (inside or outside):
         return None
     panel = services.settings_panel(access, test)
+    if not outside and not panel["show_groups"]:
+        return None  # only inside sharing allowed, and the organization has no other account group
     return {"panel": panel, "show_groups": inside and panel["show_groups"], "show_customers": outside}
 
 
