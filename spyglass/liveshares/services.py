@@ -78,6 +78,12 @@ def first_round(access, test) -> int | None:
     return _granting(access).filter(test=test).aggregate(first=Min("start_round"))["first"]
 
 
+def first_rounds(access, test_ids) -> dict[int, int]:
+    """first_round for many shared tests in one query: {test id: earliest readable roundId}."""
+    rows = _granting(access).filter(test_id__in=test_ids).values("test_id").annotate(first=Min("start_round"))
+    return {row["test_id"]: row["first"] for row in rows}
+
+
 # --- creating and revoking ----------------------------------------------------------------------------------------
 
 
@@ -221,6 +227,7 @@ def shared_with(test) -> list[dict]:
     return [{"aid": s.recipient_group_id, "name": s.recipient_group.name} for s in shares.order_by("recipient_group")]
 
 
+@transaction.atomic  # _open locks the share row; callers outside a transaction (the web page) need one too
 def set_shared_with(access, test, aids: list[int]) -> None:
     """Make the test's inside shares match the list: new groups get a pending share, a declined group checked again
     is invited again, groups left out are revoked. Needs the inside permission only when something changes."""

@@ -60,6 +60,7 @@ def test_or_404(access, test_id, *, for_edit: bool = False) -> Test:
     if not str(test_id).isdigit() or int(test_id) > 2**62:
         raise Http404
     test = get_object_or_404(visible_tests(access).select_related("account_group"), id=int(test_id))
-    if for_edit and (not can_edit_tests(access) or test.saved_event):
+    # A live-shared test is read-only for its recipients: there is nothing to edit here.
+    if for_edit and (not can_edit_tests(access) or test.saved_event or test.live_share):
         raise Http404
     return test

@@ -1,11 +1,14 @@
 """Routes of the web app."""
 
 from django.urls import path, re_path
+from django.views.generic import RedirectView
 
-from .views import account, agents, results, tests
+from .views import account, agents, dashboard, results, sharing, tests
 
 app_name = "web"
 ID = r"(?P<test_id>[0-9]{1,18})"
+SHARE = r"(?P<share_id>[0-9]{1,18})"
+WIDGET = r"(?P<widget_id>[0-9]{1,18})"
 
 urlpatterns = [
     path("", account.home, name="home"),
@@ -20,6 +23,22 @@ urlpatterns = [
     re_path(r"^tests/" + ID + r"/edit/$", tests.test_edit, name="test-edit"),
     re_path(r"^tests/" + ID + r"/toggle/$", tests.test_toggle, name="test-toggle"),
     re_path(r"^tests/" + ID + r"/delete/$", tests.test_delete, name="test-delete"),
+    # Live sharing (issue 6): the test settings' panels and Pending Shares on the tests list.
+    re_path(r"^tests/" + ID + r"/sharing/groups/$", sharing.share_groups, name="test-share-groups"),
+    re_path(r"^tests/" + ID + r"/sharing/customers/$", sharing.share_customers, name="test-share-customers"),
+    re_path(
+        r"^tests/" + ID + r"/sharing/customers/" + SHARE + r"/delete/$",
+        sharing.revoke_customer,
+        name="test-share-revoke",
+    ),
+    re_path(r"^live-shares/" + SHARE + r"/accept/$", sharing.accept_share, name="live-share-accept"),
+    re_path(r"^live-shares/" + SHARE + r"/decline/$", sharing.decline_share, name="live-share-decline"),
+    # The invitation e-mail's link (liveshares.notify.PENDING_SHARES_PATH): Test Settings is the tests list here.
+    path("settings/tests/", RedirectView.as_view(pattern_name="web:tests"), name="test-settings"),
+    path("dashboard/", dashboard.dashboard_page, name="dashboard"),
+    path("dashboard/widgets/", dashboard.widget_add, name="widget-add"),
+    re_path(r"^dashboard/widgets/" + WIDGET + r"/move/$", dashboard.widget_move, name="widget-move"),
+    re_path(r"^dashboard/widgets/" + WIDGET + r"/remove/$", dashboard.widget_remove, name="widget-remove"),
     path("agents/", agents.agent_list, name="agents"),
     path("agents/tokens/", agents.agent_token_create, name="agent-token-create"),
     path("agents/tokens/<int:token_id>/revoke/", agents.agent_token_revoke, name="agent-token-revoke"),

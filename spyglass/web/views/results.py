@@ -7,7 +7,15 @@ from spyglass.accounts.roles import CREATE_SNAPSHOTS
 from spyglass.monitoring.scope import read_scope
 
 from ..checkpoint import member_view, test_or_404
-from ..results import live_scope, parse_round, render_results, restricted
+from ..results import _iso, live_scope, parse_round, render_results, restricted
+
+
+def _since(start_round) -> str:
+    """When the share began, for the page; empty when it ended meanwhile (its scope then starts beyond any date)."""
+    try:
+        return _iso(start_round)
+    except (OverflowError, OSError, ValueError):
+        return ""
 
 
 @member_view
@@ -23,9 +31,15 @@ def test_results(request, test_id):
     scope = restricted(live_scope(test, page_url, period, parse_round(request.GET.get("roundId")), extra), allowed)
     current = restricted(live_scope(test, page_url, period, None, extra), allowed)
 
+    extra = {"can_share": access.can(CREATE_SNAPSHOTS) and not access.read_only}
+    if test.live_share:
+        # Read-only here, and no snapshots: a snapshot could reach back before the share began.
+        group = test.account_group
+        shared_by = group.name if group.organization_id == access.organization_id else group.organization.name
+        extra.update(can_share=False, live_share={"shared_by": shared_by, "since": _since(allowed.start_round)})
     return render_results(
         request,
         scope,
-        extra_context={"can_share": access.can(CREATE_SNAPSHOTS) and not access.read_only},
+        extra_context=extra,
         fallback=current if current.end != scope.end else None,
     )

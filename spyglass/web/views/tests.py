@@ -12,11 +12,13 @@ from rest_framework.exceptions import ValidationError
 from spyglass.api.errors import message_of
 from spyglass.api.serializers import TestWriteSerializer
 from spyglass.lib.rounds import ALLOWED_INTERVALS
+from spyglass.liveshares import services as liveshares
 from spyglass.monitoring import tests_service, timeline
 from spyglass.monitoring.models import Agent, Test
 
 from ..checkpoint import can_edit_tests, member_view, test_or_404
 from ..results import TYPE_LABELS
+from . import sharing
 
 
 @member_view
@@ -25,17 +27,35 @@ def test_list(request):
     tests = list(
         tests_service.visible_tests(access)
         .filter(saved_event=False)
+        .select_related("account_group__organization")
         .annotate(agent_count=Count("agents"))
         .order_by("name")
     )
     status = timeline.last_round_status(tests)
+    # A recipient never learns of a round before its share began, not even the last round's status.
+    shared_ids = [t.id for t in tests if t.live_share]
+    shared_since = liveshares.first_rounds(access, shared_ids) if shared_ids else {}
+    for test in tests:
+        if test.live_share and test.id in status and status[test.id]["round_id"] < shared_since.get(test.id, 2**62):
+            del status[test.id]
     for test in tests:
         test.status = status.get(test.id)
         test.type_label = TYPE_LABELS[test.type]
+        if test.live_share:
+            # Shared from inside the organization: name the account group; from outside: the organization.
+            group = test.account_group
+            test.shared_by = group.name if group.organization_id == access.organization_id else group.organization.name
+    pending = sharing.pending_shares(access)
     return render(
         request,
         "web/tests_list.html",
-        {"tests": tests, "can_edit": can_edit_tests(access), "types": TYPE_LABELS.items()},
+        {
+            "tests": tests,
+            "can_edit": can_edit_tests(access),
+            "types": TYPE_LABELS.items(),
+            "pending": pending,
+            "pending_outside": any(not s.inside for s in pending or ()),
+        },
     )
 
 
@@ -116,6 +136,7 @@ def _form(request, test_type: str, test: Test | None):
             "agents": agents,
             "chosen": chosen,
             "intervals": ALLOWED_INTERVALS,
+            "sharing": None if creating else sharing.panel_context(access, test),
         },
         status=400 if errors else 200,
     )

@@ -1,0 +1,171 @@
+"""The account group's dashboard: widgets, each one test's metric over a period (own or live-shared tests alike),
+added, moved up or down and removed. What a widget may show and its data are spyglass.dashboards.services'; this
+module only lays them out. Changes swap the board in place with htmx and fall back to plain forms without it."""
+
+import json
+import time
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError
+
+from spyglass.api.errors import message_of
+from spyglass.dashboards import services
+from spyglass.dashboards.metrics import METRICS, PERIODS
+from spyglass.monitoring.tests_service import visible_tests
+
+from ..checkpoint import member_view
+
+METRIC_LABELS = {
+    "loss": "Packet loss",
+    "latency": "Latency",
+    "jitter": "Jitter",
+    "availability": "Availability",
+    "responseTime": "Response time",
+    "totalTime": "Total time",
+    "throughput": "Throughput",
+    "resolutionTime": "Resolution time",
+    "dnsAvailability": "DNS availability",
+}
+PERIOD_LABELS = {3600: "Last hour", 6 * 3600: "Last 6 hours", 12 * 3600: "Last 12 hours", 24 * 3600: "Last 24 hours"}
+PERIOD_LABELS[7 * 24 * 3600] = "Last 7 days"
+DEFAULT_PERIOD = 24 * 3600
+MAX_ID_DIGITS = 18
+
+
+def can_edit_dashboard(access) -> bool:
+    """Members who may change things may arrange the dashboard; read-only roles look at it."""
+    return not access.read_only
+
+
+def _number(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+
+
+def _decorate(widgets: list[dict], now: int) -> list[dict]:
+    """What the template shows beyond the service's data: labels, the latest value, the chart's JSON."""
+    for i, widget in enumerate(widgets):
+        values = [p["value"] for p in widget["data"] if p["value"] is not None]
+        widget.update(
+            metric_label=METRIC_LABELS.get(widget["metric"], widget["metric"]),
+            period_label=PERIOD_LABELS.get(widget["period"], f"{widget['period']} s"),
+            latest=_number(values[-1]) if values else None,
+            average=_number(sum(values) / len(values)) if values else None,
+            first=i == 0,
+            last=i == len(widgets) - 1,
+            chart_json=json.dumps(
+                {
+                    "x": [p["roundId"] for p in widget["data"]],
+                    "y": [p["value"] for p in widget["data"]],
+                    "start": now - widget["period"],
+                    "end": now,
+                    "unit": widget["unit"],
+                    "percent": widget["unit"] == "%",
+                    "label": METRIC_LABELS.get(widget["metric"], widget["metric"]),
+                },
+                separators=(",", ":"),
+            ),
+        )
+    return widgets
+
+
+def _board_context(request, *, form=None, error="") -> dict:
+    access = request.access
+    board = services.default_dashboard(access)
+    now = int(time.time())
+    widgets = _decorate(services.widget_data(access, board, now=now), now)
+    tests = list(visible_tests(access).filter(saved_event=False).order_by("name"))
+    metric_types = {name: " ".join(spec.test_types) for name, spec in METRICS.items()}
+    return {
+        "board": board,
+        "widgets": widgets,
+        "can_edit": can_edit_dashboard(access),
+        "own_tests": [t for t in tests if not t.live_share],
+        "shared_tests": [t for t in tests if t.live_share],
+        "metrics": [(name, METRIC_LABELS.get(name, name), metric_types[name]) for name in METRICS],
+        "periods": [(p, PERIOD_LABELS[p]) for p in PERIODS],
+        "form": form or {"period": str(DEFAULT_PERIOD)},
+        "error": error,
+    }
+
+
+def _board(request, *, form=None, error=""):
+    """The board: the whole page, or for htmx just the #dashboard region."""
+    template = "web/dashboard/_board.html" if request.htmx else "web/dashboard/page.html"
+    return render(request, template, _board_context(request, form=form, error=error), status=400 if error else 200)
+
+
+def _done(request):
+    """After a change: the fresh board for htmx, a redirect (post/redirect/get) for a plain form."""
+    return _board(request) if request.htmx else redirect("web:dashboard")
+
+
+@member_view
+def dashboard_page(request):
+    return _board(request)
+
+
+def _editable(request):
+    if not can_edit_dashboard(request.access):
+        raise Http404  # read-only roles have no dashboard controls
+    return services.default_dashboard(request.access)
+
+
+def _int_or_none(raw):
+    return int(raw) if raw and raw.isdigit() and len(raw) <= MAX_ID_DIGITS else None
+
+
+@require_POST
+@member_view
+def widget_add(request):
+    board = _editable(request)
+    form = {key: request.POST.get(key, "") for key in ("test", "metric", "period")}
+    test_id, period = _int_or_none(form["test"]), _int_or_none(form["period"])
+    if test_id is None:
+        return _board(request, form=form, error="Choose a test.")
+    if period is None:
+        return _board(request, form=form, error="Choose a period.")
+    try:
+        services.add_widget(request.access, board, test_id, form["metric"], period)
+    except ValidationError as exc:
+        detail = exc.detail
+        text = "; ".join(message_of(v) for v in detail.values()) if isinstance(detail, dict) else message_of(detail)
+        return _board(request, form=form, error=text[:1].upper() + text[1:] + ".")
+    return _done(request)
+
+
+def _widget_ids(board) -> list[int]:
+    return list(board.widgets.order_by("position", "id").values_list("id", flat=True))
+
+
+@require_POST
+@member_view
+def widget_move(request, widget_id):
+    """Move a widget one place up or down: the new order goes through services.reorder like any other order."""
+    board = _editable(request)
+    ids = _widget_ids(board)
+    widget_id = int(widget_id)
+    if widget_id not in ids:
+        raise Http404  # another group's widget does not exist for this one
+    step = {"up": -1, "down": 1}.get(request.POST.get("direction"))
+    if step is None:
+        return _board(request, error="Move a widget up or down.")
+    i = ids.index(widget_id)
+    j = i + step
+    if 0 <= j < len(ids):
+        ids[i], ids[j] = ids[j], ids[i]
+        try:
+            services.reorder(request.access, board, ids)
+        except ValidationError:  # a widget was added or removed meanwhile
+            return _board(request, error="The dashboard changed meanwhile; nothing was moved. Try again.")
+    return _done(request)
+
+
+@require_POST
+@member_view
+def widget_remove(request, widget_id):
+    services.remove_widget(request.access, _editable(request), int(widget_id))
+    return _done(request)
