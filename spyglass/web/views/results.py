@@ -7,7 +7,7 @@ from spyglass.accounts.roles import CREATE_SNAPSHOTS
 from spyglass.monitoring.scope import read_scope
 
 from ..checkpoint import member_view, test_or_404
-from ..results import live_scope, parse_round, render_results, restricted
+from ..results import live_scope, parse_round, render_results
 
 
 @member_view
@@ -20,8 +20,8 @@ def test_results(request, test_id):
     # Which rows this reader may see: a live-share recipient starts at the share (the API's data endpoints apply
     # the same scope).
     allowed = read_scope(access, test)
-    scope = restricted(live_scope(test, page_url, period, parse_round(request.GET.get("roundId")), extra), allowed)
-    current = restricted(live_scope(test, page_url, period, None, extra), allowed)
+    scope = live_scope(test, allowed, page_url, period, parse_round(request.GET.get("roundId")), extra)
+    current = live_scope(test, allowed, page_url, period, None, extra)
 
     return render_results(
         request,

@@ -158,18 +158,19 @@ function errorPoints(u, seriesIdx, show) {
   return out;
 }
 
-function roundUrl(roundId) {
-  const url = new URL(data.roundUrl, window.location.href);
+// The round's address: `partial` is where htmx fetches the round panel (a share page's data requests), the other the
+// page's own address that goes into the address bar.
+function roundUrl(roundId, partial) {
+  const url = new URL(partial ? data.roundUrl : data.pageUrl, window.location.href);
   url.searchParams.set("roundId", String(roundId));
   return url.pathname + url.search;
 }
 
 function selectRound(roundId) {
-  const url = roundUrl(roundId);
   selectedIdx = indexOfRound(roundId);
   if (chart) chart.redraw(false);
-  htmx.ajax("GET", url, { target: "#round-panel", swap: "outerHTML" }).then(() => {
-    history.pushState({ roundId }, "", url);
+  htmx.ajax("GET", roundUrl(roundId, true), { target: "#round-panel", swap: "outerHTML" }).then(() => {
+    history.pushState({ roundId }, "", roundUrl(roundId, false));
   });
 }
 
