@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from .views import account, agents, results, tests
+from .views import account, agents, results, snapshots, tests
 
 app_name = "web"
 ID = r"(?P<test_id>[0-9]{1,18})"
@@ -17,6 +17,7 @@ urlpatterns = [
     path("tests/", tests.test_list, name="tests"),
     re_path(r"^tests/new/(?P<test_type>[a-z-]{1,20})/$", tests.test_create, name="test-create"),
     re_path(r"^tests/" + ID + r"/$", results.test_results, name="test-results"),
+    re_path(r"^tests/" + ID + r"/snapshots/$", snapshots.snapshot_create, name="snapshot-create"),
     re_path(r"^tests/" + ID + r"/edit/$", tests.test_edit, name="test-edit"),
     re_path(r"^tests/" + ID + r"/toggle/$", tests.test_toggle, name="test-toggle"),
     re_path(r"^tests/" + ID + r"/delete/$", tests.test_delete, name="test-delete"),

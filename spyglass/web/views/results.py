@@ -7,6 +7,7 @@ from spyglass.accounts.roles import CREATE_SNAPSHOTS
 from spyglass.monitoring.scope import read_scope
 
 from ..checkpoint import member_view, test_or_404
+from ..sharing_panel import panel_context
 from ..results import live_scope, parse_round, render_results
 
 
@@ -23,9 +24,10 @@ def test_results(request, test_id):
     scope = live_scope(test, allowed, page_url, period, parse_round(request.GET.get("roundId")), extra)
     current = live_scope(test, allowed, page_url, period, None, extra)
 
+    can_share = access.can(CREATE_SNAPSHOTS) and not access.read_only and not test.saved_event
     return render_results(
         request,
         scope,
-        extra_context={"can_share": access.can(CREATE_SNAPSHOTS) and not access.read_only},
+        extra_context={"can_share": can_share, **panel_context(access, test)},
         fallback=current if current.end != scope.end else None,
     )

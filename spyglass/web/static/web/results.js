@@ -203,7 +203,7 @@ function sortTable(th) {
 document.addEventListener("click", (event) => {
   const th = event.target.closest("table.sortable th[data-sort]");
   if (th) sortTable(th);
-  if (event.target.closest("#share-button")) document.getElementById("share-panel")?.showModal();
+  if (event.target.closest("#share-button")) openSharePanel();
   if (event.target.closest("[data-close-dialog]")) event.target.closest("dialog")?.close();
   const tab = event.target.closest("#share-panel [role=tab]");
   if (tab) selectTab(tab);
@@ -216,7 +216,67 @@ function selectTab(tab) {
     other.setAttribute("aria-selected", String(selected));
     document.getElementById(other.getAttribute("aria-controls")).hidden = !selected;
   }
+  // The snapshot buttons belong to the Snapshot Sharing tab; Export Data has its own links.
+  const buttons = document.querySelector("#share-panel .share-buttons");
+  const canShare = document.getElementById("share-result") !== null;
+  if (buttons) buttons.hidden = !canShare || tab.id !== "share-tab-snapshot-button";
 }
+
+// The panel works on what the page shows when it opens: the selected round and the active View.
+function openSharePanel() {
+  const panel = document.getElementById("share-panel");
+  if (!panel) return;
+  const roundId = selectedRoundId();
+  const view = document.querySelector("#view-tabs a.active")?.dataset.view;
+  const set = (id, value) => {
+    const input = document.getElementById(id);
+    if (input && value !== null && value !== undefined) input.value = String(value);
+  };
+  set("share-round-id", roundId);
+  set("share-view", view);
+  const label = document.getElementById("round-label");
+  const target = document.getElementById("share-round-label");
+  if (label && target) target.textContent = label.textContent;
+  const result = document.getElementById("share-result");
+  if (result) result.replaceChildren();
+  updateExportLinks();
+  panel.showModal();
+}
+
+const pad2 = (n) => String(n).padStart(2, "0");
+function v6Date(epoch) {
+  const d = new Date(epoch * 1000);
+  return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+}
+
+// Export Data: the v6 query for up to an hour ending at (or around) the selected round, in JSON or XML.
+function updateExportLinks() {
+  const options = document.getElementById("export-options");
+  const roundId = selectedRoundId();
+  if (!options || roundId === null) return;
+  const seconds = Number(document.getElementById("export-minutes").value) * 60;
+  const around = document.getElementById("export-position").value === "around";
+  const to = around ? roundId + seconds / 2 : roundId;
+  const from = to - seconds;
+  const format = document.getElementById("export-format").value;
+  for (const link of document.querySelectorAll("[data-export-path]")) {
+    const query = new URLSearchParams({ from: v6Date(from), to: v6Date(to), format, aid: options.dataset.aid });
+    link.href = `${link.dataset.exportPath}?${query}`;
+    const shown = document.querySelector(`[data-export-url-for="${link.dataset.exportPath}"]`);
+    if (shown) shown.textContent = link.href.replace(window.location.origin, "");
+  }
+}
+document.addEventListener("change", (event) => {
+  if (event.target.closest("#export-options")) updateExportLinks();
+});
+
+// The panel's form answers 4xx with a message naming the problem: show it in the panel (htmx would not swap it).
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.target?.id === "share-result" && event.detail.xhr.status >= 400 && event.detail.xhr.status < 500) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
 
 // New content from htmx: a new #results (view switch) needs a new chart; a new round panel moves the marker.
 // (htmx.onLoad, because the element that triggered a swap is often replaced by it and its events go nowhere.)
