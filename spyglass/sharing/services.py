@@ -106,7 +106,9 @@ def _within_what_the_caller_sees(access, source: Test, window, included, origin:
             field,
         )
     if allowed.end_round is not None and window.end_round > allowed.end_round:
-        raise SharingError(f"the window ends after {format_v6_date(allowed.end_round)}, the last round you may see", field)
+        raise SharingError(
+            f"the window ends after {format_v6_date(allowed.end_round)}, the last round you may see", field
+        )
     if allowed.agent_ids is not None:
         if included is None:
             return sorted(allowed.agent_ids)

@@ -28,7 +28,9 @@ def expiry_choices() -> list[tuple[str, str]]:
     for days in WEB_EXPIRY_CHOICES:
         if ceiling and (days is None or days > ceiling):
             continue
-        out.append(("never" if days is None else str(days), "Never" if days is None else f"{days} day{'s' * (days > 1)}"))
+        out.append(
+            ("never" if days is None else str(days), "Never" if days is None else f"{days} day{'s' * (days > 1)}")
+        )
     return out
 
 

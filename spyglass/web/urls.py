@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from .views import account, agents, results, snapshots, tests
+from .views import account, agents, results, sharing, snapshots, tests
 
 app_name = "web"
 ID = r"(?P<test_id>[0-9]{1,18})"
@@ -21,6 +21,9 @@ urlpatterns = [
     re_path(r"^tests/" + ID + r"/edit/$", tests.test_edit, name="test-edit"),
     re_path(r"^tests/" + ID + r"/toggle/$", tests.test_toggle, name="test-toggle"),
     re_path(r"^tests/" + ID + r"/delete/$", tests.test_delete, name="test-delete"),
+    path("sharing/snapshots/", sharing.snapshot_list, name="snapshots"),
+    re_path(r"^sharing/snapshots/(?P<link_id>[a-z2-7]{32})/update/$", sharing.snapshot_update, name="snapshot-update"),
+    re_path(r"^sharing/snapshots/(?P<link_id>[a-z2-7]{32})/revoke/$", sharing.snapshot_revoke, name="snapshot-revoke"),
     path("agents/", agents.agent_list, name="agents"),
     path("agents/tokens/", agents.agent_token_create, name="agent-token-create"),
     path("agents/tokens/<int:token_id>/revoke/", agents.agent_token_revoke, name="agent-token-revoke"),

@@ -1,8 +1,8 @@
 """A live-share recipient's snapshot never holds a round from before the share: through the API and the share panel."""
 
+from spyglass.monitoring.models import NetResult
 from spyglass.sharing.models import Snapshot
 from spyglass.sharing.scope_provider import scope_of
-from spyglass.monitoring.models import NetResult
 
 from .conftest import write_net_rounds
 from .test_live_share_read_scope import AFTER, BASE, BEFORE, shared, v6  # noqa: F401  (shared is a fixture)

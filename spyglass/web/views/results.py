@@ -7,8 +7,8 @@ from spyglass.accounts.roles import CREATE_SNAPSHOTS
 from spyglass.monitoring.scope import read_scope
 
 from ..checkpoint import member_view, test_or_404
-from ..sharing_panel import panel_context
 from ..results import live_scope, parse_round, render_results
+from ..sharing_panel import panel_context
 
 
 @member_view

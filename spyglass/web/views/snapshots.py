@@ -86,4 +86,3 @@ def snapshot_create(request, test_id):
         "snapshot_date": snapshot_date(snapshot),
     }
     return render(request, "web/results/_share_result.html", context, status=201)
-

@@ -1,0 +1,184 @@
+"""Sharing › Snapshots: the account group's share links, the snapshots e-mailed to me, the account group's saved
+events; expanded rows with recent visits, the comment restriction, expiry and revocation. Who may see, change or
+revoke what is decided by spyglass.sharing.services (account group and role, never possession of the link)."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from spyglass.accounts.roles import EDIT_ALL_SNAPSHOTS
+from spyglass.lib.timefmt import format_v6_date
+from spyglass.sharing import links, services
+from spyglass.sharing.emails import snapshot_date
+from spyglass.sharing.errors import SharingError
+from spyglass.sharing.models import Snapshot, SnapshotVisit
+
+from ..checkpoint import member_view
+from ..sharing_panel import expiry_choices
+
+TABS = [
+    ("group", "Shared by users in my account group"),
+    ("with-me", "Shared with me"),
+    ("saved", "Saved events"),
+]
+# Sortable columns: URL key -> (heading, ORDER BY field). A second click on the sorted heading reverses it.
+COLUMNS = {
+    "name": ("Test Name", "test__name"),
+    "date": ("Snapshot Date", "round_id"),
+    "created": ("Create Date", "created_date"),
+    "visits": ("Visits", "visit_count"),
+    "creator": ("Created By", "created_by__name"),
+}
+RECENT_VISITS = 5
+
+
+def _listing(access, tab: str):
+    if tab == "with-me":
+        return services.shared_with(access.user)
+    qs = services.visible_snapshots(access)
+    return qs.filter(is_public=tab != "saved")
+
+
+def _recent_visits(ids) -> dict[int, list]:
+    """The latest few visits of each listed snapshot, in ONE query (a row number per snapshot)."""
+    ranked = (
+        SnapshotVisit.objects.filter(snapshot_id__in=ids)
+        .annotate(n=Window(RowNumber(), partition_by=[F("snapshot_id")], order_by=F("date").desc()))
+        .filter(n__lte=RECENT_VISITS)
+        .select_related("user")
+        .order_by("snapshot_id", "-date")
+    )
+    out: dict[int, list] = {}
+    for visit in ranked:
+        out.setdefault(visit.snapshot_id, []).append(visit)
+    return out
+
+
+def _groups(snapshots, by_visits: bool, descending: bool) -> list[dict]:
+    """Snapshots of the same test together, so a test with several links can be expanded to tell them apart. Groups
+    come in the order of their first snapshot (the list is sorted already), or of their total visits."""
+    groups: dict[int, dict] = {}
+    for snapshot in snapshots:
+        group = groups.setdefault(snapshot.source_test_id, {"key": snapshot.source_test_id, "snapshots": []})
+        group["snapshots"].append(snapshot)
+    for group in groups.values():
+        items = group["snapshots"]
+        group["test_name"] = items[0].test.name
+        group["visits"] = sum(s.visit_count for s in items)
+    out = list(groups.values())
+    if by_visits:
+        out.sort(key=lambda g: g["visits"], reverse=descending)
+    return out
+
+
+@member_view
+def snapshot_list(request):
+    access = request.access
+    tab = request.GET.get("tab", "group")
+    if tab not in dict(TABS):
+        tab = "group"
+    sort = request.GET.get("sort", "created")
+    columns = [c for c in COLUMNS if c != "creator" or tab == "with-me"]
+    if sort not in columns:
+        sort = "created"
+    descending = request.GET.get("dir", "desc" if sort in ("created", "date", "visits") else "asc") == "desc"
+    order = COLUMNS[sort][1]
+    snapshots = list(
+        _listing(access, tab)
+        .annotate(visit_count=Count("visits", distinct=True))
+        .select_related("test", "created_by", "account_group")
+        .order_by(f"-{order}" if descending else order, "-id")
+    )
+    recent = _recent_visits([s.id for s in snapshots])
+    may_edit_all = access.can(EDIT_ALL_SNAPSHOTS) and not access.read_only
+    for snapshot in snapshots:
+        snapshot.date_label = snapshot_date(snapshot)
+        snapshot.window_label = (
+            f"{format_v6_date(snapshot.start_round)[:16]} – {format_v6_date(snapshot.end_round)[:16]} UTC"
+        )
+        snapshot.url = links.view_url(snapshot.link_id)
+        snapshot.recent_visits = recent.get(snapshot.id, [])
+        snapshot.may_edit = snapshot.account_group_id == access.account_group.id and (
+            may_edit_all or (snapshot.created_by_id == access.user.id and not access.read_only)
+        )
+    base = reverse("web:snapshots")
+    headings = []
+    for key in columns:
+        active = key == sort
+        next_dir = (
+            "asc"
+            if active and descending
+            else "desc"
+            if active
+            else ("desc" if key in ("created", "date", "visits") else "asc")
+        )
+        state = ("descending" if descending else "ascending") if active else None
+        headings.append(
+            {"key": key, "label": COLUMNS[key][0], "url": f"{base}?tab={tab}&sort={key}&dir={next_dir}", "sort": state}
+        )
+    context = {
+        "tabs": [(key, label, f"{base}?tab={key}", key == tab) for key, label in TABS],
+        "tab": tab,
+        "headings": headings,
+        "groups": _groups(snapshots, sort == "visits", descending),
+        "count": len(snapshots),
+        "expiries": expiry_choices(),
+    }
+    return render(request, "web/sharing/snapshots.html", context)
+
+
+def _own_group_snapshot(access, link_id) -> Snapshot:
+    snapshot = links.find_snapshot(link_id, Snapshot.objects.filter(account_group=access.account_group))
+    if snapshot is None:
+        raise Http404
+    return snapshot
+
+
+def _back(request):
+    tab = request.POST.get("tab", "group")
+    return redirect(f"{reverse('web:snapshots')}?tab={tab if tab in dict(TABS) else 'group'}")
+
+
+@member_view
+@require_POST
+def snapshot_update(request, link_id):
+    """The expanded row's comment restriction and expiry."""
+    access = request.access
+    snapshot = _own_group_snapshot(access, link_id)
+    changes = {"comments_signed_in_only": request.POST.get("signed_in_only") == "on"}
+    expiry = request.POST.get("expiry", "keep")
+    if expiry == "never":
+        changes["expires_date"] = None
+    elif expiry.isdigit() and expiry in {v for v, _ in expiry_choices()}:
+        changes["expires_date"] = timezone.now() + timedelta(days=int(expiry))
+    elif expiry != "keep":
+        messages.error(request, "Expiry must be never, 1, 7 or 30 days.")
+        return _back(request)
+    try:
+        services.update_snapshot(access, snapshot, changes)
+    except SharingError as exc:
+        messages.error(request, str(exc))
+        return _back(request)
+    messages.success(request, f"Updated “{snapshot.display_name}”.")
+    return _back(request)
+
+
+@member_view
+@require_POST
+def snapshot_revoke(request, link_id):
+    access = request.access
+    snapshot = _own_group_snapshot(access, link_id)
+    try:
+        services.revoke_snapshot(access, snapshot)
+    except SharingError as exc:
+        messages.error(request, str(exc))
+        return _back(request)
+    messages.success(request, f"Revoked “{snapshot.display_name}”: its link no longer works.")
+    return _back(request)
