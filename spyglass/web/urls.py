@@ -22,6 +22,7 @@ urlpatterns = [
     re_path(r"^tests/" + ID + r"/toggle/$", tests.test_toggle, name="test-toggle"),
     re_path(r"^tests/" + ID + r"/delete/$", tests.test_delete, name="test-delete"),
     path("sharing/snapshots/", sharing.snapshot_list, name="snapshots"),
+    re_path(r"^sharing/snapshots/(?P<link_id>[a-z2-7]{32})/$", sharing.snapshot_in_app, name="snapshot-in-app"),
     re_path(r"^sharing/snapshots/(?P<link_id>[a-z2-7]{32})/update/$", sharing.snapshot_update, name="snapshot-update"),
     re_path(r"^sharing/snapshots/(?P<link_id>[a-z2-7]{32})/revoke/$", sharing.snapshot_revoke, name="snapshot-revoke"),
     path("agents/", agents.agent_list, name="agents"),

@@ -19,8 +19,10 @@ from spyglass.sharing import links, services
 from spyglass.sharing.emails import snapshot_date
 from spyglass.sharing.errors import SharingError
 from spyglass.sharing.models import Snapshot, SnapshotVisit
+from spyglass.sharing.scope_provider import scope_of
 
 from ..checkpoint import member_view
+from ..results import bounded, render_results
 from ..sharing_panel import expiry_choices
 
 TABS = [
@@ -144,6 +146,25 @@ def _own_group_snapshot(access, link_id) -> Snapshot:
 def _back(request):
     tab = request.POST.get("tab", "group")
     return redirect(f"{reverse('web:snapshots')}?tab={tab if tab in dict(TABS) else 'group'}")
+
+
+@member_view
+def snapshot_in_app(request, link_id):
+    """A snapshot of the account group (a saved event above all) opened inside the app for its members: the same
+    read-only component as the share link, limited to the frozen window and agents, without counting a visit."""
+    snapshot = _own_group_snapshot(request.access, link_id)
+    page_url = reverse("web:snapshot-in-app", args=[snapshot.link_id])
+    scope = bounded(
+        snapshot.test, scope_of(snapshot), snapshot.start_round, snapshot.end_round, page_url, read_only=True
+    )
+    label = f"{'Saved event' if not snapshot.is_public else 'Snapshot'} “{snapshot.display_name}” · {snapshot_date(snapshot)}"
+    return render_results(
+        request,
+        scope,
+        extra_context={"snapshot_label": label, "in_app_snapshot": snapshot},
+        default_round=snapshot.round_id,
+        default_view=snapshot.view or None,
+    )
 
 
 @member_view
