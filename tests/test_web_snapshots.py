@@ -40,7 +40,7 @@ def panel_form(test, **values):
 
 
 def create(client, test, **values):
-    return client.post(f"/tests/{test.id}/snapshots/", panel_form(test, **values), HTTP_HX_REQUEST="true")
+    return client.post(f"/tests/{test.id}/snapshots/", panel_form(test, **values))
 
 
 def test_the_panel_offers_every_choice_of_the_documents(cast, settings):
@@ -119,6 +119,9 @@ def test_errors_are_shown_on_the_form_and_change_nothing(cast, settings):
         response = create(client, test, **values)
         assert response.status_code == 400, values
         assert message in response.content.decode() and 'role="alert"' in response.content.decode()
+    # The panel itself (htmx) gets the same message as a normal answer to show on the form.
+    panel = client.post(f"/tests/{test.id}/snapshots/", panel_form(test, hours="5"), HTTP_HX_REQUEST="true")
+    assert panel.status_code == 200 and 'role="alert"' in panel.content.decode()
     settings.SNAPSHOT_MAX_EXPIRY_DAYS = 7
     response = create(client, test, expiry="never")
     assert response.status_code == 400 and "at most 7 days" in response.content.decode()
@@ -160,7 +163,7 @@ def test_the_snapshots_page_sorts_by_any_column_both_ways_and_groups_a_tests_lin
     b = make_snapshot(cast.owner, edge, anchor=ROUND - 3600, display_name="second")
     c = make_snapshot(cast.owner, shop, anchor=ROUND - 7200, display_name="third", position="ending")
     for snapshot, visits in ((a, 1), (b, 5), (c, 3)):
-        SnapshotVisit.objects.bulk_create([SnapshotVisit(snapshot=snapshot, ip="198.51.100.1")] * visits)
+        SnapshotVisit.objects.bulk_create([SnapshotVisit(snapshot=snapshot, ip="198.51.100.1") for _ in range(visits)])
     client = signed_in(cast.owner)
     html = listing(client, sort="visits", dir="desc")
     # Grouped by test, the test with the most visited link first; its links told apart in an expandable group.

@@ -50,9 +50,9 @@ def test_the_share_panel_refuses_it_too_and_says_why(cast, shared):  # noqa: F81
         "action": "link",
         "agents": [str(agent.id)],
     }
-    response = client.post(f"/tests/{test.id}/snapshots/", form, HTTP_HX_REQUEST="true")
+    response = client.post(f"/tests/{test.id}/snapshots/", form)
     assert response.status_code == 400
     assert "when this test was shared with your account group" in response.content.decode()
     assert not Snapshot.objects.exists()
-    response = client.post(f"/tests/{test.id}/snapshots/", {**form, "position": "starting"}, HTTP_HX_REQUEST="true")
+    response = client.post(f"/tests/{test.id}/snapshots/", {**form, "position": "starting"})
     assert response.status_code == 201 and Snapshot.objects.count() == 1

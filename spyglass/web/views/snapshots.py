@@ -75,7 +75,10 @@ def snapshot_create(request, test_id):
         )
     except SharingError as exc:
         context = {"error": exc.message, "field": exc.field, "values": values}
-        response = render(request, "web/results/_share_result.html", context, status=exc.status)
+        # The panel (htmx) gets the message as a normal answer to show on the form: browsers log every 4xx as a
+        # console error. Anything else gets the status that names the refusal.
+        status = 200 if request.htmx else exc.status
+        response = render(request, "web/results/_share_result.html", context, status=status)
         if exc.status == 429:
             response["Retry-After"] = str(exc.retry_after)
         return response

@@ -260,8 +260,9 @@ function updateExportLinks() {
   const from = to - seconds;
   const format = document.getElementById("export-format").value;
   for (const link of document.querySelectorAll("[data-export-path]")) {
-    const query = new URLSearchParams({ from: v6Date(from), to: v6Date(to), format, aid: options.dataset.aid });
-    link.href = `${link.dataset.exportPath}?${query}`;
+    // The format goes in the path suffix: it wins over the browser's Accept header (which prefers XML).
+    const query = new URLSearchParams({ from: v6Date(from), to: v6Date(to), aid: options.dataset.aid });
+    link.href = `${link.dataset.exportPath}.${format}?${query}`;
     const shown = document.querySelector(`[data-export-url-for="${link.dataset.exportPath}"]`);
     if (shown) shown.textContent = link.href.replace(window.location.origin, "");
   }
@@ -270,13 +271,6 @@ document.addEventListener("change", (event) => {
   if (event.target.closest("#export-options")) updateExportLinks();
 });
 
-// The panel's form answers 4xx with a message naming the problem: show it in the panel (htmx would not swap it).
-document.addEventListener("htmx:beforeSwap", (event) => {
-  if (event.detail.target?.id === "share-result" && event.detail.xhr.status >= 400 && event.detail.xhr.status < 500) {
-    event.detail.shouldSwap = true;
-    event.detail.isError = false;
-  }
-});
 
 // New content from htmx: a new #results (view switch) needs a new chart; a new round panel moves the marker.
 // (htmx.onLoad, because the element that triggered a swap is often replaced by it and its events go nowhere.)
