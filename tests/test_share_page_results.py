@@ -131,5 +131,8 @@ def test_members_open_a_saved_event_inside_the_app(cast):
     assert agent_names(html) == [kept.name] and chart(html)["start"] == saved.start_round
     assert f'data-round-id="{ROUND}"' in html
     assert SnapshotVisit.objects.count() == 0
+    # The snapshot's own test (as /v6/tests lists it) opens there too.
+    moved = signed_in(cast.teammate).get(f"/tests/{saved.test_id}/?roundId={ROUND}")
+    assert moved.status_code == 302 and moved["Location"] == f"/sharing/snapshots/{saved.link_id}/"
     assert signed_in(cast.other_group).get(f"/sharing/snapshots/{saved.link_id}/").status_code == 404
     assert signed_in(cast.other_org).get(f"/sharing/snapshots/{saved.link_id}/").status_code == 404
