@@ -4,10 +4,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from spyglass.monitoring import results, timeline
+from spyglass.monitoring.scope import ReadScope
 from tests.conftest import make_agent, make_test
 from tests.web_support import http_row, net_rows
 
 R1, R2 = 1_800_000_000 - 1_800_000_000 % 60, 1_800_000_000 - 1_800_000_000 % 60 + 60
+
+
+def window(test, start, end, agent_ids=None) -> ReadScope:
+    return ReadScope(source_test_id=test.id).within(start, end, agent_ids)
 
 
 def test_it_averages_each_round_across_agents_in_one_query(cast):
@@ -17,13 +22,13 @@ def test_it_averages_each_round_across_agents_in_one_query(cast):
     net_rows(test, {a: (0.0, 30.0, 3.0), b: (100.0, None, None)}, R2, error_agents=[b])
     view = timeline.view_for(test, "latency")
     with CaptureQueriesContext(connection) as queries:
-        series = timeline.timeline(test, view, R1, R2)
+        series = timeline.timeline(window(test, R1, R2), view)
     assert len(queries) == 1 and "GROUP BY" in queries[0]["sql"].upper()
     assert series.rounds == [R1, R2]
     assert series.values == [[30.0, 30.0]]  # the down agent has no latency: it does not drag the average to 0
     assert series.agents == [3, 2]
     assert series.errors == [0, 1]
-    loss = timeline.timeline(test, timeline.view_for(test, "loss"), R1, R2)
+    loss = timeline.timeline(window(test, R1, R2), timeline.view_for(test, "loss"))
     assert loss.values == [[10.0, 50.0]]
 
 
@@ -33,9 +38,9 @@ def test_it_limits_the_timeline_to_the_window_and_the_agents_given(cast):
     net_rows(test, {a: (0.0, 10.0, 1.0), b: (0.0, 50.0, 1.0)}, R1)
     net_rows(test, {a: (0.0, 20.0, 1.0), b: (0.0, 60.0, 1.0)}, R2)
     view = timeline.view_for(test, "latency")
-    assert timeline.timeline(test, view, R2, R2).rounds == [R2]
-    assert timeline.timeline(test, view, R1, R2, agent_ids={a.id}).values == [[10.0, 20.0]]
-    assert [r["agent_name"] for r in timeline.round_rows(test, "net", R2, agent_ids={b.id})] == ["B"]
+    assert timeline.timeline(window(test, R2, R2), view).rounds == [R2]
+    assert timeline.timeline(window(test, R1, R2, {a.id}), view).values == [[10.0, 20.0]]
+    assert [r["agent_name"] for r in timeline.round_rows(window(test, R1, R2, {b.id}), "net", R2)] == ["B"]
 
 
 def test_it_computes_http_availability_and_spells_out_errors(cast):
@@ -57,10 +62,10 @@ def test_it_computes_http_availability_and_spells_out_errors(cast):
             ),
         ],
     )
-    series = timeline.timeline(test, timeline.view_for(test, "availability"), R1, R1)
+    series = timeline.timeline(window(test, R1, R1), timeline.view_for(test, "availability"))
     assert series.values == [[50.0]] and series.errors == [1]
-    assert timeline.timeline(test, timeline.view_for(test, "throughput"), R1, R1).values == [[5.0]]  # kB/s
-    rows = {r["agent_name"]: r for r in timeline.round_rows(test, "http", R1)}
+    assert timeline.timeline(window(test, R1, R1), timeline.view_for(test, "throughput")).values == [[5.0]]  # kB/s
+    rows = {r["agent_name"]: r for r in timeline.round_rows(window(test, R1, R1), "http", R1)}
     assert rows["B"]["error"] == "SSL: certificate has expired" and rows["B"]["availability"] == 0.0
     assert rows["A"]["error"] == "" and rows["A"]["availability"] == 100.0
 

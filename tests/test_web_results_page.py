@@ -10,6 +10,7 @@ from django.test import RequestFactory
 
 from spyglass.lib.rounds import round_of
 from spyglass.monitoring import results
+from spyglass.monitoring.scope import ReadScope
 from spyglass.web.results import ResultsScope, page_context
 from tests.conftest import make_agent, make_test
 from tests.web_support import http_row, net_rows, signed_in
@@ -113,7 +114,8 @@ def test_it_shows_the_views_of_http_and_dns_tests(cast):
 def test_the_component_renders_a_read_only_window_of_chosen_agents(cast):
     """How a share link will use it: a fixed window, some agents, no Share button, nothing leading outside."""
     test, a, b = network_test(cast)
-    scope = ResultsScope(test, R1, R2, "/s/abc/", agent_ids=frozenset({b.id}), read_only=True)
+    allowed = ReadScope(source_test_id=test.id, agent_ids=frozenset({b.id}))
+    scope = ResultsScope(test, allowed, R1, R2, "/s/abc/", read_only=True)
     request = RequestFactory().get("/s/abc/")
     context = page_context(scope, "latency", R3)  # a round outside the window is never shown
     page = render_to_string("web/results/component.html", context, request=request)

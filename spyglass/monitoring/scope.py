@@ -5,7 +5,7 @@ window and for its chosen agents only, as they were when it was frozen; a live s
 start onward. Data endpoints, the results page, exports and timelines all ask `read_scope` first and read through
 `scope.results(model)`, which applies every restriction (window, agents, freeze, copied rows) in one queryset."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db.models import Q
@@ -27,6 +27,15 @@ class ReadScope:
         if self.end_round is not None:
             end = self.end_round if end is None else min(end, self.end_round)
         return start, end
+
+    def within(self, start: int | None, end: int | None, agent_ids=None) -> "ReadScope":
+        """This scope narrowed to [start, end] and to `agent_ids` (None = no further restriction): it can only
+        shrink, so a page that asks for more than it may see gets what it may see."""
+        start, end = self.clamp(start, end)
+        agents = self.agent_ids
+        if agent_ids is not None:
+            agents = frozenset(agent_ids) if agents is None else agents & frozenset(agent_ids)
+        return replace(self, start_round=start, end_round=end, agent_ids=agents)
 
     def results(self, model):
         """The result rows of `model` (NetResult, HttpResult, DnsResult) this scope lets a reader see."""

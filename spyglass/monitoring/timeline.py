@@ -1,14 +1,15 @@
 """Per-round aggregates for a test's timeline and the per-agent rows of one round.
 
-Every function takes a window (first and last round, epoch seconds) and an optional set of agent ids, so the live
-results page, a window of it and a frozen snapshot all read through here. The timeline is ONE aggregate query per
-period (GROUP BY round_id) computed by the database."""
+Every read takes a ReadScope (spyglass.monitoring.scope: window, agents, freeze, copied rows), so the live results
+page, a live share's view of it and a frozen snapshot all read through here and only through `scope.results(...)`.
+The timeline is ONE aggregate query per period (GROUP BY round_id) computed by the database."""
 
 from dataclasses import dataclass, field
 
 from django.db.models import Avg, Case, Count, F, FloatField, Max, Min, Q, Sum, Value, When
 
 from .models import DnsResult, HttpResult, NetResult, Test
+from .scope import ReadScope
 
 KIND_MODEL = {"net": NetResult, "http": HttpResult, "dns": DnsResult}
 # The kind of measurement that decides a test's status and its results page.
@@ -151,11 +152,8 @@ def view_for(test: Test, key: str | None) -> View:
     return next((v for v in views if v.key == key), views[0])
 
 
-def _rows(kind: str, test: Test, start: int, end: int, agent_ids=None):
-    qs = KIND_MODEL[kind].objects.filter(test_id=test.id, round_id__gte=start, round_id__lte=end)
-    if agent_ids is not None:
-        qs = qs.filter(agent_id__in=list(agent_ids))
-    return qs
+def _rows(kind: str, scope: ReadScope):
+    return scope.results(KIND_MODEL[kind])
 
 
 @dataclass
@@ -182,12 +180,12 @@ class Timeline:
         return (self.rounds[lo - 1] if lo > 0 else None, self.rounds[hi] if hi < len(self.rounds) else None)
 
 
-def timeline(test: Test, view: View, start: int, end: int, agent_ids=None) -> Timeline:
-    """ONE query: the view's aggregates per round over the window, computed by the database."""
+def timeline(scope: ReadScope, view: View) -> Timeline:
+    """ONE query: the view's aggregates per round over the scope's window, computed by the database."""
     aggregates = {f"s{i}": s.aggregate for i, s in enumerate(view.series)}
     error = Sum(Case(When(ERROR_Q[view.kind], then=Value(1)), default=Value(0)))
     rows = (
-        _rows(view.kind, test, start, end, agent_ids)
+        _rows(view.kind, scope)
         .values("round_id")
         .annotate(n=Count("agent_id", distinct=True), e=error, **aggregates)
         .order_by("round_id")
@@ -203,9 +201,9 @@ def timeline(test: Test, view: View, start: int, end: int, agent_ids=None) -> Ti
     return out
 
 
-def neighbours(test: Test, kind: str, round_id: int, start: int, end: int, agent_ids=None):
-    """(previous round, next round) with data in the window, in one query."""
-    result = _rows(kind, test, start, end, agent_ids).aggregate(
+def neighbours(scope: ReadScope, kind: str, round_id: int):
+    """(previous round, next round) with data in the scope, in one query."""
+    result = _rows(kind, scope).aggregate(
         prev=Max(Case(When(round_id__lt=round_id, then=F("round_id")))),
         next=Min(Case(When(round_id__gt=round_id, then=F("round_id")))),
         last=Max("round_id"),
@@ -213,8 +211,8 @@ def neighbours(test: Test, kind: str, round_id: int, start: int, end: int, agent
     return result["prev"], result["next"]
 
 
-def latest_round(test: Test, kind: str, start: int, end: int, agent_ids=None) -> int | None:
-    return _rows(kind, test, start, end, agent_ids).aggregate(m=Max("round_id"))["m"]
+def latest_round(scope: ReadScope, kind: str) -> int | None:
+    return _rows(kind, scope).aggregate(m=Max("round_id"))["m"]
 
 
 _ROW_FIELDS = {
@@ -235,11 +233,9 @@ _ROW_FIELDS = {
 }
 
 
-def round_rows(test: Test, kind: str, round_id: int, agent_ids=None) -> list[dict]:
-    """Every agent's row of one round (one query), with the agent's name, location and country."""
-    qs = KIND_MODEL[kind].objects.filter(test_id=test.id, round_id=round_id)
-    if agent_ids is not None:
-        qs = qs.filter(agent_id__in=list(agent_ids))
+def round_rows(scope: ReadScope, kind: str, round_id: int) -> list[dict]:
+    """Every agent's row of one round in the scope (one query), with the agent's name, location and country."""
+    qs = _rows(kind, scope).filter(round_id=round_id)
     order = ["agent__name"] + (["server"] if kind == "dns" else [])
     rows = list(
         qs.order_by(*order).values(

@@ -16,8 +16,10 @@ from django.utils import timezone
 from spyglass.accounts.roles import CREATE_SNAPSHOTS, EDIT_ALL_SNAPSHOTS, VIEW_ALL_SNAPSHOTS
 from spyglass.api import ratelimit
 from spyglass.lib.text import find_control_character
+from spyglass.lib.timefmt import format_v6_date
 from spyglass.monitoring.models import Agent, RetentionPin, Test
 from spyglass.monitoring.results import lock_test_for_freeze
+from spyglass.monitoring.scope import read_scope
 from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 
 from . import emails, limits, links
@@ -89,6 +91,32 @@ def _included_agents(access, test: Test, agent_ids) -> list[int] | None:
     return sorted(ids)
 
 
+def _within_what_the_caller_sees(access, source: Test, window, included, origin: str):
+    """A snapshot never shows more than its creator may read (monitoring.scope.read_scope): a live-share recipient's
+    window may not reach back before the share began. Returns the included agents, narrowed to the readable ones."""
+    allowed = read_scope(access, source)
+    field = "from" if origin == "api" else "window"
+    if allowed.start_round is not None and window.start_round < allowed.start_round:
+        if allowed.end_round is not None and allowed.start_round > allowed.end_round:
+            raise NotFound()
+        first = format_v6_date(allowed.start_round)
+        raise SharingError(
+            f"the window starts at {format_v6_date(window.start_round)}, before {first} when this test was shared "
+            "with your account group; choose a later round or a shorter window",
+            field,
+        )
+    if allowed.end_round is not None and window.end_round > allowed.end_round:
+        raise SharingError(
+            f"the window ends after {format_v6_date(allowed.end_round)}, the last round you may see", field
+        )
+    if allowed.agent_ids is not None:
+        if included is None:
+            return sorted(allowed.agent_ids)
+        if not set(included) <= allowed.agent_ids:
+            raise SharingError("includes agents whose results you may not see", "agents")
+    return included
+
+
 def _is_endpoint_test(test: Test) -> bool:
     agents = test.agents.all()
     return agents.exists() and not agents.exclude(agent_type=Agent.ENDPOINT).exists()
@@ -146,7 +174,7 @@ def create_snapshot(
         window = window_at(anchor, hours, position, source.interval)
     except WindowError as exc:
         raise SharingError(str(exc), "to" if origin == "api" else "window") from None
-    included = _included_agents(access, source, agent_ids)
+    included = _within_what_the_caller_sees(access, source, window, _included_agents(access, source, agent_ids), origin)
     addresses = _recipients(list(recipients))
     expiry_date(expires_in_days, timezone.now())  # refuse before taking the limit
 

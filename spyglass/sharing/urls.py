@@ -8,6 +8,7 @@ LINK = r"(?P<link_id>[^/]{0,200})"
 
 urlpatterns = [
     re_path(r"^s/" + LINK + r"/$", views.share_page, name="share-page"),
+    re_path(r"^s/" + LINK + r"/results$", views.results_part, name="share-results"),
     re_path(r"^s/" + LINK + r"/comments$", views.post_comment, name="share-comment"),
     re_path(r"^s/" + LINK + r"/download\.(?P<fmt>csv|json)$", views.download, name="share-download"),
     re_path(r"^s(?:/(?P<rest>.*))?$", views.unmatched, name="share-unmatched"),

@@ -22,6 +22,7 @@ from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import TimeRange
 from spyglass.monitoring import queries
 from spyglass.monitoring.models import Test
+from spyglass.web.results import ResultsScope, bounded, render_results
 
 from . import links, services
 from .emails import snapshot_date
@@ -103,9 +104,49 @@ def load_shared_snapshot(request, link_id):
     return snapshot
 
 
+def share_base(snapshot) -> str:
+    """The path every link of the share page builds on. Absolute under /s/<linkId>/, which also works on a share
+    domain (ShareHostMiddleware leaves /s/ paths alone)."""
+    return f"/s/{snapshot.link_id}/"
+
+
+def results_scope(snapshot) -> ResultsScope:
+    """The results component limited to the snapshot: its window, its agents, its freeze (scope_of), read-only, with
+    every link and data request under /s/<linkId>/ — never a test id from the request."""
+    base = share_base(snapshot)
+    return bounded(
+        snapshot.test,  # its own frozen copy of the configuration
+        scope_of(snapshot),
+        snapshot.start_round,
+        snapshot.end_round,
+        base,
+        read_only=True,
+        partial_url=f"{base}results",
+    )
+
+
+def _render(request, snapshot, template, context, status=200):
+    """The share page (or, for htmx, a part of it) with the results component opened at the creator's round and
+    View unless the URL names others."""
+    context = {**context, "snapshot_label": f"Snapshot Date {context['snapshot_date']}"}
+    response = render_results(
+        request,
+        results_scope(snapshot),
+        template=template,
+        extra_context=context,
+        default_round=snapshot.round_id,
+        default_view=snapshot.view or None,
+    )
+    response.status_code = status
+    return _headers(response)
+
+
 def _context(request, snapshot, form_error="", form_values=None):
     signed_in = request.user.is_authenticated
+    creator = snapshot.created_by
     return {
+        "share_base": share_base(snapshot),
+        "creator_name": (creator.name or creator.email) if creator else "a former user",
         "snapshot": snapshot,
         "test": snapshot.test,
         "snapshot_date": snapshot_date(snapshot),
@@ -130,8 +171,19 @@ def share_page(request, link_id):
         snapshot = load_shared_snapshot(request, link_id)
     except Refused as refused:
         return refused.response
-    services.record_visit(snapshot, client_ip(request), request.user)
-    return _page(request, "sharing/share_page.html", _context(request, snapshot), 200)
+    services.record_visit(snapshot, client_ip(request), request.user)  # only page views count, never data requests
+    return _render(request, snapshot, "sharing/share_page.html", _context(request, snapshot))
+
+
+@require_GET
+def results_part(request, link_id):
+    """The component's htmx requests (round panel, View switch): the same scope as the page, no visit counted."""
+    try:
+        snapshot = load_shared_snapshot(request, link_id)
+    except Refused as refused:
+        return refused.response
+    context = {"snapshot_date": snapshot_date(snapshot)}
+    return _render(request, snapshot, "web/results/component.html", context)
 
 
 # Not Django's CSRF check: the page is sent with Referrer-Policy: no-referrer, so browsers post with "Origin: null"
@@ -149,7 +201,7 @@ def post_comment(request, link_id):
             raise signing.BadSignature
     except signing.BadSignature:
         context = _context(request, snapshot, "The form has expired; please reload the page and try again.")
-        return _page(request, "sharing/share_page.html", context, 400)
+        return _render(request, snapshot, "sharing/share_page.html", context, 400)
     try:
         services.post_comment(
             snapshot,
@@ -160,7 +212,8 @@ def post_comment(request, link_id):
         )
     except SharingError as exc:
         values = {"name": request.POST.get("name", ""), "body": request.POST.get("body", "")}
-        response = _page(request, "sharing/share_page.html", _context(request, snapshot, str(exc), values), exc.status)
+        context = _context(request, snapshot, str(exc), values)
+        response = _render(request, snapshot, "sharing/share_page.html", context, exc.status)
         if exc.status == 429:
             response["Retry-After"] = str(exc.retry_after)
         return response

@@ -9,7 +9,7 @@ previous/next) gets only that panel and fresh View tabs; anything else gets the 
 
 import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -36,21 +36,37 @@ TYPE_LABELS = {Test.AGENT_TO_SERVER: "Agent to Server", Test.HTTP_SERVER: "HTTP 
 
 @dataclass(frozen=True)
 class ResultsScope:
-    test: Test
-    start: int  # first round shown (epoch seconds)
+    test: Test  # whose configuration the page shows (a snapshot shows its own frozen copy)
+    allowed: ReadScope  # what the reader may see (spyglass.monitoring.scope.read_scope): every read goes through it
+    start: int  # first round shown (epoch seconds), inside `allowed`
     end: int  # last round shown
     page_url: str  # where this page lives; round and view links add query parameters to it
-    agent_ids: frozenset[int] | None = None  # None: every agent
     period: str | None = None  # the live page's period choice; None for a fixed window (snapshot)
     read_only: bool = False  # a snapshot: no Share button, no links leading outside the page
     extra_params: tuple[tuple[str, str], ...] = ()  # kept on every link (e.g. aid)
+    partial_url: str | None = None  # where htmx asks for parts of the page; None = page_url
 
-    def url(self, **params) -> str:
+    @property
+    def rows(self) -> ReadScope:
+        """The rows this page shows: the reader's scope narrowed to the page's window."""
+        return self.allowed.within(self.start, self.end)
+
+    def _query(self, params) -> list[tuple[str, str]]:
         query = [(k, str(v)) for k, v in params.items() if v is not None]
         if self.period:
             query.append(("period", self.period))
         query.extend(self.extra_params)
+        return query
+
+    def url(self, **params) -> str:
+        query = self._query(params)
         return f"{self.page_url}?{urlencode(query)}" if query else self.page_url
+
+    def partial(self, **params) -> str:
+        """The address htmx fetches a part of the page from (a share page's data requests never count as visits)."""
+        base = self.partial_url or self.page_url
+        query = self._query(params)
+        return f"{base}?{urlencode(query)}" if query else base
 
 
 def parse_round(raw) -> int | None:
@@ -59,8 +75,17 @@ def parse_round(raw) -> int | None:
     return int(raw)
 
 
-def live_scope(test: Test, page_url: str, period: str | None, round_id: int | None, extra_params=()) -> ResultsScope:
-    """The live page's window: the period ending now, or around the selected round when that is older."""
+def bounded(test: Test, allowed: ReadScope, start: int, end: int, page_url: str, **options) -> ResultsScope:
+    """A page over [start, end] clamped to what `allowed` lets the reader see."""
+    start, end = allowed.clamp(start, end)
+    return ResultsScope(test, allowed, start, end, page_url, **options)
+
+
+def live_scope(
+    test: Test, allowed: ReadScope, page_url: str, period: str | None, round_id: int | None, extra_params=()
+) -> ResultsScope:
+    """The live page's window: the period ending now, or around the selected round when that is older — clamped to
+    what the reader may see (a live-share recipient never sees a round from before the share began)."""
     period = period if period in {p for p, _, _ in PERIODS} else DEFAULT_PERIOD
     seconds = next(s for p, s, _ in PERIODS if p == period)
     now = round_of(time.time(), test.interval)
@@ -68,17 +93,7 @@ def live_scope(test: Test, page_url: str, period: str | None, round_id: int | No
     if round_id is not None and round_id < now - seconds:
         end = min(now, round_of(round_id + seconds // 2, test.interval))
     start = end - seconds + test.interval
-    return ResultsScope(test, start, end, page_url, period=period, extra_params=tuple(extra_params))
-
-
-def restricted(scope: ResultsScope, allowed: ReadScope) -> ResultsScope:
-    """Clamp a page's window and agents to what the reader may see (spyglass.monitoring.scope): a live-share
-    recipient never sees a round from before the share began."""
-    start, end = allowed.clamp(scope.start, scope.end)
-    agents = scope.agent_ids
-    if allowed.agent_ids is not None:
-        agents = allowed.agent_ids if agents is None else agents & allowed.agent_ids
-    return replace(scope, start=start, end=end, agent_ids=agents)
+    return bounded(test, allowed, start, end, page_url, period=period, extra_params=tuple(extra_params))
 
 
 def _iso(epoch: int | None) -> str:
@@ -94,10 +109,10 @@ def round_context(scope: ResultsScope, view, round_id: int | None, neighbours=No
     if round_id is not None and not scope.start <= round_id <= scope.end:
         round_id = None
     if round_id is None:
-        round_id = timeline.latest_round(test, view.kind, scope.start, scope.end, scope.agent_ids)
-    rows = timeline.round_rows(test, view.kind, round_id, scope.agent_ids) if round_id is not None else []
+        round_id = timeline.latest_round(scope.rows, view.kind)
+    rows = timeline.round_rows(scope.rows, view.kind, round_id) if round_id is not None else []
     if round_id is not None and neighbours is None:
-        neighbours = timeline.neighbours(test, view.kind, round_id, scope.start, scope.end, scope.agent_ids)
+        neighbours = timeline.neighbours(scope.rows, view.kind, round_id)
     prev_round, next_round = neighbours or (None, None)
     errors = sum(1 for r in rows if r["error"])
     return {
@@ -107,10 +122,15 @@ def round_context(scope: ResultsScope, view, round_id: int | None, neighbours=No
         "row_errors": errors,
         "prev_url": scope.url(roundId=prev_round, view=view.key) if prev_round else None,
         "next_url": scope.url(roundId=next_round, view=view.key) if next_round else None,
+        "prev_partial": scope.partial(roundId=prev_round, view=view.key) if prev_round else None,
+        "next_partial": scope.partial(roundId=next_round, view=view.key) if next_round else None,
         "columns": [(c, column_label(c, view)) for c in (view.column, *[c for c in view.columns if c != view.column])],
         "kind": view.kind,
         # Switching views keeps the selected round: the tabs' links carry it.
-        "views": [(v, scope.url(roundId=round_id, view=v.key), v.key == view.key) for v in timeline.views_for(test)],
+        "views": [
+            (v, scope.url(roundId=round_id, view=v.key), scope.partial(roundId=round_id, view=v.key), v.key == view.key)
+            for v in timeline.views_for(test)
+        ],
     }
 
 
@@ -118,7 +138,7 @@ def page_context(scope: ResultsScope, view_key: str | None, round_id: int | None
     """Everything the component template needs: views, the timeline data and the selected round."""
     test = scope.test
     view = timeline.view_for(test, view_key)
-    series = timeline.timeline(test, view, scope.start, scope.end, scope.agent_ids)
+    series = timeline.timeline(scope.rows, view)
     if series.index_of(round_id) is None:
         round_id = series.rounds[-1] if series.rounds else None
     neighbours = series.neighbours(round_id) if round_id is not None else None
@@ -135,7 +155,8 @@ def page_context(scope: ResultsScope, view_key: str | None, round_id: int | None
         "start": scope.start,
         "end": scope.end,
         "interval": test.interval,
-        "roundUrl": scope.url(view=view.key),
+        "roundUrl": scope.partial(view=view.key),
+        "pageUrl": scope.url(view=view.key),
     }
     context = {
         "scope": scope,
@@ -192,12 +213,24 @@ ROUND_PANEL = "round-panel"
 
 
 def render_results(
-    request, scope: ResultsScope, *, template="web/results/page.html", extra_context=None, fallback=None
+    request,
+    scope: ResultsScope,
+    *,
+    template="web/results/page.html",
+    extra_context=None,
+    fallback=None,
+    default_round=None,
+    default_view=None,
 ):
     """The results page (or its round panel, for htmx) for the scope. `fallback` is a scope to use instead when the
-    URL's round has no results in `scope` (the live page moves its period back to show an old round)."""
+    URL's round has no results in `scope` (the live page moves its period back to show an old round). Without
+    roundId/view in the URL the page opens at `default_round` / `default_view` (a snapshot: the creator's)."""
     round_id = parse_round(request.GET.get("roundId"))
     view_key = request.GET.get("view")
+    if round_id is None and "roundId" not in request.GET:
+        round_id = default_round
+    if view_key is None:
+        view_key = default_view
     if request.htmx and request.htmx.target == ROUND_PANEL:
         view = timeline.view_for(scope.test, view_key)
         context = round_context(scope, view, round_id)

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from .views import account, agents, dashboard, results, sharing, tests
+from .views import account, agents, dashboard, live_shares, results, sharing, snapshots, tests
 
 app_name = "web"
 ID = r"(?P<test_id>[0-9]{1,18})"
@@ -20,25 +20,30 @@ urlpatterns = [
     path("tests/", tests.test_list, name="tests"),
     re_path(r"^tests/new/(?P<test_type>[a-z-]{1,20})/$", tests.test_create, name="test-create"),
     re_path(r"^tests/" + ID + r"/$", results.test_results, name="test-results"),
+    re_path(r"^tests/" + ID + r"/snapshots/$", snapshots.snapshot_create, name="snapshot-create"),
     re_path(r"^tests/" + ID + r"/edit/$", tests.test_edit, name="test-edit"),
     re_path(r"^tests/" + ID + r"/toggle/$", tests.test_toggle, name="test-toggle"),
     re_path(r"^tests/" + ID + r"/delete/$", tests.test_delete, name="test-delete"),
     # Live sharing (issue 6): the test settings' panels and Pending Shares on the tests list.
-    re_path(r"^tests/" + ID + r"/sharing/groups/$", sharing.share_groups, name="test-share-groups"),
-    re_path(r"^tests/" + ID + r"/sharing/customers/$", sharing.share_customers, name="test-share-customers"),
+    re_path(r"^tests/" + ID + r"/sharing/groups/$", live_shares.share_groups, name="test-share-groups"),
+    re_path(r"^tests/" + ID + r"/sharing/customers/$", live_shares.share_customers, name="test-share-customers"),
     re_path(
         r"^tests/" + ID + r"/sharing/customers/" + SHARE + r"/delete/$",
-        sharing.revoke_customer,
+        live_shares.revoke_customer,
         name="test-share-revoke",
     ),
-    re_path(r"^live-shares/" + SHARE + r"/accept/$", sharing.accept_share, name="live-share-accept"),
-    re_path(r"^live-shares/" + SHARE + r"/decline/$", sharing.decline_share, name="live-share-decline"),
+    re_path(r"^live-shares/" + SHARE + r"/accept/$", live_shares.accept_share, name="live-share-accept"),
+    re_path(r"^live-shares/" + SHARE + r"/decline/$", live_shares.decline_share, name="live-share-decline"),
     # The invitation e-mail's link (liveshares.notify.PENDING_SHARES_PATH): Test Settings is the tests list here.
     path("settings/tests/", RedirectView.as_view(pattern_name="web:tests"), name="test-settings"),
     path("dashboard/", dashboard.dashboard_page, name="dashboard"),
     path("dashboard/widgets/", dashboard.widget_add, name="widget-add"),
     re_path(r"^dashboard/widgets/" + WIDGET + r"/move/$", dashboard.widget_move, name="widget-move"),
     re_path(r"^dashboard/widgets/" + WIDGET + r"/remove/$", dashboard.widget_remove, name="widget-remove"),
+    path("sharing/snapshots/", sharing.snapshot_list, name="snapshots"),
+    re_path(r"^sharing/snapshots/(?P<link_id>[a-z2-7]{32})/$", sharing.snapshot_in_app, name="snapshot-in-app"),
+    re_path(r"^sharing/snapshots/(?P<link_id>[a-z2-7]{32})/update/$", sharing.snapshot_update, name="snapshot-update"),
+    re_path(r"^sharing/snapshots/(?P<link_id>[a-z2-7]{32})/revoke/$", sharing.snapshot_revoke, name="snapshot-revoke"),
     path("agents/", agents.agent_list, name="agents"),
     path("agents/tokens/", agents.agent_token_create, name="agent-token-create"),
     path("agents/tokens/<int:token_id>/revoke/", agents.agent_token_revoke, name="agent-token-revoke"),

@@ -27,3 +27,16 @@ def sort_value(row: dict, column: str) -> str:
     if value is None:
         return ""
     return str(value)
+
+
+@register.filter
+def ago(moment) -> str:
+    """'3 hours ago', 'just now' under a minute."""
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+
+    if moment is None:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment, depth=1)} ago"

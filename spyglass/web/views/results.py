@@ -1,13 +1,17 @@
 """The live test results page. The page itself is the reusable component in spyglass.web.results; this view only
 checks tenancy and describes the live scope (the chosen period, ending now or around the selected round)."""
 
+from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import reverse
 
 from spyglass.accounts.roles import CREATE_SNAPSHOTS
 from spyglass.monitoring.scope import read_scope
+from spyglass.sharing.models import Snapshot
 
 from ..checkpoint import member_view, test_or_404
-from ..results import _iso, live_scope, parse_round, render_results, restricted
+from ..results import _iso, live_scope, parse_round, render_results
+from ..sharing_panel import panel_context
 
 
 def _since(start_round) -> str:
@@ -22,24 +26,30 @@ def _since(start_round) -> str:
 def test_results(request, test_id):
     access = request.access
     test = test_or_404(access, test_id)
+    if test.saved_event:
+        # A snapshot's own test row (listed by /v6/tests, linked by its permalinks): the snapshot opens in the app.
+        snapshot = Snapshot.objects.filter(test=test, account_group=access.account_group).first()
+        if snapshot is None:
+            raise Http404
+        return redirect("web:snapshot-in-app", snapshot.link_id)
     extra = (("aid", str(access.account_group.id)),) if "aid" in request.GET else ()
     page_url = reverse("web:test-results", args=[test.id])
     period = request.GET.get("period")
     # Which rows this reader may see: a live-share recipient starts at the share (the API's data endpoints apply
     # the same scope).
     allowed = read_scope(access, test)
-    scope = restricted(live_scope(test, page_url, period, parse_round(request.GET.get("roundId")), extra), allowed)
-    current = restricted(live_scope(test, page_url, period, None, extra), allowed)
+    scope = live_scope(test, allowed, page_url, period, parse_round(request.GET.get("roundId")), extra)
+    current = live_scope(test, allowed, page_url, period, None, extra)
 
-    extra = {"can_share": access.can(CREATE_SNAPSHOTS) and not access.read_only}
+    context = {"can_share": access.can(CREATE_SNAPSHOTS) and not access.read_only, **panel_context(access, test)}
     if test.live_share:
         # Read-only here, and no snapshots: a snapshot could reach back before the share began.
         group = test.account_group
         shared_by = group.name if group.organization_id == access.organization_id else group.organization.name
-        extra.update(can_share=False, live_share={"shared_by": shared_by, "since": _since(allowed.start_round)})
+        context.update(can_share=False, live_share={"shared_by": shared_by, "since": _since(allowed.start_round)})
     return render_results(
         request,
         scope,
-        extra_context=extra,
+        extra_context=context,
         fallback=current if current.end != scope.end else None,
     )

@@ -1,193 +1,205 @@
-"""Live sharing in the web app: the sharing panels of a test's settings (account groups of the organization, other
-customers) and Pending Shares on the tests list. Every decision is spyglass.liveshares.services', as in the API; this
-module only turns its answers into pages, form errors, 403 and 404."""
+"""Sharing › Snapshots: the account group's share links, the snapshots e-mailed to me, the account group's saved
+events; expanded rows with recent visits, the comment restriction, expiry and revocation. Who may see, change or
+revoke what is decided by spyglass.sharing.services (account group and role, never possession of the link)."""
+
+from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
-from rest_framework import exceptions as drf
 
-from spyglass.accounts.roles import ACCEPT_LIVE_SHARES, LIVE_SHARE_INSIDE, LIVE_SHARE_OUTSIDE
-from spyglass.api.errors import message_of
-from spyglass.liveshares import services
-from spyglass.liveshares.models import LiveShare
+from spyglass.accounts.roles import EDIT_ALL_SNAPSHOTS
+from spyglass.lib.timefmt import format_v6_date
+from spyglass.sharing import links, services
+from spyglass.sharing.emails import snapshot_date
+from spyglass.sharing.errors import SharingError
+from spyglass.sharing.models import Snapshot, SnapshotVisit
+from spyglass.sharing.scope_provider import scope_of
 
-from ..checkpoint import member_view, test_or_404
-from ..results import TYPE_LABELS
+from ..checkpoint import member_view
+from ..results import bounded, render_results
+from ..sharing_panel import expiry_choices
 
-MAX_ID_DIGITS = 18
-
-
-def _own_test(access, test_id):
-    """A test of the caller's own account group; a live-shared one (read-only here) is not found for sharing."""
-    test = test_or_404(access, test_id)
-    if test.live_share or test.saved_event:
-        raise Http404
-    return test
-
-
-def _sentence(detail) -> str:
-    """A service's validation message as a sentence for a form: without the API's field name."""
-    parts = detail.values() if isinstance(detail, dict) else [detail]
-    text = "; ".join(message_of(p) for p in parts)
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
-def _need(access, permission: str) -> None:
-    if not access.can(permission) or access.read_only:
-        raise PermissionDenied(f"This needs the permission “{permission}”.")
+TABS = [
+    ("group", "Shared by users in my account group"),
+    ("with-me", "Shared with me"),
+    ("saved", "Saved events"),
+]
+# Sortable columns: URL key -> (heading, ORDER BY field). A second click on the sorted heading reverses it.
+COLUMNS = {
+    "name": ("Test Name", "test__name"),
+    "date": ("Snapshot Date", "round_id"),
+    "created": ("Create Date", "created_date"),
+    "visits": ("Visits", "visit_count"),
+    "creator": ("Created By", "created_by__name"),
+}
+RECENT_VISITS = 5
 
 
-def panel_context(access, test) -> dict | None:
-    """The live sharing section of the test settings page, each panel only for those allowed to use it; None when
-    the user may use neither."""
-    inside, outside = access.can(LIVE_SHARE_INSIDE), access.can(LIVE_SHARE_OUTSIDE)
-    if access.read_only or test.live_share or test.saved_event or not (inside or outside):
-        return None
-    panel = services.settings_panel(access, test)
-    if not outside and not panel["show_groups"]:
-        return None  # only inside sharing allowed, and the organization has no other account group
-    return {"panel": panel, "show_groups": inside and panel["show_groups"], "show_customers": outside}
+def _listing(access, tab: str):
+    if tab == "with-me":
+        return services.shared_with(access.user)
+    qs = services.visible_snapshots(access)
+    return qs.filter(is_public=tab != "saved")
 
 
-def _panel(request, test, template: str, *, notice="", error="", status=200, **extra):
-    """One panel re-rendered for htmx, opened, with a notice or an error (a 400 with the error, so nothing is
-    mistaken for success)."""
-    context = {"test": test, "sharing": panel_context(request.access, test), "open": True, "notice": notice}
-    context.update(error=error, **extra)
-    return render(request, template, context, status=400 if error else status)
-
-
-def _back_to_settings(request, test, notice="", error=""):
-    if error:
-        messages.error(request, error)
-    elif notice:
-        messages.success(request, notice)
-    return redirect(reverse("web:test-edit", args=[test.id]) + "#live-sharing")
-
-
-@require_POST
-@member_view
-def share_groups(request, test_id):
-    """Save the checkbox list: checked groups get a pending share, unchecked ones lose theirs at once."""
-    access = request.access
-    test = _own_test(access, test_id)
-    _need(access, LIVE_SHARE_INSIDE)
-    raw = request.POST.getlist("aid")
-    error = notice = ""
-    if any(not v.isdigit() or len(v) > MAX_ID_DIGITS for v in raw):
-        error = "Choose account groups from the list."
-    else:
-        try:
-            services.set_shared_with(access, test, [int(v) for v in raw])
-        except drf.ValidationError as exc:
-            error = _sentence(exc.detail)
-        else:
-            notice = "Saved. Newly checked account groups see the test once someone there accepts the share."
-    if request.htmx:
-        return _panel(request, test, "web/sharing/_groups.html", notice=notice, error=error)
-    return _back_to_settings(request, test, notice, error)
-
-
-@require_POST
-@member_view
-def share_customers(request, test_id):
-    """Invite another organization through one of its users' login e-mail. The answer is the same whether or not
-    the address has an account: the invitation waits for that user."""
-    access = request.access
-    test = _own_test(access, test_id)
-    _need(access, LIVE_SHARE_OUTSIDE)
-    email = request.POST.get("email", "")
-    error = notice = ""
-    try:
-        share = services.create(access, test.id, email=email)
-    except drf.ValidationError as exc:
-        error = _sentence(exc.detail)
-    else:
-        notice = (
-            f"Invitation sent to {share.recipient_email}. The share waits under their Pending Shares until "
-            "someone of their organization accepts it."
-        )
-    if request.htmx:
-        return _panel(request, test, "web/sharing/_customers.html", notice=notice, error=error, email=email)
-    return _back_to_settings(request, test, notice, error)
-
-
-def _outside_share(test, share_id) -> LiveShare:
-    if not str(share_id).isdigit() or len(str(share_id)) > MAX_ID_DIGITS:
-        raise Http404
-    share = LiveShare.objects.filter(id=int(share_id), test=test, recipient_group__isnull=True).first()
-    if share is None:
-        raise Http404
-    return share
-
-
-@member_view
-def revoke_customer(request, test_id, share_id):
-    """GET: the confirmation page (without JavaScript); POST: delete the recipient, ending its access at once."""
-    access = request.access
-    test = _own_test(access, test_id)
-    share = _outside_share(test, share_id)
-    _need(access, LIVE_SHARE_OUTSIDE)
-    if request.method != "POST":
-        return render(request, "web/sharing/revoke_confirm.html", {"test": test, "share": share})
-    services.revoke(access, share.id)
-    notice = f"Stopped sharing with {share.recipient_email}."
-    if request.htmx:
-        return _panel(request, test, "web/sharing/_customers.html", notice=notice)
-    return _back_to_settings(request, test, notice)
-
-
-# --- Pending Shares, on the tests list ----------------------------------------------------------------------------
-
-
-def pending_shares(access) -> list[LiveShare] | None:
-    """The shares waiting for this account group's decision, oldest first; None when the user may not decide."""
-    if not access.can(ACCEPT_LIVE_SHARES) or access.read_only:
-        return None
-    shares = list(
-        services.incoming(access)
-        .filter(status=LiveShare.PENDING)
-        .select_related("test", "sharer__organization", "created_by")
-        .order_by("created_date", "id")
+def _recent_visits(ids) -> dict[int, list]:
+    """The latest few visits of each listed snapshot, in ONE query (a row number per snapshot)."""
+    ranked = (
+        SnapshotVisit.objects.filter(snapshot_id__in=ids)
+        .annotate(n=Window(RowNumber(), partition_by=[F("snapshot_id")], order_by=F("date").desc()))
+        .filter(n__lte=RECENT_VISITS)
+        .select_related("user")
+        .order_by("snapshot_id", "-date")
     )
-    for share in shares:
-        share.type_label = TYPE_LABELS[share.test.type]
-        # Inside the organization the sender is one of its account groups; outside, another organization.
-        share.sender = share.sharer.name if share.inside else share.sharer.organization.name
-    return shares
+    out: dict[int, list] = {}
+    for visit in ranked:
+        out.setdefault(visit.snapshot_id, []).append(visit)
+    return out
 
 
-def _decide(request, share_id, decision):
+def _groups(snapshots, by_visits: bool, descending: bool) -> list[dict]:
+    """Snapshots of the same test together, so a test with several links can be expanded to tell them apart. Groups
+    come in the order of their first snapshot (the list is sorted already), or of their total visits."""
+    groups: dict[int, dict] = {}
+    for snapshot in snapshots:
+        group = groups.setdefault(snapshot.source_test_id, {"key": snapshot.source_test_id, "snapshots": []})
+        group["snapshots"].append(snapshot)
+    for group in groups.values():
+        items = group["snapshots"]
+        group["test_name"] = items[0].test.name
+        group["visits"] = sum(s.visit_count for s in items)
+    out = list(groups.values())
+    if by_visits:
+        out.sort(key=lambda g: g["visits"], reverse=descending)
+    return out
+
+
+@member_view
+def snapshot_list(request):
     access = request.access
-    if not str(share_id).isdigit() or len(str(share_id)) > MAX_ID_DIGITS:
+    tab = request.GET.get("tab", "group")
+    if tab not in dict(TABS):
+        tab = "group"
+    sort = request.GET.get("sort", "created")
+    columns = [c for c in COLUMNS if c != "creator" or tab == "with-me"]
+    if sort not in columns:
+        sort = "created"
+    descending = request.GET.get("dir", "desc" if sort in ("created", "date", "visits") else "asc") == "desc"
+    order = COLUMNS[sort][1]
+    snapshots = list(
+        _listing(access, tab)
+        .annotate(visit_count=Count("visits", distinct=True))
+        .select_related("test", "created_by", "account_group")
+        .order_by(f"-{order}" if descending else order, "-id")
+    )
+    recent = _recent_visits([s.id for s in snapshots])
+    may_edit_all = access.can(EDIT_ALL_SNAPSHOTS) and not access.read_only
+    for snapshot in snapshots:
+        snapshot.date_label = snapshot_date(snapshot)
+        snapshot.window_label = (
+            f"{format_v6_date(snapshot.start_round)[:16]} – {format_v6_date(snapshot.end_round)[:16]} UTC"
+        )
+        snapshot.url = links.view_url(snapshot.link_id)
+        snapshot.recent_visits = recent.get(snapshot.id, [])
+        snapshot.may_edit = snapshot.account_group_id == access.account_group.id and (
+            may_edit_all or (snapshot.created_by_id == access.user.id and not access.read_only)
+        )
+    base = reverse("web:snapshots")
+    headings = []
+    for key in columns:
+        active = key == sort
+        next_dir = (
+            "asc"
+            if active and descending
+            else "desc"
+            if active
+            else ("desc" if key in ("created", "date", "visits") else "asc")
+        )
+        state = ("descending" if descending else "ascending") if active else None
+        headings.append(
+            {"key": key, "label": COLUMNS[key][0], "url": f"{base}?tab={tab}&sort={key}&dir={next_dir}", "sort": state}
+        )
+    context = {
+        "tabs": [(key, label, f"{base}?tab={key}", key == tab) for key, label in TABS],
+        "tab": tab,
+        "headings": headings,
+        "groups": _groups(snapshots, sort == "visits", descending),
+        "count": len(snapshots),
+        "expiries": expiry_choices(),
+    }
+    return render(request, "web/sharing/snapshots.html", context)
+
+
+def _own_group_snapshot(access, link_id) -> Snapshot:
+    snapshot = links.find_snapshot(link_id, Snapshot.objects.filter(account_group=access.account_group))
+    if snapshot is None:
         raise Http404
+    return snapshot
+
+
+def _back(request):
+    tab = request.POST.get("tab", "group")
+    return redirect(f"{reverse('web:snapshots')}?tab={tab if tab in dict(TABS) else 'group'}")
+
+
+@member_view
+def snapshot_in_app(request, link_id):
+    """A snapshot of the account group (a saved event above all) opened inside the app for its members: the same
+    read-only component as the share link, limited to the frozen window and agents, without counting a visit."""
+    snapshot = _own_group_snapshot(request.access, link_id)
+    page_url = reverse("web:snapshot-in-app", args=[snapshot.link_id])
+    scope = bounded(
+        snapshot.test, scope_of(snapshot), snapshot.start_round, snapshot.end_round, page_url, read_only=True
+    )
+    label = f"{'Saved event' if not snapshot.is_public else 'Snapshot'} “{snapshot.display_name}” · {snapshot_date(snapshot)}"
+    return render_results(
+        request,
+        scope,
+        extra_context={"snapshot_label": label, "in_app_snapshot": snapshot},
+        default_round=snapshot.round_id,
+        default_view=snapshot.view or None,
+    )
+
+
+@member_view
+@require_POST
+def snapshot_update(request, link_id):
+    """The expanded row's comment restriction and expiry."""
+    access = request.access
+    snapshot = _own_group_snapshot(access, link_id)
+    changes = {"comments_signed_in_only": request.POST.get("signed_in_only") == "on"}
+    expiry = request.POST.get("expiry", "keep")
+    if expiry == "never":
+        changes["expires_date"] = None
+    elif expiry.isdigit() and expiry in {v for v, _ in expiry_choices()}:
+        changes["expires_date"] = timezone.now() + timedelta(days=int(expiry))
+    elif expiry != "keep":
+        messages.error(request, "Expiry must be never, 1, 7 or 30 days.")
+        return _back(request)
     try:
-        share = decision(access, int(share_id))
-    except drf.PermissionDenied as exc:
-        raise PermissionDenied(str(exc.detail)) from exc
-    except drf.ValidationError as exc:
-        messages.error(request, _sentence(exc.detail))
-        return None
-    return share
+        services.update_snapshot(access, snapshot, changes)
+    except SharingError as exc:
+        messages.error(request, str(exc))
+        return _back(request)
+    messages.success(request, f"Updated “{snapshot.display_name}”.")
+    return _back(request)
 
 
-@require_POST
 @member_view
-def accept_share(request, share_id):
-    share = _decide(request, share_id, services.accept)
-    if share is not None:
-        messages.success(request, f"Accepted “{share.test.name}”: it is listed below with a Live share badge.")
-    return redirect("web:tests")
-
-
 @require_POST
-@member_view
-def decline_share(request, share_id):
-    share = _decide(request, share_id, services.decline)
-    if share is not None:
-        messages.success(request, f"Declined “{share.test.name}”.")
-    return redirect(reverse("web:tests") + "#pending-shares")
+def snapshot_revoke(request, link_id):
+    access = request.access
+    snapshot = _own_group_snapshot(access, link_id)
+    try:
+        services.revoke_snapshot(access, snapshot)
+    except SharingError as exc:
+        messages.error(request, str(exc))
+        return _back(request)
+    messages.success(request, f"Revoked “{snapshot.display_name}”: its link no longer works.")
+    return _back(request)

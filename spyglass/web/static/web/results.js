@@ -158,18 +158,19 @@ function errorPoints(u, seriesIdx, show) {
   return out;
 }
 
-function roundUrl(roundId) {
-  const url = new URL(data.roundUrl, window.location.href);
+// The round's address: `partial` is where htmx fetches the round panel (a share page's data requests), the other the
+// page's own address that goes into the address bar.
+function roundUrl(roundId, partial) {
+  const url = new URL(partial ? data.roundUrl : data.pageUrl, window.location.href);
   url.searchParams.set("roundId", String(roundId));
   return url.pathname + url.search;
 }
 
 function selectRound(roundId) {
-  const url = roundUrl(roundId);
   selectedIdx = indexOfRound(roundId);
   if (chart) chart.redraw(false);
-  htmx.ajax("GET", url, { target: "#round-panel", swap: "outerHTML" }).then(() => {
-    history.pushState({ roundId }, "", url);
+  htmx.ajax("GET", roundUrl(roundId, true), { target: "#round-panel", swap: "outerHTML" }).then(() => {
+    history.pushState({ roundId }, "", roundUrl(roundId, false));
   });
 }
 
@@ -202,7 +203,7 @@ function sortTable(th) {
 document.addEventListener("click", (event) => {
   const th = event.target.closest("table.sortable th[data-sort]");
   if (th) sortTable(th);
-  if (event.target.closest("#share-button")) document.getElementById("share-panel")?.showModal();
+  if (event.target.closest("#share-button")) openSharePanel();
   if (event.target.closest("[data-close-dialog]")) event.target.closest("dialog")?.close();
   const tab = event.target.closest("#share-panel [role=tab]");
   if (tab) selectTab(tab);
@@ -215,7 +216,61 @@ function selectTab(tab) {
     other.setAttribute("aria-selected", String(selected));
     document.getElementById(other.getAttribute("aria-controls")).hidden = !selected;
   }
+  // The snapshot buttons belong to the Snapshot Sharing tab; Export Data has its own links.
+  const buttons = document.querySelector("#share-panel .share-buttons");
+  const canShare = document.getElementById("share-result") !== null;
+  if (buttons) buttons.hidden = !canShare || tab.id !== "share-tab-snapshot-button";
 }
+
+// The panel works on what the page shows when it opens: the selected round and the active View.
+function openSharePanel() {
+  const panel = document.getElementById("share-panel");
+  if (!panel) return;
+  const roundId = selectedRoundId();
+  const view = document.querySelector("#view-tabs a.active")?.dataset.view;
+  const set = (id, value) => {
+    const input = document.getElementById(id);
+    if (input && value !== null && value !== undefined) input.value = String(value);
+  };
+  set("share-round-id", roundId);
+  set("share-view", view);
+  const label = document.getElementById("round-label");
+  const target = document.getElementById("share-round-label");
+  if (label && target) target.textContent = label.textContent;
+  const result = document.getElementById("share-result");
+  if (result) result.replaceChildren();
+  updateExportLinks();
+  panel.showModal();
+}
+
+const pad2 = (n) => String(n).padStart(2, "0");
+function v6Date(epoch) {
+  const d = new Date(epoch * 1000);
+  return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+}
+
+// Export Data: the v6 query for up to an hour ending at (or around) the selected round, in JSON or XML.
+function updateExportLinks() {
+  const options = document.getElementById("export-options");
+  const roundId = selectedRoundId();
+  if (!options || roundId === null) return;
+  const seconds = Number(document.getElementById("export-minutes").value) * 60;
+  const around = document.getElementById("export-position").value === "around";
+  const to = around ? roundId + seconds / 2 : roundId;
+  const from = to - seconds;
+  const format = document.getElementById("export-format").value;
+  for (const link of document.querySelectorAll("[data-export-path]")) {
+    // The format goes in the path suffix: it wins over the browser's Accept header (which prefers XML).
+    const query = new URLSearchParams({ from: v6Date(from), to: v6Date(to), aid: options.dataset.aid });
+    link.href = `${link.dataset.exportPath}.${format}?${query}`;
+    const shown = document.querySelector(`[data-export-url-for="${link.dataset.exportPath}"]`);
+    if (shown) shown.textContent = link.href.replace(window.location.origin, "");
+  }
+}
+document.addEventListener("change", (event) => {
+  if (event.target.closest("#export-options")) updateExportLinks();
+});
+
 
 // New content from htmx: a new #results (view switch) needs a new chart; a new round panel moves the marker.
 // (htmx.onLoad, because the element that triggered a swap is often replaced by it and its events go nowhere.)

@@ -1,0 +1,52 @@
+"""What the sharing panel of the results page offers: window lengths, positions, agents, expiry choices within the
+organization's maximum, and the v6 data queries the Export Data tab opens. The panel's form is handled by
+spyglass.web.views.snapshots, which calls spyglass.sharing.services.create_snapshot (the API's creator too)."""
+
+from django.conf import settings
+from django.urls import reverse
+
+from spyglass.monitoring.models import Test
+from spyglass.sharing.services import WEB_EXPIRY_CHOICES
+from spyglass.sharing.windows import ALLOWED_HOURS
+
+POSITIONS = [("starting", "starting at"), ("around", "around"), ("ending", "ending at")]
+DEFAULT_HOURS = 2
+EXPORT_MINUTES = (5, 15, 30, 60)
+# The v6 data endpoints of each kind of measurement a test type records.
+EXPORT_PATHS = {
+    "net": ("Network metrics", "/v6/net/metrics/{id}"),
+    "http": ("HTTP server", "/v6/web/http-server/{id}"),
+    "dns": ("DNS server", "/v6/dns/server/{id}"),
+}
+EXPORT_KINDS = {Test.AGENT_TO_SERVER: ("net",), Test.HTTP_SERVER: ("http", "net"), Test.DNS_SERVER: ("dns",)}
+
+
+def expiry_choices() -> list[tuple[str, str]]:
+    """(value, label) for the expiry select; "never" and anything past SPYGLASS_SNAPSHOT_MAX_EXPIRY_DAYS left out."""
+    ceiling = settings.SNAPSHOT_MAX_EXPIRY_DAYS
+    out = []
+    for days in WEB_EXPIRY_CHOICES:
+        if ceiling and (days is None or days > ceiling):
+            continue
+        out.append(
+            ("never" if days is None else str(days), "Never" if days is None else f"{days} day{'s' * (days > 1)}")
+        )
+    return out
+
+
+def panel_context(access, test: Test) -> dict:
+    expiries = expiry_choices()
+    return {
+        "share_action": reverse("web:snapshot-create", args=[test.id]),
+        "share_hours": [(h, h == DEFAULT_HOURS) for h in ALLOWED_HOURS],
+        "share_positions": POSITIONS,
+        "share_agents": list(test.agents.order_by("name").values("id", "name", "location")),
+        "share_expiries": expiries,
+        "share_default_expiry": "7" if any(v == "7" for v, _ in expiries) else expiries[-1][0],
+        "export_minutes": EXPORT_MINUTES,
+        "export_queries": [
+            {"kind": kind, "label": EXPORT_PATHS[kind][0], "path": EXPORT_PATHS[kind][1].format(id=test.id)}
+            for kind in EXPORT_KINDS[test.type]
+        ],
+        "export_aid": access.account_group.id,
+    }

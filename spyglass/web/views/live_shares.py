@@ -1,0 +1,193 @@
+"""Live sharing in the web app: the sharing panels of a test's settings (account groups of the organization, other
+customers) and Pending Shares on the tests list. Every decision is spyglass.liveshares.services', as in the API; this
+module only turns its answers into pages, form errors, 403 and 404."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from rest_framework import exceptions as drf
+
+from spyglass.accounts.roles import ACCEPT_LIVE_SHARES, LIVE_SHARE_INSIDE, LIVE_SHARE_OUTSIDE
+from spyglass.api.errors import message_of
+from spyglass.liveshares import services
+from spyglass.liveshares.models import LiveShare
+
+from ..checkpoint import member_view, test_or_404
+from ..results import TYPE_LABELS
+
+MAX_ID_DIGITS = 18
+
+
+def _own_test(access, test_id):
+    """A test of the caller's own account group; a live-shared one (read-only here) is not found for sharing."""
+    test = test_or_404(access, test_id)
+    if test.live_share or test.saved_event:
+        raise Http404
+    return test
+
+
+def _sentence(detail) -> str:
+    """A service's validation message as a sentence for a form: without the API's field name."""
+    parts = detail.values() if isinstance(detail, dict) else [detail]
+    text = "; ".join(message_of(p) for p in parts)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _need(access, permission: str) -> None:
+    if not access.can(permission) or access.read_only:
+        raise PermissionDenied(f"This needs the permission “{permission}”.")
+
+
+def panel_context(access, test) -> dict | None:
+    """The live sharing section of the test settings page, each panel only for those allowed to use it; None when
+    the user may use neither."""
+    inside, outside = access.can(LIVE_SHARE_INSIDE), access.can(LIVE_SHARE_OUTSIDE)
+    if access.read_only or test.live_share or test.saved_event or not (inside or outside):
+        return None
+    panel = services.settings_panel(access, test)
+    if not outside and not panel["show_groups"]:
+        return None  # only inside sharing allowed, and the organization has no other account group
+    return {"panel": panel, "show_groups": inside and panel["show_groups"], "show_customers": outside}
+
+
+def _panel(request, test, template: str, *, notice="", error="", status=200, **extra):
+    """One panel re-rendered for htmx, opened, with a notice or an error (a 400 with the error, so nothing is
+    mistaken for success)."""
+    context = {"test": test, "sharing": panel_context(request.access, test), "open": True, "notice": notice}
+    context.update(error=error, **extra)
+    return render(request, template, context, status=400 if error else status)
+
+
+def _back_to_settings(request, test, notice="", error=""):
+    if error:
+        messages.error(request, error)
+    elif notice:
+        messages.success(request, notice)
+    return redirect(reverse("web:test-edit", args=[test.id]) + "#live-sharing")
+
+
+@require_POST
+@member_view
+def share_groups(request, test_id):
+    """Save the checkbox list: checked groups get a pending share, unchecked ones lose theirs at once."""
+    access = request.access
+    test = _own_test(access, test_id)
+    _need(access, LIVE_SHARE_INSIDE)
+    raw = request.POST.getlist("aid")
+    error = notice = ""
+    if any(not v.isdigit() or len(v) > MAX_ID_DIGITS for v in raw):
+        error = "Choose account groups from the list."
+    else:
+        try:
+            services.set_shared_with(access, test, [int(v) for v in raw])
+        except drf.ValidationError as exc:
+            error = _sentence(exc.detail)
+        else:
+            notice = "Saved. Newly checked account groups see the test once someone there accepts the share."
+    if request.htmx:
+        return _panel(request, test, "web/sharing/_groups.html", notice=notice, error=error)
+    return _back_to_settings(request, test, notice, error)
+
+
+@require_POST
+@member_view
+def share_customers(request, test_id):
+    """Invite another organization through one of its users' login e-mail. The answer is the same whether or not
+    the address has an account: the invitation waits for that user."""
+    access = request.access
+    test = _own_test(access, test_id)
+    _need(access, LIVE_SHARE_OUTSIDE)
+    email = request.POST.get("email", "")
+    error = notice = ""
+    try:
+        share = services.create(access, test.id, email=email)
+    except drf.ValidationError as exc:
+        error = _sentence(exc.detail)
+    else:
+        notice = (
+            f"Invitation sent to {share.recipient_email}. The share waits under their Pending Shares until "
+            "someone of their organization accepts it."
+        )
+    if request.htmx:
+        return _panel(request, test, "web/sharing/_customers.html", notice=notice, error=error, email=email)
+    return _back_to_settings(request, test, notice, error)
+
+
+def _outside_share(test, share_id) -> LiveShare:
+    if not str(share_id).isdigit() or len(str(share_id)) > MAX_ID_DIGITS:
+        raise Http404
+    share = LiveShare.objects.filter(id=int(share_id), test=test, recipient_group__isnull=True).first()
+    if share is None:
+        raise Http404
+    return share
+
+
+@member_view
+def revoke_customer(request, test_id, share_id):
+    """GET: the confirmation page (without JavaScript); POST: delete the recipient, ending its access at once."""
+    access = request.access
+    test = _own_test(access, test_id)
+    share = _outside_share(test, share_id)
+    _need(access, LIVE_SHARE_OUTSIDE)
+    if request.method != "POST":
+        return render(request, "web/sharing/revoke_confirm.html", {"test": test, "share": share})
+    services.revoke(access, share.id)
+    notice = f"Stopped sharing with {share.recipient_email}."
+    if request.htmx:
+        return _panel(request, test, "web/sharing/_customers.html", notice=notice)
+    return _back_to_settings(request, test, notice)
+
+
+# --- Pending Shares, on the tests list ----------------------------------------------------------------------------
+
+
+def pending_shares(access) -> list[LiveShare] | None:
+    """The shares waiting for this account group's decision, oldest first; None when the user may not decide."""
+    if not access.can(ACCEPT_LIVE_SHARES) or access.read_only:
+        return None
+    shares = list(
+        services.incoming(access)
+        .filter(status=LiveShare.PENDING)
+        .select_related("test", "sharer__organization", "created_by")
+        .order_by("created_date", "id")
+    )
+    for share in shares:
+        share.type_label = TYPE_LABELS[share.test.type]
+        # Inside the organization the sender is one of its account groups; outside, another organization.
+        share.sender = share.sharer.name if share.inside else share.sharer.organization.name
+    return shares
+
+
+def _decide(request, share_id, decision):
+    access = request.access
+    if not str(share_id).isdigit() or len(str(share_id)) > MAX_ID_DIGITS:
+        raise Http404
+    try:
+        share = decision(access, int(share_id))
+    except drf.PermissionDenied as exc:
+        raise PermissionDenied(str(exc.detail)) from exc
+    except drf.ValidationError as exc:
+        messages.error(request, _sentence(exc.detail))
+        return None
+    return share
+
+
+@require_POST
+@member_view
+def accept_share(request, share_id):
+    share = _decide(request, share_id, services.accept)
+    if share is not None:
+        messages.success(request, f"Accepted “{share.test.name}”: it is listed below with a Live share badge.")
+    return redirect("web:tests")
+
+
+@require_POST
+@member_view
+def decline_share(request, share_id):
+    share = _decide(request, share_id, services.decline)
+    if share is not None:
+        messages.success(request, f"Declined “{share.test.name}”.")
+    return redirect(reverse("web:tests") + "#pending-shares")
