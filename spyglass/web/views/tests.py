@@ -18,7 +18,7 @@ from spyglass.monitoring.models import Agent, Test
 
 from ..checkpoint import can_edit_tests, member_view, test_or_404
 from ..results import TYPE_LABELS
-from . import sharing
+from . import live_shares
 
 
 @member_view
@@ -45,7 +45,7 @@ def test_list(request):
             # Shared from inside the organization: name the account group; from outside: the organization.
             group = test.account_group
             test.shared_by = group.name if group.organization_id == access.organization_id else group.organization.name
-    pending = sharing.pending_shares(access)
+    pending = live_shares.pending_shares(access)
     return render(
         request,
         "web/tests_list.html",
@@ -136,7 +136,7 @@ def _form(request, test_type: str, test: Test | None):
             "agents": agents,
             "chosen": chosen,
             "intervals": ALLOWED_INTERVALS,
-            "sharing": None if creating else sharing.panel_context(access, test),
+            "sharing": None if creating else live_shares.panel_context(access, test),
         },
         status=400 if errors else 200,
     )
