@@ -5,6 +5,7 @@ Needs root (namespaces, TUN); elsewhere these tests skip and say why. CI runs as
 
 import re
 import shutil
+import statistics
 import subprocess
 
 import pytest
@@ -71,22 +72,32 @@ def test_it_measures_tcp_latency_and_loss_like_the_link_really_is(lab):
 def test_it_times_http_connect_and_wait_through_the_link(lab):
     lab.shape(DELAY_MS)
     server_wait = 100
-    for _ in range(5):
-        result = http_probe(f"http://{NS_IP}:8000/wait/{server_wait}", time_limit_s=5)
+    results = [http_probe(f"http://{NS_IP}:8000/wait/{server_wait}", time_limit_s=5) for _ in range(7)]
+    for result in results:
         assert result["errorType"] == "None", result["errorDetails"]
         assert result["responseCode"] == 200
-        assert abs(result["connectTime"] - DELAY_MS) <= 3.0, result
-        assert abs(result["waitTime"] - (DELAY_MS + server_wait)) <= 5.0, result
         assert result["wireSize"] == 2000
         assert result["totalTime"] >= result["connectTime"] + result["waitTime"]
+    # The median of repeated rounds: one round disturbed by a busy machine must not decide the verdict.
+    connect = statistics.median(r["connectTime"] for r in results)
+    wait = statistics.median(r["waitTime"] for r in results)
+    print(
+        f"\nemulated {DELAY_MS} ms: connectTime median {connect:.2f} ms, waitTime median {wait:.2f} ms "
+        f"(server waits {server_wait} ms)"
+    )
+    assert abs(connect - DELAY_MS) <= 3.0, results
+    assert abs(wait - (DELAY_MS + server_wait)) <= 5.0, results
 
 
 def test_it_resolves_names_through_the_link_and_reports_dns_errors(lab):
     lab.shape(DELAY_MS)
-    found = dns_probe("www.demo.test A", f"{NS_IP}:53")
-    assert found["errorType"] == "None"
-    assert found["mappings"] == "127.0.0.1 (A)"
-    assert abs(found["resolutionTime"] - DELAY_MS) <= 3.0
+    answers = [dns_probe("www.demo.test A", f"{NS_IP}:53") for _ in range(5)]
+    for found in answers:
+        assert found["errorType"] == "None"
+        assert found["mappings"] == "127.0.0.1 (A)"
+    # One round trip across the link plus the responder's own work (a Python server in the namespace).
+    resolution = statistics.median(a["resolutionTime"] for a in answers)
+    assert DELAY_MS - 1 <= resolution <= DELAY_MS + 6, answers
 
     missing = dns_probe("nowhere.example A", f"{NS_IP}:53")
     assert missing["errorType"] == "DNS"
