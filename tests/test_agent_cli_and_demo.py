@@ -197,7 +197,9 @@ def test_demo_runs_live_stops_cleanly_and_reuses_its_data_when_run_again(tmp_pat
         wait_for(lambda: httpx.get(f"{base}/v6/status").status_code == 200, timeout=30)
         groups = httpx.get(f"{base}/v6/account-groups.json", auth=auth).json()["accountGroups"]
         assert {g["accountGroupName"] for g in groups} == {"Operations", "Engineering"}
-        tests = httpx.get(f"{base}/v6/tests.json", auth=auth).json()["test"]
+        listed = httpx.get(f"{base}/v6/tests.json", auth=auth).json()["test"]
+        tests = [t for t in listed if not t["savedEvent"]]
+        assert [t["testName"] for t in listed if t["savedEvent"]] == ["Demo web page"]  # the share link
         assert sorted(t["type"] for t in tests) == ["agent-to-server", "dns-server", "http-server"]
         tcp = next(t for t in tests if t["type"] == "agent-to-server")
         history = httpx.get(f"{base}/v6/net/metrics/{tcp['testId']}.json?window=2d", auth=auth).json()
@@ -211,7 +213,12 @@ def test_demo_runs_live_stops_cleanly_and_reuses_its_data_when_run_again(tmp_pat
             return [r for r in rows if r["agentName"] == host and r["loss"] == 0.0]
 
         # The embedded agent measures the demo's own TCP service; its first round comes within about a minute.
+        share = re.search(r"share link \(anyone can open it, signed out\): (\S+)", out).group(1)
+        assert share.startswith(f"{base}/s/")
+        page = httpx.get(share)  # no credentials: a stranger with the link
+        assert page.status_code == 200 and "Demo web page" in page.text
         live = wait_for(live_rows, timeout=100, step=1)
+
         assert live[0]["serverIp"] == "127.0.0.1"
         kids = children_of(demo.proc.pid)
     finally:
@@ -223,10 +230,13 @@ def test_demo_runs_live_stops_cleanly_and_reuses_its_data_when_run_again(tmp_pat
     try:
         wait_for(lambda: "listening" in again.output(), timeout=120)
         creds = dict(re.findall(r"(\S+@demo\.spyglass\.test)\s+API token: (\S+)", again.output()))
+        # The same share link again, not a second one.
+        assert re.search(r"signed out\): (\S+)", again.output()).group(1) == share
+
         auth = (admin, creds[admin])
         wait_for(lambda: httpx.get(f"{base}/v6/status").status_code == 200, timeout=30)
         tests_again = httpx.get(f"{base}/v6/tests.json", auth=auth).json()["test"]
-        assert sorted(t["testId"] for t in tests_again) == sorted(t["testId"] for t in tests)
+        assert sorted(t["testId"] for t in tests_again) == sorted(t["testId"] for t in listed)
         history_again = httpx.get(f"{base}/v6/net/metrics/{tcp['testId']}.json?window=2d", auth=auth).json()
         per_key = {(m["roundId"], m["agentId"]) for m in history_again["net"]["metrics"]}
         assert len(per_key) == len(history_again["net"]["metrics"])  # reused, not seeded twice

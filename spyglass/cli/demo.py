@@ -33,6 +33,12 @@ def run(args) -> int:
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         return 2
+    from django.conf import settings
+
+    from spyglass.lib.config import env
+
+    if not env("SPYGLASS_BASE_URL"):
+        settings.BASE_URL = f"http://{args.addr}"  # so the printed share link points at this server
     targets, ports = _start_targets()
     try:
         with err.status("preparing the demo (48 h of history on first run)…"):
@@ -48,6 +54,7 @@ def run(args) -> int:
             f"DNS 127.0.0.1:{ports['dns']}; tests: {', '.join(t.name for t in data.tests)}"
         )
         err.print(f"embedded agent {data.agent_name!r} runs them every minute. Ctrl-C stops everything.")
+        err.print(f"share link (anyone can open it, signed out): {data.share_url}")
         err.print(
             f"\nopen http://{args.addr}/ and sign in as a user above "
             f"(API docs: http://{args.addr}/v6/docs; curl -u {data.users[0][0]}:TOKEN http://{args.addr}/v6/tests.json)\n"

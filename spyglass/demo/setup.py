@@ -6,6 +6,7 @@ import socket
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Max
 
 from spyglass.accounts.models import ApiToken
 from spyglass.accounts.roles import access_for
@@ -14,6 +15,9 @@ from spyglass.api.serializers import TestWriteSerializer
 from spyglass.monitoring import tests_service
 from spyglass.monitoring.models import Agent, NetResult, Test
 from spyglass.monitoring.seed import seed
+from spyglass.sharing.links import view_url
+from spyglass.sharing.models import Snapshot
+from spyglass.sharing.services import create_snapshot
 
 ORG = "Spyglass Demo"
 GROUPS = ["Operations", "Engineering"]
@@ -31,6 +35,28 @@ class DemoData:
     users: list[tuple[str, str, str]]  # (email, role, API token)
     tests: list[Test]
     agent_name: str
+    share_url: str  # a share link of the demo web page's last 6 hours: open it signed out
+
+
+SHARE_NAME = "Demo web page, last 6 hours"
+
+
+def _share_link(access, test: Test) -> str:
+    """The demo's one share link, made once through the same service as the share panel and the API."""
+    snapshot = Snapshot.objects.filter(source_test=test, display_name=SHARE_NAME).first()
+    if snapshot is None:
+        anchor = NetResult.objects.filter(test=test).aggregate(m=Max("round_id"))["m"]
+        snapshot = create_snapshot(
+            access,
+            test.id,
+            display_name=SHARE_NAME,
+            hours=6,
+            anchor=anchor,
+            position="ending",
+            view="response-time",
+            note="Made by spyglass demo",
+        )
+    return view_url(snapshot.link_id)
 
 
 def _tests(ports: dict) -> list[tuple[str, str, dict]]:
@@ -83,4 +109,5 @@ def prepare(ports: dict, progress=None) -> DemoData:
         tests.append(test)
         if progress:
             progress(test)
-    return DemoData(users, tests, agent_name)
+    web = next(t for t in tests if t.type == Test.HTTP_SERVER)
+    return DemoData(users, tests, agent_name, _share_link(admin_access, web))
