@@ -225,3 +225,156 @@ def creation_under_contention(data):
     p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
     exact = codes.count(201) == limit and codes.count(429) == 50 - limit
     return (1.0 if exact else 0.0), f"{codes.count(201)} created, {codes.count(429)} refused (429); p99 {p99:.0f} ms"
+
+
+def _agent_batches(agent_ids: list[int], test_id: int, rounds: int, last_round: int) -> dict[int, list[list[dict]]]:
+    """What each agent's spool uploads: net rows in v6 names, BATCH_ROWS to a POST, oldest round first."""
+    import random
+
+    from spyglass.agent.runtime import BATCH_ROWS
+
+    rng = random.Random(5)
+    out = {}
+    for agent_id in agent_ids:
+        rows = []
+        for r in range(last_round - (rounds - 1) * 60, last_round + 1, 60):
+            latency = rng.uniform(5, 120)
+            rows.append(
+                {
+                    "kind": "net",
+                    "testId": test_id,
+                    "roundId": r,
+                    "date": r + rng.uniform(0, 30),
+                    "server": "bench.example.com:443",
+                    "serverIp": "192.0.2.10",
+                    "loss": rng.choice((0.0, 0.0, 0.0, 20.0)),
+                    "minLatency": round(latency * 0.97, 3),
+                    "avgLatency": round(latency, 3),
+                    "maxLatency": round(latency * 1.08, 3),
+                    "jitter": round(rng.uniform(0, 4), 3),
+                    "errorType": "None",
+                    "errorDetails": "",
+                }
+            )
+        out[agent_id] = [rows[i : i + BATCH_ROWS] for i in range(0, len(rows), BATCH_ROWS)]
+    return out
+
+
+def _insert_tuples(batches: dict[int, list[list[dict]]]) -> tuple[str, list[list[tuple]]]:
+    """The same rows as column tuples for a bare INSERT, converted for the driver beforehand (not timed)."""
+    from datetime import UTC, datetime
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from spyglass.monitoring.models import NetResult
+
+    date_field = NetResult._meta.get_field("date")
+    table = NetResult._meta.db_table
+    columns = "test_id, agent_id, round_id, date, server, server_ip, loss, min_latency, avg_latency, max_latency, "
+    columns += "jitter, error_type, error_details, recorded_at"
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 14)})"
+    recorded = date_field.get_db_prep_save(timezone.now(), connection)
+    out = []
+    for agent_id, agent_batches in batches.items():
+        for batch in agent_batches:
+            out.append(
+                [
+                    (
+                        r["testId"],
+                        agent_id,
+                        r["roundId"],
+                        date_field.get_db_prep_save(datetime.fromtimestamp(r["date"], tz=UTC), connection),
+                        r["server"],
+                        r["serverIp"],
+                        r["loss"],
+                        r["minLatency"],
+                        r["avgLatency"],
+                        r["maxLatency"],
+                        r["jitter"],
+                        r["errorType"],
+                        r["errorDetails"],
+                        recorded,
+                    )
+                    for r in batch
+                ]
+            )
+    return sql, out
+
+
+@row(5, "result ingestion through the agent API: rows/s ÷ a bare executemany INSERT into the same table", ">= 0.5")
+def agent_ingestion(data):
+    """Agents upload their spool over real HTTP to an app process (batches of BATCH_ROWS, one POST after another,
+    keep-alive, as the agent runtime does); the baseline inserts the same rows in the same batches, one
+    transaction each, with executemany on the same database. Rows are deleted (untimed) before every run."""
+    from django.db import connection, transaction
+
+    from spyglass.lib.rounds import round_of
+    from spyglass.monitoring.agent_service import issue_agent_token
+    from spyglass.monitoring.models import Agent, NetResult
+    from spyglass.monitoring.tests_service import create_test
+
+    from .servers import app_processes
+
+    test = create_test(
+        data.access,
+        "agent-to-server",
+        {"testName": "ingest", "interval": 60, "server": "bench.example.com", "port": 443},
+    )
+    org_id = test.account_group.organization_id
+    agents = [
+        Agent.objects.create(organization_id=org_id, name=f"ingest {i}", agent_type=Agent.ENTERPRISE)
+        for i in range(2 if data.quick else 10)
+    ]
+    test.agents.add(*agents)
+    token = issue_agent_token(org_id, "bench ingestion")
+    rounds = 1000 if data.quick else 2000
+    batches = _agent_batches([a.id for a in agents], test.id, rounds, round_of(time.time(), 60) - 60)
+    bodies = [(agent_id, orjson.dumps({"results": b})) for agent_id, bs in batches.items() for b in bs]
+    sql, tuples = _insert_tuples(batches)
+    total = sum(len(b) for b in tuples)
+    table = NetResult._meta.db_table
+
+    def clear():
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE test_id = %s", [test.id])
+
+    accepted = []
+    with app_processes(1) as (url,), httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}, timeout=120
+    ) as client:
+
+        def through_api():
+            clear()
+            start = time.perf_counter()
+            count = 0
+            for agent_id, body in bodies:
+                response = client.post(f"/agent/v1/agents/{agent_id}/results", content=body)
+                assert response.status_code == 200, (response.status_code, response.text[:300])
+                count += response.json()["accepted"]
+            elapsed = time.perf_counter() - start
+            accepted.append(count == total == NetResult.objects.filter(test=test).count())
+            return elapsed
+
+        def bare_insert():
+            clear()
+            start = time.perf_counter()
+            for batch in tuples:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.executemany(sql, batch)
+            return time.perf_counter() - start
+
+        through_api(), bare_insert()  # warm the app's workers, connections and caches
+        api_times, insert_times = [], []
+        for _ in range(3 if data.quick else 5):
+            api_times.append(through_api())
+            insert_times.append(bare_insert())
+    clear()
+    api, bare = statistics.median(api_times), statistics.median(insert_times)
+    detail = (
+        f"{total:,} rows in {len(bodies)} POSTs of {len(tuples[0])}; API {total / api:,.0f} rows/s, "
+        f"executemany {total / bare:,.0f} rows/s"
+    )
+    if not all(accepted):
+        return 0.0, detail + "; NOT every row was accepted and stored"
+    return bare / api, detail
