@@ -33,16 +33,6 @@ def row(id: int, what: str, target: str):
     return register
 
 
-def median_seconds(fn, repeat: int = 5) -> float:
-    fn()  # warm caches and connections once
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def interleaved_medians(a, b, repeat: int = 7) -> tuple[float, float]:
     """Median seconds of a and of b, run alternately so drift on a shared machine hits both alike."""
     a(), b()
@@ -83,8 +73,7 @@ def data_export(data):
     client = api_client(data)
     path = f"/v6/net/metrics/{data.big_test.id}.json?window={data.hours}h"
     exported = export_all(client, path)
-    api = median_seconds(lambda: export_all(client, path), repeat=3)
-    dumps = median_seconds(lambda: orjson.dumps(exported), repeat=5)
+    api, dumps = interleaved_medians(lambda: export_all(client, path), lambda: orjson.dumps(exported), repeat=3)
     n = len(exported)
     return (n / api) / (n / dumps), f"{n} rows; API {n / api:,.0f} rows/s, orjson {n / dumps:,.0f} rows/s"
 
@@ -100,8 +89,7 @@ def auth_overhead(data):
         for _ in range(n):
             client.get("/v6/tests.json")
 
-    with_auth = median_seconds(lambda: burst(basic))
-    without = median_seconds(lambda: burst(switched))
+    with_auth, without = interleaved_medians(lambda: burst(basic), lambda: burst(switched), repeat=5)
     return without / with_auth, f"{n / with_auth:,.0f} req/s with Basic, {n / without:,.0f} req/s without"
 
 
@@ -113,8 +101,8 @@ def snapshot_creation_cost(data):
     return long / short, f"{data.hours} h: {long * 1000:.1f} ms, 1 h: {short * 1000:.1f} ms"
 
 
-def _page_and_aggregate(data, test):
-    """Median server time of the share page, and of the one aggregate query it runs, executed alone."""
+def _share_page(data, test):
+    """The share page of a snapshot of `test`: (a function fetching it, the first response, the queries it ran)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -124,10 +112,17 @@ def _page_and_aggregate(data, test):
     with CaptureQueriesContext(connection) as queries:
         page = client.get(url)
     assert page.status_code == 200, page.status_code
-    grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"].upper() and "result" in q["sql"]]
-    page_time = median_seconds(lambda: client.get(url), repeat=7)
+    return (lambda: client.get(url)), page, [q["sql"] for q in queries.captured_queries]
+
+
+def _aggregate_query(sqls: list[str]):
+    """The page's aggregate over the results (the largest GROUP BY on a results table), as a function running it
+    alone; None when the page ran none."""
+    from django.db import connection
+
+    grouped = [sql for sql in sqls if "GROUP BY" in sql.upper() and "result" in sql]
     if not grouped:
-        return page_time, None, page
+        return None
     sql = max(grouped, key=len)
 
     def run_alone():
@@ -135,29 +130,32 @@ def _page_and_aggregate(data, test):
             cursor.execute(sql)
             cursor.fetchall()
 
-    return page_time, median_seconds(run_alone, repeat=7), page
+    return run_alone
 
 
 @row(2, "share page render, 48 h window, 50 agents: server time ÷ its aggregate SQL query run alone", "<= 3")
 def share_page_render(data):
-    page_time, query_time, _ = _page_and_aggregate(data, data.big_test)
-    if query_time is None:
+    fetch, _, sqls = _share_page(data, data.big_test)
+    query = _aggregate_query(sqls)
+    if query is None:
         return float("inf"), "the page ran no aggregate query over the results"
+    page_time, query_time = interleaved_medians(fetch, query, repeat=9)
     return page_time / query_time, f"page {page_time * 1000:.1f} ms, query {query_time * 1000:.1f} ms"
 
 
 @row(3, "share page weight, 48 h window: HTML + data (KB)", "<= 300")
 def share_page_weight(data):
-    _, _, page = _page_and_aggregate(data, data.big_test)
+    _, page, _ = _share_page(data, data.big_test)
     size = len(page.content)
     return size / 1024, f"{size:,} bytes, chart data included in the page"
 
 
 @row(9, "cost grows with rounds, not rows: share page time, 50 agents ÷ 5 agents", "<= 1.5")
 def rounds_not_rows(data):
-    big, _, _ = _page_and_aggregate(data, data.big_test)
-    small, _, _ = _page_and_aggregate(data, data.small_test)
-    return big / small, f"{data.agents} agents {big * 1000:.1f} ms, 5 agents {small * 1000:.1f} ms"
+    big, _, _ = _share_page(data, data.big_test)
+    small, _, _ = _share_page(data, data.small_test)
+    big_time, small_time = interleaved_medians(big, small, repeat=9)
+    return big_time / small_time, f"{data.agents} agents {big_time * 1000:.1f} ms, 5 agents {small_time * 1000:.1f} ms"
 
 
 @row(4, "share page throughput, every visit counted: views/s ÷ a minimal Django view's req/s", ">= 0.5")
@@ -340,9 +338,12 @@ def agent_ingestion(data):
             cursor.execute(f"DELETE FROM {table} WHERE test_id = %s", [test.id])
 
     accepted = []
-    with app_processes(1) as (url,), httpx.Client(
-        base_url=url, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}, timeout=120
-    ) as client:
+    with (
+        app_processes(1) as (url,),
+        httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}, timeout=120
+        ) as client,
+    ):
 
         def through_api():
             clear()
