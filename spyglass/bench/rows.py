@@ -222,7 +222,10 @@ def creation_under_contention(data):
     latencies = sorted(seconds for _, seconds in outcomes)
     p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
     exact = codes.count(201) == limit and codes.count(429) == 50 - limit
-    return (1.0 if exact else 0.0), f"{codes.count(201)} created, {codes.count(429)} refused (429); p99 {p99:.0f} ms"
+    other = sorted({code for code in codes if code not in (201, 429)})
+    others = f", other answers: {', '.join(f'{codes.count(c)}× {c}' for c in other)}" if other else ""
+    detail = f"{codes.count(201)} created, {codes.count(429)} refused (429){others}; p99 {p99:.0f} ms"
+    return (1.0 if exact else 0.0), detail
 
 
 def _agent_batches(agent_ids: list[int], test_id: int, rounds: int, last_round: int) -> dict[int, list[list[dict]]]:
