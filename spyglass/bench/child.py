@@ -30,6 +30,8 @@ def main():
             continue
         print(f"bench row {row.id}: {row.what} …", file=sys.stderr, flush=True)
         value, detail = row.measure(data)
+        if row.missed and not row.met(value):
+            detail += f"; missed: {row.missed}"
         results.append(
             {
                 "id": row.id,

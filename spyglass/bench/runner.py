@@ -59,6 +59,7 @@ def run(quick: bool, json_path: str | None, database_url: str | None, only: list
     temp_db = None
     if database_url:
         env["DATABASE_URL"], temp_db = _temp_database(database_url)
+        err.print(f"temp database {temp_db} (dropped afterwards)")
     out = data_dir / "results.json"
     args = [sys.executable, "-m", "spyglass.bench.child", "--out", str(out)]
     args += ["--quick"] if quick else []

@@ -3,9 +3,8 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import CharField, Func, Max
 
-from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import TimeRange
 
 from .models import DnsResult, HttpResult, NetResult
@@ -65,6 +64,21 @@ def permalink(test_id: int, round_id: int, agent_id: int) -> str:
     return f"{settings.BASE_URL}/tests/{test_id}/?roundId={round_id}&agentId={agent_id}"
 
 
+class V6Date(Func):
+    """A datetime column written by the database as v6 writes dates ('YYYY-MM-DD HH:MM:SS', UTC): an export of
+    144,000 rows otherwise parses every date into a Python datetime only to format it back (seen in its profile)."""
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="strftime('%%Y-%%m-%%d %%H:%%M:%%S', %(expressions)s)")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+        )
+
+
 def read_page(
     kind: str,
     test,
@@ -95,7 +109,8 @@ def read_page(
     if last_round_id is not None:
         qs = qs.filter(round_id__gt=last_round_id)
     order = ["round_id", "agent_id"] + (["server"] if kind == "dns" else [])
-    columns = ["round_id", "agent_id", "agent__name", "agent__country_id", "date", *fields.values()]
+    qs = qs.annotate(v6_date=V6Date("date"))
+    columns = ["round_id", "agent_id", "agent__name", "agent__country_id", "v6_date", *fields.values()]
     raw = list(qs.order_by(*order).values_list(*columns)[: limit + 1])
     next_round = None
     if len(raw) > limit:
@@ -107,15 +122,16 @@ def read_page(
             raw = list(qs.filter(round_id=cut_round).order_by(*order).values_list(*columns))
         next_round = raw[-1][0]
     names = list(fields.keys())
+    link = permalink(test.id, 0, 0).partition("?")[0]  # formatted once: this loop runs for every exported row
     rows = []
     for r in raw:
         row = {
             "agentId": r[1],
             "agentName": r[2],
             "countryId": r[3],
-            "date": format_v6_date(r[4]),
+            "date": r[4],
             "roundId": r[0],
-            "permalink": permalink(test.id, r[0], r[1]),
+            "permalink": f"{link}?roundId={r[0]}&agentId={r[1]}",
         }
         row.update(zip(names, r[5:], strict=True))
         rows.append(row)

@@ -36,6 +36,9 @@ class Snapshot(models.Model):
     comments_signed_in_only = models.BooleanField(default=False)
     note = models.TextField(blank=True, default="")
     origin = models.CharField(max_length=10, default="api")  # api | web
+    # The one-line summary of the frozen window, written by the first page view (summary.summary_of): the window
+    # is frozen, so it never changes, and every later view skips an aggregate over all of the window's rows.
+    summary = models.TextField(blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["account_group", "created_date"])]

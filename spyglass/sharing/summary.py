@@ -34,3 +34,13 @@ def one_line(snapshot) -> str:
     if not parts:
         return "no results in this window"
     return f"{'; '.join(parts)} ({agents} agent{'s' if agents != 1 else ''})"
+
+
+def summary_of(snapshot) -> str:
+    """one_line(snapshot), computed once: the first view stores it on the snapshot (its window is frozen)."""
+    if not snapshot.summary:
+        from .models import Snapshot
+
+        snapshot.summary = one_line(snapshot)
+        Snapshot.objects.filter(id=snapshot.id, summary="").update(summary=snapshot.summary)
+    return snapshot.summary

@@ -28,7 +28,7 @@ from . import links, services
 from .emails import snapshot_date
 from .errors import SharingError
 from .scope_provider import scope_of
-from .summary import one_line
+from .summary import summary_of
 
 SHARE_HEADERS = {
     "Referrer-Policy": "no-referrer",
@@ -152,7 +152,7 @@ def _context(request, snapshot, form_error="", form_values=None):
         "snapshot_date": snapshot_date(snapshot),
         "window_start": format_v6_date(snapshot.start_round),
         "window_end": format_v6_date(snapshot.end_round),
-        "summary": one_line(snapshot),
+        "summary": summary_of(snapshot),
         "visits": snapshot.visits.count(),
         "comments": list(snapshot.comments.order_by("date", "id")),
         "signed_in": signed_in,
