@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -131,6 +132,26 @@ class Cluster:
         )
         wait_for_http(self.app_urls[index] + "/v6/status.json", proc=proc)
         return proc
+
+    def start_agent(self, name: str, server: str, token: str) -> subprocess.Popen:
+        """A remote `spyglass agent` process (no Django settings, no database: only the server's URL and a token)."""
+        spool = self.data_dir / f"spool-{name}"
+        env = {k: v for k, v in self.env.items() if k != "DATABASE_URL" and not k.startswith("SPYGLASS_")}
+        log = open(self.data_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+        args = [sys.executable, "-m", "spyglass.cli.main", "agent", "--server", server, "--name", name]
+        args += ["--spool", str(spool)]
+        env["SPYGLASS_AGENT_TOKEN"] = token  # from the environment: a token on the command line shows in `ps`
+        proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[name], self.logs[name] = proc, log
+        return proc
+
+    def spooled_keys(self, agent_name: str) -> list[str]:
+        """The keys of the results an agent still holds in its on-disk spool (not yet acknowledged by a server)."""
+        path = self.data_dir / f"spool-{agent_name}" / "spool.sqlite3"
+        if not path.exists():
+            return []
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as db:
+            return [key for (key,) in db.execute("SELECT key FROM rows ORDER BY seq")]
 
     def stop(self, name: str, sig=signal.SIGTERM):
         proc = self.processes.pop(name, None)
