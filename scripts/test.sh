@@ -17,7 +17,7 @@ echo "== migrations are up to date"
 python manage.py makemigrations --check --dry-run
 
 echo "== system packages the tests use"
-# Debian's Chromium, driven by Playwright (never `playwright install`, which downloads its own browser);
+# Debian's Chromium, driven by Playwright (never Playwright's own browser download, which cannot work here);
 # nginx as the load balancer of the multi-process tests.
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)

@@ -10,6 +10,20 @@ from rest_framework.test import APIClient
 from spyglass.accounts.models import ApiToken
 from spyglass.accounts.services import create_user
 from spyglass.monitoring.models import Agent, Test
+from tests.smtp import SmtpServer
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on loopback (aiosmtpd) that Django's e-mail goes to; `.messages` holds what arrived."""
+    server = SmtpServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    yield server
+    server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -17,18 +17,6 @@ START = 1_795_000_000 // 3600 * 3600
 
 
 @pytest.fixture
-def smtp(settings):
-    server = SmtpServer().start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 5
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def test_with_data(cast):
     test = make_test(cast.owner, name="checkout <api>", interval=60)
     seed(test, agents=2, hours=2, random_seed=5, now=START + 7200)

@@ -13,25 +13,12 @@ from spyglass.mail.outbox import deliver_due
 from spyglass.monitoring.seed import seed
 from spyglass.sharing.models import Snapshot, SnapshotVisit
 from tests.conftest import make_snapshot, make_test
-from tests.smtp import SmtpServer
 
 from .conftest import sign_in
 from .test_results_page_in_browser import click_timeline_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 EVIL = '<script>alert("x")</script>'
-
-
-@pytest.fixture
-def smtp(settings):
-    server = SmtpServer().start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 5
-    yield server
-    server.stop()
 
 
 def new_page(browser):
