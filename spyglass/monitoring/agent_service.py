@@ -3,7 +3,6 @@
 The agent API views (spyglass.api.agent) are thin over these functions; the agent runtime itself never imports them."""
 
 import time
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -107,18 +106,11 @@ def latest_round(interval: int, now: float | None = None, skew: float = 5.0) -> 
 
 
 @transaction.atomic
-def store_batch(agent: Agent, rows_by_kind: dict[str, list[dict]]) -> int:
-    """Write a validated batch in one transaction: all of it or nothing."""
+def store_batch(agent: Agent, columns_by_kind: dict[str, dict[str, list]]) -> int:
+    """Write a validated batch ({column: values} per kind, dates in epoch seconds) in one transaction: all of it or
+    nothing."""
     total = 0
-    for kind, rows in rows_by_kind.items():
-        for row in rows:
-            row["agent_id"] = agent.id
-            row["date"] = datetime.fromtimestamp(row["date"], tz=UTC)
-        # upsert() needs every row of a call to carry the same columns.
-        by_columns: dict[tuple, list[dict]] = {}
-        for row in rows:
-            by_columns.setdefault(tuple(row), []).append(row)
-        for group in by_columns.values():
-            total += results.upsert(kind, group)
+    for kind, columns in columns_by_kind.items():
+        total += results.upsert_columns(kind, {**columns, "agent_id": [agent.id] * len(columns["date"])})
     Agent.objects.filter(id=agent.id).update(last_seen=timezone.now())
     return total
