@@ -6,10 +6,10 @@ were written before the freeze, the old rows are first copied, set-based, to the
 transaction. Rows carry `recorded_at`, so rows first written after a freeze are simply not shown by the snapshot."""
 
 import sqlite3
-from datetime import UTC, datetime
-from functools import lru_cache, partial
-from itertools import chain
-from operator import itemgetter, methodcaller
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from itertools import chain, repeat
+from operator import itemgetter
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -39,11 +39,11 @@ def columns(kind: str) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def _upsert_sql_cached(kind: str, cols: tuple[str, ...], rows: int) -> str:
+def _upsert_sql_cached(kind: str, cols: tuple[str, ...], rows: int, placeholder: str) -> str:
     table = KINDS[kind]._meta.db_table
     keys = _CONFLICT_KEYS[kind]
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys)
-    row = "(" + ", ".join(["%s"] * len(cols)) + ")"
+    row = "(" + ", ".join([placeholder] * len(cols)) + ")"
     return (
         f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join([row] * rows)} "
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
@@ -51,7 +51,11 @@ def _upsert_sql_cached(kind: str, cols: tuple[str, ...], rows: int) -> str:
 
 
 def _upsert_sql(kind: str, cols: list[str], rows: int) -> str:
-    return _upsert_sql_cached(kind, tuple(cols), rows)
+    # SQLite's own "?" placeholders: Django's SQLite cursor rewrites each "%s" with a regular expression on every
+    # execute, which cost about 1 ms for a statement of 500 rows; a query without "%s" passes through unchanged.
+    # Not while queries are logged (DEBUG, CaptureQueriesContext): the log formats the SQL with its "%s".
+    qmark = connection.vendor == "sqlite" and not connection.queries_logged
+    return _upsert_sql_cached(kind, tuple(cols), rows, "?" if qmark else "%s")
 
 
 def _max_params() -> int:
@@ -119,14 +123,17 @@ def _copy_before_replace(kind: str, pin: RetentionPin, keys: list[tuple], cur) -
 
 def epoch_dates(seconds: list[float]) -> list:
     """Epoch seconds → values of a date column for the driver, as DateTimeField.get_db_prep_save makes them from
-    datetime.fromtimestamp(s, UTC): naive UTC text on SQLite, aware datetimes on PostgreSQL. Per row, Django's
-    conversion costs more than the insert itself."""
-    aware = map(_utc_datetime, seconds)
-    return list(map(str, map(_naive, aware))) if connection.vendor == "sqlite" else list(aware)
+    datetime.fromtimestamp(s, UTC): naive UTC text on SQLite, aware datetimes on PostgreSQL.
+
+    Built as epoch + timedelta(0, s), which rounds to the microsecond exactly as fromtimestamp does (half to even)
+    but costs a quarter as much per row; Django's conversion per row cost more than the insert itself."""
+    if connection.vendor == "sqlite":
+        return list(map(str, map(_EPOCH.__add__, map(timedelta, repeat(0), seconds))))
+    return list(map(_EPOCH_UTC.__add__, map(timedelta, repeat(0), seconds)))
 
 
-_utc_datetime = partial(datetime.fromtimestamp, tz=UTC)
-_naive = methodcaller("replace", tzinfo=None)
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def upsert_columns(kind: str, columns: dict[str, list]) -> int:
@@ -142,7 +149,7 @@ def upsert_columns(kind: str, columns: dict[str, list]) -> int:
         )
         for name, values in columns.items()
     }
-    return upsert_values(kind, list(prepared), list(zip(*prepared.values())))
+    return upsert_values(kind, list(prepared), list(zip(*prepared.values(), strict=True)))
 
 
 def upsert(kind: str, rows: list[dict], batch_size: int = 2000) -> int:
@@ -172,7 +179,7 @@ def _key_getter(kind: str, given: list[str], fields: dict):
     if None not in positions:
         return itemgetter(*positions)
     defaults = [fields[k].get_default() for k in _CONFLICT_KEYS[kind]]
-    return lambda row: tuple(row[at] if at is not None else d for at, d in zip(positions, defaults))
+    return lambda row: tuple(row[at] if at is not None else d for at, d in zip(positions, defaults, strict=True))
 
 
 def upsert_values(kind: str, given: list[str], values: list[tuple], batch_size: int = 2000) -> int:
@@ -201,7 +208,7 @@ def upsert_values(kind: str, given: list[str], values: list[tuple], batch_size: 
             if len(set(keys)) < len(keys):
                 # One statement may not touch a row twice (PostgreSQL refuses): the last version of a key wins, as
                 # it would row by row.
-                chunk = list(dict(zip(keys, chunk)).values())
+                chunk = list(dict(zip(keys, chunk, strict=True)).values())
                 keys = list(map(key_of, chunk))
             for pin in pins:
                 _copy_before_replace(kind, pin, keys, cur)

@@ -6,9 +6,8 @@ returns None and rows.validate_batch checks row by row, which names the rows and
 words an error, it only has to accept nothing the row-by-row path refuses and to produce the same values
 (tests/test_agent_batch_columns.py compares the two)."""
 
-from itertools import repeat
 from math import isfinite
-from operator import ge, itemgetter, le, lt, mod, sub
+from operator import itemgetter, le, lt, mod, sub
 
 from django.conf import settings
 
@@ -56,10 +55,10 @@ def _kind_columns(kind: str, rows: list[dict], tests: dict, now: float) -> dict[
     if len(sizes) != 1 or len(names) != sizes.pop() or not REQUIRED <= names or not names - REQUIRED <= fields.keys():
         return None
 
-    def column(name):
-        return list(map(itemgetter(name), rows))
-
-    test_ids, round_ids, dates = column("testId"), column("roundId"), column("date")
+    # One itemgetter call per row takes all its values; zip turns the rows into columns.
+    ordered = sorted(names)
+    column = dict(zip(ordered, map(list, zip(*map(itemgetter(*ordered), rows), strict=True)), strict=True))
+    test_ids, round_ids, dates = column["testId"], column["roundId"], column["date"]
     if set(map(type, test_ids)) != {int} or set(map(type, round_ids)) != {int}:
         return None
     if not set(test_ids) <= tests.keys():
@@ -67,27 +66,36 @@ def _kind_columns(kind: str, rows: list[dict], tests: dict, now: float) -> dict[
     used = {test_id: tests[test_id] for test_id in set(test_ids)}
     if any(test.type not in KIND_FITS[kind] for test in used.values()):
         return None
-    intervals = list(map({i: t.interval for i, t in used.items()}.__getitem__, test_ids))
-    latest = {i: latest_round(t.interval, now) for i, t in used.items()}
-    if any(map(mod, round_ids, intervals)) or not all(map(le, round_ids, map(latest.__getitem__, test_ids))):
-        return None
     if min(round_ids) < now - settings.RETENTION_DAYS * 86400:
         return None
     date_types = set(map(type, dates))
     if not date_types <= {int, float}:
         return None
-    # date - roundId is exact near the round (and NaN or infinite otherwise), so both bounds hold exactly as the
-    # row-by-row comparisons round_id <= date < round_id + interval + 120 do.
+    # date - roundId is exact near the round (NaN or infinite when the date is), so the bounds below hold exactly as
+    # validate_row's round_id <= date < round_id + interval + 120 does.
     offsets = list(map(sub, dates, round_ids))
-    if not all(map(le, repeat(0), offsets)) or not all(map(lt, offsets, (i + 120 for i in intervals))):
+    if not _finite(offsets) or min(offsets) < 0:
         return None
+    if len(used) == 1:  # the usual batch: one test, so one interval for every row
+        (test,) = used.values()
+        if any(map(test.interval.__rmod__, round_ids)) or max(round_ids) > latest_round(test.interval, now):
+            return None
+        if max(offsets) >= test.interval + 120:
+            return None
+    else:
+        intervals = list(map({i: t.interval for i, t in used.items()}.__getitem__, test_ids))
+        latest = {i: latest_round(t.interval, now) for i, t in used.items()}
+        if any(map(mod, round_ids, intervals)) or not all(map(le, round_ids, map(latest.__getitem__, test_ids))):
+            return None
+        if not all(map(lt, offsets, [i + 120 for i in intervals])):
+            return None
     out = {"test_id": test_ids, "round_id": round_ids, "date": dates if date_types == {float} else [*map(float, dates)]}
     defaults = DEFAULTS[kind]
     for name, (col, value_kind) in fields.items():
         if name not in names:
             out[col] = [defaults[col]] * n
             continue
-        values = _checked(value_kind, column(name))
+        values = _checked(value_kind, column[name])
         if values is None:
             return None
         if defaults[col] is not None and None in values:
@@ -97,8 +105,10 @@ def _kind_columns(kind: str, rows: list[dict], tests: dict, now: float) -> dict[
         return None
     if kind == "net" and not all(out["server"]):
         target = {i: t.target for i, t in used.items()}
-        out["server"] = [s or target[i] for s, i in zip(out["server"], test_ids)]
-    keys = zip(test_ids, round_ids, out["server"]) if kind == "dns" else zip(test_ids, round_ids)
+        out["server"] = [s or target[i] for s, i in zip(out["server"], test_ids, strict=True)]
+    keys = (
+        zip(test_ids, round_ids, out["server"], strict=True) if kind == "dns" else zip(test_ids, round_ids, strict=True)
+    )
     if len(set(keys)) != n:
         return None
     return out
@@ -111,9 +121,9 @@ def _checked(value_kind: str, values: list) -> list | None:
         if not types <= {float, int, NONE}:
             return None
         numbers = [v for v in values if v is not None] if NONE in types else values
-        if not all(map(isfinite, numbers)) or not all(map(le, repeat(0), numbers)):
+        if not _finite(numbers) or (numbers and min(numbers) < 0):
             return None
-        if value_kind == "pct" and not all(map(ge, repeat(100), numbers)):
+        if value_kind == "pct" and numbers and max(numbers) > 100:
             return None
         return [v if v is None else float(v) for v in values] if int in types else values
     if value_kind in ("int", "int32"):
@@ -133,3 +143,9 @@ def _checked(value_kind: str, values: list) -> list | None:
     if find_control_character("".join(values), allow_newlines=value_kind == "multiline") is not None:
         return None
     return values
+
+
+def _finite(numbers: list) -> bool:
+    """No NaN or infinity among the numbers: either makes the sum NaN or infinite. (A sum that overflows only
+    sends the batch to the row-by-row check; an integer too big for a float raises OverflowError, likewise.)"""
+    return isfinite(sum(numbers))
