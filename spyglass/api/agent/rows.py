@@ -11,7 +11,7 @@ from spyglass.monitoring.agent_service import latest_round
 from .columns import validate_columns
 from .fields import DEFAULTS, ERROR_TYPES, FIELDS, KIND_FITS, MAX_ROWS, TEXT_LIMIT
 
-__all__ = ["FIELDS", "MAX_ROWS", "BatchError", "validate_batch"]
+__all__ = ["FIELDS", "MAX_ROWS", "BatchError", "validate_batch", "validate_rows"]
 
 
 class BatchError(ValueError):
@@ -20,11 +20,21 @@ class BatchError(ValueError):
         self.rows = rows
 
 
+def _number(value) -> bool:
+    """A finite number that a float column can hold."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond any float
+        return False
+
+
 def _value(kind: str, value, where: str):
     if kind in ("ms", "pct"):
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        if not _number(value) or value < 0:
             raise ValueError(f"{where} must be a non-negative number or null")
         if kind == "pct" and value > 100:
             raise ValueError(f"{where} must be a percentage from 0 to 100")
@@ -37,7 +47,7 @@ def _value(kind: str, value, where: str):
             raise ValueError(f"{where} must be a whole number from 0 to {limit - 1} or null")
         return value
     if kind == "error":
-        if value not in ERROR_TYPES:
+        if not isinstance(value, str) or value not in ERROR_TYPES:
             raise ValueError(f"{where} must be one of {', '.join(sorted(ERROR_TYPES))}")
         return value
     if kind == "certs":
@@ -63,7 +73,7 @@ def validate_row(i: int, row, tests: dict, now: float) -> tuple[str, dict]:
     if not isinstance(row, dict):
         raise ValueError(f"{where} must be an object")
     kind = row.get("kind")
-    if kind not in FIELDS:
+    if not isinstance(kind, str) or kind not in FIELDS:  # a list or an object is no kind (and unhashable)
         raise ValueError(f"{where}.kind must be net, http or dns")
     test_id = _int(row, "testId", where)
     test = tests.get(test_id)
@@ -79,7 +89,7 @@ def validate_row(i: int, row, tests: dict, now: float) -> tuple[str, dict]:
     if round_id < now - settings.RETENTION_DAYS * 86400:
         raise ValueError(f"{where}.roundId {round_id} is older than the retention period")
     date = row.get("date")
-    if isinstance(date, bool) or not isinstance(date, int | float) or not math.isfinite(date):
+    if not _number(date):
         raise ValueError(f"{where}.date must be epoch seconds")
     if not round_id <= date < round_id + test.interval + 120:
         raise ValueError(f"{where}.date is not within round {round_id}")
@@ -113,8 +123,11 @@ def validate_batch(body, tests: dict, now: float | None = None) -> dict[str, dic
         raise BatchError(f"a batch holds at most {MAX_ROWS} results, got {len(rows)}", [])
     # Column by column first: a well-formed batch (the agent runtime's) passes there for a fraction of the cost.
     columns = validate_columns(rows, tests, now)
-    if columns is not None:
-        return columns
+    return columns if columns is not None else validate_rows(rows, tests, now)
+
+
+def validate_rows(rows: list, tests: dict, now: float) -> dict[str, dict[str, list]]:
+    """validate_batch's row-by-row path: slower, and names every row at fault."""
     out: dict[str, list[dict]] = {}
     problems, bad = [], []
     seen = {}
