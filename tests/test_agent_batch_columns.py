@@ -227,3 +227,14 @@ def test_upsert_keeps_the_last_version_of_a_key_sent_twice_in_one_call(cast):
     row.pop("id")
     results.upsert("net", [{**row, "avg_latency": 1.0}, {**row, "avg_latency": 2}])
     assert NetResult.objects.get(test=test, round_id=row["round_id"]).avg_latency == 2.0
+
+
+def test_a_column_of_nulls_only_and_a_batch_of_every_null_are_stored(lab):
+    client, agent_id, tests = lab
+    rows = [
+        net_row(tests["tcp"], R - 60 * i, loss=None, minLatency=None, avgLatency=None, maxLatency=None, jitter=None)
+        for i in range(1, 4)
+    ]
+    response = client.post(f"/agent/v1/agents/{agent_id}/results", {"results": rows}, format="json")
+    assert response.json() == {"accepted": 3}
+    assert set(NetResult.objects.values_list("avg_latency", "loss")) == {(None, None)}
