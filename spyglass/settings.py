@@ -83,6 +83,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "spyglass.sqlite3"),
+            # Kept open across requests, as for PostgreSQL: reconnecting ran the PRAGMAs below and dropped SQLite's
+            # prepared statements on every request (about 2 ms of each agent upload of 500 results).
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 if config.env("SPYGLASS_TEST_DB_NAME"):

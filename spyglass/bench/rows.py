@@ -345,7 +345,7 @@ def _insert_tuples(batches: dict[int, list[list[dict]]]) -> tuple[str, list[list
     5,
     "result ingestion through the agent API: rows/s ÷ a bare executemany INSERT into the same table",
     ">= 0.5",
-    missed="every row is validated in Python; executemany loops in C (docs/benchmarks.md)",
+    missed="on SQLite a one-row POST (HTTP, Django, DRF) costs more than executemany's 500 rows (docs/benchmarks.md)",
 )
 def agent_ingestion(data):
     """Agents upload their spool over real HTTP to an app process (batches of BATCH_ROWS, one POST after another,

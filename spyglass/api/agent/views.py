@@ -2,6 +2,7 @@
 
 import time
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -77,10 +78,13 @@ class AgentView(APIView):
     permission_classes = [IsAgent]
 
     def agent(self, agent_id) -> Agent:
-        number = int(agent_id)
-        return get_object_or_404(
-            Agent, id=number if number < 2**62 else 0, organization_id=self.request.user.organization_id
-        )
+        return get_object_or_404(Agent, id=agent_number(agent_id), organization_id=self.request.user.organization_id)
+
+
+def agent_number(agent_id: str) -> int:
+    """The agent id of the URL, or 0 (no agent) when it is beyond the column's range."""
+    number = int(agent_id)
+    return number if number < 2**62 else 0
 
 
 def agent_body(agent: Agent) -> dict:
@@ -136,8 +140,11 @@ class ResultsView(AgentView):
         "A batch with any bad row is refused whole with 400, naming the rows in `rows`.",
     )
     def post(self, request, agent_id):
-        agent = self.agent(agent_id)
-        tests = {t.id: t for t in agent_service.assigned_tests(agent)}
+        # agent_of and tests_for_results are lean SQL: this view runs for every upload of every agent.
+        agent = agent_service.agent_of(request.user.organization_id, agent_number(agent_id))
+        if agent is None:
+            raise Http404
+        tests = agent_service.tests_for_results(agent)
         try:
             rows = validate_batch(request.data, tests)
         except BatchError as exc:
