@@ -83,6 +83,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "spyglass.sqlite3"),
+            # Kept open across requests, as the PostgreSQL connection is: opening one (the file, three PRAGMAs,
+            # Django's SQL functions) cost about 1 ms, as much as a share page's whole repeat view.
+            "CONN_MAX_AGE": 60,
         }
     }
 if config.env("SPYGLASS_TEST_DB_NAME"):
