@@ -23,7 +23,7 @@ from spyglass.monitoring.results import lock_test_for_freeze
 from spyglass.monitoring.scope import read_scope
 from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 
-from . import emails, limits, links
+from . import emails, limits, links, stored
 from .errors import Forbidden, NotFound, RateLimited, SharingError
 from .models import Snapshot, SnapshotComment, SnapshotRecipient, SnapshotVisit
 from .windows import POSITIONS, WindowError, window_at
@@ -256,6 +256,7 @@ def update_snapshot(access, snapshot: Snapshot, changes: dict) -> Snapshot:
             raise SharingError(f"snapshots may live at most {ceiling} days here", "expiresDate")
         snapshot.expires_date = expires
     snapshot.save(update_fields=["display_name", "comments_signed_in_only", "expires_date"])
+    stored.forget(Snapshot.objects.filter(id=snapshot.id))  # its stored pages show the display name
     return snapshot
 
 

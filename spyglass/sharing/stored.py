@@ -4,15 +4,19 @@ and its rendered results components.
 A snapshot's window never changes once frozen (docs/sharing.md: `recorded_at`, copy-on-write copies, pins), so
 neither do its per-round aggregates nor the component drawn from them. Both live in tables, not in a process's
 memory: every app process serves what any of them computed. They are dropped when what they show can change:
-`update_snapshot` (renders), and an agent renamed, moved or deleted (its name and location are in the round table;
-deleting it deletes its result rows) — see `forget` and the receivers at the end."""
+`update_snapshot` (the display name is on the page), the creator renamed or deleted, an agent renamed, moved or
+deleted (its name and location are in the round table; deleting it deletes its result rows) — see `forget` and the
+receivers at the end — and they are never read by code that renders differently (`_code_version`)."""
 
 import functools
 import hashlib
+import importlib.metadata
 from pathlib import Path
 
 import orjson
-from django.db.models.signals import post_delete, post_save
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save, pre_delete
 
 from spyglass.monitoring import timeline
 from spyglass.monitoring.models import Agent, RetentionPin
@@ -73,23 +77,32 @@ def timelines_of(snapshot: Snapshot, rows):
 
 @functools.cache
 def _code_version() -> str:
-    """A digest of the code a render is made of (the component's templates, its formatting filters, the modules
-    building its context): after an upgrade that changes any of them, renders stored before are never read."""
+    """A digest of what a render is made of besides the snapshot: the templates, the component's formatting filters
+    and the modules building its context, the settings written into a page (addresses, static files, debug) and
+    django-htmx's version. After an upgrade or a change of any, renders stored before are never read."""
+    from django_htmx import __file__ as htmx_file
+
     from spyglass.web import results
     from spyglass.web.templatetags import web_format
 
     digest = hashlib.sha256()
-    folder = Path(results.__file__).parent / "templates" / "web" / "results"
-    for path in [*sorted(folder.glob("*.html")), Path(results.__file__), Path(web_format.__file__)]:
+    web_templates = Path(results.__file__).parent / "templates" / "web" / "results"
+    own_templates = Path(__file__).parent / "templates" / "sharing"
+    files = [*sorted(web_templates.glob("*.html")), *sorted(own_templates.glob("*.html"))]
+    files += [Path(results.__file__), Path(web_format.__file__), Path(timeline.__file__), Path(htmx_file)]
+    for path in files:
         digest.update(path.read_bytes())
-    digest.update(Path(timeline.__file__).read_bytes())
+    for name in ("BASE_URL", "SHARE_URL_TEMPLATE", "STATIC_URL", "DEBUG"):
+        digest.update(repr(getattr(settings, name, None)).encode())
+    digest.update(importlib.metadata.version("django-htmx").encode())
     return digest.hexdigest()[:12]
 
 
-def request_key(request) -> str:
-    """The key of the render this request asks for: the URL's `view` and `roundId` as given ("d" when absent), so
-    it is known before the snapshot is read and the stored render comes with the link lookup. "" = neither read nor
-    stored: a permalink marking one agent's row, or a View name longer than any."""
+def request_key(request, kind: str) -> str:
+    """The key of the render this request asks for — `kind` "page" (the share page's frozen part) or "part" (the
+    component alone, for htmx) — from the URL's `view` and `roundId` as given ("d" when absent), so it is known
+    before the snapshot is read and the stored render comes with the link lookup. "" = neither read nor stored: a
+    permalink marking one agent's row, or a View name longer than any."""
     if parse_round(request.GET.get("agentId")) is not None:
         return ""
     view = request.GET.get("view")
@@ -100,7 +113,7 @@ def request_key(request) -> str:
         round_part = "x" if round_id is None else f"r{round_id}"
     else:
         round_part = "d"
-    return f"{_code_version()}|{'d' if view is None else 'v' + view}|{round_part}"
+    return f"{_code_version()}|{kind}|{'d' if view is None else 'v' + view}|{round_part}"
 
 
 def store_component(snapshot: Snapshot, key: str, html: str, rows) -> None:
@@ -112,7 +125,7 @@ def store_component(snapshot: Snapshot, key: str, html: str, rows) -> None:
         [SnapshotRender(snapshot_id=snapshot.id, key=key, html=html)], ignore_conflicts=True
     )
     # Bounded: beyond RENDERS_KEPT the oldest go, never the page as its creator opens it (usually nothing goes).
-    kept = SnapshotRender.objects.filter(snapshot_id=snapshot.id).exclude(key__endswith="|d|d").order_by("-id")
+    kept = SnapshotRender.objects.filter(snapshot_id=snapshot.id).exclude(key__endswith="|page|d|d").order_by("-id")
     stale = list(kept.values_list("id", flat=True)[RENDERS_KEPT:])
     if stale:
         SnapshotRender.objects.filter(id__in=stale).delete()
@@ -141,6 +154,20 @@ def _agent_deleted(sender, instance, **kwargs):
     forget(Snapshot.objects.filter(account_group__organization_id=instance.organization_id), data_changed=True)
 
 
+def _creator_saved(sender, instance, created, update_fields=None, **kwargs):
+    # The page shows its creator's name (or e-mail); signing in saves only last_login.
+    if created or (update_fields is not None and not {"name", "email"} & set(update_fields)):
+        return
+    forget(Snapshot.objects.filter(created_by=instance))
+
+
+def _creator_deleted(sender, instance, **kwargs):
+    forget(Snapshot.objects.filter(created_by=instance))  # before: the page will say "a former user"
+
+
 def connect() -> None:
     post_save.connect(_agent_saved, sender=Agent, dispatch_uid="sharing.stored.agent_saved")
     post_delete.connect(_agent_deleted, sender=Agent, dispatch_uid="sharing.stored.agent_deleted")
+    user = get_user_model()
+    post_save.connect(_creator_saved, sender=user, dispatch_uid="sharing.stored.creator_saved")
+    pre_delete.connect(_creator_deleted, sender=user, dispatch_uid="sharing.stored.creator_deleted")

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
@@ -149,48 +150,20 @@ def _component_extra(snapshot) -> dict:
     return {"snapshot_label": f"Snapshot Date {snapshot_date(snapshot)}"}
 
 
-def _results_html(request, snapshot) -> str:
-    """The results component this request asks for (round and View from the URL, else the creator's): the stored
-    render read with the link (snapshot.page_render), else rendered now and stored when the request's parameters
-    name what it shows."""
-    if snapshot.page_render is not None:
-        return mark_safe(snapshot.page_render)  # our own render: everything user-written in it was escaped then
+def _component(request, snapshot):
+    """(the results component this request asks for, rendered now from the stored rollups; whether it may be
+    stored under the request's key; the rows it reads). Round and View come from the URL, else the creator's."""
     round_id, view_key, explicit = requested(request, snapshot.round_id, snapshot.view or None)
     scope = results_scope(snapshot)
     context = component_context(request, scope, round_id, view_key, _component_extra(snapshot))
-    html = render_component(context)
     # `?roundId=` of a round without results (or outside the window) opens the last round, an unknown `view` the
     # first View: such requests render every time instead of filling the store with copies.
-    if (view_key is None or view_key == context["view"].key) and (not explicit or context["round_id"] == round_id):
-        stored.store_component(snapshot, stored.request_key(request), html, scope.rows)
-    return mark_safe(html)
+    keep = (view_key is None or view_key == context["view"].key) and (not explicit or context["round_id"] == round_id)
+    return render_component(context), keep, scope.rows
 
 
-def _render(request, snapshot, template, context, status=200):
-    """The share page with the results component opened at the creator's round and View unless the URL names
-    others; an htmx request for the round panel (previous/next, a timeline click) gets only that panel."""
-    if is_round_panel(request):
-        response = render_results(
-            request,
-            results_scope(snapshot),
-            template="web/results/component.html",
-            extra_context=_component_extra(snapshot),
-            default_round=snapshot.round_id,
-            default_view=snapshot.view or None,
-        )
-    elif template == "web/results/component.html":
-        response = HttpResponse(_results_html(request, snapshot))
-    else:
-        response = render(request, template, {**context, "results_html": _results_html(request, snapshot)})
-    response.status_code = status
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
-    return _headers(response)
-
-
-def _context(request, snapshot, form_error="", form_values=None, visited=False):
-    """The live part of the page: visits (counted with the link lookup, before this request's own), comments, the
-    comment form and who is signed in."""
-    signed_in = request.user.is_authenticated
+def _frozen_context(snapshot) -> dict:
+    """What the page shows that cannot change while the stored render lives (stored.forget drops it otherwise)."""
     creator = snapshot.page_creator_name or snapshot.page_creator_email  # joined by links.find_shared
     return {
         "share_base": share_base(snapshot),
@@ -201,37 +174,100 @@ def _context(request, snapshot, form_error="", form_values=None, visited=False):
         "window_start": format_v6_date(snapshot.start_round),
         "window_end": format_v6_date(snapshot.end_round),
         "summary": summary_of(snapshot),
+        "kinds": KINDS_OF[snapshot.page_test_type],
+        "view_url": links.view_url(snapshot.link_id),
+        "visits": VISITS_MARK,
+        "comments_html": COMMENTS_MARK,
+    }
+
+
+# Where a stored page takes this request's visit count and comments section. User-written text in a render is
+# escaped ("<" becomes "&lt;"), so it can never contain these.
+VISITS_MARK = mark_safe("<!--spyglass:visits-->")
+COMMENTS_MARK = mark_safe("<!--spyglass:comments-->")
+
+
+def _live(request, snapshot, form_error="", form_values=None, visited=False) -> dict:
+    """The live part of the page: visits (counted with the link lookup, before this request's own), comments, the
+    comment form with its signed token, and who is signed in."""
+    user = request.user
+    signed_in = user.is_authenticated
+    return {
+        "share_base": share_base(snapshot),
         "visits": snapshot.page_visits + (1 if visited else 0),
         "comments": page_reads.comments(snapshot.id) if snapshot.page_comments else [],
         "signed_in": signed_in,
+        "user": user if signed_in else None,
         "may_comment": signed_in or not snapshot.comments_signed_in_only,
         "form_token": signing.dumps(snapshot.link_id, salt=FORM_SALT),
         "form_error": form_error,
         "form_values": form_values or {},
-        "kinds": KINDS_OF[snapshot.page_test_type],
-        "view_url": links.view_url(snapshot.link_id),
     }
+
+
+def _share_response(request, snapshot, live: dict, status=200):
+    """The share page: its frozen part as stored (read with the link: snapshot.page_render), else rendered now and
+    stored, with this request's visit count and comments section put in."""
+    frozen = snapshot.page_render
+    if frozen is None:
+        component, keep, rows = _component(request, snapshot)
+        context = {**_frozen_context(snapshot), "results_html": mark_safe(component)}
+        frozen = render_to_string("sharing/share_page.html", context)
+        if keep:
+            stored.store_component(snapshot, stored.request_key(request, "page"), frozen, rows)
+    comments = render_to_string("sharing/_comments.html", live)
+    html = frozen.replace(VISITS_MARK, str(live["visits"]), 1).replace(COMMENTS_MARK, comments, 1)
+    return _finish(HttpResponse(html, status=status))
+
+
+def _finish(response):
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return _headers(response)
+
+
+def _round_panel(request, snapshot):
+    """An htmx request for the round panel (previous/next, a timeline click): one round's rows, from the rollups."""
+    response = render_results(
+        request,
+        results_scope(snapshot),
+        template="web/results/component.html",
+        extra_context=_component_extra(snapshot),
+        default_round=snapshot.round_id,
+        default_view=snapshot.view or None,
+    )
+    return _finish(response)
 
 
 @require_GET
 def share_page(request, link_id):
+    panel = is_round_panel(request)
     try:
-        snapshot = load_shared_snapshot(request, link_id, stored.request_key(request))
+        snapshot = load_shared_snapshot(request, link_id, "" if panel else stored.request_key(request, "page"))
     except Refused as refused:
         return refused.response
     services.record_visit(snapshot, client_ip(request), request.user)  # only page views count, never data requests
-    return _render(request, snapshot, "sharing/share_page.html", _context(request, snapshot, visited=True))
+    if panel:
+        return _round_panel(request, snapshot)
+    return _share_response(request, snapshot, _live(request, snapshot, visited=True))
 
 
 @require_GET
 def results_part(request, link_id):
     """The component's htmx requests (round panel, View switch): the same scope as the page, no visit counted."""
-    key = "" if is_round_panel(request) else stored.request_key(request)
+    panel = is_round_panel(request)
+    key = "" if panel else stored.request_key(request, "part")
     try:
         snapshot = load_shared_snapshot(request, link_id, key)
     except Refused as refused:
         return refused.response
-    return _render(request, snapshot, "web/results/component.html", {})
+    if panel:
+        return _round_panel(request, snapshot)
+    html = snapshot.page_render
+    if html is None:
+        html, keep, rows = _component(request, snapshot)
+        if keep:
+            stored.store_component(snapshot, key, html, rows)
+    return _finish(HttpResponse(html))
 
 
 # Not Django's CSRF check: the page is sent with Referrer-Policy: no-referrer, so browsers post with "Origin: null"
@@ -241,15 +277,15 @@ def results_part(request, link_id):
 @require_POST
 def post_comment(request, link_id):
     try:
-        snapshot = load_shared_snapshot(request, link_id)
+        snapshot = load_shared_snapshot(request, link_id, stored.request_key(request, "page"))
     except Refused as refused:
         return refused.response
     try:
         if signing.loads(request.POST.get("token", ""), salt=FORM_SALT, max_age=86400) != snapshot.link_id:
             raise signing.BadSignature
     except signing.BadSignature:
-        context = _context(request, snapshot, "The form has expired; please reload the page and try again.")
-        return _render(request, snapshot, "sharing/share_page.html", context, 400)
+        live = _live(request, snapshot, "The form has expired; please reload the page and try again.")
+        return _share_response(request, snapshot, live, 400)
     try:
         services.post_comment(
             snapshot,
@@ -260,8 +296,7 @@ def post_comment(request, link_id):
         )
     except SharingError as exc:
         values = {"name": request.POST.get("name", ""), "body": request.POST.get("body", "")}
-        context = _context(request, snapshot, str(exc), values)
-        response = _render(request, snapshot, "sharing/share_page.html", context, exc.status)
+        response = _share_response(request, snapshot, _live(request, snapshot, str(exc), values), exc.status)
         if exc.status == 429:
             response["Retry-After"] = str(exc.retry_after)
         return response
