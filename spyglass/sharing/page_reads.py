@@ -3,10 +3,11 @@
 A repeat view of a share page reads a stored render (stored.py), so what is left per request is small indexed reads
 — and the ORM spent about 0.2–0.6 ms compiling each of them, more than the database took to answer (docs/benchmarks.md,
 row 4). Each query here is built with the ORM as usual, compiled once with placeholder values,
-and run with the request's values through `raw()` (which still applies the fields' converters) or a cursor."""
+and run with the request's values through a cursor (the fields' converters applied as the ORM would) or `raw()`."""
 
 import functools
 
+from django.db import connection
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
@@ -33,26 +34,44 @@ def _count(model):
     return Coalesce(Subquery(rows.annotate(n=Count("id")).values("n")), 0)
 
 
+def _annotations() -> dict:
+    render = SnapshotRender.objects.filter(snapshot_id=OuterRef("id"), key="key-placeholder").values("html")[:1]
+    return {
+        "page_test_name": F("test__name"),
+        "page_test_type": F("test__type"),
+        "page_creator_name": F("created_by__name"),
+        "page_creator_email": F("created_by__email"),
+        "page_visits": _count(SnapshotVisit),
+        "page_comments": _count(SnapshotComment),
+        "page_render": Subquery(render),
+    }
+
+
 @functools.cache
 def _snapshot_by_link() -> Compiled:
     # One statement for what every view of the page needs: the snapshot, the header's facts about its test and
     # creator (the full Test row, 40 columns, is read lazily when a component has to be rendered), the visit and
     # comment counts, and the stored render the request asks for.
-    render = SnapshotRender.objects.filter(snapshot_id=OuterRef("id"), key="key-placeholder").values("html")[:1]
-    qs = (
-        Snapshot.objects.filter(link_id="link-placeholder")
-        .annotate(
-            page_test_name=F("test__name"),
-            page_test_type=F("test__type"),
-            page_creator_name=F("created_by__name"),
-            page_creator_email=F("created_by__email"),
-            page_visits=_count(SnapshotVisit),
-            page_comments=_count(SnapshotComment),
-            page_render=Subquery(render),
-        )
-        .order_by()
-    )
+    qs = Snapshot.objects.filter(link_id="link-placeholder").annotate(**_annotations()).order_by()
     return Compiled(qs, link_id="link-placeholder", key="key-placeholder")
+
+
+@functools.cache
+def _snapshot_layout():
+    """Where the model's fields and the annotations sit in a row of _snapshot_by_link, and each column's converters
+    (SQLite hands dates back as text, JSON comes as text): what RawQuerySet works out again on every call."""
+    qs = Snapshot.objects.filter(link_id="link-placeholder").annotate(**_annotations()).order_by()
+    compiler = qs.query.get_compiler(using=qs.db)
+    compiler.as_sql()
+    names = [compiler.select[i][0].target.attname for i in compiler.klass_info["select_fields"]]
+    positions = list(compiler.klass_info["select_fields"])
+    annotations = list(compiler.annotation_col_map.items())
+    converters = [
+        (i, expr, convs)
+        for i, (expr, _, _) in enumerate(compiler.select)
+        if (convs := compiler.connection.ops.get_db_converters(expr) + expr.get_db_converters(compiler.connection))
+    ]
+    return names, positions, annotations, converters
 
 
 def snapshot_by_link(link_id: str, render_key: str = "") -> Snapshot | None:
@@ -60,8 +79,20 @@ def snapshot_by_link(link_id: str, render_key: str = "") -> Snapshot | None:
     page_creator_name, page_creator_email, page_visits, page_comments, and page_render (the stored render under
     `render_key`, or None). Callers check the id's form first (links.find_shared)."""
     compiled = _snapshot_by_link()
-    params = compiled.params(link_id=link_id, key=render_key)
-    return next(iter(Snapshot.objects.raw(compiled.sql, params)), None)
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, compiled.params(link_id=link_id, key=render_key))
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    names, positions, annotations, converters = _snapshot_layout()
+    row = list(row)
+    for i, expr, convs in converters:
+        for convert in convs:
+            row[i] = convert(row[i], expr, connection)
+    snapshot = Snapshot.from_db(connection.alias, names, [row[i] for i in positions])
+    for name, i in annotations:
+        setattr(snapshot, name, row[i])
+    return snapshot
 
 
 @functools.cache
