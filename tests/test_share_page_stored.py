@@ -206,3 +206,28 @@ def test_the_page_keeps_its_headers_and_no_inline_script(cast):
         assert "unsafe-inline" not in response["Content-Security-Policy"]
         html = response.content.decode()
         assert not re.search(r"<script[^>]*>[^<]", html) and "edge &lt;b&gt;" in html
+
+
+def test_the_visit_tally_follows_every_insert_and_delete_of_a_visit(cast):
+    from django.db.models import Sum
+
+    from spyglass.sharing.models import SnapshotVisitTally
+
+    snapshot = snapshot_of(cast)
+    other = snapshot_of(cast, name="other")
+
+    def tally(s):
+        return SnapshotVisitTally.objects.filter(snapshot=s).aggregate(n=Sum("visits"))["n"] or 0
+
+    SnapshotVisit.objects.bulk_create([SnapshotVisit(snapshot=snapshot, ip="192.0.2.1") for _ in range(37)])
+    SnapshotVisit.objects.create(snapshot=other, ip="192.0.2.2")
+    get(Client(), snapshot)
+    assert tally(snapshot) == SnapshotVisit.objects.filter(snapshot=snapshot).count() == 38
+    assert tally(other) == 1 and SnapshotVisitTally.objects.filter(snapshot=snapshot).count() == 16
+    SnapshotVisit.objects.filter(
+        snapshot=snapshot, id__in=SnapshotVisit.objects.order_by("id").values("id")[:5]
+    ).delete()
+    assert tally(snapshot) == SnapshotVisit.objects.filter(snapshot=snapshot).count() == 33
+    assert '<dd class="visits">34</dd>' in get(Client(), snapshot).content.decode()
+    assert cast.owner.client.post(f"/v6/snapshots/{snapshot.link_id}/delete.json").status_code == 204
+    assert not SnapshotVisitTally.objects.filter(snapshot_id=snapshot.id).exists() and tally(other) == 1

@@ -113,3 +113,16 @@ class SnapshotRender(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["snapshot", "key"], name="uniq_snapshot_render")]
+
+
+class SnapshotVisitTally(models.Model):
+    """How many visits a snapshot has, in 16 shards (visit id modulo 16, so concurrent visits rarely wait on one
+    row). Kept by database triggers on SnapshotVisit (migration 0004), inside each visit's own INSERT: exact, and
+    the share page sums at most 16 rows instead of counting every visit, which grew with the visits."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="+")
+    shard = models.PositiveSmallIntegerField()
+    visits = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["snapshot", "shard"], name="uniq_snapshot_visit_tally")]

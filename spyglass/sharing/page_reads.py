@@ -8,10 +8,10 @@ and run with the request's values through a cursor (the fields' converters appli
 import functools
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from .models import Snapshot, SnapshotComment, SnapshotRender, SnapshotVisit
+from .models import Snapshot, SnapshotComment, SnapshotRender, SnapshotVisitTally
 
 
 class Compiled:
@@ -34,6 +34,12 @@ def _count(model):
     return Coalesce(Subquery(rows.annotate(n=Count("id")).values("n")), 0)
 
 
+def _tally():
+    """The snapshot's visits: the sum of its tally rows (SnapshotVisitTally, kept by triggers), not a count."""
+    rows = SnapshotVisitTally.objects.filter(snapshot_id=OuterRef("id")).order_by().values("snapshot_id")
+    return Coalesce(Subquery(rows.annotate(n=Sum("visits")).values("n")), 0)
+
+
 def _annotations() -> dict:
     render = SnapshotRender.objects.filter(snapshot_id=OuterRef("id"), key="key-placeholder").values("html")[:1]
     return {
@@ -41,7 +47,7 @@ def _annotations() -> dict:
         "page_test_type": F("test__type"),
         "page_creator_name": F("created_by__name"),
         "page_creator_email": F("created_by__email"),
-        "page_visits": _count(SnapshotVisit),
+        "page_visits": _tally(),
         "page_comments": _count(SnapshotComment),
         "page_render": Subquery(render),
     }
