@@ -23,7 +23,7 @@ from spyglass.monitoring.results import lock_test_for_freeze
 from spyglass.monitoring.scope import read_scope
 from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 
-from . import emails, limits, links, stored
+from . import emails, limits, links, page_reads, stored
 from .errors import Forbidden, NotFound, RateLimited, SharingError
 from .models import Snapshot, SnapshotComment, SnapshotRecipient, SnapshotVisit
 from .windows import POSITIONS, WindowError, window_at
@@ -288,11 +288,12 @@ def _delete(snapshot: Snapshot) -> None:
 
 
 def record_visit(snapshot: Snapshot, ip: str, user=None) -> None:
-    """One row per page view. A plain INSERT with its SQL built once per process: it runs on every view, and the
-    ORM's model save cost more than the rest of a repeat view's reads (docs/benchmarks.md, row 4)."""
+    """One row per page view. A plain INSERT with its SQL built once per process (prepared on PostgreSQL): it runs on
+    every view, and the ORM's model save cost more than the rest of a repeat view's reads (docs/benchmarks.md,
+    row 4). The visit tally follows by trigger (SnapshotVisitTally)."""
     user_id = user.pk if user is not None and user.is_authenticated else None
     date = SnapshotVisit._meta.get_field("date").get_db_prep_save(timezone.now(), connection)
-    with connection.cursor() as cursor:
+    with page_reads.prepared_cursor() as cursor:
         cursor.execute(_visit_insert_sql(), [snapshot.id, date, ip[:64], user_id])
 
 
