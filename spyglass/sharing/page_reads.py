@@ -1,12 +1,14 @@
 """The share page's per-request reads, with their SQL compiled by the ORM once per process.
 
-A repeat view of a share page reads a stored render (stored.py), so what is left per request is small indexed reads
-— and the ORM spent about 0.2–0.6 ms compiling each of them, more than the database took to answer (docs/benchmarks.md,
-row 4). Each query here is built with the ORM as usual, compiled once with placeholder values,
-and run with the request's values through a cursor (the fields' converters applied as the ORM would) or `raw()`."""
+A repeat view of a share page reads a stored render (stored.py), so what is left per request is small indexed reads,
+and the ORM spent about 0.2–0.6 ms compiling each of them, more than the database took to answer (docs/benchmarks.md,
+row 4). Each query here is built with the ORM as usual, compiled once with placeholder values, and run with the
+request's values through a cursor (the fields' converters applied as the ORM would) or `raw()`; on PostgreSQL the
+lookup and the visit INSERT are also prepared once per connection (`prepared_cursor`)."""
 
 import contextlib
 import functools
+import time
 
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Subquery, Sum
@@ -68,29 +70,35 @@ def prepared_cursor():
     """A cursor whose statements PostgreSQL prepares once per connection (elsewhere Django's own cursor), for the
     statements every share page view runs: planning the lookup (three joins, three subqueries) took longer than
     running it."""
-    with connection.cursor() as cursor:
-        yield _prepared(cursor) if connection.vendor == "postgresql" else cursor
+    with connection.cursor() as cursor:  # opens (and health-checks) the connection as Django does
+        yield _PreparedCursor() if connection.vendor == "postgresql" else cursor
 
 
-def _prepared(cursor):
-    """A cursor on the same connection, through Django's same wrappers (logging, errors), that prepares. Django
-    binds parameters client-side and never prepares; its own cursors stay as they are (psycopg prepares only
-    server-side-binding cursors such as this one, and only when the connection allows it at all)."""
-    raw = connection.connection
-    if raw.prepare_threshold is None:  # Django's default: nothing is ever prepared; this cursor asks explicitly
-        raw.prepare_threshold = 2**31 - 1
-    return type(cursor)(_preparing_cursor_class()(raw), connection)
+class _PreparedCursor:
+    """A psycopg cursor with server-side binding on Django's connection, preparing what it runs. Django binds
+    parameters client-side and never prepares; its own cursors stay as they are (psycopg prepares only
+    server-side-binding cursors such as this one). Errors are Django's, and statements are logged as Django's
+    debug cursor does (connection.queries, CaptureQueriesContext)."""
 
+    def __init__(self):
+        import psycopg
 
-@functools.cache
-def _preparing_cursor_class():
-    import psycopg
+        raw = connection.connection
+        if raw.prepare_threshold is None:  # Django's setting: never prepare unless asked, as this cursor does
+            raw.prepare_threshold = 2**31 - 1
+        self.cursor = psycopg.Cursor(raw)
 
-    class PreparingCursor(psycopg.Cursor):
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
+    def execute(self, sql, params):
+        start = time.monotonic()
+        with connection.wrap_database_errors:
+            self.cursor.execute(sql, params, prepare=True)
+        if connection.queries_logged:
+            elapsed = time.monotonic() - start
+            connection.queries_log.append({"sql": connection.ops.compose_sql(sql, params), "time": f"{elapsed:.3f}"})
 
-    return PreparingCursor
+    def fetchone(self):
+        with connection.wrap_database_errors:
+            return self.cursor.fetchone()
 
 
 @functools.cache

@@ -4,9 +4,9 @@ Every request goes through `load_shared_snapshot`: malformed ids never reach the
 every process (the link is never cached: each request reads its row), an expired one 410, a saved event 404 to anyone
 but signed-in members of its account group. Responses are never cacheable and never leak the link through Referer.
 
-The results component of a frozen window is rendered once per round and View and kept in the database
-(stored.py); the rest of the page (visits, comments, the comment form's token, who is signed in) is rendered for
-every request."""
+The frozen part of a page (header, meta tags, results component) is rendered once per round and View and kept in
+the database (stored.py); the visit count and the comments section (the comment form's token, who is signed in)
+are rendered for every request and put in."""
 
 import csv
 import io
