@@ -32,8 +32,8 @@ class AppServer:
             SPYGLASS_SECRET_KEY=settings.SECRET_KEY,
             SPYGLASS_DATA_DIR=str(data_dir),
             SPYGLASS_BASE_URL=self.url,
-            **(extra_env or {}),
         )
+        env.update(extra_env or {})  # may replace the above (several processes behind one address)
         command = [sys.executable, "-m", "spyglass.cli.main", "serve", "--no-agent", "--addr", f"127.0.0.1:{self.port}"]
         command += ["--workers", "1"] + ([] if worker else ["--no-worker"])
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

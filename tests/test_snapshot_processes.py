@@ -107,3 +107,33 @@ def test_the_worker_started_by_serve_delivers_share_emails(cast, tmp_path):
     finally:
         server.stop()
         smtp.stop()
+
+
+def test_a_page_stored_by_one_process_is_served_by_the_other(cast, tmp_path):
+    """The stored page lives in the database: what process A rendered, process B serves (same configuration, as
+    behind one load balancer), with its own visit counted and revocation still immediate."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    from spyglass.sharing.models import SnapshotRender, SnapshotRollup
+
+    same = {"SPYGLASS_BASE_URL": "https://spyglass.example.com"}
+    started = [AppServer(tmp_path / "a", extra_env=same), AppServer(tmp_path / "b", extra_env=same)]
+    try:
+        a, b = [server.wait_ready() for server in started]
+        test = make_test(cast.owner, name="shared")
+        created = httpx.post(f"{a.url}/v6/snapshot.json", json={**BODY, "testId": test.id}, auth=auth(cast.owner))
+        link_id = created.json()["link"]["linkId"]
+        assert httpx.get(f"{a.url}/s/{link_id}/").status_code == 200
+        renders = SnapshotRender.objects.filter(snapshot__link_id=link_id)
+        assert renders.count() == 1 and SnapshotRollup.objects.filter(snapshot__link_id=link_id).count() == 1
+        renders.update(html=Concat(F("html"), Value("<!--rendered by process a-->")))
+        page = httpx.get(f"{b.url}/s/{link_id}/")
+        assert page.status_code == 200 and "<!--rendered by process a-->" in page.text
+        assert '<dd class="visits">2</dd>' in page.text and renders.count() == 1
+        assert SnapshotVisit.objects.filter(snapshot__link_id=link_id).count() == 2
+        assert httpx.post(f"{a.url}/v6/snapshots/{link_id}/delete.json", auth=auth(cast.owner)).status_code == 204
+        assert httpx.get(f"{b.url}/s/{link_id}/").status_code == 404
+    finally:
+        for server in started:
+            server.stop()

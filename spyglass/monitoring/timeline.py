@@ -182,23 +182,36 @@ class Timeline:
 
 def timeline(scope: ReadScope, view: View) -> Timeline:
     """ONE query: the view's aggregates per round over the scope's window, computed by the database."""
-    aggregates = {f"s{i}": s.aggregate for i, s in enumerate(view.series)}
-    error = Sum(Case(When(ERROR_Q[view.kind], then=Value(1)), default=Value(0)))
+    return timelines(scope, (view,))[view.key]
+
+
+def timelines(scope: ReadScope, views) -> dict[str, Timeline]:
+    """ONE query for several views of one kind (a snapshot's rollups hold them all): {view key: Timeline}. Each is
+    what timeline(scope, view) gives alone: same grouping, same aggregates, same rounding."""
+    kinds = {v.kind for v in views}
+    if len(kinds) != 1:
+        raise ValueError("views of one kind of measurement only")
+    kind = kinds.pop()
+    series = {s.key: s.aggregate for v in views for s in v.series}
+    aliases = {key: f"s{i}" for i, key in enumerate(series)}
+    error = Sum(Case(When(ERROR_Q[kind], then=Value(1)), default=Value(0)))
     rows = (
-        _rows(view.kind, scope)
+        _rows(kind, scope)
         .values("round_id")
-        .annotate(n=Count("agent_id", distinct=True), e=error, **aggregates)
+        .annotate(n=Count("agent_id", distinct=True), e=error, **{aliases[k]: a for k, a in series.items()})
         .order_by("round_id")
-        .values_list("round_id", "n", "e", *aggregates.keys())
+        .values_list("round_id", "n", "e", *aliases.values())
     )
-    out = Timeline([], [[] for _ in view.series], [], [])
+    rounds, agents, errors = [], [], []
+    values = {key: [] for key in series}
+    columns = list(values.values())
     for row in rows:
-        out.rounds.append(row[0])
-        out.agents.append(row[1])
-        out.errors.append(row[2] or 0)
-        for i, value in enumerate(row[3:]):
-            out.values[i].append(None if value is None else round(float(value), 3))
-    return out
+        rounds.append(row[0])
+        agents.append(row[1])
+        errors.append(row[2] or 0)
+        for column, value in zip(columns, row[3:], strict=True):
+            column.append(None if value is None else round(float(value), 3))
+    return {v.key: Timeline(rounds, [values[s.key] for s in v.series], agents, errors) for v in views}
 
 
 def neighbours(scope: ReadScope, kind: str, round_id: int):

@@ -7,4 +7,9 @@ class SharingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import scope_provider  # noqa: F401  registers the snapshot read scope
+        from . import (
+            scope_provider,  # noqa: F401  registers the snapshot read scope
+            stored,
+        )
+
+        stored.connect()  # stored renders and rollups are dropped when an agent they show changes

@@ -37,6 +37,17 @@ def find_snapshot(link_id, queryset=None):
     return next(iter(found.order_by()[:1]), None)
 
 
+def find_shared(link_id, render_key: str = ""):
+    """find_snapshot for the share page's requests, or None: one statement compiled once per process that also
+    brings what the page shows about its test and creator, its visit and comment counts and the stored render under
+    `render_key` (page_reads.snapshot_by_link)."""
+    if not is_well_formed(link_id):
+        return None
+    from .page_reads import snapshot_by_link
+
+    return snapshot_by_link(link_id, render_key)
+
+
 def view_url(link_id: str) -> str:
     """SPYGLASS_SHARE_URL_TEMPLATE with {linkId} filled in, else SPYGLASS_BASE_URL/s/<linkId>/."""
     template = settings.SHARE_URL_TEMPLATE

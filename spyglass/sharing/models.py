@@ -90,3 +90,39 @@ class SnapshotCreation(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "created_date"])]
+
+
+class SnapshotRollup(models.Model):
+    """The per-round aggregates of a snapshot's frozen window for every View of its test (one compact document:
+    rounds, agents reporting, errors and each series), computed by the first view that needs them (stored.py).
+    Later renders read these instead of aggregating every result row of the window again."""
+
+    snapshot = models.OneToOneField(Snapshot, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    data = models.TextField()  # JSON (orjson); see stored.rollups
+    created_date = models.DateTimeField(default=timezone.now)
+
+
+class SnapshotRender(models.Model):
+    """A rendered results component of a share page, by round and View (`key`, stored.component_key). Kept in the
+    database so that every app process serves it; at most stored.RENDERS_KEPT per snapshot."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=80)
+    html = models.TextField()
+    created_date = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["snapshot", "key"], name="uniq_snapshot_render")]
+
+
+class SnapshotVisitTally(models.Model):
+    """How many visits a snapshot has, in 16 shards (visit id modulo 16, so concurrent visits rarely wait on one
+    row). Kept by database triggers on SnapshotVisit (migration 0004), inside each visit's own INSERT: exact, and
+    the share page sums at most 16 rows instead of counting every visit, which grew with the visits."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="+")
+    shard = models.PositiveSmallIntegerField()
+    visits = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["snapshot", "shard"], name="uniq_snapshot_visit_tally")]

@@ -5,12 +5,13 @@ Freezing costs the same for 1 h and 48 h: nothing is copied at creation. The sna
 of the source's configuration, saved_event=True) and a freezing RetentionPin on the source's window; retention keeps
 the window, and results.upsert copies a row before replacing it (copy-on-write). See scope_provider.py for reads."""
 
+import functools
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from spyglass.accounts.roles import CREATE_SNAPSHOTS, EDIT_ALL_SNAPSHOTS, VIEW_ALL_SNAPSHOTS
@@ -22,7 +23,7 @@ from spyglass.monitoring.results import lock_test_for_freeze
 from spyglass.monitoring.scope import read_scope
 from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 
-from . import emails, limits, links
+from . import emails, limits, links, page_reads, stored
 from .errors import Forbidden, NotFound, RateLimited, SharingError
 from .models import Snapshot, SnapshotComment, SnapshotRecipient, SnapshotVisit
 from .windows import POSITIONS, WindowError, window_at
@@ -255,6 +256,7 @@ def update_snapshot(access, snapshot: Snapshot, changes: dict) -> Snapshot:
             raise SharingError(f"snapshots may live at most {ceiling} days here", "expiresDate")
         snapshot.expires_date = expires
     snapshot.save(update_fields=["display_name", "comments_signed_in_only", "expires_date"])
+    stored.forget(Snapshot.objects.filter(id=snapshot.id))  # its stored pages show the display name
     return snapshot
 
 
@@ -286,7 +288,21 @@ def _delete(snapshot: Snapshot) -> None:
 
 
 def record_visit(snapshot: Snapshot, ip: str, user=None) -> None:
-    SnapshotVisit.objects.create(snapshot=snapshot, ip=ip[:64], user=user if user and user.is_authenticated else None)
+    """One row per page view. A plain INSERT with its SQL built once per process (prepared on PostgreSQL): it runs on
+    every view, and the ORM's model save cost more than the rest of a repeat view's reads (docs/benchmarks.md,
+    row 4). The visit tally follows by trigger (SnapshotVisitTally)."""
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    date = SnapshotVisit._meta.get_field("date").get_db_prep_save(timezone.now(), connection)
+    with page_reads.prepared_cursor() as cursor:
+        cursor.execute(_visit_insert_sql(), [snapshot.id, date, ip[:64], user_id])
+
+
+@functools.cache
+def _visit_insert_sql() -> str:
+    quote = connection.ops.quote_name
+    fields = [SnapshotVisit._meta.get_field(name) for name in ("snapshot", "date", "ip", "user")]
+    columns = ", ".join(quote(f.column) for f in fields)
+    return f"INSERT INTO {quote(SnapshotVisit._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"
 
 
 def post_comment(snapshot: Snapshot, *, body, name=None, user=None, ip: str = "") -> SnapshotComment:

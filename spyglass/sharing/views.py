@@ -1,17 +1,25 @@
 """The share link's pages: /s/<linkId>/ (read-only, anyone with the link), its downloads and its comment form.
 
-Every request goes through `_load`: malformed ids never reach the database, a revoked link is 404 on every process
-(nothing is cached: each request reads the row), an expired one 410, a saved event 404 to anyone but signed-in
-members of its account group. Responses are never cacheable and never leak the link through Referer."""
+Every request goes through `load_shared_snapshot`: malformed ids never reach the database, a revoked link is 404 on
+every process (the link is never cached: each request reads its row), an expired one 410, a saved event 404 to anyone
+but signed-in members of its account group. Responses are never cacheable and never leak the link through Referer.
+
+The frozen part of a page (header, meta tags, results component) is rendered once per round and View and kept in
+the database (stored.py); the visit count and the comments section (the comment form's token, who is signed in)
+are rendered for every request and put in."""
 
 import csv
 import io
+from dataclasses import replace
 
 import orjson
 from django.conf import settings
 from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,9 +30,17 @@ from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import TimeRange
 from spyglass.monitoring import queries
 from spyglass.monitoring.models import Test
-from spyglass.web.results import ResultsScope, bounded, render_results
+from spyglass.web.results import (
+    ResultsScope,
+    bounded,
+    component_context,
+    is_round_panel,
+    render_component,
+    render_results,
+    requested,
+)
 
-from . import links, services
+from . import links, page_reads, services, stored
 from .emails import snapshot_date
 from .errors import SharingError
 from .scope_provider import scope_of
@@ -84,12 +100,14 @@ def _miss(request):
     return _not_found(request)
 
 
-def load_shared_snapshot(request, link_id):
+def load_shared_snapshot(request, link_id, render_key: str = ""):
     """The snapshot this request may see, or raise Refused with the answer (404, 410, 429).
 
-    Every view under /s/<linkId>/ starts here — including the results component's data requests."""
-    _check_misses(request)
-    snapshot = links.find_snapshot(link_id)
+    Every view under /s/<linkId>/ starts here — including the results component's data requests. The miss limit is
+    consulted only when the lookup misses: a link that exists is served without it (ids are 160 random bits, a hit is
+    never a guess the limit is there to slow down), and an address over the limit still gets 429 for unknown ids.
+    `render_key` (stored.request_key) brings the stored results component with the same statement."""
+    snapshot = links.find_shared(link_id, render_key)
     if snapshot is not None and not snapshot.is_public:
         user = request.user
         member = user.is_authenticated and Membership.objects.filter(
@@ -98,6 +116,7 @@ def load_shared_snapshot(request, link_id):
         if not member or not member.exists():
             snapshot = None
     if snapshot is None:
+        _check_misses(request)
         raise Refused(_miss(request))
     if snapshot.is_expired():
         raise Refused(_page(request, "sharing/expired.html", {"snapshot": snapshot}, 410))
@@ -112,9 +131,10 @@ def share_base(snapshot) -> str:
 
 def results_scope(snapshot) -> ResultsScope:
     """The results component limited to the snapshot: its window, its agents, its freeze (scope_of), read-only, with
-    every link and data request under /s/<linkId>/ — never a test id from the request."""
+    every link and data request under /s/<linkId>/ — never a test id from the request. Its timelines come from the
+    snapshot's stored per-round rollups."""
     base = share_base(snapshot)
-    return bounded(
+    scope = bounded(
         snapshot.test,  # its own frozen copy of the configuration
         scope_of(snapshot),
         snapshot.start_round,
@@ -123,67 +143,131 @@ def results_scope(snapshot) -> ResultsScope:
         read_only=True,
         partial_url=f"{base}results",
     )
+    return replace(scope, timelines=stored.timelines_of(snapshot, scope.rows))
 
 
-def _render(request, snapshot, template, context, status=200):
-    """The share page (or, for htmx, a part of it) with the results component opened at the creator's round and
-    View unless the URL names others."""
-    context = {**context, "snapshot_label": f"Snapshot Date {context['snapshot_date']}"}
-    response = render_results(
-        request,
-        results_scope(snapshot),
-        template=template,
-        extra_context=context,
-        default_round=snapshot.round_id,
-        default_view=snapshot.view or None,
-    )
-    response.status_code = status
-    return _headers(response)
+def _component_extra(snapshot) -> dict:
+    return {"snapshot_label": f"Snapshot Date {snapshot_date(snapshot)}"}
 
 
-def _context(request, snapshot, form_error="", form_values=None):
-    signed_in = request.user.is_authenticated
-    creator = snapshot.created_by
+def _component(request, snapshot):
+    """(the results component this request asks for, rendered now from the stored rollups; whether it may be
+    stored under the request's key; the rows it reads). Round and View come from the URL, else the creator's."""
+    round_id, view_key, explicit = requested(request, snapshot.round_id, snapshot.view or None)
+    scope = results_scope(snapshot)
+    context = component_context(request, scope, round_id, view_key, _component_extra(snapshot))
+    # `?roundId=` of a round without results (or outside the window) opens the last round, an unknown `view` the
+    # first View: such requests render every time instead of filling the store with copies.
+    keep = (view_key is None or view_key == context["view"].key) and (not explicit or context["round_id"] == round_id)
+    return render_component(context), keep, scope.rows
+
+
+def _frozen_context(snapshot) -> dict:
+    """What the page shows that cannot change while the stored render lives (stored.forget drops it otherwise)."""
+    creator = snapshot.page_creator_name or snapshot.page_creator_email  # joined by links.find_shared
     return {
         "share_base": share_base(snapshot),
-        "creator_name": (creator.name or creator.email) if creator else "a former user",
+        "creator_name": creator or "a former user",
         "snapshot": snapshot,
-        "test": snapshot.test,
+        "test": {"name": snapshot.page_test_name, "type": snapshot.page_test_type},
         "snapshot_date": snapshot_date(snapshot),
         "window_start": format_v6_date(snapshot.start_round),
         "window_end": format_v6_date(snapshot.end_round),
         "summary": summary_of(snapshot),
-        "visits": snapshot.visits.count(),
-        "comments": list(snapshot.comments.order_by("date", "id")),
+        "kinds": KINDS_OF[snapshot.page_test_type],
+        "view_url": links.view_url(snapshot.link_id),
+        "visits": VISITS_MARK,
+        "comments_html": COMMENTS_MARK,
+    }
+
+
+# Where a stored page takes this request's visit count and comments section. User-written text in a render is
+# escaped ("<" becomes "&lt;"), so it can never contain these.
+VISITS_MARK = mark_safe("<!--spyglass:visits-->")
+COMMENTS_MARK = mark_safe("<!--spyglass:comments-->")
+
+
+def _live(request, snapshot, form_error="", form_values=None, visited=False) -> dict:
+    """The live part of the page: visits (counted with the link lookup, before this request's own), comments, the
+    comment form with its signed token, and who is signed in."""
+    user = request.user
+    signed_in = user.is_authenticated
+    return {
+        "share_base": share_base(snapshot),
+        "visits": snapshot.page_visits + (1 if visited else 0),
+        "comments": page_reads.comments(snapshot.id) if snapshot.page_comments else [],
         "signed_in": signed_in,
+        "user": user if signed_in else None,
         "may_comment": signed_in or not snapshot.comments_signed_in_only,
         "form_token": signing.dumps(snapshot.link_id, salt=FORM_SALT),
         "form_error": form_error,
         "form_values": form_values or {},
-        "kinds": KINDS_OF[snapshot.test.type],
-        "view_url": links.view_url(snapshot.link_id),
     }
+
+
+def _share_response(request, snapshot, live: dict, status=200):
+    """The share page: its frozen part as stored (read with the link: snapshot.page_render), else rendered now and
+    stored, with this request's visit count and comments section put in."""
+    frozen = snapshot.page_render
+    if frozen is None:
+        component, keep, rows = _component(request, snapshot)
+        context = {**_frozen_context(snapshot), "results_html": mark_safe(component)}
+        frozen = render_to_string("sharing/share_page.html", context)
+        if keep:
+            stored.store_component(snapshot, stored.request_key(request, "page"), frozen, rows)
+    comments = render_to_string("sharing/_comments.html", live)
+    html = frozen.replace(VISITS_MARK, str(live["visits"]), 1).replace(COMMENTS_MARK, comments, 1)
+    return _finish(HttpResponse(html, status=status))
+
+
+def _finish(response):
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return _headers(response)
+
+
+def _round_panel(request, snapshot):
+    """An htmx request for the round panel (previous/next, a timeline click): one round's rows, from the rollups."""
+    response = render_results(
+        request,
+        results_scope(snapshot),
+        template="web/results/component.html",
+        extra_context=_component_extra(snapshot),
+        default_round=snapshot.round_id,
+        default_view=snapshot.view or None,
+    )
+    return _finish(response)
 
 
 @require_GET
 def share_page(request, link_id):
+    panel = is_round_panel(request)
     try:
-        snapshot = load_shared_snapshot(request, link_id)
+        snapshot = load_shared_snapshot(request, link_id, "" if panel else stored.request_key(request, "page"))
     except Refused as refused:
         return refused.response
     services.record_visit(snapshot, client_ip(request), request.user)  # only page views count, never data requests
-    return _render(request, snapshot, "sharing/share_page.html", _context(request, snapshot))
+    if panel:
+        return _round_panel(request, snapshot)
+    return _share_response(request, snapshot, _live(request, snapshot, visited=True))
 
 
 @require_GET
 def results_part(request, link_id):
     """The component's htmx requests (round panel, View switch): the same scope as the page, no visit counted."""
+    panel = is_round_panel(request)
+    key = "" if panel else stored.request_key(request, "part")
     try:
-        snapshot = load_shared_snapshot(request, link_id)
+        snapshot = load_shared_snapshot(request, link_id, key)
     except Refused as refused:
         return refused.response
-    context = {"snapshot_date": snapshot_date(snapshot)}
-    return _render(request, snapshot, "web/results/component.html", context)
+    if panel:
+        return _round_panel(request, snapshot)
+    html = snapshot.page_render
+    if html is None:
+        html, keep, rows = _component(request, snapshot)
+        if keep:
+            stored.store_component(snapshot, key, html, rows)
+    return _finish(HttpResponse(html))
 
 
 # Not Django's CSRF check: the page is sent with Referrer-Policy: no-referrer, so browsers post with "Origin: null"
@@ -193,15 +277,15 @@ def results_part(request, link_id):
 @require_POST
 def post_comment(request, link_id):
     try:
-        snapshot = load_shared_snapshot(request, link_id)
+        snapshot = load_shared_snapshot(request, link_id, stored.request_key(request, "page"))
     except Refused as refused:
         return refused.response
     try:
         if signing.loads(request.POST.get("token", ""), salt=FORM_SALT, max_age=86400) != snapshot.link_id:
             raise signing.BadSignature
     except signing.BadSignature:
-        context = _context(request, snapshot, "The form has expired; please reload the page and try again.")
-        return _render(request, snapshot, "sharing/share_page.html", context, 400)
+        live = _live(request, snapshot, "The form has expired; please reload the page and try again.")
+        return _share_response(request, snapshot, live, 400)
     try:
         services.post_comment(
             snapshot,
@@ -212,8 +296,7 @@ def post_comment(request, link_id):
         )
     except SharingError as exc:
         values = {"name": request.POST.get("name", ""), "body": request.POST.get("body", "")}
-        context = _context(request, snapshot, str(exc), values)
-        response = _render(request, snapshot, "sharing/share_page.html", context, exc.status)
+        response = _share_response(request, snapshot, _live(request, snapshot, str(exc), values), exc.status)
         if exc.status == 429:
             response["Retry-After"] = str(exc.retry_after)
         return response
@@ -291,8 +374,8 @@ def download(request, link_id, fmt):
         snapshot = load_shared_snapshot(request, link_id)
     except Refused as refused:
         return refused.response
-    kinds = KINDS_OF[snapshot.test.type]
-    name = f"snapshot-{snapshot.test.name}"[:60].replace('"', "").replace("\\", "")
+    kinds = KINDS_OF[snapshot.page_test_type]
+    name = f"snapshot-{snapshot.page_test_name}"[:60].replace('"', "").replace("\\", "")
     if fmt == "json":
         response = StreamingHttpResponse(_json_stream(snapshot), content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="{name}.json"'

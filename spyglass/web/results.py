@@ -9,11 +9,13 @@ previous/next) gets only that panel and fresh View tabs; anything else gets the 
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 
 from spyglass.lib.rounds import round_of
@@ -45,6 +47,15 @@ class ResultsScope:
     read_only: bool = False  # a snapshot: no Share button, no links leading outside the page
     extra_params: tuple[tuple[str, str], ...] = ()  # kept on every link (e.g. aid)
     partial_url: str | None = None  # where htmx asks for parts of the page; None = page_url
+    # The per-round aggregates of a window that never changes (a snapshot's stored rollups): view -> Timeline.
+    # None = ask the database (timeline.timeline over scope.rows), as a live page must.
+    timelines: Callable[[timeline.View], timeline.Timeline] | None = None
+
+    def series(self, view) -> timeline.Timeline:
+        """The view's per-round timeline over the page's window."""
+        if self.timelines is not None:
+            return self.timelines(view)
+        return timeline.timeline(self.rows, view)
 
     @property
     def rows(self) -> ReadScope:
@@ -108,6 +119,13 @@ def round_context(scope: ResultsScope, view, round_id: int | None, neighbours=No
     test = scope.test
     if round_id is not None and not scope.start <= round_id <= scope.end:
         round_id = None
+    if scope.timelines is not None and neighbours is None:
+        # Stored per-round aggregates answer "latest" and "neighbours" without reading the window's rows.
+        series = scope.series(view)
+        if round_id is None:
+            round_id = series.rounds[-1] if series.rounds else None
+        if round_id is not None:
+            neighbours = series.neighbours(round_id)
     if round_id is None:
         round_id = timeline.latest_round(scope.rows, view.kind)
     rows = timeline.round_rows(scope.rows, view.kind, round_id) if round_id is not None else []
@@ -138,7 +156,7 @@ def page_context(scope: ResultsScope, view_key: str | None, round_id: int | None
     """Everything the component template needs: views, the timeline data and the selected round."""
     test = scope.test
     view = timeline.view_for(test, view_key)
-    series = timeline.timeline(scope.rows, view)
+    series = scope.series(view)
     if series.index_of(round_id) is None:
         round_id = series.rounds[-1] if series.rounds else None
     neighbours = series.neighbours(round_id) if round_id is not None else None
@@ -212,6 +230,38 @@ def column_label(column: str, view) -> str:
 ROUND_PANEL = "round-panel"
 
 
+def requested(request, default_round=None, default_view=None) -> tuple[int | None, str | None, bool]:
+    """(round, view key, whether the URL named the round) the request asks for: `roundId` and `view` from the URL,
+    else the defaults (a snapshot: the creator's)."""
+    round_id = parse_round(request.GET.get("roundId"))
+    explicit = "roundId" in request.GET
+    view_key = request.GET.get("view")
+    if round_id is None and not explicit:
+        round_id = default_round
+    if view_key is None:
+        view_key = default_view
+    return round_id, view_key, explicit
+
+
+def component_context(request, scope: ResultsScope, round_id, view_key, extra_context=None) -> dict:
+    """What web/results/component.html needs for this request: the page context and the row to mark."""
+    context = page_context(scope, view_key, round_id)
+    # The API's permalinks (…?roundId=…&agentId=…) point here: mark that agent's row.
+    context["highlight_agent"] = parse_round(request.GET.get("agentId"))
+    context.update(extra_context or {})
+    return context
+
+
+def render_component(context: dict) -> str:
+    """The results component alone. It reads nothing from the request or the signed-in user (no context
+    processors), so a frozen window's component can be rendered once and served to anyone who may see it."""
+    return render_to_string("web/results/component.html", context)
+
+
+def is_round_panel(request) -> bool:
+    return bool(request.htmx and request.htmx.target == ROUND_PANEL)
+
+
 def render_results(
     request,
     scope: ResultsScope,
@@ -225,13 +275,8 @@ def render_results(
     """The results page (or its round panel, for htmx) for the scope. `fallback` is a scope to use instead when the
     URL's round has no results in `scope` (the live page moves its period back to show an old round). Without
     roundId/view in the URL the page opens at `default_round` / `default_view` (a snapshot: the creator's)."""
-    round_id = parse_round(request.GET.get("roundId"))
-    view_key = request.GET.get("view")
-    if round_id is None and "roundId" not in request.GET:
-        round_id = default_round
-    if view_key is None:
-        view_key = default_view
-    if request.htmx and request.htmx.target == ROUND_PANEL:
+    round_id, view_key, _ = requested(request, default_round, default_view)
+    if is_round_panel(request):
         view = timeline.view_for(scope.test, view_key)
         context = round_context(scope, view, round_id)
         context.update(scope=scope, view=view, test=scope.test, oob_tabs=True)

@@ -2,6 +2,7 @@
 events; expanded rows with recent visits, the comment restriction, expiry and revocation. Who may see, change or
 revoke what is decided by spyglass.sharing.services (account group and role, never possession of the link)."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from spyglass.accounts.roles import EDIT_ALL_SNAPSHOTS
 from spyglass.lib.timefmt import format_v6_date
-from spyglass.sharing import links, services
+from spyglass.sharing import links, services, stored
 from spyglass.sharing.emails import snapshot_date
 from spyglass.sharing.errors import SharingError
 from spyglass.sharing.models import Snapshot, SnapshotVisit
@@ -157,6 +158,7 @@ def snapshot_in_app(request, link_id):
     scope = bounded(
         snapshot.test, scope_of(snapshot), snapshot.start_round, snapshot.end_round, page_url, read_only=True
     )
+    scope = replace(scope, timelines=stored.timelines_of(snapshot, scope.rows))  # the share link's stored rollups
     label = f"{'Saved event' if not snapshot.is_public else 'Snapshot'} “{snapshot.display_name}” · {snapshot_date(snapshot)}"
     return render_results(
         request,

@@ -1,0 +1,152 @@
+"""The share page's per-request reads, with their SQL compiled by the ORM once per process.
+
+A repeat view of a share page reads a stored render (stored.py), so what is left per request is small indexed reads,
+and the ORM spent about 0.2–0.6 ms compiling each of them, more than the database took to answer (docs/benchmarks.md,
+row 4). Each query here is built with the ORM as usual, compiled once with placeholder values, and run with the
+request's values through a cursor (the fields' converters applied as the ORM would) or `raw()`; on PostgreSQL the
+lookup and the visit INSERT are also prepared once per connection (`prepared_cursor`)."""
+
+import contextlib
+import functools
+import time
+
+from django.db import connection
+from django.db.models import Count, F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from .models import Snapshot, SnapshotComment, SnapshotRender, SnapshotVisitTally
+
+
+class Compiled:
+    """A queryset's SQL and its parameters: the placeholders' (distinct values, named) and the constants the ORM
+    put there itself (a COALESCE default, say), kept as they are."""
+
+    def __init__(self, queryset, **placeholders):
+        self.sql, params = queryset.query.sql_with_params()
+        by_value = {value: name for name, value in placeholders.items()}
+        if len(by_value) != len(placeholders) or not set(by_value) <= set(params):
+            raise ValueError("every placeholder must be a distinct value that the query uses")
+        self.slots = [(by_value.get(p), p) for p in params]
+
+    def params(self, **values) -> list:
+        return [constant if name is None else values[name] for name, constant in self.slots]
+
+
+def _count(model):
+    rows = model.objects.filter(snapshot_id=OuterRef("id")).order_by().values("snapshot_id")
+    return Coalesce(Subquery(rows.annotate(n=Count("id")).values("n")), 0)
+
+
+def _tally():
+    """The snapshot's visits: the sum of its tally rows (SnapshotVisitTally, kept by triggers), not a count."""
+    rows = SnapshotVisitTally.objects.filter(snapshot_id=OuterRef("id")).order_by().values("snapshot_id")
+    return Coalesce(Subquery(rows.annotate(n=Sum("visits")).values("n")), 0)
+
+
+def _annotations() -> dict:
+    render = SnapshotRender.objects.filter(snapshot_id=OuterRef("id"), key="key-placeholder").values("html")[:1]
+    return {
+        "page_test_name": F("test__name"),
+        "page_test_type": F("test__type"),
+        "page_creator_name": F("created_by__name"),
+        "page_creator_email": F("created_by__email"),
+        "page_visits": _tally(),
+        "page_comments": _count(SnapshotComment),
+        "page_render": Subquery(render),
+    }
+
+
+@functools.cache
+def _snapshot_by_link() -> Compiled:
+    # One statement for what every view of the page needs: the snapshot, the header's facts about its test and
+    # creator (the full Test row, 40 columns, is read lazily when a component has to be rendered), the visit and
+    # comment counts, and the stored render the request asks for.
+    qs = Snapshot.objects.filter(link_id="link-placeholder").annotate(**_annotations()).order_by()
+    return Compiled(qs, link_id="link-placeholder", key="key-placeholder")
+
+
+@contextlib.contextmanager
+def prepared_cursor():
+    """A cursor whose statements PostgreSQL prepares once per connection (elsewhere Django's own cursor), for the
+    statements every share page view runs: planning the lookup (three joins, three subqueries) took longer than
+    running it."""
+    with connection.cursor() as cursor:  # opens (and health-checks) the connection as Django does
+        yield _PreparedCursor() if connection.vendor == "postgresql" else cursor
+
+
+class _PreparedCursor:
+    """A psycopg cursor with server-side binding on Django's connection, preparing what it runs. Django binds
+    parameters client-side and never prepares; its own cursors stay as they are (psycopg prepares only
+    server-side-binding cursors such as this one). Errors are Django's, and statements are logged as Django's
+    debug cursor does (connection.queries, CaptureQueriesContext)."""
+
+    def __init__(self):
+        import psycopg
+
+        raw = connection.connection
+        if raw.prepare_threshold is None:  # Django's setting: never prepare unless asked, as this cursor does
+            raw.prepare_threshold = 2**31 - 1
+        self.cursor = psycopg.Cursor(raw)
+
+    def execute(self, sql, params):
+        start = time.monotonic()
+        with connection.wrap_database_errors:
+            self.cursor.execute(sql, params, prepare=True)
+        if connection.queries_logged:
+            elapsed = time.monotonic() - start
+            connection.queries_log.append({"sql": connection.ops.compose_sql(sql, params), "time": f"{elapsed:.3f}"})
+
+    def fetchone(self):
+        with connection.wrap_database_errors:
+            return self.cursor.fetchone()
+
+
+@functools.cache
+def _snapshot_layout():
+    """Where the model's fields and the annotations sit in a row of _snapshot_by_link, and each column's converters
+    (SQLite hands dates back as text, JSON comes as text): what RawQuerySet works out again on every call."""
+    qs = Snapshot.objects.filter(link_id="link-placeholder").annotate(**_annotations()).order_by()
+    compiler = qs.query.get_compiler(using=qs.db)
+    compiler.as_sql()
+    names = [compiler.select[i][0].target.attname for i in compiler.klass_info["select_fields"]]
+    positions = list(compiler.klass_info["select_fields"])
+    annotations = list(compiler.annotation_col_map.items())
+    converters = [
+        (i, expr, convs)
+        for i, (expr, _, _) in enumerate(compiler.select)
+        if (convs := compiler.connection.ops.get_db_converters(expr) + expr.get_db_converters(compiler.connection))
+    ]
+    return names, positions, annotations, converters
+
+
+def snapshot_by_link(link_id: str, render_key: str = "") -> Snapshot | None:
+    """The snapshot with this (well-formed) link id, or None. Annotated: page_test_name, page_test_type,
+    page_creator_name, page_creator_email, page_visits, page_comments, and page_render (the stored render under
+    `render_key`, or None). Callers check the id's form first (links.find_shared)."""
+    compiled = _snapshot_by_link()
+    with prepared_cursor() as cursor:
+        cursor.execute(compiled.sql, compiled.params(link_id=link_id, key=render_key))
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    names, positions, annotations, converters = _snapshot_layout()
+    row = list(row)
+    for i, expr, convs in converters:
+        for convert in convs:
+            row[i] = convert(row[i], expr, connection)
+    snapshot = Snapshot.from_db(connection.alias, names, [row[i] for i in positions])
+    for name, i in annotations:
+        setattr(snapshot, name, row[i])
+    return snapshot
+
+
+@functools.cache
+def _comments() -> Compiled:
+    qs = SnapshotComment.objects.filter(snapshot_id=-1).order_by("date", "id").only("author_name", "date", "body")
+    return Compiled(qs, snapshot_id=-1)
+
+
+def comments(snapshot_id: int) -> list[SnapshotComment]:
+    """The snapshot's comments, oldest first (author, date and body loaded)."""
+    compiled = _comments()
+    return list(SnapshotComment.objects.raw(compiled.sql, compiled.params(snapshot_id=snapshot_id)))
