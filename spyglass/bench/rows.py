@@ -186,7 +186,9 @@ def _first_views(data, test, repeat: int) -> tuple[float, float]:
     return statistics.median(firsts), statistics.median(repeats)
 
 
-@row(2, "share page render, 48 h window, 50 agents: server time ÷ its aggregate SQL query run alone", "<= 3")
+@row(
+    2, "share page render, 48 h window, 50 agents: first view's server time ÷ its aggregate SQL query run alone", "<= 3"
+)
 def share_page_render(data):
     """A first view: it computes and stores the window's per-round rollups (its aggregate), the summary and the
     render; repeat views read those (their time is in the detail). Stored data is dropped (untimed) before each."""
@@ -222,7 +224,7 @@ def share_page_weight(data):
     return size / 1024, f"{size:,} bytes, chart data included in the page"
 
 
-@row(9, "cost grows with rounds, not rows: share page time, 50 agents ÷ 5 agents", "<= 1.5")
+@row(9, "cost grows with rounds, not rows: share page time (repeat views), 50 agents ÷ 5 agents", "<= 1.5")
 def rounds_not_rows(data):
     """Repeat views, which read the per-round rollups' render; first views (which compute the rollups from every
     row of the window, once per snapshot) are in the detail."""
