@@ -6,11 +6,12 @@ were written before the freeze, the old rows are first copied, set-based, to the
 transaction. Rows carry `recorded_at`, so rows first written after a freeze are simply not shown by the snapshot."""
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import chain, repeat
 from operator import itemgetter
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -50,6 +51,23 @@ def _upsert_sql_cached(kind: str, cols: tuple[str, ...], rows: int, placeholder:
     )
 
 
+@lru_cache(maxsize=64)
+def _sqlite_upsert_sql(kind: str, cols: tuple[str, ...], per_row: int, rows: int) -> str:
+    """SQLite: the first `per_row` columns take parameters of their own in every row, the rest share numbered
+    parameters ?1…?k given once (parameters: the shared values first, then the rows)."""
+    table = KINDS[kind]._meta.db_table
+    keys = _CONFLICT_KEYS[kind]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys)
+    shared = len(cols) - per_row
+    tail = "".join(f", ?{i}" for i in range(1, shared + 1))
+    first = f"(?{shared + 1}" + ", ?" * (per_row - 1) + tail + ")"  # an unnumbered ? follows the previous number
+    row = "(?" + ", ?" * (per_row - 1) + tail + ")"
+    return (
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join([first] + [row] * (rows - 1))} "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+
+
 def _arrays(rows: list[tuple]) -> list[list] | None:
     """The rows as one list per column for PostgreSQL arrays, or None when a column mixes types psycopg cannot put
     in one array (whole numbers among floats become floats, as the float column stores them)."""
@@ -82,11 +100,14 @@ def _unnest_upsert_sql(kind: str, cols: tuple[str, ...], arrays: int) -> str:
 
 
 def _upsert_sql(kind: str, cols: list[str], rows: int) -> str:
-    # SQLite's own "?" placeholders: Django's SQLite cursor rewrites each "%s" with a regular expression on every
-    # execute, which cost about 1 ms for a statement of 500 rows; a query without "%s" passes through unchanged.
-    # Not while queries are logged (DEBUG, CaptureQueriesContext): the log formats the SQL with its "%s".
-    qmark = connection.vendor == "sqlite" and not connection.queries_logged
-    return _upsert_sql_cached(kind, tuple(cols), rows, "?" if qmark else "%s")
+    return _upsert_sql_cached(kind, tuple(cols), rows, "%s")
+
+
+def _sqlite_direct() -> bool:
+    """Whether statements may go to SQLite's cursor as they are: Django's SQLite cursor runs a regular expression
+    over the whole text on every execute (rewriting "%s" into "?"), about 1 ms for a statement of 500 rows. Not
+    while queries are logged (DEBUG, CaptureQueriesContext) or wrapped: those go through Django's cursor."""
+    return connection.vendor == "sqlite" and not connection.queries_logged and not connection.execute_wrappers
 
 
 def _max_params() -> int:
@@ -113,14 +134,18 @@ def _lock_tests_for_write(test_ids) -> None:
                 cur.execute("SELECT pg_advisory_xact_lock_shared(%s)", [_LOCK_NAMESPACE + test_id])
 
 
-def _freezing_pins(test_ids, first_round: int, last_round: int) -> list[RetentionPin]:
+def _freezing_pins(test_ids, first_round: int, last_round: int, cur) -> list[RetentionPin]:
     # In SQL: every batch asks, and the ORM compiling the query cost more than SQLite inserting a hundred rows.
+    # Usually nothing is found: the ids come first, whole pins only then.
     ids = sorted(test_ids)
+    table = RetentionPin._meta.db_table
     sql = (
-        f"SELECT * FROM {RetentionPin._meta.db_table} WHERE test_id IN ({', '.join(['%s'] * len(ids))}) "
+        f"SELECT id FROM {table} WHERE test_id IN ({', '.join(['%s'] * len(ids))}) "
         "AND frozen_at IS NOT NULL AND copy_to_id IS NOT NULL AND start_round <= %s AND end_round >= %s"
     )
-    return list(RetentionPin.objects.raw(sql, [*ids, last_round, first_round]))
+    cur.execute(sql, [*ids, last_round, first_round])
+    found = [pin_id for (pin_id,) in cur.fetchall()]
+    return list(RetentionPin.objects.filter(id__in=found).order_by("id")) if found else []
 
 
 def _copy_before_replace(kind: str, pin: RetentionPin, keys: list[tuple], cur) -> int:
@@ -156,19 +181,18 @@ def epoch_dates(seconds: list[float]) -> list:
     """Epoch seconds → values of a date column for the driver, as DateTimeField.get_db_prep_save makes them from
     datetime.fromtimestamp(s, UTC): naive UTC text on SQLite, aware datetimes on PostgreSQL.
 
-    Built as epoch + timedelta(0, s), which rounds to the microsecond exactly as fromtimestamp does (half to even)
-    but costs a quarter as much per row; Django's conversion per row cost more than the insert itself."""
+    Converted with built-ins that loop in C: Django's conversion per row cost more than the insert itself. On SQLite
+    orjson writes the text (ISO 8601, microseconds only when not zero, as str() does) for a fifth of str()'s cost;
+    the separator and the offset are the only "T" and "+00:00" in it."""
+    dates = list(map(datetime.fromtimestamp, seconds, repeat(UTC)))
     if connection.vendor == "sqlite":
-        return list(map(str, map(_EPOCH.__add__, map(timedelta, repeat(0), seconds))))
-    return list(map(_EPOCH_UTC.__add__, map(timedelta, repeat(0), seconds)))
+        return orjson.loads(orjson.dumps(dates).replace(b"T", b" ").replace(b"+00:00", b""))
+    return dates
 
 
-_EPOCH = datetime(1970, 1, 1)
-_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def upsert_columns(kind: str, columns: dict[str, list]) -> int:
-    """upsert() for rows given column by column, with `date` in epoch seconds."""
+def upsert_columns(kind: str, columns: dict[str, list], constants: dict | None = None) -> int:
+    """upsert() for rows given column by column, with `date` in epoch seconds; `constants` are columns with one
+    value for every row (bound once per statement)."""
     fields = {f.column: f for f in KINDS[kind]._meta.concrete_fields}
     prepared = {
         name: (
@@ -180,7 +204,7 @@ def upsert_columns(kind: str, columns: dict[str, list]) -> int:
         )
         for name, values in columns.items()
     }
-    return upsert_values(kind, list(prepared), list(zip(*prepared.values(), strict=True)))
+    return upsert_values(kind, list(prepared), list(zip(*prepared.values(), strict=True)), constants=constants)
 
 
 def upsert(kind: str, rows: list[dict], batch_size: int = 2000) -> int:
@@ -204,45 +228,59 @@ def upsert(kind: str, rows: list[dict], batch_size: int = 2000) -> int:
     return upsert_values(kind, given, values, batch_size)
 
 
-def _key_getter(kind: str, given: list[str], fields: dict):
-    """Row tuple → its conflict key, with the model's default for a key column the caller leaves out."""
+def _key_getter(kind: str, given: list[str], fixed: dict):
+    """Row tuple → its conflict key; key columns the rows do not carry take their value from `fixed`."""
     positions = [given.index(k) if k in given else None for k in _CONFLICT_KEYS[kind]]
     if None not in positions:
         return itemgetter(*positions)
-    defaults = [fields[k].get_default() for k in _CONFLICT_KEYS[kind]]
-    return lambda row: tuple(row[at] if at is not None else d for at, d in zip(positions, defaults, strict=True))
+    values = [None if at is not None else fixed[k] for k, at in zip(_CONFLICT_KEYS[kind], positions, strict=True)]
+    return lambda row: tuple(row[at] if at is not None else v for at, v in zip(positions, values, strict=True))
 
 
-def upsert_values(kind: str, given: list[str], values: list[tuple], batch_size: int = 2000) -> int:
-    """upsert() for rows already converted for the driver: tuples in the order of the `given` columns."""
+def upsert_values(
+    kind: str, given: list[str], values: list[tuple], batch_size: int = 2000, constants: dict | None = None
+) -> int:
+    """upsert() for rows already converted for the driver: tuples in the order of the `given` columns, plus
+    `constants`, columns with one value for every row."""
     if not values:
         return 0
     fields = {f.column: f for f in KINDS[kind]._meta.concrete_fields}
+    constants = constants or {}
     # Columns a caller leaves out take the model's default, so every writer stores complete rows.
-    missing = [c for c, f in fields.items() if c not in given and not f.primary_key and c != "recorded_at"]
-    cols = given + missing + ["recorded_at"]
-    tail = tuple(_prep(fields[c], fields[c].get_default()) for c in missing)
-    key_of = _key_getter(kind, given, fields)
+    missing = [c for c, f in fields.items() if c not in given and c not in constants]
+    missing = [c for c in missing if not fields[c].primary_key and c != "recorded_at"]
+    fixed = {**constants, **{c: _prep(fields[c], fields[c].get_default()) for c in missing}}
+    cols = given + list(fixed) + ["recorded_at"]
+    key_of = _key_getter(kind, given, fixed)
+    # Repeated keys are found among the key columns the rows carry: the others have one value for every row.
+    given_keys = itemgetter(*[given.index(k) for k in _CONFLICT_KEYS[kind] if k in given])
     test_at, round_at = given.index("test_id"), given.index("round_id")
+    direct = _sqlite_direct()
     # Many rows to a statement: on SQLite this costs about 40 % less per row than executemany's step-and-reset loop.
-    per_statement = max(1, min(batch_size, _max_params() // len(cols)))
-    with transaction.atomic(), connection.cursor() as cur:
+    per_statement = max(1, min(batch_size, (_max_params() - len(fixed) - 1) // len(given)))
+    # Inside the caller's transaction, without a savepoint of its own: a failure rolls the caller's back anyway.
+    with transaction.atomic(savepoint=False), connection.cursor() as cur:
         test_ids = set(map(itemgetter(test_at), values))
         _lock_tests_for_write(test_ids)
         # Taken after the lock, so a snapshot frozen before this write sees none of it, and one after sees all.
-        tail += (fields["recorded_at"].get_db_prep_save(timezone.now(), connection),)
+        tail = (*fixed.values(), fields["recorded_at"].get_db_prep_save(timezone.now(), connection))
         rounds = list(map(itemgetter(round_at), values))
-        pins = _freezing_pins(test_ids, min(rounds), max(rounds))
+        pins = _freezing_pins(test_ids, min(rounds), max(rounds), cur)
         for i in range(0, len(values), per_statement):
             chunk = values[i : i + per_statement]
-            keys = list(map(key_of, chunk))
+            keys = list(map(given_keys, chunk))
             if len(set(keys)) < len(keys):
                 # One statement may not touch a row twice (PostgreSQL refuses): the last version of a key wins, as
                 # it would row by row.
                 chunk = list(dict(zip(keys, chunk, strict=True)).values())
+            if pins:
                 keys = list(map(key_of, chunk))
-            for pin in pins:
-                _copy_before_replace(kind, pin, keys, cur)
+                for pin in pins:
+                    _copy_before_replace(kind, pin, keys, cur)
+            if direct:
+                sql = _sqlite_upsert_sql(kind, tuple(cols), len(given), len(chunk))
+                _execute_direct(cur, sql, [*tail, *chain.from_iterable(chunk)])
+                continue
             arrays = _arrays(chunk) if connection.vendor == "postgresql" else None
             if arrays is not None:
                 # One array per column: a short statement whatever the rows (psycopg parses a long one in Python).
@@ -253,3 +291,10 @@ def upsert_values(kind: str, given: list[str], values: list[tuple], batch_size: 
                 params = list(chain.from_iterable(row + tail for row in chunk))
                 cur.execute(_upsert_sql(kind, cols, len(chunk)), params)
     return len(values)
+
+
+def _execute_direct(cur, sql: str, params: list) -> None:
+    """What Django's cursor does around an execute, without its rewriting of the text (see _sqlite_direct)."""
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        sqlite3.Cursor.execute(cur.cursor, sql, params)
