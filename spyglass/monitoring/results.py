@@ -68,11 +68,11 @@ def _sqlite_upsert_sql(kind: str, cols: tuple[str, ...], per_row: int, rows: int
     )
 
 
-def _arrays(rows: list[tuple]) -> list[list] | None:
-    """The rows as one list per column for PostgreSQL arrays, or None when a column mixes types psycopg cannot put
-    in one array (whole numbers among floats become floats, as the float column stores them)."""
+def _arrays(columns: list[list]) -> list[list] | None:
+    """The columns as PostgreSQL arrays, or None when a column mixes types psycopg cannot put in one array (whole
+    numbers among floats become floats, as the float column stores them)."""
     arrays = []
-    for values in zip(*rows, strict=True):
+    for values in columns:
         types = set(map(type, values)) - {type(None)}
         if types == {int, float}:
             values = [v if v is None else float(v) for v in values]
@@ -192,7 +192,7 @@ def epoch_dates(seconds: list[float]) -> list:
 
 def upsert_columns(kind: str, columns: dict[str, list], constants: dict | None = None) -> int:
     """upsert() for rows given column by column, with `date` in epoch seconds; `constants` are columns with one
-    value for every row (bound once per statement)."""
+    value for every row (bound once per statement on SQLite)."""
     fields = {f.column: f for f in KINDS[kind]._meta.concrete_fields}
     prepared = {
         name: (
@@ -204,7 +204,7 @@ def upsert_columns(kind: str, columns: dict[str, list], constants: dict | None =
         )
         for name, values in columns.items()
     }
-    return upsert_values(kind, list(prepared), list(zip(*prepared.values(), strict=True)), constants=constants)
+    return _write(kind, list(prepared), list(prepared.values()), constants=constants)
 
 
 def upsert(kind: str, rows: list[dict], batch_size: int = 2000) -> int:
@@ -228,69 +228,71 @@ def upsert(kind: str, rows: list[dict], batch_size: int = 2000) -> int:
     return upsert_values(kind, given, values, batch_size)
 
 
-def _key_getter(kind: str, given: list[str], fixed: dict):
-    """Row tuple → its conflict key; key columns the rows do not carry take their value from `fixed`."""
-    positions = [given.index(k) if k in given else None for k in _CONFLICT_KEYS[kind]]
-    if None not in positions:
-        return itemgetter(*positions)
-    values = [None if at is not None else fixed[k] for k, at in zip(_CONFLICT_KEYS[kind], positions, strict=True)]
-    return lambda row: tuple(row[at] if at is not None else v for at, v in zip(positions, values, strict=True))
+def upsert_values(kind: str, given: list[str], values: list[tuple], batch_size: int = 2000) -> int:
+    """upsert() for rows already converted for the driver: tuples in the order of the `given` columns."""
+    return _write(kind, given, [list(c) for c in zip(*values, strict=True)], batch_size) if values else 0
 
 
-def upsert_values(
-    kind: str, given: list[str], values: list[tuple], batch_size: int = 2000, constants: dict | None = None
+def _write(
+    kind: str, given: list[str], columns: list[list], batch_size: int = 2000, constants: dict | None = None
 ) -> int:
-    """upsert() for rows already converted for the driver: tuples in the order of the `given` columns, plus
-    `constants`, columns with one value for every row."""
-    if not values:
-        return 0
+    """Insert or replace the rows given as one list per column (in the order of `given`, converted for the driver),
+    plus `constants`, columns with one value for every row. Column lists are what validation and PostgreSQL's
+    arrays take, and what SQLite's parameters are laid out from with slices, without a tuple per row."""
     fields = {f.column: f for f in KINDS[kind]._meta.concrete_fields}
-    constants = constants or {}
     # Columns a caller leaves out take the model's default, so every writer stores complete rows.
-    missing = [c for c, f in fields.items() if c not in given and c not in constants]
+    missing = [c for c, f in fields.items() if c not in given and c not in (constants or {})]
     missing = [c for c in missing if not fields[c].primary_key and c != "recorded_at"]
-    fixed = {**constants, **{c: _prep(fields[c], fields[c].get_default()) for c in missing}}
+    fixed = {**(constants or {}), **{c: _prep(fields[c], fields[c].get_default()) for c in missing}}
     cols = given + list(fixed) + ["recorded_at"]
-    key_of = _key_getter(kind, given, fixed)
-    # Repeated keys are found among the key columns the rows carry: the others have one value for every row.
-    given_keys = itemgetter(*[given.index(k) for k in _CONFLICT_KEYS[kind] if k in given])
-    test_at, round_at = given.index("test_id"), given.index("round_id")
+    keys_given = [given.index(k) for k in _CONFLICT_KEYS[kind] if k in given]
+    count = len(columns[0])
     direct = _sqlite_direct()
     # Many rows to a statement: on SQLite this costs about 40 % less per row than executemany's step-and-reset loop.
     per_statement = max(1, min(batch_size, (_max_params() - len(fixed) - 1) // len(given)))
     # Inside the caller's transaction, without a savepoint of its own: a failure rolls the caller's back anyway.
     with transaction.atomic(savepoint=False), connection.cursor() as cur:
-        test_ids = set(map(itemgetter(test_at), values))
+        test_ids = set(columns[given.index("test_id")])
         _lock_tests_for_write(test_ids)
         # Taken after the lock, so a snapshot frozen before this write sees none of it, and one after sees all.
         tail = (*fixed.values(), fields["recorded_at"].get_db_prep_save(timezone.now(), connection))
-        rounds = list(map(itemgetter(round_at), values))
+        rounds = columns[given.index("round_id")]
         pins = _freezing_pins(test_ids, min(rounds), max(rounds), cur)
-        for i in range(0, len(values), per_statement):
-            chunk = values[i : i + per_statement]
-            keys = list(map(given_keys, chunk))
+        for i in range(0, count, per_statement):
+            chunk = [c[i : i + per_statement] for c in columns] if count > per_statement else columns
+            # Repeated keys are found among the key columns the rows carry: the others are the same for every row.
+            keys = list(zip(*[chunk[k] for k in keys_given], strict=True))
             if len(set(keys)) < len(keys):
                 # One statement may not touch a row twice (PostgreSQL refuses): the last version of a key wins, as
                 # it would row by row.
-                chunk = list(dict(zip(keys, chunk, strict=True)).values())
+                rows = dict(zip(keys, zip(*chunk, strict=True), strict=True)).values()
+                chunk = [list(c) for c in zip(*rows, strict=True)]
             if pins:
-                keys = list(map(key_of, chunk))
+                whole = [chunk[given.index(k)] if k in given else repeat(fixed[k]) for k in _CONFLICT_KEYS[kind]]
+                keys = list(zip(*whole, strict=False))  # a repeat() stands for a constant
                 for pin in pins:
                     _copy_before_replace(kind, pin, keys, cur)
-            if direct:
-                sql = _sqlite_upsert_sql(kind, tuple(cols), len(given), len(chunk))
-                _execute_direct(cur, sql, [*tail, *chain.from_iterable(chunk)])
-                continue
-            arrays = _arrays(chunk) if connection.vendor == "postgresql" else None
-            if arrays is not None:
-                # One array per column: a short statement whatever the rows (psycopg parses a long one in Python).
-                cur.execute(_unnest_upsert_sql(kind, tuple(cols), len(given)), [*tail, *arrays])
-            elif connection.vendor == "postgresql":
-                cur.executemany(_upsert_sql(kind, cols, 1), [row + tail for row in chunk])
-            else:
-                params = list(chain.from_iterable(row + tail for row in chunk))
-                cur.execute(_upsert_sql(kind, cols, len(chunk)), params)
-    return len(values)
+            _execute_chunk(kind, cur, cols, len(given), chunk, tail, direct)
+    return count
+
+
+def _execute_chunk(kind: str, cur, cols: list[str], per_row: int, chunk: list[list], tail: tuple, direct: bool):
+    if direct:
+        # The parameters row after row, laid out with one slice assignment per column.
+        params = [*tail, *repeat(None, per_row * len(chunk[0]))]
+        for j, values in enumerate(chunk):
+            params[len(tail) + j :: per_row] = values
+        _execute_direct(cur, _sqlite_upsert_sql(kind, tuple(cols), per_row, len(chunk[0])), params)
+        return
+    arrays = _arrays(chunk) if connection.vendor == "postgresql" else None
+    if arrays is not None:
+        # One array per column: a short statement whatever the rows (psycopg parses a long one in Python).
+        cur.execute(_unnest_upsert_sql(kind, tuple(cols), per_row), [*tail, *arrays])
+    elif connection.vendor == "postgresql":
+        cur.executemany(_upsert_sql(kind, cols, 1), [row + tail for row in zip(*chunk, strict=True)])
+    else:
+        params = list(chain.from_iterable(row + tail for row in zip(*chunk, strict=True)))
+        cur.execute(_upsert_sql(kind, cols, len(chunk[0])), params)
 
 
 def _execute_direct(cur, sql: str, params: list) -> None:
