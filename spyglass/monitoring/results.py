@@ -278,11 +278,18 @@ def _write(
 
 def _execute_chunk(kind: str, cur, cols: list[str], per_row: int, chunk: list[list], tail: tuple, direct: bool):
     if direct:
-        # The parameters row after row, laid out with one slice assignment per column.
-        params = [*tail, *repeat(None, per_row * len(chunk[0]))]
-        for j, values in enumerate(chunk):
-            params[len(tail) + j :: per_row] = values
-        _execute_direct(cur, _sqlite_upsert_sql(kind, tuple(cols), per_row, len(chunk[0])), params)
+        rows = len(chunk[0])
+        # Text and whole-number columns with one value in every row (the test, the server, no error…) are bound
+        # once, as the tail is: binding a value costs more than inserting it.
+        same = [j for j, v in enumerate(chunk) if rows > 1 and type(v[0]) in (str, int) and v.count(v[0]) == rows]
+        each = [j for j in range(per_row) if j not in same]
+        order = tuple([cols[j] for j in each] + [cols[j] for j in same] + cols[per_row:])
+        shared = [chunk[j][0] for j in same] + list(tail)
+        # The rest row after row, laid out with one slice assignment per column.
+        params = [*shared, *repeat(None, len(each) * rows)]
+        for at, j in enumerate(each):
+            params[len(shared) + at :: len(each)] = chunk[j]
+        _execute_direct(cur, _sqlite_upsert_sql(kind, order, len(each), rows), params)
         return
     arrays = _arrays(chunk) if connection.vendor == "postgresql" else None
     if arrays is not None:
