@@ -7,7 +7,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from spyglass.accounts.models import RateCounter
-from spyglass.api.agent import views
+from spyglass.api.agent import upload, views
 from spyglass.monitoring.models import Agent, NetResult
 from tests import test_agent_batch_columns
 from tests.test_agent_api import acme_token, net_row, registered  # noqa: F401 (fixtures)
@@ -40,7 +40,7 @@ def test_a_well_formed_batch_is_answered_as_drf_answers_it_without_drf(lab, monk
         lean = post(client, agent_id, body)
     stored = sorted(NetResult.objects.values_list("test_id", "round_id", "agent_id", "date", "server", "avg_latency"))
     NetResult.objects.all().delete()
-    monkeypatch.setattr(views, "lean_upload", lambda *args: None)
+    monkeypatch.setattr(upload, "lean_upload", lambda *args: None)
     full = post(client, agent_id, body)
     assert answer(lean) == answer(full)
     assert lean.json() == {"accepted": len(body["results"])}
@@ -67,6 +67,7 @@ def _cases(tests, agent_id):
         "no results": (agent_id, {"results": []}, {}),
         "not an object": (agent_id, [row], {}),
         "JSON sent as text/plain": (agent_id, orjson.dumps(body), {"content_type": "text/plain"}),
+        "a host not allowed": (agent_id, body, {"HTTP_HOST": "evil.example"}),
     }
 
 
@@ -84,6 +85,7 @@ CASES = {
     "no results": 400,
     "not an object": 400,
     "JSON sent as text/plain": 200,
+    "a host not allowed": 400,
 }  # each with the status DRF answers
 
 
@@ -100,7 +102,7 @@ def test_any_other_request_gets_drfs_answer_and_failed_login_count(lab, monkeypa
 
     lean = run()
     assert lean[0][0] == CASES[case]
-    monkeypatch.setattr(views, "lean_upload", lambda *args: None)
+    monkeypatch.setattr(upload, "lean_upload", lambda *args: None)
     assert lean == run()
 
 

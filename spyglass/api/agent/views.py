@@ -16,7 +16,6 @@ from spyglass.monitoring.models import Agent
 
 from .auth import AgentTokenAuthentication, IsAgent
 from .rows import FIELDS, BatchError, validate_batch
-from .upload import lean_upload
 
 TAGS = ["agent API v1"]
 
@@ -140,15 +139,8 @@ class ResultsView(AgentView):
         description="Rows keyed by (testId, roundId, agent[, server]); posting the same key again replaces the row. "
         "A batch with any bad row is refused whole with 400, naming the rows in `rows`.",
     )
-    def dispatch(self, request, *args, **kwargs):
-        # An agent's well-formed batch is written without DRF's request machinery; anything else answers below.
-        if request.method == "POST":
-            response = lean_upload(request, agent_number(kwargs["agent_id"]), time.time())
-            if response is not None:
-                return response
-        return super().dispatch(request, *args, **kwargs)
-
     def post(self, request, agent_id):
+        # An agent's well-formed batch is answered before this view (upload.AgentUploadMiddleware); the rest is here.
         # agent_of and tests_for_results are lean SQL: this view runs for every upload of every agent.
         agent = agent_service.agent_of(request.user.organization_id, agent_number(agent_id))
         if agent is None:
