@@ -1,6 +1,12 @@
 """The built-in roles and permissions, and the one question everything asks: what may this user do here?"""
 
+import functools
 from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Case, Value, When
+
+from spyglass.lib.compiled import Compiled, CompiledQuery
 
 VIEW_TESTS = "View tests"
 EDIT_TESTS = "Edit tests"
@@ -66,17 +72,34 @@ class Access:
 
 def access_for(user, account_group_id: int | None) -> Access | None:
     """The user's access in that account group (their default group when None); None when not a member."""
-    from .models import Membership
-
-    qs = Membership.objects.select_related("account_group", "role").filter(user=user)
     if account_group_id is None:
-        membership = None
-        if user.default_account_group_id:
-            membership = qs.filter(account_group_id=user.default_account_group_id).first()
-        membership = membership or qs.order_by("id").first()
+        # Their default group's membership when they have one, else their first (-1 matches no group).
+        found = _queries()["preferred"].fetch(user=user.id, preferred=user.default_account_group_id or -1)
     else:
-        membership = qs.filter(account_group_id=account_group_id).first()
-    if membership is None:
+        found = _queries()["in_group"].fetch(user=user.id, group=account_group_id)
+    if not found:
         return None
-    perms = frozenset(membership.role.permissions.values_list("label", flat=True))
+    membership = found[0]
+    labels = _queries()["labels"]
+    with connection.cursor() as cursor:
+        cursor.execute(labels.sql, labels.params(role=membership.role_id))
+        perms = frozenset(label for (label,) in cursor.fetchall())
     return Access(user, membership.account_group, membership.role, perms)
+
+
+@functools.cache
+def _queries() -> dict:
+    # Every API request asks access_for: its queries are compiled once per process (spyglass/lib/compiled.py).
+    from .models import Membership, Permission
+
+    memberships = Membership.objects.select_related("account_group", "role")
+    preferred = Case(When(account_group_id=-1002, then=Value(0)), default=Value(1))
+    return {
+        "preferred": CompiledQuery(
+            memberships.filter(user_id=-1001).order_by(preferred, "id")[:1], user=-1001, preferred=-1002
+        ),
+        "in_group": CompiledQuery(
+            memberships.filter(user_id=-1001, account_group_id=-1003).order_by("id")[:1], user=-1001, group=-1003
+        ),
+        "labels": Compiled(Permission.objects.filter(role__id=-1004).values_list("label"), role=-1004),
+    }

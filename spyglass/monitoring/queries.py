@@ -115,10 +115,7 @@ def read_page(
         # export stepped over every row of the pages before it.
         start = time_range.start if last_round_id is None else max(time_range.start or 0, last_round_id + 1)
         qs = scope.within(start, time_range.end).results(model)
-    order = ["round_id", "agent_id"] + (["server"] if kind == "dns" else [])
-    qs = qs.annotate(v6_date=V6Date("date"))
-    columns = ["round_id", "agent_id", "agent__name", "agent__country_id", "v6_date", *fields.values()]
-    raw = list(qs.order_by(*order).values_list(*columns)[: limit + 1])
+    raw = list(ordered_rows(kind, fields, qs)[: limit + 1])
     next_round = None
     if len(raw) > limit:
         cut_round = raw[limit][0]
@@ -126,8 +123,22 @@ def read_page(
         if kept:
             raw = kept
         else:  # one round larger than a page: return the whole round rather than split it
-            raw = list(qs.filter(round_id=cut_round).order_by(*order).values_list(*columns))
+            raw = list(ordered_rows(kind, fields, qs.filter(round_id=cut_round)))
         next_round = raw[-1][0]
+    rows = as_dicts(test, fields, raw)
+    return Page(rows, next_round)
+
+
+def ordered_rows(kind: str, fields: dict, qs):
+    """The rows of `qs` in export order as tuples: round, agent, agent name, country, date, then `fields`."""
+    order = ["round_id", "agent_id"] + (["server"] if kind == "dns" else [])
+    qs = qs.annotate(v6_date=V6Date("date"))
+    columns = ["round_id", "agent_id", "agent__name", "agent__country_id", "v6_date", *fields.values()]
+    return qs.order_by(*order).values_list(*columns)
+
+
+def as_dicts(test, fields: dict, raw: list[tuple]) -> list[dict]:
+    """ordered_rows' tuples as v6 rows."""
     names = list(fields.keys())
     link = permalink(test.id, 0, 0).partition("?")[0]  # formatted once: this loop runs for every exported row
     rows = []
@@ -142,4 +153,4 @@ def read_page(
         }
         row.update(zip(names, r[5:], strict=True))
         rows.append(row)
-    return Page(rows, next_round)
+    return rows

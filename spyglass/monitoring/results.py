@@ -14,7 +14,7 @@ from operator import itemgetter
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import DnsResult, HttpResult, NetResult, RetentionPin
+from .models import DnsResult, HttpResult, NetResult, ResultHour, RetentionPin
 
 KINDS = {"net": NetResult, "http": HttpResult, "dns": DnsResult}
 _CONVERTED = ("JSONField", "DateTimeField")
@@ -29,6 +29,9 @@ _CONFLICT_KEYS = {
     "http": ("test_id", "round_id", "agent_id"),
     "dns": ("test_id", "round_id", "agent_id", "server"),
 }
+# Results are versioned by hour of roundIds (ResultHour): what an export chunk covers (spyglass.monitoring.chunks).
+HOUR = 3600
+
 # Namespace of the PostgreSQL advisory locks that order freezes against writes of the same test.
 _LOCK_NAMESPACE = 0x53505947 << 24
 
@@ -252,4 +255,19 @@ def upsert_values(kind: str, given: list[str], values: list[tuple], batch_size: 
             else:
                 params = list(chain.from_iterable(row + tail for row in chunk))
                 cur.execute(_upsert_sql(kind, cols, len(chunk)), params)
+        # Last, so the hours' rows stay locked only until the commit that follows.
+        bump_hours(cur, set(zip(map(itemgetter(test_at), values), (r - r % HOUR for r in rounds), strict=True)))
     return len(values)
+
+
+def bump_hours(cur, test_hours: set[tuple[int, int]]) -> None:
+    """Count a write to each (test id, hour): export chunks built from an earlier version are then stale. Sorted, so
+    concurrent writers lock the rows in the same order."""
+    if not test_hours:
+        return
+    table = ResultHour._meta.db_table
+    cur.execute(
+        f"INSERT INTO {table} (test_id, hour, version) VALUES {', '.join(['(%s, %s, 1)'] * len(test_hours))} "
+        f"ON CONFLICT (test_id, hour) DO UPDATE SET version = {table}.version + 1",
+        list(chain.from_iterable(sorted(test_hours))),
+    )

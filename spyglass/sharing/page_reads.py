@@ -14,22 +14,9 @@ from django.db import connection
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from spyglass.lib.compiled import Compiled
+
 from .models import Snapshot, SnapshotComment, SnapshotRender, SnapshotVisitTally
-
-
-class Compiled:
-    """A queryset's SQL and its parameters: the placeholders' (distinct values, named) and the constants the ORM
-    put there itself (a COALESCE default, say), kept as they are."""
-
-    def __init__(self, queryset, **placeholders):
-        self.sql, params = queryset.query.sql_with_params()
-        by_value = {value: name for name, value in placeholders.items()}
-        if len(by_value) != len(placeholders) or not set(by_value) <= set(params):
-            raise ValueError("every placeholder must be a distinct value that the query uses")
-        self.slots = [(by_value.get(p), p) for p in params]
-
-    def params(self, **values) -> list:
-        return [constant if name is None else values[name] for name, constant in self.slots]
 
 
 def _count(model):

@@ -1,0 +1,231 @@
+"""Data export pages spliced from stored JSON: a test's rows of one kind are written as the data API writes them once
+per hour of roundIds (ExportChunk), and a page is slices of those bytes — no row is read, built or serialized again.
+
+Why: an export of 48 h is 144,000 rows at 50 agents, and reading them from the database alone costs several times
+serializing them (docs/benchmarks.md, row 6). Results change rarely once written, so most hours are written once.
+
+When a chunk is used: only for a test's own rows as they are now (a plain read or a live share, never a snapshot's
+frozen or agent-limited scope) and only for the default row layout (not headers=1 / certificates=1) in JSON. It is
+valid while (1) its `version` equals the hour's ResultHour version, which every write of results bumps in the writing
+transaction (results.bump_hours, retention); the version is read before the rows a chunk is built from, so a build
+racing a write is stored with the older version and rebuilt on the next read; (2) its `layout` matches the current
+fields and permalink base; (3) the agents' names and countries in it are still theirs. Anything else rebuilds it.
+A page is exactly what queries.read_page would return (tests/test_export_chunks.py compares both)."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
+
+import orjson
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from .models import Agent, ExportChunk, ResultHour
+from .queries import KIND_MODELS, as_dicts, ordered_rows, permalink
+from .results import HOUR
+from .scope import ReadScope
+
+# Bump when the rows' JSON changes in a way `layout` does not capture: every stored chunk is then rebuilt.
+FORMAT = 1
+_RETRIES = 3
+
+
+@dataclass
+class JsonPage:
+    rows: orjson.Fragment  # a JSON array, spliced as is into the response by orjson
+    next_last_round_id: int | None
+
+
+@dataclass
+class _Chunk:
+    hour: int
+    version: int  # the hour's current version (ResultHour)
+    stored_version: int | None
+    layout: str | None
+    agents: str | None
+    rounds_json: str | None  # [[roundId, rows, first byte, end byte], ...], parsed only for the hours a page reads
+    build: int | None
+    body: bytes | None = None  # only once built in this request
+    checked: bool = False  # agents verified, or built in this request
+    _rounds: list | None = None
+
+    @property
+    def rounds(self) -> list:
+        if self._rounds is None:
+            self._rounds = orjson.loads(self.rounds_json)
+        return self._rounds
+
+
+def usable(test, scope: ReadScope) -> bool:
+    return (
+        not test.saved_event
+        and scope.source_test_id == test.id
+        and scope.agent_ids is None
+        and scope.frozen_at is None
+        and scope.copies_test_id is None
+    )
+
+
+def read_page_json(kind, test, time_range, last_round_id=None, limit=None, scope=None) -> JsonPage | None:
+    """queries.read_page's page as JSON, from the hours' chunks; None when this read cannot use them."""
+    scope = scope or ReadScope(source_test_id=test.id)
+    if time_range.latest_only or not usable(test, scope):
+        return None
+    start = time_range.start if last_round_id is None else max(time_range.start or 0, last_round_id + 1)
+    lo, hi = scope.clamp(start, time_range.end)
+    lo = 0 if lo is None else lo
+    if lo > hi:
+        return JsonPage(orjson.Fragment(b"[]"), None)
+    limit = limit or settings.DATA_PAGE_ROWS
+    for _ in range(_RETRIES):
+        page = _assemble(kind, test, lo, hi, limit)
+        if page is not None:
+            return page
+    return None  # chunks kept being rebuilt under this read: the row path answers instead
+
+
+def _layout(kind: str, test) -> str:
+    fields = KIND_MODELS[kind][1]
+    text = f"{FORMAT}|{kind}|{','.join(fields)}|{permalink(test.id, 0, 0)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _assemble(kind, test, lo: int, hi: int, limit: int) -> JsonPage | None:
+    layout = _layout(kind, test)
+    chunks = _chunks(kind, test, lo, hi)
+    for _ in range(2):  # a second walk only after chunks with renamed agents were rebuilt
+        taken, next_round = _walk(kind, test, chunks, lo, hi, limit, layout)
+        stale = _renamed(c for c, _, _ in taken)
+        if not stale:
+            break
+        for chunk in stale:
+            _build(kind, test, chunk, layout)
+    else:
+        return None
+    stored = [c.hour for c, _, _ in taken if c.body is None]
+    bodies = _bodies(kind, test, stored) if stored else {}
+    parts = []
+    for chunk, first, end in taken:
+        if chunk.body is not None:
+            parts.append(chunk.body[first:end])
+            continue
+        build, body = bodies.get(chunk.hour, (None, None))
+        if build != chunk.build:
+            return None  # rebuilt by another request since this one read its index: start again
+        parts.append(body[first:end])
+    return JsonPage(orjson.Fragment(b"[" + b",".join(parts) + b"]"), next_round)
+
+
+def _walk(kind, test, chunks, lo, hi, limit, layout):
+    """Whole rounds in order until the next one would pass the row limit, as read_page pages them.
+
+    Returns [(chunk, first byte, end byte)] and the page's last roundId when another page follows."""
+    taken, total, last_included = [], 0, None
+    for chunk in chunks:
+        if chunk.stored_version != chunk.version or chunk.layout != layout:
+            _build(kind, test, chunk, layout)
+        first = end = None
+        for round_id, rows, begin, finish in chunk.rounds:
+            if round_id < lo:
+                continue
+            if round_id > hi:
+                break
+            if total + rows > limit:
+                if total == 0:  # one round larger than a page: the whole round rather than split it
+                    taken.append((chunk, begin, finish))
+                    return taken, round_id
+                if first is not None:
+                    taken.append((chunk, first, end))
+                return taken, last_included
+            first = begin if first is None else first
+            end, total, last_included = finish, total + rows, round_id
+        if first is not None:
+            taken.append((chunk, first, end))
+    return taken, None
+
+
+def _chunks(kind, test, lo: int, hi: int) -> list[_Chunk]:
+    """Every written hour in [lo, hi] with its stored chunk's index, if any, in one query (bodies stay behind)."""
+    sql = (
+        f"SELECT h.hour, h.version, c.version, c.layout, c.agents, c.rounds, c.build "
+        f"FROM {ResultHour._meta.db_table} h LEFT JOIN {ExportChunk._meta.db_table} c "
+        "ON c.test_id = h.test_id AND c.hour = h.hour AND c.kind = %s "
+        "WHERE h.test_id = %s AND h.hour >= %s AND h.hour <= %s ORDER BY h.hour"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [kind, test.id, lo - lo % HOUR, hi])
+        rows = cursor.fetchall()
+    return [_Chunk(*row) for row in rows]
+
+
+def _renamed(chunks) -> list[_Chunk]:
+    """Stored chunks whose agents' names or countries changed since they were written (or whose agents are gone)."""
+    unchecked = {id(c): c for c in chunks if not c.checked}.values()
+    written = {c.hour: orjson.loads(c.agents) for c in unchecked}
+    ids = {agent[0] for agents in written.values() for agent in agents}
+    current = {}
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, name, country_id FROM {Agent._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))})",
+                list(ids),
+            )
+            current = {row[0]: list(row) for row in cursor.fetchall()}
+    stale = []
+    for chunk in unchecked:
+        chunk.checked = True
+        if any(current.get(agent[0]) != agent for agent in written[chunk.hour]):
+            stale.append(chunk)
+    return stale
+
+
+def _build(kind, test, chunk: _Chunk, layout: str) -> None:
+    """Write one hour's rows as JSON, store them and point `chunk` at the new build."""
+    model, fields = KIND_MODELS[kind]
+    qs = ReadScope(source_test_id=test.id, start_round=chunk.hour, end_round=chunk.hour + HOUR - 1).results(model)
+    rows = as_dicts(test, fields, list(ordered_rows(kind, fields, qs)))
+    parts, rounds, offset = [], [], 0
+    for round_id, group in groupby(rows, key=itemgetter("roundId")):
+        group = list(group)
+        data = orjson.dumps(group, default=str)[1:-1]
+        offset += 1 if parts else 0  # the comma between rounds
+        rounds.append([round_id, len(group), offset, offset + len(data)])
+        offset += len(data)
+        parts.append(data)
+    agents = sorted({(r["agentId"], r["agentName"], r["countryId"]) for r in rows})
+    chunk.stored_version, chunk.layout, chunk._rounds = chunk.version, layout, rounds
+    chunk.agents, chunk.body, chunk.checked = orjson.dumps(agents).decode(), b",".join(parts), True
+    chunk.build = secrets.randbits(62)
+    table = ExportChunk._meta.db_table
+    columns = "test_id, kind, hour, version, layout, agents, rounds, build, built_at, body"
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns.split(", ")[3:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            f"ON CONFLICT (test_id, kind, hour) DO UPDATE SET {updates}",
+            [
+                test.id,
+                kind,
+                chunk.hour,
+                chunk.version,
+                layout,
+                chunk.agents,
+                orjson.dumps(rounds).decode(),
+                chunk.build,
+                ExportChunk._meta.get_field("built_at").get_db_prep_save(timezone.now(), connection),
+                chunk.body,
+            ],
+        )
+
+
+def _bodies(kind, test, hours: list[int]) -> dict[int, tuple[int, bytes]]:
+    sql = (
+        f"SELECT hour, build, body FROM {ExportChunk._meta.db_table} "
+        f"WHERE test_id = %s AND kind = %s AND hour IN ({', '.join(['%s'] * len(hours))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [test.id, kind, *hours])
+        return {hour: (build, bytes(body)) for hour, build, body in cursor.fetchall()}
