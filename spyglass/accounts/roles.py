@@ -3,10 +3,9 @@
 import functools
 from dataclasses import dataclass
 
-from django.db import connection
-from django.db.models import Case, Value, When
+from django.db.models import Case, F, Subquery, Value, When
 
-from spyglass.lib.compiled import Compiled, CompiledQuery
+from spyglass.lib.compiled import CompiledQuery
 
 VIEW_TESTS = "View tests"
 EDIT_TESTS = "Edit tests"
@@ -74,32 +73,37 @@ def access_for(user, account_group_id: int | None) -> Access | None:
     """The user's access in that account group (their default group when None); None when not a member."""
     if account_group_id is None:
         # Their default group's membership when they have one, else their first (-1 matches no group).
-        found = _queries()["preferred"].fetch(user=user.id, preferred=user.default_account_group_id or -1)
+        query = _queries()["preferred"]
+        rows = query.rows(user=user.id, preferred=user.default_account_group_id or -1)
     else:
-        found = _queries()["in_group"].fetch(user=user.id, group=account_group_id)
-    if not found:
+        query = _queries()["in_group"]
+        rows = query.rows(user=user.id, group=account_group_id)
+    if not rows:
         return None
-    membership = found[0]
-    labels = _queries()["labels"]
-    with connection.cursor() as cursor:
-        cursor.execute(labels.sql, labels.params(role=membership.role_id))
-        perms = frozenset(label for (label,) in cursor.fetchall())
+    # One row per permission of the membership's role (one row with None when it has none).
+    membership = query.instance(rows[0])
+    label = query.annotations["permission"]
+    perms = frozenset(row[label] for row in rows if row[label] is not None)
     return Access(user, membership.account_group, membership.role, perms)
 
 
 @functools.cache
 def _queries() -> dict:
-    # Every API request asks access_for: its queries are compiled once per process (spyglass/lib/compiled.py).
-    from .models import Membership, Permission
+    # Every API request asks access_for: one query, compiled once per process (spyglass/lib/compiled.py).
+    from .models import Membership
 
-    memberships = Membership.objects.select_related("account_group", "role")
+    def with_permissions(chosen):
+        return (
+            Membership.objects.select_related("account_group", "role")
+            .filter(id=Subquery(chosen.values("id")[:1]))
+            .annotate(permission=F("role__permissions__label"))
+        )
+
     preferred = Case(When(account_group_id=-1002, then=Value(0)), default=Value(1))
+    mine = Membership.objects.filter(user_id=-1001)
     return {
-        "preferred": CompiledQuery(
-            memberships.filter(user_id=-1001).order_by(preferred, "id")[:1], user=-1001, preferred=-1002
-        ),
+        "preferred": CompiledQuery(with_permissions(mine.order_by(preferred, "id")), user=-1001, preferred=-1002),
         "in_group": CompiledQuery(
-            memberships.filter(user_id=-1001, account_group_id=-1003).order_by("id")[:1], user=-1001, group=-1003
+            with_permissions(mine.filter(account_group_id=-1003).order_by("id")), user=-1001, group=-1003
         ),
-        "labels": Compiled(Permission.objects.filter(role__id=-1004).values_list("label"), role=-1004),
     }

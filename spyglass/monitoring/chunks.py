@@ -23,6 +23,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from spyglass.lib.compiled import prepared_cursor
+
 from .models import Agent, ExportChunk, ResultHour
 from .queries import KIND_MODELS, as_dicts, ordered_rows, permalink
 from .results import HOUR
@@ -95,7 +97,7 @@ def _layout(kind: str, test) -> str:
 
 def _assemble(kind, test, lo: int, hi: int, limit: int) -> JsonPage | None:
     layout = _layout(kind, test)
-    chunks = _chunks(kind, test, lo, hi)
+    chunks = _chunks(kind, test, lo, hi, limit)
     for _ in range(2):  # a second walk only after chunks with renamed agents were rebuilt
         taken, next_round = _walk(kind, test, chunks, lo, hi, limit, layout)
         stale = _renamed(c for c, _, _ in taken)
@@ -105,17 +107,17 @@ def _assemble(kind, test, lo: int, hi: int, limit: int) -> JsonPage | None:
             _build(kind, test, chunk, layout)
     else:
         return None
-    stored = [c.hour for c, _, _ in taken if c.body is None]
-    bodies = _bodies(kind, test, stored) if stored else {}
+    stored = {c.hour: (first, end) for c, first, end in taken if c.body is None}
+    slices = _slices(kind, test, stored) if stored else {}
     parts = []
     for chunk, first, end in taken:
         if chunk.body is not None:
             parts.append(chunk.body[first:end])
             continue
-        build, body = bodies.get(chunk.hour, (None, None))
+        build, data = slices.get(chunk.hour, (None, None))
         if build != chunk.build:
             return None  # rebuilt by another request since this one read its index: start again
-        parts.append(body[first:end])
+        parts.append(data)
     return JsonPage(orjson.Fragment(b"[" + b",".join(parts) + b"]"), next_round)
 
 
@@ -125,6 +127,9 @@ def _walk(kind, test, chunks, lo, hi, limit, layout):
     Returns [(chunk, first byte, end byte)] and the page's last roundId when another page follows."""
     taken, total, last_included = [], 0, None
     for chunk in chunks:
+        if chunk.stored_version == chunk.version and chunk.layout == layout and chunk.rounds_json is None:
+            if chunk._rounds is None:
+                _details(kind, test, chunk)
         if chunk.stored_version != chunk.version or chunk.layout != layout:
             _build(kind, test, chunk, layout)
         first = end = None
@@ -147,18 +152,40 @@ def _walk(kind, test, chunks, lo, hi, limit, layout):
     return taken, None
 
 
-def _chunks(kind, test, lo: int, hi: int) -> list[_Chunk]:
-    """Every written hour in [lo, hi] with its stored chunk's index, if any, in one query (bodies stay behind)."""
+def _chunks(kind, test, lo: int, hi: int, limit: int) -> list[_Chunk]:
+    """Every written hour in [lo, hi] with its stored chunk's version, in one query; the index and agents only of the
+    hours a page of `limit` rows can reach (the rows of the hours after the first are counted), which is most of
+    what this query would otherwise carry on every page of an export."""
+    rows_before = "COALESCE(SUM(c.rows) OVER (ORDER BY h.hour ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)"
+    first_rows = "COALESCE(FIRST_VALUE(c.rows) OVER (ORDER BY h.hour), 0)"
     sql = (
-        f"SELECT h.hour, h.version, c.version, c.layout, c.agents, c.rounds, c.build "
+        "SELECT hour, version, stored, layout, CASE WHEN reach THEN agents END, CASE WHEN reach THEN rounds END, "
+        "build FROM (SELECT h.hour, h.version, c.version AS stored, c.layout, c.agents, c.rounds, c.build, "
+        f"{rows_before} - {first_rows} < %s AS reach "
         f"FROM {ResultHour._meta.db_table} h LEFT JOIN {ExportChunk._meta.db_table} c "
         "ON c.test_id = h.test_id AND c.hour = h.hour AND c.kind = %s "
-        "WHERE h.test_id = %s AND h.hour >= %s AND h.hour <= %s ORDER BY h.hour"
+        "WHERE h.test_id = %s AND h.hour >= %s AND h.hour <= %s) x ORDER BY hour"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, test.id, lo - lo % HOUR, hi])
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [limit, kind, test.id, lo - lo % HOUR, hi])
         rows = cursor.fetchall()
     return [_Chunk(*row) for row in rows]
+
+
+def _details(kind, test, chunk: _Chunk) -> None:
+    """The index and agents of a stored chunk _chunks did not expect a page to reach (its estimate is a guess when
+    an earlier hour had no valid chunk yet)."""
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"SELECT agents, rounds, build FROM {ExportChunk._meta.db_table} "
+            "WHERE test_id = %s AND kind = %s AND hour = %s",
+            [test.id, kind, chunk.hour],
+        )
+        found = cursor.fetchone()
+    if found is None or found[2] != chunk.build:
+        chunk.stored_version = None  # gone or rebuilt meanwhile: build it again
+    else:
+        chunk.agents, chunk.rounds_json = found[0], found[1]
 
 
 def _renamed(chunks) -> list[_Chunk]:
@@ -168,7 +195,7 @@ def _renamed(chunks) -> list[_Chunk]:
     ids = {agent[0] for agents in written.values() for agent in agents}
     current = {}
     if ids:
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(
                 f"SELECT id, name, country_id FROM {Agent._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))})",
                 list(ids),
@@ -200,11 +227,11 @@ def _build(kind, test, chunk: _Chunk, layout: str) -> None:
     chunk.agents, chunk.body, chunk.checked = orjson.dumps(agents).decode(), b",".join(parts), True
     chunk.build = secrets.randbits(62)
     table = ExportChunk._meta.db_table
-    columns = "test_id, kind, hour, version, layout, agents, rounds, build, built_at, body"
+    columns = "test_id, kind, hour, version, layout, agents, rounds, rows, build, built_at, body"
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns.split(", ")[3:])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             f"ON CONFLICT (test_id, kind, hour) DO UPDATE SET {updates}",
             [
                 test.id,
@@ -214,6 +241,7 @@ def _build(kind, test, chunk: _Chunk, layout: str) -> None:
                 layout,
                 chunk.agents,
                 orjson.dumps(rounds).decode(),
+                len(rows),
                 chunk.build,
                 ExportChunk._meta.get_field("built_at").get_db_prep_save(timezone.now(), connection),
                 chunk.body,
@@ -221,11 +249,19 @@ def _build(kind, test, chunk: _Chunk, layout: str) -> None:
         )
 
 
-def _bodies(kind, test, hours: list[int]) -> dict[int, tuple[int, bytes]]:
+def _slices(kind, test, wanted: dict[int, tuple[int, int]]) -> dict[int, tuple[int, bytes]]:
+    """{hour: (build, body[first:end])} in one query: only the bytes the page uses leave the database."""
+    cut = "substring(body from %s for %s)" if connection.vendor == "postgresql" else "substr(body, %s, %s)"
+    cases, params = [], []
+    for hour, (first, end) in wanted.items():
+        cases.append(f"WHEN %s THEN {cut}")
+        params += [hour, first + 1, end - first]
     sql = (
-        f"SELECT hour, build, body FROM {ExportChunk._meta.db_table} "
-        f"WHERE test_id = %s AND kind = %s AND hour IN ({', '.join(['%s'] * len(hours))})"
+        f"SELECT hour, build, CASE hour {' '.join(cases)} END FROM {ExportChunk._meta.db_table} "
+        f"WHERE test_id = %s AND kind = %s AND hour IN ({', '.join(['%s'] * len(wanted))})"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [test.id, kind, *hours])
-        return {hour: (build, bytes(body)) for hour, build, body in cursor.fetchall()}
+    params += [test.id, kind, *wanted]
+    # In binary on PostgreSQL: as text, a bytea is written in hex and decoded again, most of a page's time.
+    with prepared_cursor(binary=True) as cursor:
+        cursor.execute(sql, params)
+        return {hour: (build, bytes(data)) for hour, build, data in cursor.fetchall()}

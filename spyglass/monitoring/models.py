@@ -220,6 +220,7 @@ class ExportChunk(models.Model):
     layout = models.CharField(max_length=64)
     agents = models.TextField()  # JSON [[agentId, agentName, countryId], …] as written into the rows
     rounds = models.TextField()  # JSON [[roundId, rows, first byte, end byte], …] in roundId order
+    rows = models.BigIntegerField()
     build = models.BigIntegerField()  # random per build: a page's index and the bytes it reads come from one build
     built_at = models.DateTimeField(default=timezone.now)
     # Last: SQLite reads a row's columns in order, so a column after this one would cost reading the whole body.
