@@ -177,16 +177,16 @@ def test_a_write_racing_a_build_is_not_lost(cast, recent, settings, monkeypatch)
 
 def test_a_chunk_rebuilt_under_a_page_is_read_again(cast, recent, settings, monkeypatch):
     expected = export(cast.owner.client, recent, settings)
-    real, calls = chunks._slices, []
+    real, calls = chunks._bodies, []
 
     def rebuilt_elsewhere(kind, test, wanted):
         calls.append(wanted)
         found = real(kind, test, wanted)
         if len(calls) == 1:  # as if another request stored a new build between the index and the bodies
-            return {hour: (build + 1, body) for hour, (build, body) in found.items()}
+            return {hour: (build + 1, segments, data) for hour, (build, segments, data) in found.items()}
         return found
 
-    monkeypatch.setattr(chunks, "_slices", rebuilt_elsewhere)
+    monkeypatch.setattr(chunks, "_bodies", rebuilt_elsewhere)
     assert export(cast.owner.client, recent, settings) == expected
     assert len(calls) > 1
 
@@ -224,3 +224,22 @@ def test_a_page_reaching_past_a_stale_hours_guess_reads_on(cast, recent, setting
     ResultHour.objects.filter(test=recent, hour=second.hour).update(version=second.version + 1)
     assert export(cast.owner.client, recent, settings) == expected
     assert ExportChunk.objects.get(id=second.id).rows < 10**9
+
+
+def test_any_run_of_rounds_decodes_from_its_segments_alone(monkeypatch):
+    """chunk_format: every run of whole rounds comes back exactly from just the segments holding it."""
+    import random
+
+    from spyglass.monitoring import chunk_format
+
+    monkeypatch.setattr(chunk_format, "SEGMENT_BYTES", 100)  # many segments, rounds straddling none
+    rng = random.Random(4)
+    rounds = [(60 * i, 1, orjson.dumps([{"n": rng.random(), "s": "é" * rng.randrange(90)}])[1:-1]) for i in range(40)]
+    encoded = chunk_format.encode(rounds)
+    assert len(encoded.segments) > 10 and encoded.raw == b",".join(data for _, _, data in rounds)
+    for i in range(len(rounds)):
+        for j in range(i, len(rounds)):
+            first, end = encoded.rounds[i][2], encoded.rounds[j][3]
+            needed = chunk_format.segments_for(encoded.segments, first, end)
+            stored = encoded.body[needed[0][2] : needed[-1][3]]
+            assert b"".join(chunk_format.decode(needed, first, end, stored)) == encoded.raw[first:end]

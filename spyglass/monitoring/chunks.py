@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from spyglass.lib.compiled import prepared_cursor
 
+from . import chunk_format
 from .models import Agent, ExportChunk, ResultHour
 from .queries import KIND_MODELS, as_dicts, ordered_rows, permalink
 from .results import HOUR
@@ -48,17 +49,17 @@ class _Chunk:
     stored_version: int | None
     layout: str | None
     agents: str | None
-    rounds_json: str | None  # [[roundId, rows, first byte, end byte], ...], parsed only for the hours a page reads
+    contents_json: str | None  # chunk_format's rounds and segments, parsed only for the hours a page reads
     build: int | None
-    body: bytes | None = None  # only once built in this request
+    raw: bytes | None = None  # the rows' JSON, once built in this request
     checked: bool = False  # agents verified, or built in this request
-    _rounds: list | None = None
+    _contents: dict | None = None
 
     @property
-    def rounds(self) -> list:
-        if self._rounds is None:
-            self._rounds = orjson.loads(self.rounds_json)
-        return self._rounds
+    def contents(self) -> dict:
+        if self._contents is None:
+            self._contents = orjson.loads(self.contents_json)
+        return self._contents
 
 
 def usable(test, scope: ReadScope) -> bool:
@@ -107,18 +108,21 @@ def _assemble(kind, test, lo: int, hi: int, limit: int) -> JsonPage | None:
             _build(kind, test, chunk, layout)
     else:
         return None
-    stored = {c.hour: (first, end) for c, first, end in taken if c.body is None}
-    slices = _slices(kind, test, stored) if stored else {}
-    parts = []
-    for chunk, first, end in taken:
-        if chunk.body is not None:
-            parts.append(chunk.body[first:end])
+    stored = {c.hour: (c, first, end) for c, first, end in taken if c.raw is None}
+    bodies = _bodies(kind, test, stored) if stored else {}
+    parts = [b"["]
+    for number, (chunk, first, end) in enumerate(taken):
+        if number:
+            parts.append(b",")
+        if chunk.raw is not None:
+            parts.append(memoryview(chunk.raw)[first:end])
             continue
-        build, data = slices.get(chunk.hour, (None, None))
+        build, segments, data = bodies.get(chunk.hour, (None, None, None))
         if build != chunk.build:
             return None  # rebuilt by another request since this one read its index: start again
-        parts.append(data)
-    return JsonPage(orjson.Fragment(b"[" + b",".join(parts) + b"]"), next_round)
+        parts += chunk_format.decode(segments, first, end, data)
+    parts.append(b"]")
+    return JsonPage(orjson.Fragment(b"".join(parts)), next_round)
 
 
 def _walk(kind, test, chunks, lo, hi, limit, layout):
@@ -127,13 +131,13 @@ def _walk(kind, test, chunks, lo, hi, limit, layout):
     Returns [(chunk, first byte, end byte)] and the page's last roundId when another page follows."""
     taken, total, last_included = [], 0, None
     for chunk in chunks:
-        if chunk.stored_version == chunk.version and chunk.layout == layout and chunk.rounds_json is None:
-            if chunk._rounds is None:
+        if chunk.stored_version == chunk.version and chunk.layout == layout and chunk.contents_json is None:
+            if chunk._contents is None:
                 _details(kind, test, chunk)
         if chunk.stored_version != chunk.version or chunk.layout != layout:
             _build(kind, test, chunk, layout)
         first = end = None
-        for round_id, rows, begin, finish in chunk.rounds:
+        for round_id, rows, begin, finish in chunk.contents["rounds"]:
             if round_id < lo:
                 continue
             if round_id > hi:
@@ -159,8 +163,8 @@ def _chunks(kind, test, lo: int, hi: int, limit: int) -> list[_Chunk]:
     rows_before = "COALESCE(SUM(c.rows) OVER (ORDER BY h.hour ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)"
     first_rows = "COALESCE(FIRST_VALUE(c.rows) OVER (ORDER BY h.hour), 0)"
     sql = (
-        "SELECT hour, version, stored, layout, CASE WHEN reach THEN agents END, CASE WHEN reach THEN rounds END, "
-        "build FROM (SELECT h.hour, h.version, c.version AS stored, c.layout, c.agents, c.rounds, c.build, "
+        "SELECT hour, version, stored, layout, CASE WHEN reach THEN agents END, CASE WHEN reach THEN contents END, "
+        "build FROM (SELECT h.hour, h.version, c.version AS stored, c.layout, c.agents, c.contents, c.build, "
         f"{rows_before} - {first_rows} < %s AS reach "
         f"FROM {ResultHour._meta.db_table} h LEFT JOIN {ExportChunk._meta.db_table} c "
         "ON c.test_id = h.test_id AND c.hour = h.hour AND c.kind = %s "
@@ -177,7 +181,7 @@ def _details(kind, test, chunk: _Chunk) -> None:
     an earlier hour had no valid chunk yet)."""
     with prepared_cursor() as cursor:
         cursor.execute(
-            f"SELECT agents, rounds, build FROM {ExportChunk._meta.db_table} "
+            f"SELECT agents, contents, build FROM {ExportChunk._meta.db_table} "
             "WHERE test_id = %s AND kind = %s AND hour = %s",
             [test.id, kind, chunk.hour],
         )
@@ -185,7 +189,7 @@ def _details(kind, test, chunk: _Chunk) -> None:
     if found is None or found[2] != chunk.build:
         chunk.stored_version = None  # gone or rebuilt meanwhile: build it again
     else:
-        chunk.agents, chunk.rounds_json = found[0], found[1]
+        chunk.agents, chunk.contents_json = found[0], found[1]
 
 
 def _renamed(chunks) -> list[_Chunk]:
@@ -214,20 +218,17 @@ def _build(kind, test, chunk: _Chunk, layout: str) -> None:
     model, fields = KIND_MODELS[kind]
     qs = ReadScope(source_test_id=test.id, start_round=chunk.hour, end_round=chunk.hour + HOUR - 1).results(model)
     rows = as_dicts(test, fields, list(ordered_rows(kind, fields, qs)))
-    parts, rounds, offset = [], [], 0
+    rounds = []
     for round_id, group in groupby(rows, key=itemgetter("roundId")):
         group = list(group)
-        data = orjson.dumps(group, default=str)[1:-1]
-        offset += 1 if parts else 0  # the comma between rounds
-        rounds.append([round_id, len(group), offset, offset + len(data)])
-        offset += len(data)
-        parts.append(data)
+        rounds.append((round_id, len(group), orjson.dumps(group, default=str)[1:-1]))
+    encoded = chunk_format.encode(rounds)
     agents = sorted({(r["agentId"], r["agentName"], r["countryId"]) for r in rows})
-    chunk.stored_version, chunk.layout, chunk._rounds = chunk.version, layout, rounds
-    chunk.agents, chunk.body, chunk.checked = orjson.dumps(agents).decode(), b",".join(parts), True
-    chunk.build = secrets.randbits(62)
+    chunk.stored_version, chunk.layout, chunk.raw, chunk.checked = chunk.version, layout, encoded.raw, True
+    chunk._contents = {"rounds": encoded.rounds, "segments": encoded.segments}
+    chunk.agents, chunk.build = orjson.dumps(agents).decode(), secrets.randbits(62)
     table = ExportChunk._meta.db_table
-    columns = "test_id, kind, hour, version, layout, agents, rounds, rows, build, built_at, body"
+    columns = "test_id, kind, hour, version, layout, agents, contents, rows, build, built_at, body"
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns.split(", ")[3:])
     with connection.cursor() as cursor:
         cursor.execute(
@@ -240,28 +241,30 @@ def _build(kind, test, chunk: _Chunk, layout: str) -> None:
                 chunk.version,
                 layout,
                 chunk.agents,
-                orjson.dumps(rounds).decode(),
+                orjson.dumps(chunk._contents).decode(),
                 len(rows),
                 chunk.build,
                 ExportChunk._meta.get_field("built_at").get_db_prep_save(timezone.now(), connection),
-                chunk.body,
+                encoded.body,
             ],
         )
 
 
-def _slices(kind, test, wanted: dict[int, tuple[int, int]]) -> dict[int, tuple[int, bytes]]:
-    """{hour: (build, body[first:end])} in one query: only the bytes the page uses leave the database."""
+def _bodies(kind, test, wanted: dict) -> dict[int, tuple[int, list, bytes]]:
+    """{hour: (build, segments, their stored bytes)} for {hour: (chunk, first, end)}, in one query: only the
+    segments a page uses leave the database."""
     cut = "substring(body from %s for %s)" if connection.vendor == "postgresql" else "substr(body, %s, %s)"
-    cases, params = [], []
-    for hour, (first, end) in wanted.items():
+    cases, params, segments = [], [], {}
+    for hour, (chunk, first, end) in wanted.items():
+        segments[hour] = needed = chunk_format.segments_for(chunk.contents["segments"], first, end)
         cases.append(f"WHEN %s THEN {cut}")
-        params += [hour, first + 1, end - first]
+        params += [hour, needed[0][2] + 1, needed[-1][3] - needed[0][2]]
     sql = (
         f"SELECT hour, build, CASE hour {' '.join(cases)} END FROM {ExportChunk._meta.db_table} "
         f"WHERE test_id = %s AND kind = %s AND hour IN ({', '.join(['%s'] * len(wanted))})"
     )
     params += [test.id, kind, *wanted]
-    # In binary on PostgreSQL: as text, a bytea is written in hex and decoded again, most of a page's time.
+    # In binary on PostgreSQL: as text, a bytea is written in hex and decoded again.
     with prepared_cursor(binary=True) as cursor:
         cursor.execute(sql, params)
-        return {hour: (build, bytes(data)) for hour, build, data in cursor.fetchall()}
+        return {hour: (build, segments[hour], data) for hour, build, data in cursor.fetchall()}

@@ -219,12 +219,12 @@ class ExportChunk(models.Model):
     version = models.BigIntegerField()
     layout = models.CharField(max_length=64)
     agents = models.TextField()  # JSON [[agentId, agentName, countryId], …] as written into the rows
-    rounds = models.TextField()  # JSON [[roundId, rows, first byte, end byte], …] in roundId order
+    contents = models.TextField()  # JSON {"rounds": […], "segments": […]}: where each round is (chunk_format.py)
     rows = models.BigIntegerField()
     build = models.BigIntegerField()  # random per build: a page's index and the bytes it reads come from one build
     built_at = models.DateTimeField(default=timezone.now)
     # Last: SQLite reads a row's columns in order, so a column after this one would cost reading the whole body.
-    body = models.BinaryField()  # the rows' JSON objects, comma-separated, without the enclosing brackets
+    body = models.BinaryField()  # the rows' JSON, compressed by segment (chunk_format.py)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["test", "kind", "hour"], name="uniq_export_chunk")]
