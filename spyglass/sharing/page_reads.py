@@ -119,16 +119,26 @@ def _snapshot_layout():
     return names, positions, annotations, converters
 
 
+def snapshot_by_link_sql() -> str:
+    return _snapshot_by_link().sql
+
+
+def snapshot_by_link_params(link_id: str, render_key: str) -> list:
+    return _snapshot_by_link().params(link_id=link_id, key=render_key)
+
+
 def snapshot_by_link(link_id: str, render_key: str = "") -> Snapshot | None:
     """The snapshot with this (well-formed) link id, or None. Annotated: page_test_name, page_test_type,
     page_creator_name, page_creator_email, page_visits, page_comments, and page_render (the stored render under
     `render_key`, or None). Callers check the id's form first (links.find_shared)."""
-    compiled = _snapshot_by_link()
     with prepared_cursor() as cursor:
-        cursor.execute(compiled.sql, compiled.params(link_id=link_id, key=render_key))
+        cursor.execute(snapshot_by_link_sql(), snapshot_by_link_params(link_id, render_key))
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else snapshot_from_row(row)
+
+
+def snapshot_from_row(row) -> Snapshot:
+    """A Snapshot with its annotations from a row laid out as _snapshot_by_link's (extra trailing columns ignored)."""
     names, positions, annotations, converters = _snapshot_layout()
     row = list(row)
     for i, expr, convs in converters:
