@@ -35,7 +35,7 @@ def test_a_quiet_connection_skips_select_1_and_a_closed_one_is_replaced(cast):
     raw = connection.connection
 
     _new_request()
-    page_reads._check_health_locally()
+    page_reads._check_health_locally(connection)
     assert connection.health_check_done  # nothing pending on the socket: no round trip
 
     _new_request()
@@ -45,7 +45,7 @@ def test_a_quiet_connection_skips_select_1_and_a_closed_one_is_replaced(cast):
         if _readable(raw):
             break
         time.sleep(0.02)
-    page_reads._check_health_locally()
+    page_reads._check_health_locally(connection)
     assert not connection.health_check_done  # left to Django's check, which replaces the connection
     assert client.get(f"/s/{snapshot.link_id}/").status_code == 200
     assert connection.connection is not raw
