@@ -1,5 +1,5 @@
 """The share page's reads skip Django's `SELECT 1` health check only while the kept PostgreSQL connection shows no
-sign of trouble (page_reads._check_health_locally): a connection the server closed is still replaced before the
+sign of trouble (compiled._check_health_locally): a connection the server closed is still replaced before the
 page's statement, and the view is answered and counted as usual."""
 
 import time
@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.test import Client
 
-from spyglass.sharing import page_reads
+from spyglass.lib import compiled
 from spyglass.sharing.models import SnapshotVisit
 from tests.conftest import make_snapshot, make_test
 
@@ -35,7 +35,7 @@ def test_a_quiet_connection_skips_select_1_and_a_closed_one_is_replaced(cast):
     raw = connection.connection
 
     _new_request()
-    page_reads._check_health_locally(connection)
+    compiled._check_health_locally(connection)
     assert connection.health_check_done  # nothing pending on the socket: no round trip
 
     _new_request()
@@ -45,7 +45,7 @@ def test_a_quiet_connection_skips_select_1_and_a_closed_one_is_replaced(cast):
         if _readable(raw):
             break
         time.sleep(0.02)
-    page_reads._check_health_locally(connection)
+    compiled._check_health_locally(connection)
     assert not connection.health_check_done  # left to Django's check, which replaces the connection
     assert client.get(f"/s/{snapshot.link_id}/").status_code == 200
     assert connection.connection is not raw

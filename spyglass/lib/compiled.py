@@ -7,7 +7,7 @@ as usual, compiled once with placeholder values, and replayed with each request'
 import contextlib
 import time
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.query import get_related_populators
 
 
@@ -53,7 +53,7 @@ class CompiledQuery:
     def rows(self, **values) -> list:
         """The query's rows as the ORM would see them (converters applied), not yet instances."""
         params = [constant if name is None else values[name] for name, constant in self.slots]
-        with prepared_cursor(self.db) as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if self.converters:
@@ -73,41 +73,75 @@ class CompiledQuery:
 
 
 @contextlib.contextmanager
-def prepared_cursor(alias: str = "default", binary: bool = False):
-    """A cursor whose statements PostgreSQL prepares once per connection (elsewhere Django's own cursor). Django binds
-    parameters client-side and never prepares, so PostgreSQL plans every statement again: for the small lookups
-    every request makes, planning took longer than running them. `binary`: results in PostgreSQL's binary format
-    (a bytea as is, rather than written in hex and decoded)."""
-    connection = connections[alias]
-    with connection.cursor() as cursor:  # opens (and health-checks) the connection as Django does
-        yield _PreparedCursor(connection, binary) if connection.vendor == "postgresql" else cursor
+def prepared_cursor(binary: bool = False):
+    """A cursor whose statements PostgreSQL prepares once per connection (elsewhere Django's own cursor), for the
+    lookups every request makes (the share page's, the API's token, access and test): planning them took longer
+    than running them. `binary`: results in PostgreSQL's binary format (a bytea as is, not written in hex)."""
+    db = connections[DEFAULT_DB_ALIAS]  # once: every `connection.…` is a thread-local lookup (1.5 µs each)
+    if db.vendor != "postgresql":
+        with db.cursor() as cursor:
+            yield cursor
+        return
+    # What Django's cursor() does first (opening the connection, health-checking it unless done locally); its own
+    # cursor, which this one replaces, is not made.
+    _check_health_locally(db)
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    yield _PreparedCursor(db, binary)
+
+
+def _check_health_locally(db) -> None:
+    """CONN_HEALTH_CHECKS without its round trip, when the kept connection shows no sign of trouble.
+
+    Django's check sends `SELECT 1` before a request's first query so that a connection the server has closed
+    (a restart, an idle timeout, a terminated backend) is replaced instead of failing the request; for the share
+    page that was one round trip in two. A server closing a connection sends a message or an end of file first,
+    which makes the idle socket readable: only then is Django's check run as usual (a notice or a NOTIFY also makes
+    it readable, which just costs that `SELECT 1`). What this cannot see is a peer that vanished without a word
+    (a host powered off): the request then fails as any query losing its connection does, and the broken
+    connection is dropped at the request's end (Django's close_if_unusable_or_obsolete)."""
+    import select
+
+    raw = db.connection
+    if raw is None or not db.health_check_enabled or db.health_check_done:
+        return
+    if raw.closed or raw.info.transaction_status != raw.info.transaction_status.IDLE or not hasattr(select, "poll"):
+        return
+    poll = select.poll()
+    poll.register(raw.fileno(), select.POLLIN | select.POLLPRI)
+    if not poll.poll(0):
+        db.health_check_done = True
 
 
 class _PreparedCursor:
-    """A psycopg cursor with server-side binding on Django's connection, preparing what it runs. Errors are Django's,
-    and statements are logged as Django's debug cursor logs them (connection.queries, CaptureQueriesContext)."""
+    """A psycopg cursor with server-side binding on Django's connection, preparing what it runs. Django binds
+    parameters client-side and never prepares; its own cursors stay as they are (psycopg prepares only
+    server-side-binding cursors such as this one). Errors are Django's, and statements are logged as Django's
+    debug cursor does (connection.queries, CaptureQueriesContext)."""
 
-    def __init__(self, connection, binary: bool = False):
+    def __init__(self, db, binary: bool = False):
         import psycopg
 
-        raw = connection.connection
+        self.db, self.binary = db, binary
+        raw = db.connection
         if raw.prepare_threshold is None:  # Django's setting: never prepare unless asked, as this cursor does
             raw.prepare_threshold = 2**31 - 1
-        self.connection, self.binary, self.cursor = connection, binary, psycopg.Cursor(raw)
+        self.cursor = psycopg.Cursor(raw)
 
     def execute(self, sql, params):
+        db = self.db
         start = time.monotonic()
-        with self.connection.wrap_database_errors:
+        with db.wrap_database_errors:
             self.cursor.execute(sql, params, prepare=True, binary=self.binary)
-        if self.connection.queries_logged:
+        if db.queries_logged:
             elapsed = time.monotonic() - start
-            sql = self.connection.ops.compose_sql(sql, params)
-            self.connection.queries_log.append({"sql": sql, "time": f"{elapsed:.3f}"})
+            db.queries_log.append({"sql": db.ops.compose_sql(sql, params), "time": f"{elapsed:.3f}"})
 
     def fetchone(self):
-        with self.connection.wrap_database_errors:
+        with self.db.wrap_database_errors:
             return self.cursor.fetchone()
 
     def fetchall(self):
-        with self.connection.wrap_database_errors:
+        with self.db.wrap_database_errors:
             return self.cursor.fetchall()

@@ -4,17 +4,15 @@ A repeat view of a share page reads a stored render (stored.py), so what is left
 and the ORM spent about 0.2–0.6 ms compiling each of them, more than the database took to answer (docs/benchmarks.md,
 row 4). Each query here is built with the ORM as usual, compiled once with placeholder values, and run with the
 request's values through a cursor (the fields' converters applied as the ORM would) or `raw()`; on PostgreSQL the
-lookup and the visit INSERT are also prepared once per connection (`prepared_cursor`)."""
+lookup and the visit INSERT are also prepared once per connection (`lib.compiled.prepared_cursor`)."""
 
-import contextlib
 import functools
-import time
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from spyglass.lib.compiled import Compiled
+from spyglass.lib.compiled import Compiled, prepared_cursor
 
 from .models import Snapshot, SnapshotComment, SnapshotRender, SnapshotVisitTally
 
@@ -50,77 +48,6 @@ def _snapshot_by_link() -> Compiled:
     # comment counts, and the stored render the request asks for.
     qs = Snapshot.objects.filter(link_id="link-placeholder").annotate(**_annotations()).order_by()
     return Compiled(qs, link_id="link-placeholder", key="key-placeholder")
-
-
-@contextlib.contextmanager
-def prepared_cursor():
-    """A cursor whose statements PostgreSQL prepares once per connection (elsewhere Django's own cursor), for the
-    statements every share page view runs: planning the lookup (three joins, three subqueries) took longer than
-    running it."""
-    db = connections[DEFAULT_DB_ALIAS]  # once: every `connection.…` is a thread-local lookup (1.5 µs each)
-    if db.vendor != "postgresql":
-        with db.cursor() as cursor:
-            yield cursor
-        return
-    # What Django's cursor() does first (opening the connection, health-checking it unless done locally); its own
-    # cursor, which this one replaces, is not made.
-    _check_health_locally(db)
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    db.validate_thread_sharing()
-    yield _PreparedCursor(db)
-
-
-def _check_health_locally(db) -> None:
-    """CONN_HEALTH_CHECKS without its round trip, when the kept connection shows no sign of trouble.
-
-    Django's check sends `SELECT 1` before a request's first query so that a connection the server has closed
-    (a restart, an idle timeout, a terminated backend) is replaced instead of failing the request; for the share
-    page that was one round trip in two. A server closing a connection sends a message or an end of file first,
-    which makes the idle socket readable: only then is Django's check run as usual (a notice or a NOTIFY also makes
-    it readable, which just costs that `SELECT 1`). What this cannot see is a peer that vanished without a word
-    (a host powered off): the request then fails as any query losing its connection does, and the broken
-    connection is dropped at the request's end (Django's close_if_unusable_or_obsolete)."""
-    import select
-
-    raw = db.connection
-    if raw is None or not db.health_check_enabled or db.health_check_done:
-        return
-    if raw.closed or raw.info.transaction_status != raw.info.transaction_status.IDLE or not hasattr(select, "poll"):
-        return
-    poll = select.poll()
-    poll.register(raw.fileno(), select.POLLIN | select.POLLPRI)
-    if not poll.poll(0):
-        db.health_check_done = True
-
-
-class _PreparedCursor:
-    """A psycopg cursor with server-side binding on Django's connection, preparing what it runs. Django binds
-    parameters client-side and never prepares; its own cursors stay as they are (psycopg prepares only
-    server-side-binding cursors such as this one). Errors are Django's, and statements are logged as Django's
-    debug cursor does (connection.queries, CaptureQueriesContext)."""
-
-    def __init__(self, db):
-        import psycopg
-
-        self.db = db
-        raw = db.connection
-        if raw.prepare_threshold is None:  # Django's setting: never prepare unless asked, as this cursor does
-            raw.prepare_threshold = 2**31 - 1
-        self.cursor = psycopg.Cursor(raw)
-
-    def execute(self, sql, params):
-        db = self.db
-        start = time.monotonic()
-        with db.wrap_database_errors:
-            self.cursor.execute(sql, params, prepare=True)
-        if db.queries_logged:
-            elapsed = time.monotonic() - start
-            db.queries_log.append({"sql": db.ops.compose_sql(sql, params), "time": f"{elapsed:.3f}"})
-
-    def fetchone(self):
-        with self.db.wrap_database_errors:
-            return self.cursor.fetchone()
 
 
 @functools.cache

@@ -10,6 +10,7 @@ import functools
 from django.db import connection
 
 from spyglass.accounts.models import Membership
+from spyglass.lib.compiled import prepared_cursor
 
 from . import page_reads
 from .models import SnapshotVisit
@@ -52,7 +53,7 @@ def visit_by_link(link_id: str, render_key: str, user_id, ip: str, now):
     or None. Callers check the id's form first (links.visit_shared)."""
     lookup = page_reads.snapshot_by_link_params(link_id, render_key)
     params = [user_id, *lookup, now, ip[:64], user_id, now]
-    with page_reads.prepared_cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_sql(), params)
         row = cursor.fetchone()
     if row is None:
