@@ -177,16 +177,16 @@ def test_a_write_racing_a_build_is_not_lost(cast, recent, settings, monkeypatch)
 
 def test_a_chunk_rebuilt_under_a_page_is_read_again(cast, recent, settings, monkeypatch):
     expected = export(cast.owner.client, recent, settings)
-    real, calls = chunks._bodies, []
+    real, calls = chunks._read, []
 
-    def rebuilt_elsewhere(kind, test, wanted):
+    def rebuilt_elsewhere(kind, test, wanted, agent_ids):
         calls.append(wanted)
-        found = real(kind, test, wanted)
+        found, agents = real(kind, test, wanted, agent_ids)
         if len(calls) == 1:  # as if another request stored a new build between the index and the bodies
-            return {hour: (build + 1, segments, data) for hour, (build, segments, data) in found.items()}
-        return found
+            return {hour: (build + 1, segments, data) for hour, (build, segments, data) in found.items()}, agents
+        return found, agents
 
-    monkeypatch.setattr(chunks, "_bodies", rebuilt_elsewhere)
+    monkeypatch.setattr(chunks, "_read", rebuilt_elsewhere)
     assert export(cast.owner.client, recent, settings) == expected
     assert len(calls) > 1
 

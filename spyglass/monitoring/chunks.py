@@ -97,19 +97,18 @@ def _layout(kind: str, test) -> str:
 
 
 def _assemble(kind, test, lo: int, hi: int, limit: int) -> JsonPage | None:
+    """One page, or None when it must be read again: a stored chunk was rebuilt by another request after this one
+    read its index, or one of its agents was renamed (the chunk is rebuilt here first)."""
     layout = _layout(kind, test)
-    chunks = _chunks(kind, test, lo, hi, limit)
-    for _ in range(2):  # a second walk only after chunks with renamed agents were rebuilt
-        taken, next_round = _walk(kind, test, chunks, lo, hi, limit, layout)
-        stale = _renamed(c for c, _, _ in taken)
-        if not stale:
-            break
-        for chunk in stale:
-            _build(kind, test, chunk, layout)
-    else:
-        return None
+    taken, next_round = _walk(kind, test, _chunks(kind, test, lo, hi, limit), lo, hi, limit, layout)
     stored = {c.hour: (c, first, end) for c, first, end in taken if c.raw is None}
-    bodies = _bodies(kind, test, stored) if stored else {}
+    unchecked = {c.hour: orjson.loads(c.agents) for c, _, _ in taken if not c.checked}
+    bodies, agents = _read(kind, test, stored, {agent[0] for written in unchecked.values() for agent in written})
+    renamed = [c for c, _, _ in taken if c.hour in unchecked and any(agents.get(a[0]) != a for a in unchecked[c.hour])]
+    for chunk in renamed:  # or gone: their rows would show an agent as it no longer is
+        _build(kind, test, chunk, layout)
+    if renamed:
+        return None
     parts = [b"["]
     for number, (chunk, first, end) in enumerate(taken):
         if number:
@@ -192,27 +191,6 @@ def _details(kind, test, chunk: _Chunk) -> None:
         chunk.agents, chunk.contents_json = found[0], found[1]
 
 
-def _renamed(chunks) -> list[_Chunk]:
-    """Stored chunks whose agents' names or countries changed since they were written (or whose agents are gone)."""
-    unchecked = {id(c): c for c in chunks if not c.checked}.values()
-    written = {c.hour: orjson.loads(c.agents) for c in unchecked}
-    ids = {agent[0] for agents in written.values() for agent in agents}
-    current = {}
-    if ids:
-        with prepared_cursor() as cursor:
-            cursor.execute(
-                f"SELECT id, name, country_id FROM {Agent._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))})",
-                list(ids),
-            )
-            current = {row[0]: list(row) for row in cursor.fetchall()}
-    stale = []
-    for chunk in unchecked:
-        chunk.checked = True
-        if any(current.get(agent[0]) != agent for agent in written[chunk.hour]):
-            stale.append(chunk)
-    return stale
-
-
 def _build(kind, test, chunk: _Chunk, layout: str) -> None:
     """Write one hour's rows as JSON, store them and point `chunk` at the new build."""
     model, fields = KIND_MODELS[kind]
@@ -250,21 +228,37 @@ def _build(kind, test, chunk: _Chunk, layout: str) -> None:
         )
 
 
-def _bodies(kind, test, wanted: dict) -> dict[int, tuple[int, list, bytes]]:
-    """{hour: (build, segments, their stored bytes)} for {hour: (chunk, first, end)}, in one query: only the
-    segments a page uses leave the database."""
-    cut = "substring(body from %s for %s)" if connection.vendor == "postgresql" else "substr(body, %s, %s)"
-    cases, params, segments = [], [], {}
-    for hour, (chunk, first, end) in wanted.items():
-        segments[hour] = needed = chunk_format.segments_for(chunk.contents["segments"], first, end)
-        cases.append(f"WHEN %s THEN {cut}")
-        params += [hour, needed[0][2] + 1, needed[-1][3] - needed[0][2]]
-    sql = (
-        f"SELECT hour, build, CASE hour {' '.join(cases)} END FROM {ExportChunk._meta.db_table} "
-        f"WHERE test_id = %s AND kind = %s AND hour IN ({', '.join(['%s'] * len(wanted))})"
-    )
-    params += [test.id, kind, *wanted]
+def _read(kind, test, wanted: dict, agent_ids: set) -> tuple[dict, dict]:
+    """In one query: {hour: (build, segments, their stored bytes)} for {hour: (chunk, first, end)} — only the
+    segments a page uses leave the database — and {agent id: [id, name, country]} of `agent_ids` as they are now."""
+    branches, params, segments = [], [], {}
+    if wanted:
+        cut = "substring(body from %s for %s)" if connection.vendor == "postgresql" else "substr(body, %s, %s)"
+        cases = []
+        for hour, (chunk, first, end) in wanted.items():
+            segments[hour] = needed = chunk_format.segments_for(chunk.contents["segments"], first, end)
+            cases.append(f"WHEN %s THEN {cut}")
+            params += [hour, needed[0][2] + 1, needed[-1][3] - needed[0][2]]
+        branches.append(
+            f"SELECT 0, hour, build, CASE hour {' '.join(cases)} END, NULL, NULL FROM {ExportChunk._meta.db_table} "
+            f"WHERE test_id = %s AND kind = %s AND hour IN ({', '.join(['%s'] * len(wanted))})"
+        )
+        params += [test.id, kind, *wanted]
+    if agent_ids:
+        branches.append(
+            f"SELECT 1, id, NULL, NULL, name, country_id FROM {Agent._meta.db_table} "
+            f"WHERE id IN ({', '.join(['%s'] * len(agent_ids))})"
+        )
+        params += sorted(agent_ids)
+    bodies, agents = {}, {}
+    if not branches:
+        return bodies, agents
     # In binary on PostgreSQL: as text, a bytea is written in hex and decoded again.
     with prepared_cursor(binary=True) as cursor:
-        cursor.execute(sql, params)
-        return {hour: (build, segments[hour], data) for hour, build, data in cursor.fetchall()}
+        cursor.execute(" UNION ALL ".join(branches), params)
+        for branch, key, build, data, name, country in cursor.fetchall():
+            if branch == 0:
+                bodies[key] = (build, segments[key], data)
+            else:
+                agents[key] = [key, name, country]
+    return bodies, agents
