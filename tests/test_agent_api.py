@@ -302,7 +302,8 @@ def test_a_batch_costs_the_same_few_queries_whatever_its_size(cast, registered):
             response = client.post(f"/agent/v1/agents/{agent_id}/results", {"results": rows}, format="json")
         assert response.json() == {"accepted": size}
         counts.append(len(queries))
-    assert counts[0] == counts[1] <= 12, counts  # executemany counts once, whatever the rows
+    # executemany counts once, whatever the rows; one more statement counts the hours written (export chunks)
+    assert counts[0] == counts[1] <= 13, counts
     assert NetResult.objects.count() == 303
 
 

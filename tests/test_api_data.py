@@ -128,6 +128,29 @@ def test_pages_follow_next_links_without_losing_or_repeating_rows(cast, seeded, 
     assert everything.status_code == 200
 
 
+def test_pages_are_read_with_query_logging_on_and_start_where_the_last_page_ended(cast, seeded):
+    """With queries logged (DEBUG, assertNumQueries) the dates' format once broke SQLite's logging: a 500. A later
+    page's query must start at its own first round, or each page re-reads every row of the pages before it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from spyglass.lib.timeranges import TimeRange
+    from spyglass.monitoring import queries
+
+    now = round_of(time.time(), 60)
+    window = TimeRange(now - 7200, now)
+    first = queries.read_page("net", seeded, window, limit=40)
+    with CaptureQueriesContext(connection) as captured:
+        second = queries.read_page("net", seeded, window, first.next_last_round_id, limit=40)
+    assert second.rows[0]["roundId"] == first.next_last_round_id + 60
+    page_query = next(q["sql"] for q in captured.captured_queries if "v6_date" in q["sql"])
+    assert page_query.count('"round_id" >=') == 1 and '"round_id" >' not in page_query.replace('" >=', "")
+    assert str(first.next_last_round_id + 1) in page_query
+    # The row path serves XML: it answers with logging on, too.
+    with CaptureQueriesContext(connection):
+        assert cast.owner.client.get(f"/v6/net/metrics/{seeded.id}.xml?window=2h").status_code == 200
+
+
 def test_http_data_is_404_for_a_network_only_test(cast):
     test = make_test(cast.owner, "agent-to-server")
     assert cast.owner.client.get(f"/v6/web/http-server/{test.id}.json").status_code == 404

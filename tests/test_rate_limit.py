@@ -43,3 +43,22 @@ def test_a_limited_write_changes_nothing(cast, settings):
     assert response.status_code == 429
     settings.API_RATE_LIMIT_PER_MINUTE = 1000
     assert [t["testName"] for t in cast.owner.client.get("/v6/tests.json").json()["test"]] == ["before"]
+
+
+def test_counters_count_exactly_and_leave_the_connection_durable(transactional_db):
+    """On PostgreSQL a counter commits without waiting for the disk (SET LOCAL, one round trip): only that
+    statement's transaction, never the session or a caller's transaction."""
+    from django.db import connection, transaction
+
+    from spyglass.api import ratelimit
+
+    counts = [ratelimit.hit("test-counter", 3600, now=1_795_000_000)[0] for _ in range(5)]
+    assert counts == [1, 2, 3, 4, 5]
+    with transaction.atomic():
+        assert ratelimit.hit("test-counter", 3600, now=1_795_000_000)[0] == 6
+        transaction.set_rollback(True)
+    assert ratelimit.peek("test-counter", 3600, now=1_795_000_000) == 5
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"

@@ -91,6 +91,7 @@ def test_an_expired_link_is_410_with_a_page_saying_so(cast):
     assert "has expired" in response.content.decode()
     assert response["Cache-Control"] == "private, no-store"
     assert page(Client(), snapshot, "download.json").status_code == 410
+    assert not SnapshotVisit.objects.filter(snapshot=snapshot).exists()  # a page not shown is not a visit
 
 
 def test_a_saved_event_is_only_for_signed_in_members_of_the_account_group(cast):
@@ -100,6 +101,9 @@ def test_a_saved_event_is_only_for_signed_in_members_of_the_account_group(cast):
         client = Client()
         client.force_login(person.user)
         assert page(client, snapshot).status_code == status, person.user.email
+    # Only the views that were served count, each with its member (the refusals are not visits).
+    visitors = SnapshotVisit.objects.filter(snapshot=snapshot).values_list("user_id", flat=True)
+    assert sorted(visitors) == sorted([cast.regular.user.id, cast.owner.user.id])
 
 
 def test_visitors_comment_with_a_name_and_see_it_escaped(cast):

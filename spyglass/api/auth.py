@@ -2,14 +2,17 @@
 
 import base64
 import binascii
+import functools
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Subquery
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 
-from spyglass.accounts.models import ApiToken
+from spyglass.accounts.models import RateCounter
 from spyglass.lib import tokens
+from spyglass.lib.compiled import CompiledQuery
 
 from . import ratelimit
 
@@ -31,19 +34,28 @@ def _check_failed_logins(request):
 
 
 def _fail(request, message):
+    _check_failed_logins(request)  # an address over its limit is told so, whatever it sent
     ratelimit.hit(f"login-fail:{client_ip(request)}", FAILED_LOGIN_WINDOW)
     raise exceptions.AuthenticationFailed(message)
 
 
-def _user_with_token(digest: str):
-    """The user whose API token has this digest, or None. In SQL: every API request asks, and compiling the ORM's
-    join cost more than running it (docs/benchmarks.md, row 7)."""
-    users = get_user_model()
-    sql = (
-        f"SELECT u.* FROM {users._meta.db_table} u JOIN {ApiToken._meta.db_table} t ON t.user_id = u.id "
-        "WHERE t.digest = %s"
+def _user_with_token(request, digest: str):
+    """The user whose API token has this digest, or None; `failed_logins` on it counts its address's failures.
+
+    One statement, compiled once per process: every API request asks both (docs/benchmarks.md, rows 6 and 7)."""
+    found = _token_query().fetch(
+        digest=digest, key=f"login-fail:{client_ip(request)}", window=ratelimit.window_start(FAILED_LOGIN_WINDOW)
     )
-    return next(iter(users.objects.raw(sql, [digest])), None)
+    return found[0] if found else None
+
+
+@functools.cache
+def _token_query() -> CompiledQuery:
+    failed = RateCounter.objects.filter(key="key-placeholder", window_start=-3001).values("count")[:1]
+    users = get_user_model().objects.filter(api_token__digest="digest-placeholder")
+    return CompiledQuery(
+        users.annotate(failed_logins=Subquery(failed)), digest="digest-placeholder", key="key-placeholder", window=-3001
+    )
 
 
 class TokenAuthentication(BaseAuthentication):
@@ -51,7 +63,6 @@ class TokenAuthentication(BaseAuthentication):
         header = get_authorization_header(request)
         if not header:
             return None
-        _check_failed_logins(request)
         scheme, _, credentials = header.partition(b" ")
         scheme = scheme.lower()
         email = None
@@ -72,8 +83,12 @@ class TokenAuthentication(BaseAuthentication):
             return None
         if not token:
             _fail(request, "Invalid credentials")
-        user = _user_with_token(tokens.digest(settings.SECRET_KEY, token))
-        if user is None or not user.is_active:
+        user = _user_with_token(request, tokens.digest(settings.SECRET_KEY, token))
+        if user is None:
+            _fail(request, "Invalid credentials")
+        if (user.failed_logins or 0) >= settings.FAILED_LOGIN_LIMIT_PER_HOUR:
+            raise TooManyFailedLogins(wait=FAILED_LOGIN_WINDOW)
+        if not user.is_active:
             _fail(request, "Invalid credentials")
         if email is not None and not tokens.same(email.strip().lower(), user.email.lower()):
             _fail(request, "Invalid credentials")

@@ -193,3 +193,38 @@ class RetentionPin(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["test", "start_round"])]
+
+
+class ResultHour(models.Model):
+    """How many times a test's results in one hour of roundIds were written: every write bumps the hours it touches
+    (results.upsert_values, retention), so an ExportChunk built from an older version is known to be stale."""
+
+    test = models.ForeignKey(Test, on_delete=models.CASCADE, db_index=False)
+    hour = models.BigIntegerField()  # the hour's first roundId (epoch seconds, a multiple of 3600)
+    version = models.BigIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["test", "hour"], name="uniq_result_hour")]
+
+
+class ExportChunk(models.Model):
+    """One hour of a test's rows of one kind, already written as the data API's JSON (spyglass.monitoring.chunks).
+
+    A cache: valid while `version` equals the hour's ResultHour version, `layout` the current row layout, and
+    `agents` the agents' current names and countries; anything else rebuilds it on the next export."""
+
+    test = models.ForeignKey(Test, on_delete=models.CASCADE, db_index=False)
+    kind = models.CharField(max_length=4)
+    hour = models.BigIntegerField()
+    version = models.BigIntegerField()
+    layout = models.CharField(max_length=64)
+    agents = models.TextField()  # JSON [[agentId, agentName, countryId], …] as written into the rows
+    contents = models.TextField()  # JSON {"rounds": […], "segments": […]}: where each round is (chunk_format.py)
+    rows = models.BigIntegerField()
+    build = models.BigIntegerField()  # random per build: a page's index and the bytes it reads come from one build
+    built_at = models.DateTimeField(default=timezone.now)
+    # Last: SQLite reads a row's columns in order, so a column after this one would cost reading the whole body.
+    body = models.BinaryField()  # the rows' JSON, compressed by segment (chunk_format.py)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["test", "kind", "hour"], name="uniq_export_chunk")]

@@ -71,7 +71,10 @@ class V6Date(Func):
     output_field = CharField()
 
     def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="strftime('%%Y-%%m-%%d %%H:%%M:%%S', %(expressions)s)")
+        # The format is a parameter, not SQL text: a literal % in the SQL breaks Django's query logging (DEBUG,
+        # assertNumQueries), which substitutes the parameters with Python's % operator.
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"strftime(%s, {column})", ["%Y-%m-%d %H:%M:%S", *params]
 
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(
@@ -98,20 +101,21 @@ def read_page(
         fields.update(HTTP_OPTIONAL.get(extra, {}))
     limit = limit or settings.DATA_PAGE_ROWS
     scope = scope or ReadScope(source_test_id=test.id)
-    qs = scope.results(model)
     if time_range.latest_only:
+        qs = scope.results(model)
         latest = qs.aggregate(m=Max("round_id"))["m"]
         if latest is None:
             return Page([], None)
         qs = qs.filter(round_id=latest)
+        if last_round_id is not None:
+            qs = qs.filter(round_id__gt=last_round_id)
     else:
-        qs = qs.filter(round_id__gte=time_range.start, round_id__lte=time_range.end)
-    if last_round_id is not None:
-        qs = qs.filter(round_id__gt=last_round_id)
-    order = ["round_id", "agent_id"] + (["server"] if kind == "dns" else [])
-    qs = qs.annotate(v6_date=V6Date("date"))
-    columns = ["round_id", "agent_id", "agent__name", "agent__country_id", "v6_date", *fields.values()]
-    raw = list(qs.order_by(*order).values_list(*columns)[: limit + 1])
+        # The range, the page's start and the scope's own bounds folded into one lower and one upper bound: given
+        # `round_id >= a AND round_id > b`, SQLite ranges its index on one and filters the other, so page N of an
+        # export stepped over every row of the pages before it.
+        start = time_range.start if last_round_id is None else max(time_range.start or 0, last_round_id + 1)
+        qs = scope.within(start, time_range.end).results(model)
+    raw = list(ordered_rows(kind, fields, qs)[: limit + 1])
     next_round = None
     if len(raw) > limit:
         cut_round = raw[limit][0]
@@ -119,8 +123,22 @@ def read_page(
         if kept:
             raw = kept
         else:  # one round larger than a page: return the whole round rather than split it
-            raw = list(qs.filter(round_id=cut_round).order_by(*order).values_list(*columns))
+            raw = list(ordered_rows(kind, fields, qs.filter(round_id=cut_round)))
         next_round = raw[-1][0]
+    rows = as_dicts(test, fields, raw)
+    return Page(rows, next_round)
+
+
+def ordered_rows(kind: str, fields: dict, qs):
+    """The rows of `qs` in export order as tuples: round, agent, agent name, country, date, then `fields`."""
+    order = ["round_id", "agent_id"] + (["server"] if kind == "dns" else [])
+    qs = qs.annotate(v6_date=V6Date("date"))
+    columns = ["round_id", "agent_id", "agent__name", "agent__country_id", "v6_date", *fields.values()]
+    return qs.order_by(*order).values_list(*columns)
+
+
+def as_dicts(test, fields: dict, raw: list[tuple]) -> list[dict]:
+    """ordered_rows' tuples as v6 rows."""
     names = list(fields.keys())
     link = permalink(test.id, 0, 0).partition("?")[0]  # formatted once: this loop runs for every exported row
     rows = []
@@ -135,4 +153,4 @@ def read_page(
         }
         row.update(zip(names, r[5:], strict=True))
         rows.append(row)
-    return Page(rows, next_round)
+    return rows

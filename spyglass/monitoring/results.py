@@ -15,7 +15,7 @@ import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import DnsResult, HttpResult, NetResult, RetentionPin
+from .models import DnsResult, HttpResult, NetResult, ResultHour, RetentionPin
 
 KINDS = {"net": NetResult, "http": HttpResult, "dns": DnsResult}
 _CONVERTED = ("JSONField", "DateTimeField")
@@ -30,6 +30,9 @@ _CONFLICT_KEYS = {
     "http": ("test_id", "round_id", "agent_id"),
     "dns": ("test_id", "round_id", "agent_id", "server"),
 }
+# Results are versioned by hour of roundIds (ResultHour): what an export chunk covers (spyglass.monitoring.chunks).
+HOUR = 3600
+
 # Namespace of the PostgreSQL advisory locks that order freezes against writes of the same test.
 _LOCK_NAMESPACE = 0x53505947 << 24
 
@@ -273,6 +276,9 @@ def _write(
                 for pin in pins:
                     _copy_before_replace(kind, pin, keys, cur)
             _execute_chunk(kind, cur, cols, len(given), chunk, tail, direct)
+        # Last, so the hours' rows stay locked only until the commit that follows.
+        hours = (r - r % HOUR for r in rounds)
+        bump_hours(cur, set(zip(columns[given.index("test_id")], hours, strict=True)))
     return count
 
 
@@ -307,3 +313,16 @@ def _execute_direct(cur, sql: str, params: list) -> None:
     connection.validate_no_broken_transaction()
     with connection.wrap_database_errors:
         sqlite3.Cursor.execute(cur.cursor, sql, params)
+
+
+def bump_hours(cur, test_hours: set[tuple[int, int]]) -> None:
+    """Count a write to each (test id, hour): export chunks built from an earlier version are then stale. Sorted, so
+    concurrent writers lock the rows in the same order."""
+    if not test_hours:
+        return
+    table = ResultHour._meta.db_table
+    cur.execute(
+        f"INSERT INTO {table} (test_id, hour, version) VALUES {', '.join(['(%s, %s, 1)'] * len(test_hours))} "
+        f"ON CONFLICT (test_id, hour) DO UPDATE SET version = {table}.version + 1",
+        list(chain.from_iterable(sorted(test_hours))),
+    )

@@ -48,6 +48,15 @@ def find_shared(link_id, render_key: str = ""):
     return snapshot_by_link(link_id, render_key)
 
 
+def visit_shared(link_id, render_key: str, user_id, ip: str, now):
+    """find_shared and the visit's INSERT in one statement (PostgreSQL: page_visit.visit_by_link), or None."""
+    if not is_well_formed(link_id):
+        return None
+    from .page_visit import visit_by_link
+
+    return visit_by_link(link_id, render_key, user_id, ip, now)
+
+
 def view_url(link_id: str) -> str:
     """SPYGLASS_SHARE_URL_TEMPLATE with {linkId} filled in, else SPYGLASS_BASE_URL/s/<linkId>/."""
     template = settings.SHARE_URL_TEMPLATE

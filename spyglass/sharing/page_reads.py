@@ -4,32 +4,17 @@ A repeat view of a share page reads a stored render (stored.py), so what is left
 and the ORM spent about 0.2–0.6 ms compiling each of them, more than the database took to answer (docs/benchmarks.md,
 row 4). Each query here is built with the ORM as usual, compiled once with placeholder values, and run with the
 request's values through a cursor (the fields' converters applied as the ORM would) or `raw()`; on PostgreSQL the
-lookup and the visit INSERT are also prepared once per connection (`prepared_cursor`)."""
+lookup and the visit INSERT are also prepared once per connection (`lib.compiled.prepared_cursor`)."""
 
-import contextlib
 import functools
-import time
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from spyglass.lib.compiled import Compiled, prepared_cursor
+
 from .models import Snapshot, SnapshotComment, SnapshotRender, SnapshotVisitTally
-
-
-class Compiled:
-    """A queryset's SQL and its parameters: the placeholders' (distinct values, named) and the constants the ORM
-    put there itself (a COALESCE default, say), kept as they are."""
-
-    def __init__(self, queryset, **placeholders):
-        self.sql, params = queryset.query.sql_with_params()
-        by_value = {value: name for name, value in placeholders.items()}
-        if len(by_value) != len(placeholders) or not set(by_value) <= set(params):
-            raise ValueError("every placeholder must be a distinct value that the query uses")
-        self.slots = [(by_value.get(p), p) for p in params]
-
-    def params(self, **values) -> list:
-        return [constant if name is None else values[name] for name, constant in self.slots]
 
 
 def _count(model):
@@ -65,42 +50,6 @@ def _snapshot_by_link() -> Compiled:
     return Compiled(qs, link_id="link-placeholder", key="key-placeholder")
 
 
-@contextlib.contextmanager
-def prepared_cursor():
-    """A cursor whose statements PostgreSQL prepares once per connection (elsewhere Django's own cursor), for the
-    statements every share page view runs: planning the lookup (three joins, three subqueries) took longer than
-    running it."""
-    with connection.cursor() as cursor:  # opens (and health-checks) the connection as Django does
-        yield _PreparedCursor() if connection.vendor == "postgresql" else cursor
-
-
-class _PreparedCursor:
-    """A psycopg cursor with server-side binding on Django's connection, preparing what it runs. Django binds
-    parameters client-side and never prepares; its own cursors stay as they are (psycopg prepares only
-    server-side-binding cursors such as this one). Errors are Django's, and statements are logged as Django's
-    debug cursor does (connection.queries, CaptureQueriesContext)."""
-
-    def __init__(self):
-        import psycopg
-
-        raw = connection.connection
-        if raw.prepare_threshold is None:  # Django's setting: never prepare unless asked, as this cursor does
-            raw.prepare_threshold = 2**31 - 1
-        self.cursor = psycopg.Cursor(raw)
-
-    def execute(self, sql, params):
-        start = time.monotonic()
-        with connection.wrap_database_errors:
-            self.cursor.execute(sql, params, prepare=True)
-        if connection.queries_logged:
-            elapsed = time.monotonic() - start
-            connection.queries_log.append({"sql": connection.ops.compose_sql(sql, params), "time": f"{elapsed:.3f}"})
-
-    def fetchone(self):
-        with connection.wrap_database_errors:
-            return self.cursor.fetchone()
-
-
 @functools.cache
 def _snapshot_layout():
     """Where the model's fields and the annotations sit in a row of _snapshot_by_link, and each column's converters
@@ -119,22 +68,33 @@ def _snapshot_layout():
     return names, positions, annotations, converters
 
 
+def snapshot_by_link_sql() -> str:
+    return _snapshot_by_link().sql
+
+
+def snapshot_by_link_params(link_id: str, render_key: str) -> list:
+    return _snapshot_by_link().params(link_id=link_id, key=render_key)
+
+
 def snapshot_by_link(link_id: str, render_key: str = "") -> Snapshot | None:
     """The snapshot with this (well-formed) link id, or None. Annotated: page_test_name, page_test_type,
     page_creator_name, page_creator_email, page_visits, page_comments, and page_render (the stored render under
     `render_key`, or None). Callers check the id's form first (links.find_shared)."""
-    compiled = _snapshot_by_link()
     with prepared_cursor() as cursor:
-        cursor.execute(compiled.sql, compiled.params(link_id=link_id, key=render_key))
+        cursor.execute(snapshot_by_link_sql(), snapshot_by_link_params(link_id, render_key))
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else snapshot_from_row(row)
+
+
+def snapshot_from_row(row) -> Snapshot:
+    """A Snapshot with its annotations from a row laid out as _snapshot_by_link's (extra trailing columns ignored)."""
     names, positions, annotations, converters = _snapshot_layout()
+    db = connections[DEFAULT_DB_ALIAS]
     row = list(row)
     for i, expr, convs in converters:
         for convert in convs:
-            row[i] = convert(row[i], expr, connection)
-    snapshot = Snapshot.from_db(connection.alias, names, [row[i] for i in positions])
+            row[i] = convert(row[i], expr, db)
+    snapshot = Snapshot.from_db(DEFAULT_DB_ALIAS, names, [row[i] for i in positions])
     for name, i in annotations:
         setattr(snapshot, name, row[i])
     return snapshot

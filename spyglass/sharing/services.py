@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from spyglass.accounts.roles import CREATE_SNAPSHOTS, EDIT_ALL_SNAPSHOTS, VIEW_ALL_SNAPSHOTS
 from spyglass.api import ratelimit
+from spyglass.lib.compiled import prepared_cursor
 from spyglass.lib.text import find_control_character
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.monitoring.models import Agent, RetentionPin, Test
@@ -23,7 +24,7 @@ from spyglass.monitoring.results import lock_test_for_freeze
 from spyglass.monitoring.scope import read_scope
 from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 
-from . import emails, limits, links, page_reads, stored
+from . import emails, limits, links, stored
 from .errors import Forbidden, NotFound, RateLimited, SharingError
 from .models import Snapshot, SnapshotComment, SnapshotRecipient, SnapshotVisit
 from .windows import POSITIONS, WindowError, window_at
@@ -293,7 +294,7 @@ def record_visit(snapshot: Snapshot, ip: str, user=None) -> None:
     row 4). The visit tally follows by trigger (SnapshotVisitTally)."""
     user_id = user.pk if user is not None and user.is_authenticated else None
     date = SnapshotVisit._meta.get_field("date").get_db_prep_save(timezone.now(), connection)
-    with page_reads.prepared_cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_visit_insert_sql(), [snapshot.id, date, ip[:64], user_id])
 
 

@@ -18,6 +18,7 @@ from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
@@ -40,7 +41,7 @@ from spyglass.web.results import (
     requested,
 )
 
-from . import links, page_reads, services, stored
+from . import links, page_reads, page_visit, services, stored
 from .emails import snapshot_date
 from .errors import SharingError
 from .scope_provider import scope_of
@@ -100,26 +101,37 @@ def _miss(request):
     return _not_found(request)
 
 
-def load_shared_snapshot(request, link_id, render_key: str = ""):
+def load_shared_snapshot(request, link_id, render_key: str = "", visit: bool = False):
     """The snapshot this request may see, or raise Refused with the answer (404, 410, 429).
 
     Every view under /s/<linkId>/ starts here — including the results component's data requests. The miss limit is
     consulted only when the lookup misses: a link that exists is served without it (ids are 160 random bits, a hit is
     never a guess the limit is there to slow down), and an address over the limit still gets 429 for unknown ids.
-    `render_key` (stored.request_key) brings the stored results component with the same statement."""
-    snapshot = links.find_shared(link_id, render_key)
-    if snapshot is not None and not snapshot.is_public:
-        user = request.user
-        member = user.is_authenticated and Membership.objects.filter(
-            user=user, account_group_id=snapshot.account_group_id
-        )
-        if not member or not member.exists():
+    `render_key` (stored.request_key) brings the stored results component with the same statement. `visit` (the
+    page itself, never its data requests) records the visit of a page that is served: on PostgreSQL inside the
+    lookup's own statement (page_visit), which decides with this `now` and the same membership test as below."""
+    now = timezone.now()
+    user = request.user
+    if visit and page_visit.supported():
+        user_id = user.pk if user.is_authenticated else None
+        snapshot = links.visit_shared(link_id, render_key, user_id, client_ip(request), now)
+        if snapshot is not None and not snapshot.page_allowed:
             snapshot = None
+    else:
+        snapshot = links.find_shared(link_id, render_key)
+        if snapshot is not None and not snapshot.is_public:
+            member = user.is_authenticated and Membership.objects.filter(
+                user=user, account_group_id=snapshot.account_group_id
+            )
+            if not member or not member.exists():
+                snapshot = None
     if snapshot is None:
         _check_misses(request)
         raise Refused(_miss(request))
-    if snapshot.is_expired():
+    if snapshot.is_expired(now):
         raise Refused(_page(request, "sharing/expired.html", {"snapshot": snapshot}, 410))
+    if visit and not getattr(snapshot, "page_visited", False):
+        services.record_visit(snapshot, client_ip(request), user)
     return snapshot
 
 
@@ -242,10 +254,10 @@ def _round_panel(request, snapshot):
 def share_page(request, link_id):
     panel = is_round_panel(request)
     try:
-        snapshot = load_shared_snapshot(request, link_id, "" if panel else stored.request_key(request, "page"))
+        key = "" if panel else stored.request_key(request, "page")
+        snapshot = load_shared_snapshot(request, link_id, key, visit=True)  # only page views count, not data requests
     except Refused as refused:
         return refused.response
-    services.record_visit(snapshot, client_ip(request), request.user)  # only page views count, never data requests
     if panel:
         return _round_panel(request, snapshot)
     return _share_response(request, snapshot, _live(request, snapshot, visited=True))

@@ -30,6 +30,7 @@ from spyglass.monitoring import agent_service
 from spyglass.monitoring.models import Agent, AgentToken, Test
 from spyglass.web.middleware import add_policy
 
+from .. import ratelimit
 from ..auth import FAILED_LOGIN_WINDOW, client_ip
 from ..formats import _from_accept
 from .columns import validate_columns
@@ -73,7 +74,7 @@ def _sql() -> str:
 def _lookup(raw_token: str, agent_id: int, ip: str, now: float) -> dict[int, "AssignedTest"] | None:
     """The agent's tests (as tests_for_results gives them), or None unless the token is valid, the agent is the
     token's organization's and enabled, and the address is under the failed-login limit."""
-    window = int(now) // FAILED_LOGIN_WINDOW * FAILED_LOGIN_WINDOW
+    window = ratelimit.window_start(FAILED_LOGIN_WINDOW, now)
     digest = tokens.digest(settings.SECRET_KEY, raw_token)
     with connection.cursor() as cur:
         cur.execute(_sql(), [f"login-fail:{ip}", window, agent_id, digest])
