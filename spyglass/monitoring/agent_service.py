@@ -129,13 +129,14 @@ def latest_round(interval: int, now: float | None = None, skew: float = 5.0) -> 
 
 
 @transaction.atomic
-def store_batch(agent: Agent, columns_by_kind: dict[str, dict[str, list]]) -> int:
-    """Write a validated batch ({column: values} per kind, dates in epoch seconds) in one transaction: all of it or
-    nothing."""
+def store_batch(agent: Agent | int, columns_by_kind: dict[str, dict[str, list]]) -> int:
+    """Write a validated batch ({column: values} per kind, dates in epoch seconds) for an agent (or its id) in one
+    transaction: all of it or nothing."""
+    agent_id = agent if isinstance(agent, int) else agent.id
     total = 0
     for kind, columns in columns_by_kind.items():
-        total += results.upsert_columns(kind, {**columns, "agent_id": [agent.id] * len(columns["date"])})
+        total += results.upsert_columns(kind, columns, {"agent_id": agent_id})
     last_seen = Agent._meta.get_field("last_seen").get_db_prep_save(timezone.now(), connection)
     with connection.cursor() as cur:
-        cur.execute(f"UPDATE {Agent._meta.db_table} SET last_seen = %s WHERE id = %s", [last_seen, agent.id])
+        cur.execute(f"UPDATE {Agent._meta.db_table} SET last_seen = %s WHERE id = %s", [last_seen, agent_id])
     return total

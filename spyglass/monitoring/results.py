@@ -6,11 +6,12 @@ were written before the freeze, the old rows are first copied, set-based, to the
 transaction. Rows carry `recorded_at`, so rows first written after a freeze are simply not shown by the snapshot."""
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import chain, repeat
 from operator import itemgetter
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -53,11 +54,28 @@ def _upsert_sql_cached(kind: str, cols: tuple[str, ...], rows: int, placeholder:
     )
 
 
-def _arrays(rows: list[tuple]) -> list[list] | None:
-    """The rows as one list per column for PostgreSQL arrays, or None when a column mixes types psycopg cannot put
-    in one array (whole numbers among floats become floats, as the float column stores them)."""
+@lru_cache(maxsize=64)
+def _sqlite_upsert_sql(kind: str, cols: tuple[str, ...], per_row: int, rows: int) -> str:
+    """SQLite: the first `per_row` columns take parameters of their own in every row, the rest share numbered
+    parameters ?1…?k given once (parameters: the shared values first, then the rows)."""
+    table = KINDS[kind]._meta.db_table
+    keys = _CONFLICT_KEYS[kind]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys)
+    shared = len(cols) - per_row
+    tail = "".join(f", ?{i}" for i in range(1, shared + 1))
+    first = f"(?{shared + 1}" + ", ?" * (per_row - 1) + tail + ")"  # an unnumbered ? follows the previous number
+    row = "(?" + ", ?" * (per_row - 1) + tail + ")"
+    return (
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join([first] + [row] * (rows - 1))} "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+
+
+def _arrays(columns: list[list]) -> list[list] | None:
+    """The columns as PostgreSQL arrays, or None when a column mixes types psycopg cannot put in one array (whole
+    numbers among floats become floats, as the float column stores them)."""
     arrays = []
-    for values in zip(*rows, strict=True):
+    for values in columns:
         types = set(map(type, values)) - {type(None)}
         if types == {int, float}:
             values = [v if v is None else float(v) for v in values]
@@ -85,11 +103,14 @@ def _unnest_upsert_sql(kind: str, cols: tuple[str, ...], arrays: int) -> str:
 
 
 def _upsert_sql(kind: str, cols: list[str], rows: int) -> str:
-    # SQLite's own "?" placeholders: Django's SQLite cursor rewrites each "%s" with a regular expression on every
-    # execute, which cost about 1 ms for a statement of 500 rows; a query without "%s" passes through unchanged.
-    # Not while queries are logged (DEBUG, CaptureQueriesContext): the log formats the SQL with its "%s".
-    qmark = connection.vendor == "sqlite" and not connection.queries_logged
-    return _upsert_sql_cached(kind, tuple(cols), rows, "?" if qmark else "%s")
+    return _upsert_sql_cached(kind, tuple(cols), rows, "%s")
+
+
+def _sqlite_direct() -> bool:
+    """Whether statements may go to SQLite's cursor as they are: Django's SQLite cursor runs a regular expression
+    over the whole text on every execute (rewriting "%s" into "?"), about 1 ms for a statement of 500 rows. Not
+    while queries are logged (DEBUG, CaptureQueriesContext) or wrapped: those go through Django's cursor."""
+    return connection.vendor == "sqlite" and not connection.queries_logged and not connection.execute_wrappers
 
 
 def _max_params() -> int:
@@ -116,14 +137,18 @@ def _lock_tests_for_write(test_ids) -> None:
                 cur.execute("SELECT pg_advisory_xact_lock_shared(%s)", [_LOCK_NAMESPACE + test_id])
 
 
-def _freezing_pins(test_ids, first_round: int, last_round: int) -> list[RetentionPin]:
+def _freezing_pins(test_ids, first_round: int, last_round: int, cur) -> list[RetentionPin]:
     # In SQL: every batch asks, and the ORM compiling the query cost more than SQLite inserting a hundred rows.
+    # Usually nothing is found: the ids come first, whole pins only then.
     ids = sorted(test_ids)
+    table = RetentionPin._meta.db_table
     sql = (
-        f"SELECT * FROM {RetentionPin._meta.db_table} WHERE test_id IN ({', '.join(['%s'] * len(ids))}) "
+        f"SELECT id FROM {table} WHERE test_id IN ({', '.join(['%s'] * len(ids))}) "
         "AND frozen_at IS NOT NULL AND copy_to_id IS NOT NULL AND start_round <= %s AND end_round >= %s"
     )
-    return list(RetentionPin.objects.raw(sql, [*ids, last_round, first_round]))
+    cur.execute(sql, [*ids, last_round, first_round])
+    found = [pin_id for (pin_id,) in cur.fetchall()]
+    return list(RetentionPin.objects.filter(id__in=found).order_by("id")) if found else []
 
 
 def _copy_before_replace(kind: str, pin: RetentionPin, keys: list[tuple], cur) -> int:
@@ -159,19 +184,18 @@ def epoch_dates(seconds: list[float]) -> list:
     """Epoch seconds → values of a date column for the driver, as DateTimeField.get_db_prep_save makes them from
     datetime.fromtimestamp(s, UTC): naive UTC text on SQLite, aware datetimes on PostgreSQL.
 
-    Built as epoch + timedelta(0, s), which rounds to the microsecond exactly as fromtimestamp does (half to even)
-    but costs a quarter as much per row; Django's conversion per row cost more than the insert itself."""
+    Converted with built-ins that loop in C: Django's conversion per row cost more than the insert itself. On SQLite
+    orjson writes the text (ISO 8601, microseconds only when not zero, as str() does) for a fifth of str()'s cost;
+    the separator and the offset are the only "T" and "+00:00" in it."""
+    dates = list(map(datetime.fromtimestamp, seconds, repeat(UTC)))
     if connection.vendor == "sqlite":
-        return list(map(str, map(_EPOCH.__add__, map(timedelta, repeat(0), seconds))))
-    return list(map(_EPOCH_UTC.__add__, map(timedelta, repeat(0), seconds)))
+        return orjson.loads(orjson.dumps(dates).replace(b"T", b" ").replace(b"+00:00", b""))
+    return dates
 
 
-_EPOCH = datetime(1970, 1, 1)
-_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def upsert_columns(kind: str, columns: dict[str, list]) -> int:
-    """upsert() for rows given column by column, with `date` in epoch seconds."""
+def upsert_columns(kind: str, columns: dict[str, list], constants: dict | None = None) -> int:
+    """upsert() for rows given column by column, with `date` in epoch seconds; `constants` are columns with one
+    value for every row (bound once per statement on SQLite)."""
     fields = {f.column: f for f in KINDS[kind]._meta.concrete_fields}
     prepared = {
         name: (
@@ -183,7 +207,7 @@ def upsert_columns(kind: str, columns: dict[str, list]) -> int:
         )
         for name, values in columns.items()
     }
-    return upsert_values(kind, list(prepared), list(zip(*prepared.values(), strict=True)))
+    return _write(kind, list(prepared), list(prepared.values()), constants=constants)
 
 
 def upsert(kind: str, rows: list[dict], batch_size: int = 2000) -> int:
@@ -207,57 +231,88 @@ def upsert(kind: str, rows: list[dict], batch_size: int = 2000) -> int:
     return upsert_values(kind, given, values, batch_size)
 
 
-def _key_getter(kind: str, given: list[str], fields: dict):
-    """Row tuple → its conflict key, with the model's default for a key column the caller leaves out."""
-    positions = [given.index(k) if k in given else None for k in _CONFLICT_KEYS[kind]]
-    if None not in positions:
-        return itemgetter(*positions)
-    defaults = [fields[k].get_default() for k in _CONFLICT_KEYS[kind]]
-    return lambda row: tuple(row[at] if at is not None else d for at, d in zip(positions, defaults, strict=True))
-
-
 def upsert_values(kind: str, given: list[str], values: list[tuple], batch_size: int = 2000) -> int:
     """upsert() for rows already converted for the driver: tuples in the order of the `given` columns."""
-    if not values:
-        return 0
+    return _write(kind, given, [list(c) for c in zip(*values, strict=True)], batch_size) if values else 0
+
+
+def _write(
+    kind: str, given: list[str], columns: list[list], batch_size: int = 2000, constants: dict | None = None
+) -> int:
+    """Insert or replace the rows given as one list per column (in the order of `given`, converted for the driver),
+    plus `constants`, columns with one value for every row. Column lists are what validation and PostgreSQL's
+    arrays take, and what SQLite's parameters are laid out from with slices, without a tuple per row."""
     fields = {f.column: f for f in KINDS[kind]._meta.concrete_fields}
     # Columns a caller leaves out take the model's default, so every writer stores complete rows.
-    missing = [c for c, f in fields.items() if c not in given and not f.primary_key and c != "recorded_at"]
-    cols = given + missing + ["recorded_at"]
-    tail = tuple(_prep(fields[c], fields[c].get_default()) for c in missing)
-    key_of = _key_getter(kind, given, fields)
-    test_at, round_at = given.index("test_id"), given.index("round_id")
+    missing = [c for c, f in fields.items() if c not in given and c not in (constants or {})]
+    missing = [c for c in missing if not fields[c].primary_key and c != "recorded_at"]
+    fixed = {**(constants or {}), **{c: _prep(fields[c], fields[c].get_default()) for c in missing}}
+    cols = given + list(fixed) + ["recorded_at"]
+    keys_given = [given.index(k) for k in _CONFLICT_KEYS[kind] if k in given]
+    count = len(columns[0])
+    direct = _sqlite_direct()
     # Many rows to a statement: on SQLite this costs about 40 % less per row than executemany's step-and-reset loop.
-    per_statement = max(1, min(batch_size, _max_params() // len(cols)))
-    with transaction.atomic(), connection.cursor() as cur:
-        test_ids = set(map(itemgetter(test_at), values))
+    per_statement = max(1, min(batch_size, (_max_params() - len(fixed) - 1) // len(given)))
+    # Inside the caller's transaction, without a savepoint of its own: a failure rolls the caller's back anyway.
+    with transaction.atomic(savepoint=False), connection.cursor() as cur:
+        test_ids = set(columns[given.index("test_id")])
         _lock_tests_for_write(test_ids)
         # Taken after the lock, so a snapshot frozen before this write sees none of it, and one after sees all.
-        tail += (fields["recorded_at"].get_db_prep_save(timezone.now(), connection),)
-        rounds = list(map(itemgetter(round_at), values))
-        pins = _freezing_pins(test_ids, min(rounds), max(rounds))
-        for i in range(0, len(values), per_statement):
-            chunk = values[i : i + per_statement]
-            keys = list(map(key_of, chunk))
+        tail = (*fixed.values(), fields["recorded_at"].get_db_prep_save(timezone.now(), connection))
+        rounds = columns[given.index("round_id")]
+        pins = _freezing_pins(test_ids, min(rounds), max(rounds), cur)
+        for i in range(0, count, per_statement):
+            chunk = [c[i : i + per_statement] for c in columns] if count > per_statement else columns
+            # Repeated keys are found among the key columns the rows carry: the others are the same for every row.
+            keys = list(zip(*[chunk[k] for k in keys_given], strict=True))
             if len(set(keys)) < len(keys):
                 # One statement may not touch a row twice (PostgreSQL refuses): the last version of a key wins, as
                 # it would row by row.
-                chunk = list(dict(zip(keys, chunk, strict=True)).values())
-                keys = list(map(key_of, chunk))
-            for pin in pins:
-                _copy_before_replace(kind, pin, keys, cur)
-            arrays = _arrays(chunk) if connection.vendor == "postgresql" else None
-            if arrays is not None:
-                # One array per column: a short statement whatever the rows (psycopg parses a long one in Python).
-                cur.execute(_unnest_upsert_sql(kind, tuple(cols), len(given)), [*tail, *arrays])
-            elif connection.vendor == "postgresql":
-                cur.executemany(_upsert_sql(kind, cols, 1), [row + tail for row in chunk])
-            else:
-                params = list(chain.from_iterable(row + tail for row in chunk))
-                cur.execute(_upsert_sql(kind, cols, len(chunk)), params)
+                rows = dict(zip(keys, zip(*chunk, strict=True), strict=True)).values()
+                chunk = [list(c) for c in zip(*rows, strict=True)]
+            if pins:
+                whole = [chunk[given.index(k)] if k in given else repeat(fixed[k]) for k in _CONFLICT_KEYS[kind]]
+                keys = list(zip(*whole, strict=False))  # a repeat() stands for a constant
+                for pin in pins:
+                    _copy_before_replace(kind, pin, keys, cur)
+            _execute_chunk(kind, cur, cols, len(given), chunk, tail, direct)
         # Last, so the hours' rows stay locked only until the commit that follows.
-        bump_hours(cur, set(zip(map(itemgetter(test_at), values), (r - r % HOUR for r in rounds), strict=True)))
-    return len(values)
+        hours = (r - r % HOUR for r in rounds)
+        bump_hours(cur, set(zip(columns[given.index("test_id")], hours, strict=True)))
+    return count
+
+
+def _execute_chunk(kind: str, cur, cols: list[str], per_row: int, chunk: list[list], tail: tuple, direct: bool):
+    if direct:
+        rows = len(chunk[0])
+        # Text and whole-number columns with one value in every row (the test, the server, no error…) are bound
+        # once, as the tail is: binding a value costs more than inserting it.
+        same = [j for j, v in enumerate(chunk) if rows > 1 and type(v[0]) in (str, int) and v.count(v[0]) == rows]
+        each = [j for j in range(per_row) if j not in same]
+        order = tuple([cols[j] for j in each] + [cols[j] for j in same] + cols[per_row:])
+        shared = [chunk[j][0] for j in same] + list(tail)
+        # The rest row after row, laid out with one slice assignment per column.
+        params = [*shared, *repeat(None, len(each) * rows)]
+        for at, j in enumerate(each):
+            params[len(shared) + at :: len(each)] = chunk[j]
+        _execute_direct(cur, _sqlite_upsert_sql(kind, order, len(each), rows), params)
+        return
+    arrays = _arrays(chunk) if connection.vendor == "postgresql" else None
+    if arrays is not None:
+        # One array per column: a short statement whatever the rows (psycopg parses a long one in Python).
+        cur.execute(_unnest_upsert_sql(kind, tuple(cols), per_row), [*tail, *arrays])
+    elif connection.vendor == "postgresql":
+        cur.executemany(_upsert_sql(kind, cols, 1), [row + tail for row in zip(*chunk, strict=True)])
+    else:
+        params = list(chain.from_iterable(row + tail for row in zip(*chunk, strict=True)))
+        cur.execute(_upsert_sql(kind, cols, len(chunk[0])), params)
+
+
+def _execute_direct(cur, sql: str, params: list) -> None:
+    """What Django's cursor does around an execute, without its rewriting of the text (see _sqlite_direct)."""
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        sqlite3.Cursor.execute(cur.cursor, sql, params)
 
 
 def bump_hours(cur, test_hours: set[tuple[int, int]]) -> None:

@@ -23,7 +23,10 @@ class ContentSecurityPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
-        if "Content-Security-Policy" not in response and not request.path.startswith(EXEMPT_PREFIXES):
-            response["Content-Security-Policy"] = POLICY
-        return response
+        return add_policy(request, self.get_response(request))
+
+
+def add_policy(request, response):
+    if "Content-Security-Policy" not in response and not request.path.startswith(EXEMPT_PREFIXES):
+        response["Content-Security-Policy"] = POLICY
+    return response

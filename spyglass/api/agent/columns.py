@@ -6,6 +6,7 @@ returns None and rows.validate_batch checks row by row, which names the rows and
 words an error, it only has to accept nothing the row-by-row path refuses and to produce the same values
 (tests/test_agent_batch_columns.py compares the two)."""
 
+from itertools import chain
 from math import isfinite
 from operator import itemgetter, le, lt, mod, sub
 
@@ -49,15 +50,19 @@ def validate_columns(rows: list, tests: dict, now: float) -> dict[str, dict[str,
 def _kind_columns(kind: str, rows: list[dict], tests: dict, now: float) -> dict[str, list] | None:
     fields = FIELDS[kind]
     n = len(rows)
-    sizes = set(map(len, rows))
-    names = set().union(*rows)
-    # Every row has every name of the union only when each row has as many names as the union.
-    if len(sizes) != 1 or len(names) != sizes.pop() or not REQUIRED <= names or not names - REQUIRED <= fields.keys():
+    names = set(rows[0])
+    if set(map(len, rows)) != {len(names)} or not REQUIRED <= names or not names - REQUIRED <= fields.keys():
         return None
-
-    # One itemgetter call per row takes all its values; zip turns the rows into columns.
+    # One itemgetter call per row takes all its values into one flat list, where column j is every k-th value from
+    # j: slicing it costs half of what zip(*rows) does, stepping 500 iterators at once. (k > 1: REQUIRED <= names.)
+    # Every row has the first row's names: as many, and none missing, or the itemgetter raises KeyError. (The union
+    # of the rows' names, set().union(*rows), cost half a millisecond for 500 rows.)
     ordered = sorted(names)
-    column = dict(zip(ordered, map(list, zip(*map(itemgetter(*ordered), rows), strict=True)), strict=True))
+    try:
+        flat = list(chain.from_iterable(map(itemgetter(*ordered), rows)))
+    except KeyError:
+        return None
+    column = {name: flat[j :: len(ordered)] for j, name in enumerate(ordered)}
     test_ids, round_ids, dates = column["testId"], column["roundId"], column["date"]
     if set(map(type, test_ids)) != {int} or set(map(type, round_ids)) != {int}:
         return None
@@ -106,9 +111,10 @@ def _kind_columns(kind: str, rows: list[dict], tests: dict, now: float) -> dict[
     if kind == "net" and not all(out["server"]):
         target = {i: t.target for i, t in used.items()}
         out["server"] = [s or target[i] for s, i in zip(out["server"], test_ids, strict=True)]
-    keys = (
-        zip(test_ids, round_ids, out["server"], strict=True) if kind == "dns" else zip(test_ids, round_ids, strict=True)
-    )
+    if kind == "dns":
+        keys = zip(test_ids, round_ids, out["server"], strict=True)
+    else:  # with one test, a round is a key
+        keys = round_ids if len(used) == 1 else zip(test_ids, round_ids, strict=True)
     if len(set(keys)) != n:
         return None
     return out

@@ -140,6 +140,7 @@ class ResultsView(AgentView):
         "A batch with any bad row is refused whole with 400, naming the rows in `rows`.",
     )
     def post(self, request, agent_id):
+        # An agent's well-formed batch is answered before this view (upload.AgentUploadMiddleware); the rest is here.
         # agent_of and tests_for_results are lean SQL: this view runs for every upload of every agent.
         agent = agent_service.agent_of(request.user.organization_id, agent_number(agent_id))
         if agent is None:

@@ -1,0 +1,130 @@
+"""The lean path of result uploads: an agent's well-formed batch, written before the rest of the middleware, the URL
+resolver and DRF.
+
+Every agent POSTs its spool here in batches, so the fixed cost of a request weighs as much as the rows (issue 7,
+row 5): the middleware after CommonMiddleware, the resolver and DRF's request handling cost about as much as
+validating the batch. AgentUploadMiddleware sits after the middleware that validates the host and adds the
+security headers and Content-Length, and adds the headers of the ones it skips (X-Frame-Options, the content
+security policy); tests/test_agent_upload_lean.py compares its answers with DRF's, headers included.
+
+This path only reads until it writes: one SQL statement finds the token, the agent, its tests and the
+failed-login count; the body is parsed from the raw bytes and checked column by column. Anything it does not
+accept as is (another content type or format, a bad or missing token, too many failed logins, an unknown agent, a
+body that needs the row-by-row check) returns None, and ResultsView answers through DRF exactly as before, with
+its own lookups, its error wording and its failed-login count."""
+
+import re
+import time
+from functools import cache
+
+import orjson
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import connection
+from django.http import HttpResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+
+from spyglass.accounts.models import RateCounter
+from spyglass.lib import tokens
+from spyglass.monitoring import agent_service
+from spyglass.monitoring.models import Agent, AgentToken, Test
+from spyglass.web.middleware import add_policy
+
+from .. import ratelimit
+from ..auth import FAILED_LOGIN_WINDOW, client_ip
+from ..formats import _from_accept
+from .columns import validate_columns
+from .fields import MAX_ROWS
+from .views import agent_number
+
+# What DRF's JSON answer carries besides the middleware's headers (tests/test_agent_upload_lean.py compares them).
+ALLOW = "POST, OPTIONS"
+# The route of ResultsView (urls.py).
+RESULTS_PATH = re.compile(r"/agent/v1/agents/([0-9]{1,18})/results")
+
+
+class AgentUploadMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.xframe = XFrameOptionsMiddleware(get_response)
+
+    def __call__(self, request):
+        match = RESULTS_PATH.fullmatch(request.path_info) if request.method == "POST" else None
+        if match:
+            response = lean_upload(request, agent_number(match[1]), time.time())
+            if response is not None:
+                return add_policy(request, self.xframe.process_response(request, response))
+        return self.get_response(request)
+
+
+@cache
+def _sql() -> str:
+    through = Test.agents.through._meta.db_table
+    return (
+        "SELECT a.enabled, t.id, t.type, t.interval, t.server, t.port, t.url, t.domain, "
+        f"(SELECT count FROM {RateCounter._meta.db_table} WHERE key = %s AND window_start = %s) "
+        f"FROM {AgentToken._meta.db_table} k JOIN {Agent._meta.db_table} a "
+        "ON a.id = %s AND a.organization_id = k.organization_id "
+        f"LEFT JOIN {through} ta ON ta.agent_id = a.id "
+        f"LEFT JOIN {Test._meta.db_table} t ON t.id = ta.test_id AND t.enabled AND NOT t.saved_event "
+        "WHERE k.digest = %s AND NOT k.revoked"
+    )
+
+
+def _lookup(raw_token: str, agent_id: int, ip: str, now: float) -> dict[int, "AssignedTest"] | None:
+    """The agent's tests (as tests_for_results gives them), or None unless the token is valid, the agent is the
+    token's organization's and enabled, and the address is under the failed-login limit."""
+    window = ratelimit.window_start(FAILED_LOGIN_WINDOW, now)
+    digest = tokens.digest(settings.SECRET_KEY, raw_token)
+    with connection.cursor() as cur:
+        cur.execute(_sql(), [f"login-fail:{ip}", window, agent_id, digest])
+        found = cur.fetchall()
+    if not found or not found[0][0] or (found[0][8] or 0) >= settings.FAILED_LOGIN_LIMIT_PER_HOUR:
+        return None
+    return {row[1]: AssignedTest(*row[1:8]) for row in found if row[1] is not None}
+
+
+class AssignedTest:
+    """What validation reads of a test (type, interval, target), without a model instance's cost."""
+
+    __slots__ = ("id", "type", "interval", "server", "port", "url", "domain")
+    AGENT_TO_SERVER, HTTP_SERVER = Test.AGENT_TO_SERVER, Test.HTTP_SERVER
+    target = Test.target
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+
+def lean_upload(request, agent_id: int, now: float):
+    """The response to a well-formed upload, written; or None when ResultsView must answer."""
+    meta = request.META
+    if meta.get("CONTENT_TYPE") != "application/json" or meta.get("QUERY_STRING"):
+        return None
+    accept = meta.get("HTTP_ACCEPT", "")
+    if accept not in ("", "*/*") and _from_accept(accept) == "xml":
+        return None
+    scheme, _, raw = meta.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "bearer" or not raw.isascii():
+        return None
+    raw = raw.strip(" \t\n\r\x0b\x0c")  # what bytes.strip() takes off in AgentTokenAuthentication
+    if not raw:
+        return None
+    tests = _lookup(raw, agent_id, client_ip(request), now)
+    if not tests:
+        return None
+    try:
+        body = orjson.loads(request.body)
+    except (orjson.JSONDecodeError, RequestDataTooBig):
+        return None
+    rows = body.get("results") if type(body) is dict else None
+    if type(rows) is not list or not 0 < len(rows) <= MAX_ROWS:
+        return None
+    columns = validate_columns(rows, tests, now)
+    if columns is None:
+        return None
+    written = agent_service.store_batch(agent_id, columns)
+    response = HttpResponse(orjson.dumps({"accepted": written}), content_type="application/json")
+    response["Vary"] = "Accept"
+    response["Allow"] = ALLOW
+    return response
