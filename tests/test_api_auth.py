@@ -2,6 +2,7 @@
 
 import base64
 
+import pytest
 from rest_framework.test import APIClient
 
 from spyglass.accounts.models import ApiToken
@@ -77,3 +78,20 @@ def test_it_throttles_an_address_after_too_many_failed_logins(cast, settings, ti
     assert cast.owner.client.get("/v6/tests.json").status_code == 429
     other_ip = cast.owner.client.get("/v6/tests.json", REMOTE_ADDR="10.9.9.9")
     assert other_ip.status_code == 200
+
+
+@pytest.mark.parametrize("aid", [None, "own"])
+def test_the_token_user_and_their_access_come_in_one_statement(cast, aid):
+    """What every API request reads first — the token's user, its address's failed logins, the membership, role and
+    permissions — is one statement, for the default group and for an `aid`; and it answers as access_for would."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = "/v6/tests.json" + ("" if aid is None else f"?aid={cast.owner.aid}")
+    with CaptureQueriesContext(connection) as captured:
+        response = cast.owner.client.get(url)
+    assert response.status_code == 200
+    reads = [q["sql"] for q in captured.captured_queries if "accounts_membership" in q["sql"]]
+    assert len(reads) == 1 and "accounts_apitoken" in reads[0] and "accounts_permission" in reads[0]
+    # Another group's aid is still refused, as before.
+    assert cast.owner.client.get(f"/v6/tests.json?aid={cast.other_org.aid}").status_code == 400

@@ -6,11 +6,13 @@ import functools
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Subquery
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 
-from spyglass.accounts.models import RateCounter
+from spyglass.accounts.models import Membership, RateCounter
+from spyglass.accounts.roles import Access
 from spyglass.lib import tokens
 from spyglass.lib.compiled import CompiledQuery
 
@@ -40,22 +42,68 @@ def _fail(request, message):
 
 
 def _user_with_token(request, digest: str):
-    """The user whose API token has this digest, or None; `failed_logins` on it counts its address's failures.
+    """The user whose API token has this digest, or None; `failed_logins` on it counts its address's failures, and
+    `prefetched_access` is (aid, its Access) for the request's `aid` when the same statement could read it.
 
-    One statement, compiled once per process: every API request asks both (docs/benchmarks.md, rows 6 and 7)."""
-    found = _token_query().fetch(
-        digest=digest, key=f"login-fail:{client_ip(request)}", window=ratelimit.window_start(FAILED_LOGIN_WINDOW)
-    )
+    One statement, compiled once per process, for what every API request asks first: the token's user, the failed
+    logins, and the membership, role and permissions V6View.resolve_access needs (docs/benchmarks.md, rows 6, 7)."""
+    aid = _requested_aid(request)
+    values = {"digest": digest, "key": f"login-fail:{client_ip(request)}"}
+    values["window"] = ratelimit.window_start(FAILED_LOGIN_WINDOW)
+    if aid is not False:
+        query = _with_access_query(aid is not None)
+        rows = query.rows(**values, **({"group": aid} if aid is not None else {}))
+        if rows:  # no row: an unknown token, or no membership there; the plain lookup below tells which
+            membership = query.instance(rows[0])
+            label = query.annotations["permission"]
+            perms = frozenset(row[label] for row in rows if row[label] is not None)
+            user = membership.user
+            user.failed_logins = rows[0][query.annotations["failed_logins"]]
+            user.prefetched_access = (aid, Access(user, membership.account_group, membership.role, perms))
+            return user
+    found = _token_query().fetch(**values)
     return found[0] if found else None
+
+
+def _requested_aid(request):
+    """The `aid` asked for: None for the default group, False when it is not well-formed (resolve_access answers)."""
+    raw = request.query_params.get("aid")
+    if raw is None:
+        return None
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else False
+
+
+def _failed_logins():
+    return Subquery(RateCounter.objects.filter(key="key-placeholder", window_start=-3001).values("count")[:1])
 
 
 @functools.cache
 def _token_query() -> CompiledQuery:
-    failed = RateCounter.objects.filter(key="key-placeholder", window_start=-3001).values("count")[:1]
     users = get_user_model().objects.filter(api_token__digest="digest-placeholder")
     return CompiledQuery(
-        users.annotate(failed_logins=Subquery(failed)), digest="digest-placeholder", key="key-placeholder", window=-3001
+        users.annotate(failed_logins=_failed_logins()), digest="digest-placeholder", key="key-placeholder", window=-3001
     )
+
+
+@functools.cache
+def _with_access_query(in_group: bool) -> CompiledQuery:
+    """The token's user's membership (in the asked group, else their default group's, else their first, as
+    roles.access_for chooses), one row per permission of its role."""
+    mine = Membership.objects.filter(user_id=OuterRef("user_id")).order_by("id").values("id")
+    if in_group:
+        chosen = Subquery(mine.filter(account_group_id=-3002)[:1])
+    else:
+        in_default = mine.filter(account_group_id=OuterRef("user__default_account_group_id"))
+        chosen = Coalesce(Subquery(in_default[:1]), Subquery(mine[:1]))
+    rows = (
+        Membership.objects.select_related("user", "account_group", "role")
+        .filter(user__api_token__digest="digest-placeholder", id=chosen)
+        .annotate(permission=F("role__permissions__label"), failed_logins=_failed_logins())
+    )
+    placeholders = {"digest": "digest-placeholder", "key": "key-placeholder", "window": -3001}
+    if in_group:
+        placeholders["group"] = -3002
+    return CompiledQuery(rows, **placeholders)
 
 
 class TokenAuthentication(BaseAuthentication):
