@@ -78,18 +78,23 @@ def access_for(user, account_group_id: int | None) -> Access | None:
     else:
         query = _queries()["in_group"]
         rows = query.rows(user=user.id, group=account_group_id)
-    if not rows:
-        return None
-    # One row per permission of the membership's role (one row with None when it has none).
+    return access_from_rows(query, rows, user) if rows else None
+
+
+def access_from_rows(query, rows: list, user=None) -> Access:
+    """The Access of a compiled query's membership rows: one row per permission of the membership's role (one row
+    with None when it has none), the permission's label annotated as `permission`. `user`: the membership's own
+    (select_related) when not given."""
     membership = query.instance(rows[0])
     label = query.annotations["permission"]
     perms = frozenset(row[label] for row in rows if row[label] is not None)
-    return Access(user, membership.account_group, membership.role, perms)
+    return Access(user or membership.user, membership.account_group, membership.role, perms)
 
 
 @functools.cache
 def _queries() -> dict:
-    # Every API request asks access_for: one query, compiled once per process (spyglass/lib/compiled.py).
+    # The web and the API's fallback ask access_for (an API request's token statement reads access itself,
+    # api/auth.py): one query, compiled once per process (spyglass/lib/compiled.py).
     from .models import Membership
 
     def with_permissions(chosen):

@@ -12,7 +12,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 
 from spyglass.accounts.models import Membership, RateCounter
-from spyglass.accounts.roles import Access
+from spyglass.accounts.roles import access_from_rows
 from spyglass.lib import tokens
 from spyglass.lib.compiled import CompiledQuery
 
@@ -54,12 +54,10 @@ def _user_with_token(request, digest: str):
         query = _with_access_query(aid is not None)
         rows = query.rows(**values, **({"group": aid} if aid is not None else {}))
         if rows:  # no row: an unknown token, or no membership there; the plain lookup below tells which
-            membership = query.instance(rows[0])
-            label = query.annotations["permission"]
-            perms = frozenset(row[label] for row in rows if row[label] is not None)
-            user = membership.user
+            access = access_from_rows(query, rows)
+            user = access.user
             user.failed_logins = rows[0][query.annotations["failed_logins"]]
-            user.prefetched_access = (aid, Access(user, membership.account_group, membership.role, perms))
+            user.prefetched_access = (aid, access)
             return user
     found = _token_query().fetch(**values)
     return found[0] if found else None
