@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from spyglass.lib import jsonsplice
 from spyglass.lib.rounds import round_of
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import TimeRange
@@ -27,7 +28,7 @@ def pages(kind, test, time_range, limit, read):
     out, last = [], None
     while True:
         page = read(kind, test, time_range, last, limit=limit)
-        body = orjson.dumps(page.rows)  # a Fragment is written as it is
+        body = jsonsplice.dumps(page.rows)
         out.append((body, page.next_last_round_id))
         if page.next_last_round_id is None:
             return out

@@ -46,7 +46,7 @@ def test_a_limited_write_changes_nothing(cast, settings):
 
 
 def test_counters_count_exactly_and_leave_the_connection_durable(transactional_db):
-    """On PostgreSQL a counter commits without waiting for the disk (SET LOCAL, one round trip): only that
+    """On PostgreSQL a counter commits without waiting for the disk (set_config in its one statement): only that
     statement's transaction, never the session or a caller's transaction."""
     from django.db import connection, transaction
 
@@ -62,3 +62,13 @@ def test_counters_count_exactly_and_leave_the_connection_durable(transactional_d
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone()[0] == "on"
+            # The relaxed statement does relax its own transaction (seen here inside one, then rolled back).
+            with transaction.atomic():
+                cursor.execute(ratelimit._RELAXED_HIT, ["test-counter", 1_795_000_000 // 3600 * 3600, 1])
+                assert cursor.fetchone()[0] == 6
+                cursor.execute("SHOW synchronous_commit")
+                assert cursor.fetchone()[0] == "off"
+                transaction.set_rollback(True)
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+        assert ratelimit.peek("test-counter", 3600, now=1_795_000_000) == 5

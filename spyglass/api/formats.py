@@ -8,6 +8,8 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework_xml.parsers import XMLParser
 from rest_framework_xml.renderers import XMLRenderer
 
+from spyglass.lib import jsonsplice
+
 JSON_TYPES = ("application/json",)
 XML_TYPES = ("text/xml", "application/xml")
 
@@ -20,7 +22,7 @@ class V6JSONRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
-        return orjson.dumps(data, default=str)
+        return jsonsplice.dumps(data, default=str)
 
 
 class V6XMLRenderer(XMLRenderer):

@@ -104,7 +104,7 @@ def data_export(data):
     first = time.perf_counter() - start
     # Timed: every byte of every page over the client's path, without decoding the rows, which the baseline
     # (serialization only) does not do either (docs/benchmarks.md, row 6).
-    api, dumps = interleaved_medians(lambda: fetch_all(client, path), lambda: orjson.dumps(exported), repeat=3)
+    api, dumps = interleaved_medians(lambda: fetch_all(client, path), lambda: orjson.dumps(exported))
     n = len(exported)
     size = fetch_all(client, path)
     return (n / api) / (n / dumps), (

@@ -24,6 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from spyglass.lib.compiled import prepared_cursor
+from spyglass.lib.jsonsplice import Spliced
 
 from . import chunk_format
 from .models import Agent, ExportChunk, ResultHour
@@ -38,7 +39,7 @@ _RETRIES = 3
 
 @dataclass
 class JsonPage:
-    rows: orjson.Fragment  # a JSON array, spliced as is into the response by orjson
+    rows: Spliced  # a JSON array's pieces, spliced as they are into the response (lib/jsonsplice.py)
     next_last_round_id: int | None
 
 
@@ -81,7 +82,7 @@ def read_page_json(kind, test, time_range, last_round_id=None, limit=None, scope
     lo, hi = scope.clamp(start, time_range.end)
     lo = 0 if lo is None else lo
     if lo > hi:
-        return JsonPage(orjson.Fragment(b"[]"), None)
+        return JsonPage(Spliced([b"[]"]), None)
     limit = limit or settings.DATA_PAGE_ROWS
     for _ in range(_RETRIES):
         page = _assemble(kind, test, lo, hi, limit)
@@ -121,7 +122,7 @@ def _assemble(kind, test, lo: int, hi: int, limit: int) -> JsonPage | None:
             return None  # rebuilt by another request since this one read its index: start again
         parts += chunk_format.decode(segments, first, end, data)
     parts.append(b"]")
-    return JsonPage(orjson.Fragment(b"".join(parts)), next_round)
+    return JsonPage(Spliced(parts), next_round)
 
 
 def _walk(kind, test, chunks, lo, hi, limit, layout):
@@ -166,11 +167,12 @@ def _chunks(kind, test, lo: int, hi: int, limit: int) -> list[_Chunk]:
         "build FROM (SELECT h.hour, h.version, c.version AS stored, c.layout, c.agents, c.contents, c.build, "
         f"{rows_before} - {first_rows} < %s AS reach "
         f"FROM {ResultHour._meta.db_table} h LEFT JOIN {ExportChunk._meta.db_table} c "
-        "ON c.test_id = h.test_id AND c.hour = h.hour AND c.kind = %s "
+        "ON c.test_id = h.test_id AND c.hour = h.hour AND c.kind = %s AND c.hour >= %s AND c.hour <= %s "
         "WHERE h.test_id = %s AND h.hour >= %s AND h.hour <= %s) x ORDER BY hour"
     )
+    first_hour = lo - lo % HOUR
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [limit, kind, test.id, lo - lo % HOUR, hi])
+        cursor.execute(sql, [limit, kind, first_hour, hi, test.id, first_hour, hi])
         rows = cursor.fetchall()
     return [_Chunk(*row) for row in rows]
 
@@ -232,8 +234,9 @@ def _read(kind, test, wanted: dict, agent_ids: set) -> tuple[dict, dict]:
     """In one query: {hour: (build, segments, their stored bytes)} for {hour: (chunk, first, end)} — only the
     segments a page uses leave the database — and {agent id: [id, name, country]} of `agent_ids` as they are now."""
     branches, params, segments = [], [], {}
+    postgresql = connection.vendor == "postgresql"
     if wanted:
-        cut = "substring(body from %s for %s)" if connection.vendor == "postgresql" else "substr(body, %s, %s)"
+        cut = "substring(body from %s for %s)" if postgresql else "substr(body, %s, %s)"
         cases = []
         for hour, (chunk, first, end) in wanted.items():
             segments[hour] = needed = chunk_format.segments_for(chunk.contents["segments"], first, end)
@@ -241,15 +244,15 @@ def _read(kind, test, wanted: dict, agent_ids: set) -> tuple[dict, dict]:
             params += [hour, needed[0][2] + 1, needed[-1][3] - needed[0][2]]
         branches.append(
             f"SELECT 0, hour, build, CASE hour {' '.join(cases)} END, NULL, NULL FROM {ExportChunk._meta.db_table} "
-            f"WHERE test_id = %s AND kind = %s AND hour IN ({', '.join(['%s'] * len(wanted))})"
+            f"WHERE test_id = %s AND kind = %s AND hour {_among(len(wanted), postgresql)}"
         )
-        params += [test.id, kind, *wanted]
+        params += [test.id, kind, *_values(wanted, postgresql)]
     if agent_ids:
         branches.append(
             f"SELECT 1, id, NULL, NULL, name, country_id FROM {Agent._meta.db_table} "
-            f"WHERE id IN ({', '.join(['%s'] * len(agent_ids))})"
+            f"WHERE id {_among(len(agent_ids), postgresql)}"
         )
-        params += sorted(agent_ids)
+        params += _values(sorted(agent_ids), postgresql)
     bodies, agents = {}, {}
     if not branches:
         return bodies, agents
@@ -262,3 +265,13 @@ def _read(kind, test, wanted: dict, agent_ids: set) -> tuple[dict, dict]:
             else:
                 agents[key] = [key, name, country]
     return bodies, agents
+
+
+def _among(count: int, postgresql: bool) -> str:
+    """`= ANY(array)` on PostgreSQL: one parameter, so the statement's text stays the same for any number of
+    values (psycopg caches the conversion only of statements with at most 50 parameters); `IN (…)` on SQLite."""
+    return "= ANY(%s)" if postgresql else f"IN ({', '.join(['%s'] * count)})"
+
+
+def _values(values, postgresql: bool) -> list:
+    return [list(values)] if postgresql else list(values)
