@@ -3,7 +3,7 @@
 import functools
 from dataclasses import dataclass
 
-from django.db.models import Case, F, Subquery, Value, When
+from django.db.models import Aggregate, Case, OuterRef, Subquery, TextField, Value, When
 
 from spyglass.lib.compiled import CompiledQuery
 
@@ -82,13 +82,34 @@ def access_for(user, account_group_id: int | None) -> Access | None:
 
 
 def access_from_rows(query, rows: list, user=None) -> Access:
-    """The Access of a compiled query's membership rows: one row per permission of the membership's role (one row
-    with None when it has none), the permission's label annotated as `permission`. `user`: the membership's own
-    (select_related) when not given."""
+    """The Access of a compiled query's membership row, its role's permission labels annotated as `permissions`
+    (permission_labels). `user`: the membership's own (select_related) when not given."""
     membership = query.instance(rows[0])
-    label = query.annotations["permission"]
-    perms = frozenset(row[label] for row in rows if row[label] is not None)
-    return Access(user or membership.user, membership.account_group, membership.role, perms)
+    labels = rows[0][query.annotations["permissions"]]
+    return Access(user or membership.user, membership.account_group, membership.role, _labels(labels))
+
+
+def permission_labels() -> Subquery:
+    """The membership's role's permission labels as one text, newline-separated (no label has one): one row per
+    membership rather than one per permission, each repeating the user, group and role (a dozen rows to convert)."""
+    from .models import Permission
+
+    of_role = Permission.objects.filter(role=OuterRef("role_id")).order_by().values("role")
+    return Subquery(of_role.annotate(labels=_JoinedLabels("label")).values("labels"))
+
+
+class _JoinedLabels(Aggregate):
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, chr(10))"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        template = "%(function)s(%(expressions)s, char(10))"
+        return self.as_sql(compiler, connection, function="GROUP_CONCAT", template=template, **extra_context)
+
+
+def _labels(joined: str | None) -> frozenset:
+    return frozenset(joined.split("\n")) if joined else frozenset()
 
 
 @functools.cache
@@ -101,7 +122,7 @@ def _queries() -> dict:
         return (
             Membership.objects.select_related("account_group", "role")
             .filter(id=Subquery(chosen.values("id")[:1]))
-            .annotate(permission=F("role__permissions__label"))
+            .annotate(permissions=permission_labels())
         )
 
     preferred = Case(When(account_group_id=-1002, then=Value(0)), default=Value(1))

@@ -6,13 +6,13 @@ import functools
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 
 from spyglass.accounts.models import Membership, RateCounter
-from spyglass.accounts.roles import access_from_rows
+from spyglass.accounts.roles import access_from_rows, permission_labels
 from spyglass.lib import tokens
 from spyglass.lib.compiled import CompiledQuery
 
@@ -86,7 +86,7 @@ def _token_query() -> CompiledQuery:
 @functools.cache
 def _with_access_query(in_group: bool) -> CompiledQuery:
     """The token's user's membership (in the asked group, else their default group's, else their first, as
-    roles.access_for chooses), one row per permission of its role."""
+    roles.access_for chooses), its role's permissions in the same row."""
     mine = Membership.objects.filter(user_id=OuterRef("user_id")).order_by("id").values("id")
     if in_group:
         chosen = Subquery(mine.filter(account_group_id=-3002)[:1])
@@ -96,7 +96,7 @@ def _with_access_query(in_group: bool) -> CompiledQuery:
     rows = (
         Membership.objects.select_related("user", "account_group", "role")
         .filter(user__api_token__digest="digest-placeholder", id=chosen)
-        .annotate(permission=F("role__permissions__label"), failed_logins=_failed_logins())
+        .annotate(permissions=permission_labels(), failed_logins=_failed_logins())
     )
     placeholders = {"digest": "digest-placeholder", "key": "key-placeholder", "window": -3001}
     if in_group:
