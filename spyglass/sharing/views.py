@@ -9,6 +9,7 @@ the database (stored.py); the visit count and the comments section (the comment 
 are rendered for every request and put in."""
 
 import csv
+import functools
 import io
 from dataclasses import replace
 
@@ -20,6 +21,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -217,6 +219,26 @@ def _live(request, snapshot, form_error="", form_values=None, visited=False) -> 
     }
 
 
+def comments_section(live: dict) -> str:
+    """The comments section of a _live context. Its common form (no comments yet, an anonymous visitor, no form to
+    refill) is the template's output with only the link and the signed token put in: rendered once per process
+    (Django's template rendering of it was about half a repeat view's time, docs/benchmarks.md row 4)."""
+    if live["comments"] or live["signed_in"] or live["form_error"] or live["form_values"] or settings.DEBUG:
+        return render_to_string("sharing/_comments.html", live)
+    blank = _blank_comments_section(live["may_comment"])
+    return blank.replace(_BASE_MARK, escape(live["share_base"])).replace(_TOKEN_MARK, escape(live["form_token"]))
+
+
+_BASE_MARK, _TOKEN_MARK = "spyglass-share-base-mark/", "spyglass-form-token-mark"  # unchanged by escaping
+
+
+@functools.cache
+def _blank_comments_section(may_comment: bool) -> str:
+    context = {"share_base": _BASE_MARK, "comments": [], "signed_in": False, "user": None}
+    context |= {"may_comment": may_comment, "form_token": _TOKEN_MARK, "form_error": "", "form_values": {}}
+    return render_to_string("sharing/_comments.html", context)
+
+
 def _share_response(request, snapshot, live: dict, status=200):
     """The share page: its frozen part as stored (read with the link: snapshot.page_render), else rendered now and
     stored, with this request's visit count and comments section put in."""
@@ -227,7 +249,7 @@ def _share_response(request, snapshot, live: dict, status=200):
         frozen = render_to_string("sharing/share_page.html", context)
         if keep:
             stored.store_component(snapshot, stored.request_key(request, "page"), frozen, rows)
-    comments = render_to_string("sharing/_comments.html", live)
+    comments = comments_section(live)
     html = frozen.replace(VISITS_MARK, str(live["visits"]), 1).replace(COMMENTS_MARK, comments, 1)
     return _finish(HttpResponse(html, status=status))
 
