@@ -38,7 +38,18 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict:
         "graceful_timeout": 10,
         "accesslog": None,
         "loglevel": "warning",
+        "post_worker_init": _freeze_loaded_objects,
     }
+
+
+def _freeze_loaded_objects(worker):
+    """Once the app is loaded in a worker, leave what it loaded (modules, classes, templates, compiled queries) out
+    of the garbage collector's scans: requests make many short-lived objects, and every full collection walked all of
+    them (one took about 100 ms under the agents' uploads, docs/benchmarks.md row 5)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def parse_addr(addr: str) -> tuple[str, int]:
