@@ -6,7 +6,7 @@ but signed-in members of its account group. Responses are never cacheable and ne
 
 The frozen part of a page (header, meta tags, results component) is rendered once per round and View and kept in
 the database (stored.py); the visit count and the comments section (the comment form's token, who is signed in)
-are rendered for every request and put in."""
+are put in for every request (comments_section)."""
 
 import csv
 import functools
