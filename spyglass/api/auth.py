@@ -11,18 +11,12 @@ from django.db.models.functions import Coalesce
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 
+from spyglass.accounts import ratelimit
 from spyglass.accounts.models import Membership, RateCounter
+from spyglass.accounts.ratelimit import FAILED_LOGIN_WINDOW, client_ip
 from spyglass.accounts.roles import access_from_rows, permission_labels
 from spyglass.lib import tokens
 from spyglass.lib.compiled import CompiledQuery
-
-from . import ratelimit
-
-FAILED_LOGIN_WINDOW = 3600
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 class TooManyFailedLogins(exceptions.Throttled):
