@@ -22,7 +22,7 @@ class _Stop:
 def run_once(now: float | None = None) -> dict:
     from django.utils import timezone
 
-    from spyglass.api import ratelimit
+    from spyglass.accounts import ratelimit
     from spyglass.monitoring.retention import purge_old_results
     from spyglass.sharing import limits, services
 

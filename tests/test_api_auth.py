@@ -95,3 +95,29 @@ def test_the_token_user_and_their_access_come_in_one_statement(cast, aid):
     assert len(reads) == 1 and "accounts_apitoken" in reads[0] and "accounts_permission" in reads[0]
     # Another group's aid is still refused, as before.
     assert cast.owner.client.get(f"/v6/tests.json?aid={cast.other_org.aid}").status_code == 400
+
+
+def test_without_aid_a_user_acts_in_their_default_group_else_their_first(cast):
+    """Both ways of reading access (the API's token statement and access_for) choose the same membership: the
+    default group's, even when it is not the first; the first when there is no default."""
+    from spyglass.accounts.models import AccountGroup
+    from spyglass.accounts.roles import access_for
+
+    user = cast.owner.user
+    ops = AccountGroup.objects.get(name="Ops", organization=user.default_account_group.organization)
+    lab = AccountGroup.objects.get(name="Lab", organization=ops.organization)
+    created = cast.owner.client.post(
+        f"/v6/tests/agent-to-server/new.json?aid={lab.id}",
+        {"testName": "in lab", "interval": 60, "server": "example.com:443"},
+        format="json",
+    )
+    assert created.status_code == 201
+
+    def listed():
+        return [t["testName"] for t in cast.owner.client.get("/v6/tests.json").json()["test"]]
+
+    for default, group, names in ((lab, lab, ["in lab"]), (None, ops, [])):
+        user.default_account_group = default
+        user.save(update_fields=["default_account_group"])
+        assert access_for(user, None).account_group == group
+        assert listed() == names

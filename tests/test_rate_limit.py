@@ -50,7 +50,7 @@ def test_counters_count_exactly_and_leave_the_connection_durable(transactional_d
     statement's transaction, never the session or a caller's transaction."""
     from django.db import connection, transaction
 
-    from spyglass.api import ratelimit
+    from spyglass.accounts import ratelimit
 
     counts = [ratelimit.hit("test-counter", 3600, now=1_795_000_000)[0] for _ in range(5)]
     assert counts == [1, 2, 3, 4, 5]

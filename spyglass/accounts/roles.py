@@ -3,7 +3,8 @@
 import functools
 from dataclasses import dataclass
 
-from django.db.models import Aggregate, Case, OuterRef, Subquery, TextField, Value, When
+from django.db.models import Aggregate, OuterRef, Subquery, TextField
+from django.db.models.functions import Coalesce
 
 from spyglass.lib.compiled import CompiledQuery
 
@@ -112,6 +113,14 @@ def _labels(joined: str | None) -> frozenset:
     return frozenset(joined.split("\n")) if joined else frozenset()
 
 
+def chosen_membership(mine, preferred_group):
+    """The id of the membership of `mine` (one user's memberships) in `preferred_group` when there is one, else of
+    the first: the one a user acts in when no account group is asked for (their default group's). The one SQL form
+    of that choice, for access_for and the API's token statement (api/auth.py)."""
+    ordered = mine.order_by("id").values("id")
+    return Coalesce(Subquery(ordered.filter(account_group_id=preferred_group)[:1]), Subquery(ordered[:1]))
+
+
 @functools.cache
 def _queries() -> dict:
     # The web and the API's fallback ask access_for (an API request's token statement reads access itself,
@@ -121,15 +130,13 @@ def _queries() -> dict:
     def with_permissions(chosen):
         return (
             Membership.objects.select_related("account_group", "role")
-            .filter(id=Subquery(chosen.values("id")[:1]))
+            .filter(id=chosen)
             .annotate(permissions=permission_labels())
         )
 
-    preferred = Case(When(account_group_id=-1002, then=Value(0)), default=Value(1))
     mine = Membership.objects.filter(user_id=-1001)
+    in_group = Subquery(mine.filter(account_group_id=-1003).order_by("id").values("id")[:1])
     return {
-        "preferred": CompiledQuery(with_permissions(mine.order_by(preferred, "id")), user=-1001, preferred=-1002),
-        "in_group": CompiledQuery(
-            with_permissions(mine.filter(account_group_id=-1003).order_by("id")), user=-1001, group=-1003
-        ),
+        "preferred": CompiledQuery(with_permissions(chosen_membership(mine, -1002)), user=-1001, preferred=-1002),
+        "in_group": CompiledQuery(with_permissions(in_group), user=-1001, group=-1003),
     }

@@ -7,22 +7,15 @@ import functools
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 
+from spyglass.accounts import ratelimit
 from spyglass.accounts.models import Membership, RateCounter
-from spyglass.accounts.roles import access_from_rows, permission_labels
+from spyglass.accounts.ratelimit import FAILED_LOGIN_WINDOW, client_ip
+from spyglass.accounts.roles import access_from_rows, chosen_membership, permission_labels
 from spyglass.lib import tokens
 from spyglass.lib.compiled import CompiledQuery
-
-from . import ratelimit
-
-FAILED_LOGIN_WINDOW = 3600
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 class TooManyFailedLogins(exceptions.Throttled):
@@ -87,12 +80,11 @@ def _token_query() -> CompiledQuery:
 def _with_access_query(in_group: bool) -> CompiledQuery:
     """The token's user's membership (in the asked group, else their default group's, else their first, as
     roles.access_for chooses), its role's permissions in the same row."""
-    mine = Membership.objects.filter(user_id=OuterRef("user_id")).order_by("id").values("id")
+    mine = Membership.objects.filter(user_id=OuterRef("user_id"))
     if in_group:
-        chosen = Subquery(mine.filter(account_group_id=-3002)[:1])
+        chosen = Subquery(mine.filter(account_group_id=-3002).order_by("id").values("id")[:1])
     else:
-        in_default = mine.filter(account_group_id=OuterRef("user__default_account_group_id"))
-        chosen = Coalesce(Subquery(in_default[:1]), Subquery(mine[:1]))
+        chosen = chosen_membership(mine, OuterRef("user__default_account_group_id"))
     rows = (
         Membership.objects.select_related("user", "account_group", "role")
         .filter(user__api_token__digest="digest-placeholder", id=chosen)

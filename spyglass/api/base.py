@@ -7,9 +7,8 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
+from spyglass.accounts import ratelimit
 from spyglass.accounts.roles import access_for
-
-from . import ratelimit
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 

@@ -14,8 +14,8 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
+from spyglass.accounts import ratelimit
 from spyglass.accounts.roles import CREATE_SNAPSHOTS, EDIT_ALL_SNAPSHOTS, VIEW_ALL_SNAPSHOTS
-from spyglass.api import ratelimit
 from spyglass.lib.compiled import prepared_cursor
 from spyglass.lib.text import find_control_character
 from spyglass.lib.timefmt import format_v6_date

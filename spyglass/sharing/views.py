@@ -26,9 +26,9 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from spyglass.accounts import ratelimit
 from spyglass.accounts.models import Membership
-from spyglass.api import ratelimit
-from spyglass.api.auth import client_ip
+from spyglass.accounts.ratelimit import client_ip
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import TimeRange
 from spyglass.monitoring import queries

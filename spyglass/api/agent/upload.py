@@ -24,14 +24,14 @@ from django.db import connection
 from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 
+from spyglass.accounts import ratelimit
 from spyglass.accounts.models import RateCounter
+from spyglass.accounts.ratelimit import FAILED_LOGIN_WINDOW, client_ip
 from spyglass.lib import tokens
 from spyglass.monitoring import agent_service
 from spyglass.monitoring.models import Agent, AgentToken, Test
 from spyglass.web.middleware import add_policy
 
-from .. import ratelimit
-from ..auth import FAILED_LOGIN_WINDOW, client_ip
 from ..formats import _from_accept
 from .columns import validate_columns
 from .fields import MAX_ROWS

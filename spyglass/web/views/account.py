@@ -10,10 +10,10 @@ from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from spyglass.accounts import ratelimit
 from spyglass.accounts.models import ApiToken, Membership
+from spyglass.accounts.ratelimit import FAILED_LOGIN_WINDOW, client_ip
 from spyglass.accounts.roles import access_for
-from spyglass.api import ratelimit
-from spyglass.api.auth import FAILED_LOGIN_WINDOW, client_ip
 
 from ..checkpoint import SESSION_AID, member_view
 

@@ -1,4 +1,5 @@
-"""Fixed-window counters kept in the database, so every app process sees the same count."""
+"""Fixed-window counters kept in the database, so every app process sees the same count: the API's per-organization
+request limit, failed logins by address (API, web sign-in, agents), snapshot creation, misses on share links."""
 
 import time
 
@@ -6,6 +7,12 @@ from django.db import connection, transaction
 
 from spyglass.accounts.models import RateCounter
 from spyglass.lib.compiled import prepared_cursor
+
+FAILED_LOGIN_WINDOW = 3600  # seconds: failed logins are counted per address per hour
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def hit(key: str, window_seconds: int, amount: int = 1, now: float | None = None) -> tuple[int, int]:
