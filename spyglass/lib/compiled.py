@@ -50,15 +50,20 @@ class CompiledQuery:
         self.annotations = dict(compiler.annotation_col_map or {})
         self.converters = compiler.get_converters([s[0] for s in select[0 : compiler.col_count]])
 
+    def params(self, **values) -> list:
+        return [constant if name is None else values[name] for name, constant in self.slots]
+
     def rows(self, **values) -> list:
         """The query's rows as the ORM would see them (converters applied), not yet instances."""
-        params = [constant if name is None else values[name] for name, constant in self.slots]
         with prepared_cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(self.sql, self.params(**values))
             rows = cursor.fetchall()
-        if self.converters:
-            rows = list(self.compiler.apply_converters(rows, self.converters))
-        return rows
+        return self.converted(rows)
+
+    def converted(self, rows) -> list:
+        """Rows of this query's columns (run here or inside a larger statement; later columns are left as they are)
+        with the fields' converters applied."""
+        return list(self.compiler.apply_converters(rows, self.converters)) if self.converters else list(rows)
 
     def instance(self, row):
         obj = self.model.from_db(self.db, self.init_list, row[self.start : self.end])

@@ -8,11 +8,10 @@ lookup and the visit INSERT are also prepared once per connection (`lib.compiled
 
 import functools
 
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from spyglass.lib.compiled import Compiled, prepared_cursor
+from spyglass.lib.compiled import Compiled, CompiledQuery, prepared_cursor
 
 from .models import Snapshot, SnapshotComment, SnapshotRender, SnapshotVisitTally
 
@@ -42,30 +41,12 @@ def _annotations() -> dict:
 
 
 @functools.cache
-def _snapshot_by_link() -> Compiled:
+def _snapshot_by_link() -> CompiledQuery:
     # One statement for what every view of the page needs: the snapshot, the header's facts about its test and
     # creator (the full Test row, 40 columns, is read lazily when a component has to be rendered), the visit and
     # comment counts, and the stored render the request asks for.
     qs = Snapshot.objects.filter(link_id="link-placeholder").annotate(**_annotations()).order_by()
-    return Compiled(qs, link_id="link-placeholder", key="key-placeholder")
-
-
-@functools.cache
-def _snapshot_layout():
-    """Where the model's fields and the annotations sit in a row of _snapshot_by_link, and each column's converters
-    (SQLite hands dates back as text, JSON comes as text): what RawQuerySet works out again on every call."""
-    qs = Snapshot.objects.filter(link_id="link-placeholder").annotate(**_annotations()).order_by()
-    compiler = qs.query.get_compiler(using=qs.db)
-    compiler.as_sql()
-    names = [compiler.select[i][0].target.attname for i in compiler.klass_info["select_fields"]]
-    positions = list(compiler.klass_info["select_fields"])
-    annotations = list(compiler.annotation_col_map.items())
-    converters = [
-        (i, expr, convs)
-        for i, (expr, _, _) in enumerate(compiler.select)
-        if (convs := compiler.connection.ops.get_db_converters(expr) + expr.get_db_converters(compiler.connection))
-    ]
-    return names, positions, annotations, converters
+    return CompiledQuery(qs, link_id="link-placeholder", key="key-placeholder")
 
 
 def snapshot_by_link_sql() -> str:
@@ -88,16 +69,8 @@ def snapshot_by_link(link_id: str, render_key: str = "") -> Snapshot | None:
 
 def snapshot_from_row(row) -> Snapshot:
     """A Snapshot with its annotations from a row laid out as _snapshot_by_link's (extra trailing columns ignored)."""
-    names, positions, annotations, converters = _snapshot_layout()
-    db = connections[DEFAULT_DB_ALIAS]
-    row = list(row)
-    for i, expr, convs in converters:
-        for convert in convs:
-            row[i] = convert(row[i], expr, db)
-    snapshot = Snapshot.from_db(DEFAULT_DB_ALIAS, names, [row[i] for i in positions])
-    for name, i in annotations:
-        setattr(snapshot, name, row[i])
-    return snapshot
+    query = _snapshot_by_link()
+    return query.instance(query.converted([row])[0])
 
 
 @functools.cache
