@@ -15,6 +15,11 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def failed_login_key(request) -> str:
+    """The counter of the request's address's failed logins (API, web sign-in and agents share it)."""
+    return f"login-fail:{client_ip(request)}"
+
+
 def hit(key: str, window_seconds: int, amount: int = 1, now: float | None = None) -> tuple[int, int]:
     """Add to the counter of the current window; returns (count after, epoch second the window resets)."""
     start = window_start(window_seconds, now)

@@ -12,7 +12,7 @@ from rest_framework.authentication import BaseAuthentication, SessionAuthenticat
 
 from spyglass.accounts import ratelimit
 from spyglass.accounts.models import Membership, RateCounter
-from spyglass.accounts.ratelimit import FAILED_LOGIN_WINDOW, client_ip
+from spyglass.accounts.ratelimit import FAILED_LOGIN_WINDOW, failed_login_key
 from spyglass.accounts.roles import access_from_rows, chosen_membership, permission_labels
 from spyglass.lib import tokens
 from spyglass.lib.compiled import CompiledQuery
@@ -23,14 +23,14 @@ class TooManyFailedLogins(exceptions.Throttled):
 
 
 def _check_failed_logins(request):
-    key = f"login-fail:{client_ip(request)}"
+    key = failed_login_key(request)
     if ratelimit.peek(key, FAILED_LOGIN_WINDOW) >= settings.FAILED_LOGIN_LIMIT_PER_HOUR:
         raise TooManyFailedLogins(wait=FAILED_LOGIN_WINDOW)
 
 
 def _fail(request, message):
     _check_failed_logins(request)  # an address over its limit is told so, whatever it sent
-    ratelimit.hit(f"login-fail:{client_ip(request)}", FAILED_LOGIN_WINDOW)
+    ratelimit.hit(failed_login_key(request), FAILED_LOGIN_WINDOW)
     raise exceptions.AuthenticationFailed(message)
 
 
@@ -40,8 +40,8 @@ def _user_with_token(request, digest: str):
 
     One statement, compiled once per process, for what every API request asks first: the token's user, the failed
     logins, and the membership, role and permissions V6View.resolve_access needs (docs/benchmarks.md, rows 6, 7)."""
-    aid = _requested_aid(request)
-    values = {"digest": digest, "key": f"login-fail:{client_ip(request)}"}
+    aid = requested_aid(request)
+    values = {"digest": digest, "key": failed_login_key(request)}
     values["window"] = ratelimit.window_start(FAILED_LOGIN_WINDOW)
     if aid is not False:
         query = _with_access_query(aid is not None)
@@ -56,8 +56,9 @@ def _user_with_token(request, digest: str):
     return found[0] if found else None
 
 
-def _requested_aid(request):
-    """The `aid` asked for: None for the default group, False when it is not well-formed (resolve_access answers)."""
+def requested_aid(request):
+    """The `aid` asked for: None for the default group, False when it is not well-formed (V6View.resolve_access
+    answers that)."""
     raw = request.query_params.get("aid")
     if raw is None:
         return None

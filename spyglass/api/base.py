@@ -10,6 +10,8 @@ from rest_framework.views import APIView
 from spyglass.accounts import ratelimit
 from spyglass.accounts.roles import access_for
 
+from .auth import requested_aid
+
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -35,12 +37,9 @@ class V6View(APIView):
             raise exceptions.PermissionDenied(f"This needs the permission '{needed}'")
 
     def resolve_access(self, request):
-        raw = request.query_params.get("aid")
-        aid = None
-        if raw is not None:
-            if not raw.isdigit() or len(raw) > 18:
-                raise exceptions.ValidationError({"aid": "must be an account group id from /v6/account-groups"})
-            aid = int(raw)
+        aid = requested_aid(request)
+        if aid is False:
+            raise exceptions.ValidationError({"aid": "must be an account group id from /v6/account-groups"})
 
         # Read with the token's user when it could be (auth._user_with_token); asked here otherwise.
         prefetched = getattr(request.user, "prefetched_access", None)

@@ -20,7 +20,11 @@ class Compiled:
         self.slots = _slots(params, placeholders)
 
     def params(self, **values) -> list:
-        return [constant if name is None else values[name] for name, constant in self.slots]
+        return _params(self.slots, values)
+
+
+def _params(slots: list, values: dict) -> list:
+    return [constant if name is None else values[name] for name, constant in slots]
 
 
 def _slots(params, placeholders: dict) -> list:
@@ -51,7 +55,7 @@ class CompiledQuery:
         self.converters = compiler.get_converters([s[0] for s in select[0 : compiler.col_count]])
 
     def params(self, **values) -> list:
-        return [constant if name is None else values[name] for name, constant in self.slots]
+        return _params(self.slots, values)
 
     def rows(self, **values) -> list:
         """The query's rows as the ORM would see them (converters applied), not yet instances."""

@@ -20,9 +20,6 @@ class Spliced:
     def __init__(self, pieces: list):
         self.pieces = pieces
 
-    def __bytes__(self) -> bytes:
-        return b"".join(self.pieces)
-
 
 def dumps(data, default=None) -> bytes:
     """orjson.dumps(data), with every Spliced value written as its pieces."""

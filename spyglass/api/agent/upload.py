@@ -26,7 +26,7 @@ from django.middleware.clickjacking import XFrameOptionsMiddleware
 
 from spyglass.accounts import ratelimit
 from spyglass.accounts.models import RateCounter
-from spyglass.accounts.ratelimit import FAILED_LOGIN_WINDOW, client_ip
+from spyglass.accounts.ratelimit import FAILED_LOGIN_WINDOW, failed_login_key
 from spyglass.lib import tokens
 from spyglass.monitoring import agent_service
 from spyglass.monitoring.models import Agent, AgentToken, Test
@@ -71,13 +71,13 @@ def _sql() -> str:
     )
 
 
-def _lookup(raw_token: str, agent_id: int, ip: str, now: float) -> dict[int, "AssignedTest"] | None:
+def _lookup(raw_token: str, agent_id: int, failed_key: str, now: float) -> dict[int, "AssignedTest"] | None:
     """The agent's tests (as tests_for_results gives them), or None unless the token is valid, the agent is the
     token's organization's and enabled, and the address is under the failed-login limit."""
     window = ratelimit.window_start(FAILED_LOGIN_WINDOW, now)
     digest = tokens.digest(settings.SECRET_KEY, raw_token)
     with connection.cursor() as cur:
-        cur.execute(_sql(), [f"login-fail:{ip}", window, agent_id, digest])
+        cur.execute(_sql(), [failed_key, window, agent_id, digest])
         found = cur.fetchall()
     if not found or not found[0][0] or (found[0][8] or 0) >= settings.FAILED_LOGIN_LIMIT_PER_HOUR:
         return None
@@ -110,7 +110,7 @@ def lean_upload(request, agent_id: int, now: float):
     raw = raw.strip(" \t\n\r\x0b\x0c")  # what bytes.strip() takes off in AgentTokenAuthentication
     if not raw:
         return None
-    tests = _lookup(raw, agent_id, client_ip(request), now)
+    tests = _lookup(raw, agent_id, failed_login_key(request), now)
     if not tests:
         return None
     try:

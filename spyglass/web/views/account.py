@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from spyglass.accounts import ratelimit
 from spyglass.accounts.models import ApiToken, Membership
-from spyglass.accounts.ratelimit import FAILED_LOGIN_WINDOW, client_ip
+from spyglass.accounts.ratelimit import FAILED_LOGIN_WINDOW, failed_login_key
 from spyglass.accounts.roles import access_for
 
 from ..checkpoint import SESSION_AID, member_view
@@ -29,7 +29,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean(self):
         # Failed sign-ins count against the same per-IP limit as failed API logins.
-        key = f"login-fail:{client_ip(self.request)}"
+        key = failed_login_key(self.request)
         if ratelimit.peek(key, FAILED_LOGIN_WINDOW) >= self.request_limit():
             raise forms.ValidationError(self.error_messages["too_many"], code="too_many")
         if self.cleaned_data.get("username"):
