@@ -133,6 +133,17 @@ def test_a_renamed_agent_is_renamed_in_the_next_export(cast, recent, settings):
     assert len(after) == len(before)
 
 
+def test_a_deleted_agents_rows_leave_the_next_export(cast, recent, settings):
+    """Deleting an agent deletes its results without a write the hours' versions count: the chunks' agent check
+    is what notices."""
+    before = export(cast.owner.client, recent, settings)
+    gone = before[0]["agentId"]
+    Agent.objects.filter(id=gone).delete()
+    after = export(cast.owner.client, recent, settings)
+    assert after == [r for r in before if r["agentId"] != gone]
+    assert len(after) < len(before)
+
+
 def test_permalinks_follow_base_url(cast, recent, settings):
     export(cast.owner.client, recent, settings)
     settings.BASE_URL = "https://spyglass.example.org"
