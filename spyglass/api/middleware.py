@@ -1,7 +1,19 @@
-"""Refuse oversized bodies before anything reads them."""
+"""Refuse oversized bodies before anything reads them, and read what an answer left unread.
+
+gunicorn's threaded worker keeps a connection alive after a response by draining the request body that the app did
+not read, but only its first 64 KiB; past that it closes the socket with data still unread, the kernel answers with
+a reset, and the client never sees the response (a 404, 401 or 413 given before the body was parsed). So the
+outermost middleware reads and discards the rest of the body itself once the response is decided: all of it up to
+the body limit, and up to DRAIN_LIMIT of an oversized one, so that a client sending a few MiB too much is told 413
+rather than "connection reset". Beyond that, gunicorn's close (and the reset) is the answer.
+"""
 
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.http import JsonResponse
+
+DRAIN_LIMIT = 8 * 1024 * 1024
+_CHUNK = 64 * 1024
 
 
 class BodySizeLimitMiddleware:
@@ -11,9 +23,23 @@ class BodySizeLimitMiddleware:
     def __call__(self, request):
         length = request.META.get("CONTENT_LENGTH") or "0"
         try:
-            too_big = int(length) > settings.MAX_REQUEST_BODY
+            length = int(length)
         except ValueError:
             return JsonResponse({"errorMessage": "Content-Length is not a number"}, status=400)
-        if too_big:
-            return JsonResponse({"errorMessage": "The request body is larger than 1 MiB"}, status=413)
-        return self.get_response(request)
+        if length > settings.MAX_REQUEST_BODY:
+            response = JsonResponse({"errorMessage": "The request body is larger than 1 MiB"}, status=413)
+            if length <= DRAIN_LIMIT:
+                _discard(LimitedStream(request.META["wsgi.input"], length))
+            return response
+        response = self.get_response(request)
+        if length > 0:
+            _discard(request)  # reads nothing (or a copy in memory) when the body was already read
+        return response
+
+
+def _discard(stream):
+    try:
+        while stream.read(_CHUNK):
+            pass
+    except OSError:  # the client went away mid-body: nothing left to answer
+        pass
