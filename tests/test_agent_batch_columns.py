@@ -12,7 +12,9 @@ import pytest
 from django.db import connection
 
 from spyglass.api.agent.columns import validate_columns
+from spyglass.api.agent.fields import MAX_ROWS
 from spyglass.api.agent.rows import BatchError, validate_batch, validate_rows
+from spyglass.api.agent.typed import decode_columns
 from spyglass.lib.rounds import round_of
 from spyglass.monitoring import results
 from spyglass.monitoring.models import DnsResult, HttpResult, NetResult
@@ -110,6 +112,7 @@ def test_the_fast_path_gives_what_the_row_by_row_path_gives(lab):
     fast = validate_columns(rows, by_id, NOW)
     assert fast is not None
     assert fast == validate_rows(rows, by_id, NOW)
+    assert typed(rows, by_id) == fast
     assert fast["net"]["server"][-1] == tests["web"].target
     assert fast["http"]["num_redirects"] == [0] and fast["http"]["connect_time"] == [12.0]
 
@@ -121,6 +124,7 @@ def test_the_fast_path_passes_no_row_the_row_by_row_path_refuses(lab, field, val
     rows = good_rows(tests)
     rows[2] = {**rows[2], field: value}
     assert validate_columns(rows, by_id, NOW) is None
+    assert typed(rows, by_id) is None
     with pytest.raises(BatchError) as refused:
         validate_batch({"results": rows}, by_id, NOW)
     assert refused.value.rows == [2]
@@ -135,6 +139,7 @@ def test_the_fast_path_sends_odd_shapes_to_the_row_by_row_path(lab):
     del missing[0]["jitter"]  # rows of a kind with different fields: fine, but row by row
     assert validate_columns(missing, by_id, NOW) is None
     assert validate_batch({"results": missing}, by_id, NOW) == validate_rows(missing, by_id, NOW)
+    assert typed(missing, by_id) == validate_rows(missing, by_id, NOW)  # the typed path fills in defaults
     for bad in (
         [*rows, rows[0]],  # a key twice
         [*rows, net_row(tests["other"], R)],  # a test not assigned to the agent
@@ -143,6 +148,7 @@ def test_the_fast_path_sends_odd_shapes_to_the_row_by_row_path(lab):
         [*rows, {k: v for k, v in rows[0].items() if k != "date"}],
     ):
         assert validate_columns(bad, by_id, NOW) is None
+        assert typed(bad, by_id) is None
         with pytest.raises(BatchError):
             validate_batch({"results": bad}, by_id, NOW)
 
@@ -152,6 +158,7 @@ def test_random_batches_agree_between_the_two_paths(lab):
     by_id = {t.id: t for t in (tests["tcp"], tests["web"], tests["dns"])}
     rng = random.Random(7)
     values = [0, 0.0, 1, 2.5, 100, 100.0, 101, -1, None, "", "a", "a\nb", "a\tb", True, math.nan, 2**31, 2**62]
+    accepted = 0
     for _ in range(300):
         rows = good_rows(tests)
         for _ in range(rng.randint(0, 2)):
@@ -159,12 +166,42 @@ def test_random_batches_agree_between_the_two_paths(lab):
             name = rng.choice(sorted(set(rows[i]) - {"kind", "testId", "roundId"}))
             rows[i] = {**rows[i], name: rng.choice(values)}
         fast = validate_columns(rows, by_id, NOW)
+        decoded = typed(rows, by_id)
         try:
             slow = validate_rows(rows, by_id, NOW)
         except BatchError:
-            assert fast is None, rows
+            assert fast is None and decoded is None, rows
         else:
             assert fast is None or fast == slow
+            assert decoded is None or decoded == slow
+            accepted += decoded is not None
+    assert accepted > 100  # most random batches are well-formed: the comparison above is not vacuous
+
+
+def typed(rows, by_id):
+    """The lean upload's typed decode of a body holding these rows. The standard library writes what the agent
+    runtime never would (NaN, Infinity, integers beyond 64 bits), to see the decoder refuse it."""
+    return decode_columns(json.dumps({"results": rows}).encode(), by_id, NOW)
+
+
+def test_the_typed_path_refuses_bodies_of_the_wrong_shape(lab):
+    _, _, tests = lab
+    by_id = {t.id: t for t in (tests["tcp"], tests["web"], tests["dns"])}
+    rows = good_rows(tests)
+    assert decode_columns(orjson.dumps({"results": rows, "agent": "ignored"}), by_id, NOW) is not None
+    for body in (
+        b"",
+        b"[]",
+        b'{"results": []}',
+        b'{"results": {}}',
+        b'{"rows": []}',
+        orjson.dumps({"results": rows})[:-1],  # cut short
+        orjson.dumps({"results": [{k: v for k, v in rows[0].items() if k != "kind"}]}),
+        orjson.dumps({"results": [{**rows[0], "kind": "icmp"}]}),
+        orjson.dumps({"results": [rows[0]] * (MAX_ROWS + 1)}),
+        orjson.dumps({"results": rows}).replace(b'"example.com:443"', rb'"\ud800"'),  # a lone surrogate
+    ):
+        assert decode_columns(body, by_id, NOW) is None, body[:80]
 
 
 @pytest.mark.parametrize("field, value", HOSTILE, ids=[f"{f}={v!r}"[:40] for f, v in HOSTILE])

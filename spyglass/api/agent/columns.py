@@ -66,6 +66,31 @@ def _kind_columns(kind: str, rows: list[dict], tests: dict, now: float) -> dict[
     test_ids, round_ids, dates = column["testId"], column["roundId"], column["date"]
     if set(map(type, test_ids)) != {int} or set(map(type, round_ids)) != {int}:
         return None
+    date_types = set(map(type, dates))
+    if not date_types <= {int, float}:
+        return None
+    out = {"test_id": test_ids, "round_id": round_ids, "date": dates if date_types == {float} else [*map(float, dates)]}
+    defaults = DEFAULTS[kind]
+    for name, (col, value_kind) in fields.items():
+        if name not in names:
+            out[col] = [defaults[col]] * n
+            continue
+        values = _checked(value_kind, column[name])
+        if values is None:
+            return None
+        if defaults[col] is not None and None in values:
+            values = [defaults[col] if v is None else v for v in values]
+        out[col] = values
+    return checked_rounds(kind, out, tests, now)
+
+
+def checked_rounds(kind: str, out: dict[str, list], tests: dict, now: float) -> dict[str, list] | None:
+    """The checks that need the agent's tests: each row's test is the agent's and fits the kind, its round is one
+    of the test's within retention and not in the future, its date within the round, its key unique in the batch.
+    `out` holds the kind's columns with their values checked (test ids and rounds ints, dates floats); the net
+    kind's empty servers become the test's target."""
+    test_ids, round_ids = out["test_id"], out["round_id"]
+    n = len(test_ids)
     if not set(test_ids) <= tests.keys():
         return None
     used = {test_id: tests[test_id] for test_id in set(test_ids)}
@@ -73,12 +98,9 @@ def _kind_columns(kind: str, rows: list[dict], tests: dict, now: float) -> dict[
         return None
     if min(round_ids) < now - settings.RETENTION_DAYS * 86400:
         return None
-    date_types = set(map(type, dates))
-    if not date_types <= {int, float}:
-        return None
     # date - roundId is exact near the round (NaN or infinite when the date is), so the bounds below hold exactly as
     # validate_row's round_id <= date < round_id + interval + 120 does.
-    offsets = list(map(sub, dates, round_ids))
+    offsets = list(map(sub, out["date"], round_ids))
     if not _finite(offsets) or min(offsets) < 0:
         return None
     if len(used) == 1:  # the usual batch: one test, so one interval for every row
@@ -94,18 +116,6 @@ def _kind_columns(kind: str, rows: list[dict], tests: dict, now: float) -> dict[
             return None
         if not all(map(lt, offsets, [i + 120 for i in intervals])):
             return None
-    out = {"test_id": test_ids, "round_id": round_ids, "date": dates if date_types == {float} else [*map(float, dates)]}
-    defaults = DEFAULTS[kind]
-    for name, (col, value_kind) in fields.items():
-        if name not in names:
-            out[col] = [defaults[col]] * n
-            continue
-        values = _checked(value_kind, column[name])
-        if values is None:
-            return None
-        if defaults[col] is not None and None in values:
-            values = [defaults[col] if v is None else v for v in values]
-        out[col] = values
     if kind == "dns" and not all(out["server"]):
         return None
     if kind == "net" and not all(out["server"]):

@@ -8,10 +8,10 @@ security headers and Content-Length, and adds the headers of the ones it skips (
 security policy); tests/test_agent_upload_lean.py compares its answers with DRF's, headers included.
 
 This path only reads until it writes: one SQL statement finds the token, the agent, its tests and the
-failed-login count; the body is parsed from the raw bytes and checked column by column. Anything it does not
-accept as is (another content type or format, a bad or missing token, too many failed logins, an unknown agent, a
-body that needs the row-by-row check) returns None, and ResultsView answers through DRF exactly as before, with
-its own lookups, its error wording and its failed-login count."""
+failed-login count; the body is decoded and type-checked in one pass (typed.py), then checked column by column.
+Anything it does not accept as is (another content type or format, a bad or missing token, too many failed
+logins, an unknown agent, a body that needs the row-by-row check) returns None, and ResultsView answers through DRF
+exactly as before, with its own lookups, its error wording and its failed-login count."""
 
 import re
 import time
@@ -33,8 +33,7 @@ from spyglass.monitoring.models import Agent, AgentToken, Test
 from spyglass.web.middleware import add_policy
 
 from ..formats import _from_accept
-from .columns import validate_columns
-from .fields import MAX_ROWS
+from .typed import decode_columns
 from .views import agent_number
 
 # What DRF's JSON answer carries besides the middleware's headers (tests/test_agent_upload_lean.py compares them).
@@ -114,13 +113,10 @@ def lean_upload(request, agent_id: int, now: float):
     if not tests:
         return None
     try:
-        body = orjson.loads(request.body)
-    except (orjson.JSONDecodeError, RequestDataTooBig):
+        body = request.body
+    except RequestDataTooBig:
         return None
-    rows = body.get("results") if type(body) is dict else None
-    if type(rows) is not list or not 0 < len(rows) <= MAX_ROWS:
-        return None
-    columns = validate_columns(rows, tests, now)
+    columns = decode_columns(body, tests, now)
     if columns is None:
         return None
     written = agent_service.store_batch(agent_id, columns)
