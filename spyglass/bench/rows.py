@@ -251,8 +251,8 @@ def rounds_not_rows(data):
     4,
     "share page throughput, every visit counted: views/s ÷ a minimal Django view's req/s",
     ">= 0.5",
-    missed="one statement per view; what is left is the visit's commit waiting for the disk, and app, PostgreSQL "
-    "and load share 2 cores (docs/benchmarks.md)",
+    missed="one statement per view; what is left is spread over the app, PostgreSQL (the visit's INSERT, its tally "
+    "and commit) and the load generator on the same 2 cores (docs/benchmarks.md)",
 )
 def share_page_throughput(data):
     from spyglass.sharing.models import SnapshotVisit
@@ -406,8 +406,8 @@ def _insert_tuples(batches: dict[int, list[list[dict]]]) -> tuple[str, list[list
     5,
     "result ingestion through the agent API: rows/s ÷ a bare executemany INSERT into the same table",
     ">= 0.5",
-    missed="a POST's HTTP, JSON parsing, validation and commit around SQLite's insert, and garbage collection "
-    "pauses; it moves with the machine's load (docs/benchmarks.md)",
+    missed="a POST's HTTP, its typed decoding and the commit around SQLite's insert; it moves with the machine's "
+    "load (docs/benchmarks.md)",
 )
 def agent_ingestion(data):
     """Agents upload their spool over real HTTP to an app process (batches of BATCH_ROWS, one POST after another,
