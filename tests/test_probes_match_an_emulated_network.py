@@ -62,9 +62,12 @@ def test_it_measures_tcp_latency_and_loss_like_the_link_really_is(lab):
         f"loss {reference['loss']} %, mdev {reference['mdev']} ms"
     )
     assert burst["errorType"] == "None"
-    assert abs(burst["avgLatency"] - DELAY_MS) <= max(1.0, 0.03 * DELAY_MS)
     assert abs(burst["loss"] - LOSS * 100) <= 3.0
     assert burst["minLatency"] >= DELAY_MS  # nothing crosses the link faster than its delay
+    # The relay and a busy machine's scheduling add a little to every crossing, which ping sees too (40.7 ms once,
+    # on a 40 ms link, in a CI run): within 3 ms of the emulated delay, as HTTP's connect below; never an extra
+    # round trip or a unit error.
+    assert burst["avgLatency"] - DELAY_MS <= 3.0
     # As close to the truth as ping is: both see the same link.
     assert abs(burst["avgLatency"] - reference["avg"]) <= max(1.0, 0.03 * DELAY_MS)
 
