@@ -143,6 +143,8 @@ DEFAULT_FROM_EMAIL = config.env("SPYGLASS_EMAIL_FROM", "spyglass@localhost")
 RETENTION_DAYS = config.env_int("SPYGLASS_RETENTION_DAYS", 90, minimum=1)
 API_RATE_LIMIT_PER_MINUTE = config.env_int("SPYGLASS_API_RATE_LIMIT", 240, minimum=1)
 FAILED_LOGIN_LIMIT_PER_HOUR = config.env_int("SPYGLASS_FAILED_LOGIN_LIMIT", 120, minimum=1)
+# Reverse proxies whose X-Forwarded-For names the client (spyglass.lib.addresses); none by default.
+TRUSTED_PROXIES = config.env_networks("SPYGLASS_TRUSTED_PROXIES")
 DATA_PAGE_ROWS = config.env_int("SPYGLASS_DATA_PAGE_ROWS", 10000, minimum=10)
 
 # Snapshots (spyglass.sharing): creation limit per organization, share link address, expiry ceiling, comment limit.

@@ -29,6 +29,8 @@ def _spyglass(args, env_extra=None, data_dir=None):
         ("SPYGLASS_RETENTION_DAYS", "ninety", "SPYGLASS_RETENTION_DAYS must be a whole number"),
         ("SPYGLASS_SECRET_KEY", "short", "at least 32 characters"),
         ("DATABASE_URL", "mysql://x@y/z", "DATABASE_URL must be"),
+        ("SPYGLASS_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example", "SPYGLASS_TRUSTED_PROXIES: 'proxy.example' is not"),
+        ("SPYGLASS_TRUSTED_PROXIES", "10.0.0.0/33", "SPYGLASS_TRUSTED_PROXIES: '10.0.0.0/33' is not"),
     ],
 )
 def test_bad_settings_stop_the_start_with_a_message_naming_the_variable(tmp_path, variable, value, fragment):

@@ -1,23 +1,21 @@
 """Fixed-window counters kept in the database, so every app process sees the same count: the API's per-organization
-request limit, failed logins by address (API, web sign-in, agents), snapshot creation, misses on share links."""
+request limit, failed logins (failed_logins.py), snapshot creation, misses on share links, comments."""
 
+import functools
 import time
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from spyglass.accounts.models import RateCounter
+from spyglass.lib.addresses import client_address
 from spyglass.lib.compiled import prepared_cursor
-
-FAILED_LOGIN_WINDOW = 3600  # seconds: failed logins are counted per address per hour
 
 
 def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def failed_login_key(request) -> str:
-    """The counter of the request's address's failed logins (API, web sign-in and agents share it)."""
-    return f"login-fail:{client_ip(request)}"
+    """The client's address, through the trusted reverse proxies (SPYGLASS_TRUSTED_PROXIES) only."""
+    meta = request.META
+    return client_address(meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""), settings.TRUSTED_PROXIES)
 
 
 def hit(key: str, window_seconds: int, amount: int = 1, now: float | None = None) -> tuple[int, int]:
@@ -38,14 +36,42 @@ def hit(key: str, window_seconds: int, amount: int = 1, now: float | None = None
     return count, start + window_seconds
 
 
+def hit_keys(keys: list[str], window_seconds: int, amount: int = 1, now: float | None = None) -> dict[str, int]:
+    """Add to several counters of the current window in one statement; returns each key's count after."""
+    keys = sorted(set(keys))  # one order for every caller, so two statements never wait on each other's rows
+    start = window_start(window_seconds, now)
+    params = [value for key in keys for value in (key, start, amount)]
+    plain, relaxed = _statements(len(keys))
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with prepared_cursor() as cur:  # as hit() does, and why
+            cur.execute(relaxed, params)
+            rows = cur.fetchall()
+    else:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(plain, params)
+            rows = cur.fetchall()
+    return {key: count for count, key in rows}
+
+
 _TABLE = RateCounter._meta.db_table
-_ADD = f"ON CONFLICT (key, window_start) DO UPDATE SET count = {_TABLE}.count + excluded.count RETURNING count"
-_HIT = f"INSERT INTO {_TABLE} (key, window_start, count) VALUES (%s, %s, %s) {_ADD}"
-# set_config is volatile, so PostgreSQL evaluates it although nothing reads its value.
-_RELAXED_HIT = (
-    f"INSERT INTO {_TABLE} (key, window_start, count) SELECT %s::text, %s::bigint, %s::integer "
-    f"FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed {_ADD}"
-)
+
+
+@functools.cache
+def _statements(rows: int) -> tuple[str, str]:
+    """The upsert of `rows` counters: as it is, and committing without waiting for the disk (PostgreSQL)."""
+    add = f"ON CONFLICT (key, window_start) DO UPDATE SET count = {_TABLE}.count + excluded.count RETURNING count, key"
+    plain = f"INSERT INTO {_TABLE} (key, window_start, count) VALUES " + ", ".join(["(%s, %s, %s)"] * rows)
+    # set_config is volatile, so PostgreSQL evaluates it although nothing reads its value.
+    values = ", ".join(["(%s::text, %s::bigint, %s::integer)"] * rows)
+    relaxed = (
+        f"INSERT INTO {_TABLE} (key, window_start, count) SELECT v.key, v.window_start, v.count "
+        f"FROM (VALUES {values}) AS v (key, window_start, count), "
+        "(SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
+    )
+    return f"{plain} {add}", f"{relaxed} {add}"
+
+
+_HIT, _RELAXED_HIT = _statements(1)
 
 
 def now() -> float:

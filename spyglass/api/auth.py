@@ -10,50 +10,49 @@ from django.db.models import OuterRef, Subquery
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 
-from spyglass.accounts import ratelimit
-from spyglass.accounts.models import Membership, RateCounter
-from spyglass.accounts.ratelimit import FAILED_LOGIN_WINDOW, failed_login_key
+from spyglass.accounts import failed_logins
+from spyglass.accounts.models import Membership
 from spyglass.accounts.roles import access_from_rows, chosen_membership, permission_labels
 from spyglass.lib import tokens
 from spyglass.lib.compiled import CompiledQuery
 
 
 class TooManyFailedLogins(exceptions.Throttled):
-    default_detail = "Too many failed logins from this address; try again later"
+    default_detail = "Too many failed logins; try again later"
 
 
-def _check_failed_logins(request):
-    key = failed_login_key(request)
-    if ratelimit.peek(key, FAILED_LOGIN_WINDOW) >= settings.FAILED_LOGIN_LIMIT_PER_HOUR:
-        raise TooManyFailedLogins(wait=FAILED_LOGIN_WINDOW)
-
-
-def _fail(request, message):
-    _check_failed_logins(request)  # an address over its limit is told so, whatever it sent
-    ratelimit.hit(failed_login_key(request), FAILED_LOGIN_WINDOW)
+def refuse_login(keys: list[str], message: str):
+    """Count the failure under these counters (failed_logins.user_keys or agent_keys); 401, or 429 past the limit."""
+    wait = failed_logins.count_failure(keys)
+    if wait is not None:
+        raise TooManyFailedLogins(wait=wait)
     raise exceptions.AuthenticationFailed(message)
 
 
 def _user_with_token(request, digest: str):
-    """The user whose API token has this digest, or None; `failed_logins` on it counts its address's failures, and
-    `prefetched_access` is (aid, its Access) for the request's `aid` when the same statement could read it.
+    """The user whose API token has this digest, or None; `prefetched_access` on it is (aid, its Access) for the
+    request's `aid` when the same statement could read it.
 
-    One statement, compiled once per process, for what every API request asks first: the token's user, the failed
-    logins, and the membership, role and permissions V6View.resolve_access needs (docs/benchmarks.md, rows 6, 7)."""
+    One statement, compiled once per process, for what every API request asks first: the token's user and the
+    membership, role and permissions V6View.resolve_access needs (docs/benchmarks.md, rows 6, 7). Failed logins are
+    not read: a correct token passes whatever others failed (accounts/failed_logins.py)."""
     aid = requested_aid(request)
-    values = {"digest": digest, "key": failed_login_key(request)}
-    values["window"] = ratelimit.window_start(FAILED_LOGIN_WINDOW)
+    values = {"digest": digest}
     if aid is not False:
         query = _with_access_query(aid is not None)
         rows = query.rows(**values, **({"group": aid} if aid is not None else {}))
         if rows:  # no row: an unknown token, or no membership there; the plain lookup below tells which
             access = access_from_rows(query, rows)
             user = access.user
-            user.failed_logins = rows[0][query.annotations["failed_logins"]]
             user.prefetched_access = (aid, access)
             return user
     found = _token_query().fetch(**values)
     return found[0] if found else None
+
+
+def _fail(request, email: str | None, message: str):
+    """A failed user login: counted under its address and, when Basic named one, its account."""
+    refuse_login(failed_logins.user_keys(request, email), message)
 
 
 def requested_aid(request):
@@ -65,16 +64,10 @@ def requested_aid(request):
     return int(raw) if raw.isdigit() and len(raw) <= 18 else False
 
 
-def _failed_logins():
-    return Subquery(RateCounter.objects.filter(key="key-placeholder", window_start=-3001).values("count")[:1])
-
-
 @functools.cache
 def _token_query() -> CompiledQuery:
     users = get_user_model().objects.filter(api_token__digest="digest-placeholder")
-    return CompiledQuery(
-        users.annotate(failed_logins=_failed_logins()), digest="digest-placeholder", key="key-placeholder", window=-3001
-    )
+    return CompiledQuery(users, digest="digest-placeholder")
 
 
 @functools.cache
@@ -89,9 +82,9 @@ def _with_access_query(in_group: bool) -> CompiledQuery:
     rows = (
         Membership.objects.select_related("user", "account_group", "role")
         .filter(user__api_token__digest="digest-placeholder", id=chosen)
-        .annotate(permissions=permission_labels(), failed_logins=_failed_logins())
+        .annotate(permissions=permission_labels())
     )
-    placeholders = {"digest": "digest-placeholder", "key": "key-placeholder", "window": -3001}
+    placeholders = {"digest": "digest-placeholder"}
     if in_group:
         placeholders["group"] = -3002
     return CompiledQuery(rows, **placeholders)
@@ -109,28 +102,24 @@ class TokenAuthentication(BaseAuthentication):
             try:
                 decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
-                _fail(request, "Malformed Basic credentials")
+                _fail(request, None, "Malformed Basic credentials")
             email, sep, token = decoded.partition(":")
             if not sep:
-                _fail(request, "Basic credentials must be email:token")
+                _fail(request, None, "Basic credentials must be email:token")
         elif scheme == b"bearer":
             try:
                 token = credentials.strip().decode("utf-8")
             except UnicodeDecodeError:
-                _fail(request, "Malformed Bearer token")
+                _fail(request, None, "Malformed Bearer token")
         else:
             return None
         if not token:
-            _fail(request, "Invalid credentials")
+            _fail(request, email, "Invalid credentials")
         user = _user_with_token(request, tokens.digest(settings.SECRET_KEY, token))
-        if user is None:
-            _fail(request, "Invalid credentials")
-        if (user.failed_logins or 0) >= settings.FAILED_LOGIN_LIMIT_PER_HOUR:
-            raise TooManyFailedLogins(wait=FAILED_LOGIN_WINDOW)
-        if not user.is_active:
-            _fail(request, "Invalid credentials")
+        if user is None or not user.is_active:
+            _fail(request, email, "Invalid credentials")
         if email is not None and not tokens.same(email.strip().lower(), user.email.lower()):
-            _fail(request, "Invalid credentials")
+            _fail(request, email, "Invalid credentials")
         return user, None
 
     def authenticate_header(self, request):

@@ -37,6 +37,16 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
 
 
+def env_networks(name: str) -> tuple:
+    """Comma-separated IP addresses and CIDR networks; none when unset."""
+    from .addresses import parse_networks
+
+    try:
+        return parse_networks(env(name))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
+
+
 def data_dir() -> Path:
     path = Path(env("SPYGLASS_DATA_DIR", "./.spyglass")).expanduser().resolve()
     try:

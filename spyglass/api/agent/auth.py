@@ -5,9 +5,10 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 
+from spyglass.accounts.failed_logins import agent_keys
 from spyglass.monitoring.agent_service import token_for
 
-from ..auth import _check_failed_logins, _fail
+from ..auth import refuse_login
 
 
 class AgentPrincipal:
@@ -26,14 +27,13 @@ class AgentTokenAuthentication(BaseAuthentication):
         scheme, _, credentials = header.partition(b" ")
         if scheme.lower() != b"bearer":
             return None
-        _check_failed_logins(request)
         try:
             raw = credentials.strip().decode("ascii")
         except UnicodeDecodeError:
-            _fail(request, "Malformed agent token")
+            refuse_login(agent_keys(request), "Malformed agent token")
         found = token_for(raw) if raw else None
-        if found is None:
-            _fail(request, "Invalid or revoked agent token")
+        if found is None:  # a valid token always passes; failures count apart from user logins
+            refuse_login(agent_keys(request), "Invalid or revoked agent token")
         return AgentPrincipal(found), found
 
     def authenticate_header(self, request):

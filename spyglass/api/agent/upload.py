@@ -7,10 +7,9 @@ validating the batch. AgentUploadMiddleware sits after the middleware that valid
 security headers and Content-Length, and adds the headers of the ones it skips (X-Frame-Options, the content
 security policy); tests/test_agent_upload_lean.py compares its answers with DRF's, headers included.
 
-This path only reads until it writes: one SQL statement finds the token, the agent, its tests and the
-failed-login count; the body is decoded and type-checked in one pass (typed.py), then checked column by column.
-Anything it does not accept as is (another content type or format, a bad or missing token, too many failed
-logins, an unknown agent, a body that needs the row-by-row check) returns None, and ResultsView answers through DRF
+This path only reads until it writes: one SQL statement finds the token, the agent and its tests (a valid token
+passes whatever failed logins were counted, accounts/failed_logins.py); the body is decoded and type-checked in one pass (typed.py), then checked column by column.
+Anything it does not accept as is (another content type or format, a bad or missing token, an unknown agent, a body that needs the row-by-row check) returns None, and ResultsView answers through DRF
 exactly as before, with its own lookups, its error wording and its failed-login count."""
 
 import re
@@ -24,9 +23,6 @@ from django.db import connection
 from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 
-from spyglass.accounts import ratelimit
-from spyglass.accounts.models import RateCounter
-from spyglass.accounts.ratelimit import FAILED_LOGIN_WINDOW, failed_login_key
 from spyglass.lib import tokens
 from spyglass.monitoring import agent_service
 from spyglass.monitoring.models import Agent, AgentToken, Test
@@ -60,8 +56,7 @@ class AgentUploadMiddleware:
 def _sql() -> str:
     through = Test.agents.through._meta.db_table
     return (
-        "SELECT a.enabled, t.id, t.type, t.interval, t.server, t.port, t.url, t.domain, "
-        f"(SELECT count FROM {RateCounter._meta.db_table} WHERE key = %s AND window_start = %s) "
+        "SELECT a.enabled, t.id, t.type, t.interval, t.server, t.port, t.url, t.domain "
         f"FROM {AgentToken._meta.db_table} k JOIN {Agent._meta.db_table} a "
         "ON a.id = %s AND a.organization_id = k.organization_id "
         f"LEFT JOIN {through} ta ON ta.agent_id = a.id "
@@ -70,15 +65,14 @@ def _sql() -> str:
     )
 
 
-def _lookup(raw_token: str, agent_id: int, failed_key: str, now: float) -> dict[int, "AssignedTest"] | None:
-    """The agent's tests (as tests_for_results gives them), or None unless the token is valid, the agent is the
-    token's organization's and enabled, and the address is under the failed-login limit."""
-    window = ratelimit.window_start(FAILED_LOGIN_WINDOW, now)
+def _lookup(raw_token: str, agent_id: int) -> dict[int, "AssignedTest"] | None:
+    """The agent's tests (as tests_for_results gives them), or None unless the token is valid and the agent is the
+    token's organization's and enabled."""
     digest = tokens.digest(settings.SECRET_KEY, raw_token)
     with connection.cursor() as cur:
-        cur.execute(_sql(), [failed_key, window, agent_id, digest])
+        cur.execute(_sql(), [agent_id, digest])
         found = cur.fetchall()
-    if not found or not found[0][0] or (found[0][8] or 0) >= settings.FAILED_LOGIN_LIMIT_PER_HOUR:
+    if not found or not found[0][0]:
         return None
     return {row[1]: AssignedTest(*row[1:8]) for row in found if row[1] is not None}
 
@@ -109,7 +103,7 @@ def lean_upload(request, agent_id: int, now: float):
     raw = raw.strip(" \t\n\r\x0b\x0c")  # what bytes.strip() takes off in AgentTokenAuthentication
     if not raw:
         return None
-    tests = _lookup(raw, agent_id, failed_login_key(request), now)
+    tests = _lookup(raw, agent_id)
     if not tests:
         return None
     try:

@@ -10,9 +10,8 @@ from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from spyglass.accounts import ratelimit
+from spyglass.accounts import failed_logins
 from spyglass.accounts.models import ApiToken, Membership
-from spyglass.accounts.ratelimit import FAILED_LOGIN_WINDOW, failed_login_key
 from spyglass.accounts.roles import access_for
 
 from ..checkpoint import SESSION_AID, member_view
@@ -24,27 +23,26 @@ class EmailAuthenticationForm(AuthenticationForm):
     error_messages = {
         "invalid_login": "That email and password do not match an account.",
         "inactive": "This account is disabled.",
-        "too_many": "Too many failed sign-ins from this address; try again later.",
+        "too_many": "Too many failed sign-ins; try again later.",
     }
 
     def clean(self):
-        # Failed sign-ins count against the same per-IP limit as failed API logins.
-        key = failed_login_key(self.request)
-        if ratelimit.peek(key, FAILED_LOGIN_WINDOW) >= self.request_limit():
+        # Counted per account and address+account (accounts/failed_logins.py), with the API's failed logins.
+        email = (self.cleaned_data.get("username") or "").strip().lower()
+        if not email or self.cleaned_data.get("password") is None:
+            return super().clean()  # the fields' own errors; no password is checked
+        self.cleaned_data["username"] = email
+        attempt = failed_logins.Attempt(self.request, email)
+        if not attempt.may_check():
             raise forms.ValidationError(self.error_messages["too_many"], code="too_many")
-        if self.cleaned_data.get("username"):
-            self.cleaned_data["username"] = self.cleaned_data["username"].strip().lower()
         try:
-            return super().clean()
+            cleaned = super().clean()
         except forms.ValidationError:
-            ratelimit.hit(key, FAILED_LOGIN_WINDOW)
+            if attempt.failed_too_often():
+                raise forms.ValidationError(self.error_messages["too_many"], code="too_many") from None
             raise
-
-    @staticmethod
-    def request_limit() -> int:
-        from django.conf import settings
-
-        return settings.FAILED_LOGIN_LIMIT_PER_HOUR
+        attempt.succeeded()
+        return cleaned
 
 
 class SignInView(auth_views.LoginView):
