@@ -24,10 +24,18 @@ def user_keys(request, account: str | None) -> list[str]:
     address = ratelimit.client_ip(request)
     keys = [f"login-fail:address:{address}"]
     if account:
-        # A keyed digest: the e-mails attempted are the attacker's text, and need not be kept as such.
-        tag = tokens.digest(settings.SECRET_KEY, "failed-login:" + account.strip().lower())[:32]
-        keys += [f"login-fail:account:{tag}", f"login-fail:address-account:{address}:{tag}"]
+        tag = _account_tag(account)
+        keys += [f"login-fail:account:{tag}", _address_account_key(address, tag)]
     return keys
+
+
+def _account_tag(account: str) -> str:
+    # A keyed digest: the e-mails attempted are the attacker's text, and need not be kept as such.
+    return tokens.digest(settings.SECRET_KEY, "failed-login:" + account.strip().lower())[:32]
+
+
+def _address_account_key(address: str, tag: str) -> str:
+    return f"login-fail:address-account:{address}:{tag}"
 
 
 def agent_keys(request) -> list[str]:
@@ -56,12 +64,13 @@ class Attempt:
 
     def __init__(self, request, account: str, now: float | None = None):
         self.keys = user_keys(request, account)
+        self.address_account = _address_account_key(ratelimit.client_ip(request), _account_tag(account))
         self.now = time.time() if now is None else now
         self.counts = ratelimit.hit_keys(self.keys, WINDOW, now=self.now)
 
     def may_check(self) -> bool:
         """False when this address has failed too often for this account: no password is checked."""
-        return self.counts[self.keys[2]] <= limit()
+        return self.counts[self.address_account] <= limit()
 
     def failed_too_often(self) -> bool:
         """After a wrong password: whether it is answered as too many failures."""
@@ -69,9 +78,6 @@ class Attempt:
 
     def succeeded(self) -> None:
         ratelimit.hit_keys(self.keys, WINDOW, amount=-1, now=self.now)
-
-    def wait(self) -> int:
-        return _wait(self.now)
 
 
 def _wait(now: float) -> int:
