@@ -146,6 +146,20 @@ def test_behind_a_trusted_proxy_each_client_is_counted_by_its_forwarded_address(
     assert spoofed.get("/v6/tests.json").status_code == 429
 
 
+def test_a_dual_stack_proxy_address_and_forwarded_ports_name_the_same_client(cast, settings):
+    settings.FAILED_LOGIN_LIMIT_PER_HOUR = 2
+    settings.TRUSTED_PROXIES = networks("10.0.0.0/8")
+    forms = [
+        ("10.1.2.3", "203.0.113.7"),
+        ("::ffff:10.1.2.3", "203.0.113.7:51234"),  # an IPv6 listener's view of an IPv4 proxy; a proxy adding the port
+        ("10.1.2.3", "::ffff:203.0.113.7"),
+    ]
+    codes = [bearer("guess", address=p, HTTP_X_FORWARDED_FOR=f).get("/v6/tests.json").status_code for p, f in forms]
+    assert codes == [401, 401, 429]
+    other = bearer("guess", address="10.1.2.3", HTTP_X_FORWARDED_FOR="[2001:db8::7]:443")
+    assert other.get("/v6/tests.json").status_code == 401
+
+
 def test_a_forwarded_address_from_anywhere_but_a_trusted_proxy_is_ignored(cast, settings):
     settings.FAILED_LOGIN_LIMIT_PER_HOUR = 2
     settings.TRUSTED_PROXIES = networks("10.0.0.0/8")
