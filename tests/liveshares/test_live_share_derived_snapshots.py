@@ -1,0 +1,112 @@
+"""What a recipient derives from a live-shared test ends with the share: the recipient may snapshot it (rounds from the
+share's start on) while the share lasts, the sharer sees every such snapshot and may revoke one on its own, and
+whatever ends the share — revoking it, unchecking the group, deleting the test — ends every derived snapshot in the
+same transaction: its link, download, comments and API detail answer 404 from the moment that call returns."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.test import Client
+
+from spyglass.accounts.roles import access_for
+from spyglass.liveshares import services
+from spyglass.monitoring.models import RetentionPin, Test
+from spyglass.sharing.models import Snapshot
+from tests.conftest import make_agent, make_test
+
+from .conftest import accept, write_net_rounds
+from .test_live_share_read_scope import AFTER, BASE, v6
+
+ANYONE = "203.0.113.9"
+
+
+def snapshot_body(test, is_public=1, name="their copy"):
+    return {
+        "testId": test.id,
+        "displayName": name,
+        "from": v6(BASE),
+        "to": v6(BASE + 3600),
+        "isPublic": is_public,
+    }
+
+
+@pytest.fixture
+def outside(cast, time_machine):
+    """Acme (the owner's group) live-shares a test with Globex (cast.other_org), which accepts an hour later."""
+    test = make_test(cast.owner, name="checkout")
+    agent = make_agent(cast.owner)
+    write_net_rounds(test, agent, AFTER)
+    time_machine.move_to(datetime.fromtimestamp(BASE - 30, UTC), tick=False)
+    share = services.create(access_for(cast.teammate.user, None), test.id, email=cast.other_org.user.email)
+    time_machine.move_to(datetime.fromtimestamp(BASE + 3 * 3600, UTC), tick=False)
+    assert accept(cast.other_org, share.id).status_code == 200
+    return test, share
+
+
+def derive(cast, test, **options):
+    created = cast.other_org.client.post("/v6/snapshot.json", snapshot_body(test, **options), format="json")
+    assert created.status_code == 201, created.content
+    return created.json()["link"]
+
+
+def answers_of(link_id: str) -> dict:
+    anyone = Client(REMOTE_ADDR=ANYONE)
+    return {
+        "page": anyone.get(f"/s/{link_id}/").status_code,
+        "json": anyone.get(f"/s/{link_id}/download.json").status_code,
+        "csv": anyone.get(f"/s/{link_id}/download.csv").status_code,
+        "comment": anyone.post(f"/s/{link_id}/comments", {"name": "Eve", "body": "still here?"}).status_code,
+    }
+
+
+def test_revoking_the_live_share_ends_the_recipients_public_snapshot_at_once(cast, outside):
+    """The reported attack: the recipient's public link kept serving the sharer's rows after the revocation."""
+    test, share = outside
+    link = derive(cast, test)
+    download = Client(REMOTE_ADDR=ANYONE).get(f"/s/{link['linkId']}/download.json")
+    assert download.status_code == 200 and b'"roundId"' in b"".join(download.streaming_content)
+
+    assert cast.teammate.client.post(f"/v6/live-shares/{share.id}/delete.json").status_code == 204
+
+    assert cast.other_org.client.get(f"/v6/tests/{test.id}.json").status_code == 404
+    assert answers_of(link["linkId"]) == {"page": 404, "json": 404, "csv": 404, "comment": 404}
+    assert cast.other_org.client.get(f"/v6/snapshots/{link['linkId']}.json").status_code == 404
+    assert cast.other_org.client.get(f"/v6/net/metrics/{link['testId']}.json").status_code == 404
+    assert cast.owner.client.get(f"/v6/net/metrics/{link['testId']}.json").status_code == 404
+    # Nothing of it is left behind: no snapshot, no frozen test row, no pin holding the sharer's rows.
+    assert not Snapshot.objects.exists()
+    assert not Test.objects.filter(saved_event=True).exists()
+    assert not RetentionPin.objects.exists()
+
+
+def test_unchecking_the_account_group_ends_its_snapshots_too(cast, time_machine):
+    test = make_test(cast.owner, name="edge")
+    write_net_rounds(test, make_agent(cast.owner), AFTER)
+    time_machine.move_to(datetime.fromtimestamp(BASE - 30, UTC), tick=False)
+    share = services.create(access_for(cast.owner.user, None), test.id, aid=cast.other_group.aid)
+    time_machine.move_to(datetime.fromtimestamp(BASE + 3 * 3600, UTC), tick=False)
+    assert accept(cast.other_group, share.id).status_code == 200
+    created = cast.other_group.client.post("/v6/snapshot.json", snapshot_body(test), format="json")
+    assert created.status_code == 201, created.content
+    link_id = created.json()["link"]["linkId"]
+
+    unchecked = cast.owner.client.post(
+        f"/v6/tests/agent-to-server/{test.id}/update.json", {"sharedWithAccounts": []}, format="json"
+    )
+    assert unchecked.status_code == 200, unchecked.content
+    assert answers_of(link_id)["json"] == 404
+    assert not Snapshot.objects.exists()
+
+
+def test_deleting_the_shared_test_ends_the_recipients_snapshots_but_not_the_owners(cast, outside):
+    test, _ = outside
+    theirs = derive(cast, test)
+    own = cast.owner.client.post("/v6/snapshot.json", snapshot_body(test, name="our own"), format="json")
+    assert own.status_code == 201, own.content
+
+    assert cast.owner.client.post(f"/v6/tests/agent-to-server/{test.id}/delete.json").status_code == 204
+
+    assert answers_of(theirs["linkId"])["json"] == 404
+    # The owner's own snapshot is frozen: deleting the test never changes what it shows.
+    assert Client(REMOTE_ADDR=ANYONE).get(f"/s/{own.json()['link']['linkId']}/download.json").status_code == 200
+    assert list(Snapshot.objects.values_list("display_name", flat=True)) == ["our own"]
