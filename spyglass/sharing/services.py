@@ -29,7 +29,7 @@ from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 from . import emails, limits, links, stored
 from .errors import Forbidden, NotFound, RateLimited, SharingError
 from .models import Snapshot, SnapshotComment, SnapshotRecipient, SnapshotVisit
-from .windows import POSITIONS, WindowError, window_at
+from .windows import POSITIONS, WindowError, up_to_now, window_at
 
 API_EXPIRY_DAYS = 30
 WEB_EXPIRY_CHOICES = (None, 1, 7, 30)  # None = never
@@ -181,6 +181,10 @@ def create_snapshot(
         window = window_at(anchor, hours, position, source.interval)
     except WindowError as exc:
         raise SharingError(str(exc), "to" if origin == "api" else "window") from None
+    try:
+        window = up_to_now(window, timezone.now().timestamp(), source.interval)
+    except WindowError as exc:
+        raise SharingError(str(exc), "from" if origin == "api" else "window") from None
     included = _within_what_the_caller_sees(access, source, window, _included_agents(access, source, agent_ids), origin)
     addresses = _recipients(list(recipients))
     expiry_date(expires_in_days, timezone.now())  # refuse before taking the limit
