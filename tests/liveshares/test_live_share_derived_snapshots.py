@@ -3,6 +3,7 @@ share's start on) while the share lasts, the sharer sees every such snapshot and
 whatever ends the share — revoking it, unchecking the group, deleting the test — ends every derived snapshot in the
 same transaction: its link, download, comments and API detail answer 404 from the moment that call returns."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -34,11 +35,10 @@ def snapshot_body(test, is_public=1, name="their copy"):
 def outside(cast, time_machine):
     """Acme (the owner's group) live-shares a test with Globex (cast.other_org), which accepts an hour later."""
     test = make_test(cast.owner, name="checkout")
-    agent = make_agent(cast.owner)
-    write_net_rounds(test, agent, AFTER)
     time_machine.move_to(datetime.fromtimestamp(BASE - 30, UTC), tick=False)
     share = services.create(access_for(cast.teammate.user, None), test.id, email=cast.other_org.user.email)
     time_machine.move_to(datetime.fromtimestamp(BASE + 3 * 3600, UTC), tick=False)
+    write_net_rounds(test, make_agent(cast.owner), AFTER)
     assert accept(cast.other_org, share.id).status_code == 200
     return test, share
 
@@ -64,7 +64,8 @@ def test_revoking_the_live_share_ends_the_recipients_public_snapshot_at_once(cas
     test, share = outside
     link = derive(cast, test)
     download = Client(REMOTE_ADDR=ANYONE).get(f"/s/{link['linkId']}/download.json")
-    assert download.status_code == 200 and b'"roundId"' in b"".join(download.streaming_content)
+    assert download.status_code == 200
+    assert json.loads(b"".join(download.streaming_content))["net"]["metrics"][0]["roundId"] == AFTER[0]
 
     assert cast.teammate.client.post(f"/v6/live-shares/{share.id}/delete.json").status_code == 204
 
@@ -81,10 +82,10 @@ def test_revoking_the_live_share_ends_the_recipients_public_snapshot_at_once(cas
 
 def test_unchecking_the_account_group_ends_its_snapshots_too(cast, time_machine):
     test = make_test(cast.owner, name="edge")
-    write_net_rounds(test, make_agent(cast.owner), AFTER)
     time_machine.move_to(datetime.fromtimestamp(BASE - 30, UTC), tick=False)
     share = services.create(access_for(cast.owner.user, None), test.id, aid=cast.other_group.aid)
     time_machine.move_to(datetime.fromtimestamp(BASE + 3 * 3600, UTC), tick=False)
+    write_net_rounds(test, make_agent(cast.owner), AFTER)
     assert accept(cast.other_group, share.id).status_code == 200
     created = cast.other_group.client.post("/v6/snapshot.json", snapshot_body(test), format="json")
     assert created.status_code == 201, created.content
@@ -110,3 +111,61 @@ def test_deleting_the_shared_test_ends_the_recipients_snapshots_but_not_the_owne
     # The owner's own snapshot is frozen: deleting the test never changes what it shows.
     assert Client(REMOTE_ADDR=ANYONE).get(f"/s/{own.json()['link']['linkId']}/download.json").status_code == 200
     assert list(Snapshot.objects.values_list("display_name", flat=True)) == ["our own"]
+
+
+def test_the_sharer_sees_what_recipients_made_of_the_test_and_may_revoke_one(cast, outside):
+    test, share = outside
+    public = derive(cast, test, name="for our provider")
+    saved = derive(cast, test, is_public=0, name="kept inside")
+    anyone = Client(REMOTE_ADDR=ANYONE)
+    assert anyone.get(f"/s/{public['linkId']}/").status_code == anyone.get(f"/s/{public['linkId']}/").status_code == 200
+
+    listing = cast.owner.client.get("/v6/live-shares.json")
+    [sent] = listing.json()["liveShares"]
+    assert [(s["displayName"], s["isPublic"], s["visits"]) for s in sent["snapshots"]] == [
+        ("kept inside", 0, 0),
+        ("for our provider", 1, 2),
+    ]
+    first = sent["snapshots"][1]
+    assert set(first) == {
+        "id",
+        "displayName",
+        "isPublic",
+        "createdBy",
+        "shareDate",
+        "startRoundId",
+        "endRoundId",
+        "expiresDate",
+        "visits",
+    }
+    assert first["createdBy"] == cast.other_org.user.display and first["startRoundId"] == BASE
+    # What it is, never a way into it: neither link appears anywhere in the sharer's answer.
+    assert public["linkId"].encode() not in listing.content and saved["linkId"].encode() not in listing.content
+    # The recipient's own listing of the share does not carry the list.
+    assert "snapshots" not in cast.other_org.client.get("/v6/live-shares.json").json()["liveShares"][0]
+
+    path = f"/v6/live-shares/{share.id}/snapshots/{first['id']}/delete.json"
+    for person in (cast.other_org, cast.other_group):  # the recipient and another group: not theirs to revoke here
+        assert person.client.post(path).status_code == 404
+    refused = cast.owner.client.post(path)  # an Account Admin may not revoke outside shares, nor what came of them
+    assert refused.status_code == 403 and "outside the organization" in refused.json()["errorMessage"]
+    assert cast.teammate.client.post(f"/v6/live-shares/{share.id}/snapshots/987654/delete.json").status_code == 404
+
+    assert cast.teammate.client.post(path).status_code == 204
+    assert answers_of(public["linkId"]) == {"page": 404, "json": 404, "csv": 404, "comment": 404}
+    # Only that snapshot: the share and the other snapshot stay.
+    [sent] = cast.owner.client.get("/v6/live-shares.json").json()["liveShares"]
+    assert sent["status"] == "accepted" and [s["displayName"] for s in sent["snapshots"]] == ["kept inside"]
+    assert cast.other_org.client.get(f"/v6/snapshots/{saved['linkId']}.json").status_code == 200
+    assert cast.other_org.client.get(f"/v6/tests/{test.id}.json").status_code == 200
+
+
+def test_a_recipients_snapshot_is_the_recipients_not_listed_among_the_sharers_tests(cast, outside):
+    test, _ = outside
+    link = derive(cast, test, is_public=0)
+    owners = {t["testId"] for t in cast.owner.client.get("/v6/tests.json").json()["test"]}
+    theirs = {t["testId"]: t for t in cast.other_org.client.get("/v6/tests.json").json()["test"]}
+    assert link["testId"] not in owners and theirs[link["testId"]]["savedEvent"] == 1
+    assert cast.owner.client.get(f"/v6/net/metrics/{link['testId']}.json").status_code == 404
+    rows = cast.other_org.client.get(f"/v6/net/metrics/{link['testId']}.json?window=12h").json()["net"]["metrics"]
+    assert rows and {r["roundId"] for r in rows} <= set(range(BASE, BASE + 3601))
