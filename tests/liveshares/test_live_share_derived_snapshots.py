@@ -169,3 +169,48 @@ def test_a_recipients_snapshot_is_the_recipients_not_listed_among_the_sharers_te
     assert cast.owner.client.get(f"/v6/net/metrics/{link['testId']}.json").status_code == 404
     rows = cast.other_org.client.get(f"/v6/net/metrics/{link['testId']}.json?window=12h").json()["net"]["metrics"]
     assert rows and {r["roundId"] for r in rows} <= set(range(BASE, BASE + 3601))
+
+
+def test_the_test_settings_list_recipients_snapshots_and_revoke_one(cast, outside):
+    from tests.web_support import signed_in
+
+    test, _ = outside
+    public = derive(cast, test, name="<b>for our provider</b>")
+    kept = derive(cast, test, is_public=0, name="kept inside")
+    Client(REMOTE_ADDR=ANYONE).get(f"/s/{public['linkId']}/")
+    [public_id, kept_id] = [Snapshot.objects.get(link_id=link["linkId"]).id for link in (public, kept)]
+    settings_page = f"/tests/{test.id}/edit/"
+    revoke = f"/tests/{test.id}/sharing/snapshots/{public_id}/delete/"
+
+    html = signed_in(cast.teammate).get(settings_page).content.decode()
+    assert 'id="share-derived"' in html
+    assert "&lt;b&gt;for our provider&lt;/b&gt;" in html and "<b>for our provider" not in html  # escaped
+    assert "kept inside" in html and "Globex" in html and "share link" in html and "saved event" in html
+    assert "1 visit" in html and cast.other_org.user.email in html
+    assert public["linkId"] not in html and kept["linkId"] not in html
+    assert f'action="{revoke}"' in html
+    # An Account Admin may not revoke what came of an outside share: listed, without the button; the POST is 403.
+    owner = signed_in(cast.owner)
+    html = owner.get(settings_page).content.decode()
+    assert "kept inside" in html and f'action="{revoke}"' not in html
+    assert owner.post(revoke).status_code == 403
+    # Other tenants, and a snapshot of another test, are not found.
+    assert signed_in(cast.other_group).post(revoke).status_code == 404
+    assert signed_in(cast.other_org).post(revoke).status_code == 404
+    other_test = make_test(cast.owner, name="another")
+    assert (
+        signed_in(cast.teammate).post(f"/tests/{other_test.id}/sharing/snapshots/{public_id}/delete/").status_code
+        == 404
+    )
+
+    teammate = signed_in(cast.teammate)
+    assert "Revoke “&lt;b&gt;for our provider&lt;/b&gt;”?" in teammate.get(revoke).content.decode()  # confirmation
+    answer = teammate.post(revoke)
+    assert answer.status_code == 302 and answer["Location"].endswith(f"{settings_page}#live-sharing")
+    assert answers_of(public["linkId"])["page"] == 404
+    assert list(Snapshot.objects.values_list("id", flat=True)) == [kept_id]
+    # With htmx the list alone comes back, without the revoked one.
+    swapped = teammate.post(f"/tests/{test.id}/sharing/snapshots/{kept_id}/delete/", HTTP_HX_REQUEST="true")
+    assert swapped.status_code == 200 and swapped.content.decode().lstrip().startswith('<div id="share-derived"')
+    assert "Recipients have made no snapshots of this test." in swapped.content.decode()
+    assert not Snapshot.objects.exists()
