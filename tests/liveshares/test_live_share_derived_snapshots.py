@@ -214,3 +214,36 @@ def test_the_test_settings_list_recipients_snapshots_and_revoke_one(cast, outsid
     assert swapped.status_code == 200 and swapped.content.decode().lstrip().startswith('<div id="share-derived"')
     assert "Recipients have made no snapshots of this test." in swapped.content.decode()
     assert not Snapshot.objects.exists()
+
+
+def test_the_migration_ties_earlier_snapshots_to_their_share_and_ends_those_whose_share_ended(cast, outside):
+    """Snapshots made through a share before this release: tied to the share still granting them, and moved to the
+    recipient's group; one whose share was already revoked — the reported leak — is ended."""
+    import importlib
+
+    from django.apps import apps
+
+    from spyglass.liveshares.models import LiveShare
+
+    migration = importlib.import_module("spyglass.sharing.migrations.0005_snapshot_live_share")
+    test, share = outside
+    kept, leaked = derive(cast, test, name="kept"), derive(cast, test, name="leaked")
+    # As such snapshots were stored before: untied, their own test row in the sharer's group.
+    Snapshot.objects.update(live_share=None)
+    Test.objects.filter(saved_event=True).update(account_group=test.account_group)
+    other_org_group = cast.other_org.user.default_account_group
+    # The share of the leaked one was revoked back then: here, another organization's share that no longer exists.
+    leaked_snapshot = Snapshot.objects.get(link_id=leaked["linkId"])
+    elsewhere = make_test(cast.owner, name="revoked long ago")
+    Snapshot.objects.filter(id=leaked_snapshot.id).update(source_test=elsewhere)
+    RetentionPin.objects.filter(copy_to_id=leaked_snapshot.test_id).update(test=elsewhere)
+
+    migration.tie_existing_snapshots(apps, None)
+
+    [remaining] = Snapshot.objects.select_related("test")
+    assert remaining.link_id == kept["linkId"] and remaining.live_share_id == share.id
+    assert remaining.test.account_group_id == other_org_group.id
+    assert not Test.objects.filter(id=leaked_snapshot.test_id).exists()
+    assert not RetentionPin.objects.filter(test=elsewhere).exists()
+    assert answers_of(leaked["linkId"])["json"] == 404 and answers_of(kept["linkId"])["json"] == 200
+    assert LiveShare.objects.filter(id=share.id, status="accepted").exists()
