@@ -118,3 +118,20 @@ def make_snapshot(person: Person, test: Test, hours=2, anchor=1795334400, **opti
     return create_snapshot(
         access_for(person.user, test.account_group_id), test.id, hours=hours, anchor=anchor, **options
     )
+
+
+def make_derived_snapshot(cast: Cast, test: Test):
+    """A snapshot made through a live share: the owner's test shared with its other group Lab from long ago,
+    accepted there, and snapshotted by the owner working in Lab. Returns (share, snapshot)."""
+    from spyglass.accounts.models import AccountGroup
+    from spyglass.accounts.roles import access_for
+    from spyglass.liveshares import services as live_shares
+    from spyglass.sharing.services import create_snapshot
+
+    lab = AccountGroup.objects.get(organization=test.account_group.organization, name="Lab")
+    share = live_shares.create(access_for(cast.owner.user, test.account_group_id), test.id, aid=lab.id)
+    share.__class__.objects.filter(id=share.id).update(start_round=0)  # shared long before the window
+    in_lab = access_for(cast.owner.user, lab.id)
+    live_shares.accept(in_lab, share.id)
+    snapshot = create_snapshot(in_lab, test.id, display_name="made in Lab", hours=1, anchor=1795334400)
+    return share, snapshot

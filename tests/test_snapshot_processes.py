@@ -137,3 +137,28 @@ def test_a_page_stored_by_one_process_is_served_by_the_other(cast, tmp_path):
     finally:
         for server in started:
             server.stop()
+
+
+def test_revoking_a_live_share_through_one_process_ends_the_recipients_snapshot_on_the_other(cast, servers):
+    """The recipient's snapshot of a live-shared test dies with the share: from the moment the revocation returns on
+    one process, the other answers 404 for its page and downloads."""
+    from spyglass.accounts.roles import access_for
+    from spyglass.liveshares import services as live_shares
+    from spyglass.liveshares.models import LiveShare
+
+    test = make_test(cast.owner, name="shared live")
+    share = live_shares.create(access_for(cast.teammate.user, None), test.id, email=cast.other_org.user.email)
+    LiveShare.objects.filter(id=share.id).update(start_round=0)  # shared long before the window
+    a, b = servers
+    accepted = httpx.post(f"{b.url}/v6/live-shares/{share.id}/accept.json", auth=auth(cast.other_org))
+    assert accepted.status_code == 200, accepted.text
+    created = httpx.post(f"{b.url}/v6/snapshot.json", json={**BODY, "testId": test.id}, auth=auth(cast.other_org))
+    assert created.status_code == 201, created.text
+    link_id = created.json()["link"]["linkId"]
+    assert httpx.get(f"{a.url}/s/{link_id}/download.json").status_code == 200
+    assert httpx.get(f"{b.url}/s/{link_id}/").status_code == 200  # a warm process, if it cached, would keep it
+
+    assert httpx.post(f"{a.url}/v6/live-shares/{share.id}/delete.json", auth=auth(cast.teammate)).status_code == 204
+    for suffix in ("", "download.json", "download.csv"):
+        assert httpx.get(f"{b.url}/s/{link_id}/{suffix}").status_code == 404, suffix
+    assert httpx.get(f"{b.url}/v6/snapshots/{link_id}.json", auth=auth(cast.other_org)).status_code == 404

@@ -7,7 +7,7 @@ from django.urls import get_resolver
 from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services as dashboard_services
 from spyglass.liveshares import services as live_share_services
-from tests.conftest import make_agent, make_snapshot, make_test
+from tests.conftest import make_agent, make_derived_snapshot, make_snapshot, make_test
 
 # name → (method, path template, body, expected status per person)
 OK_ALL = {"owner": 200, "teammate": 200, "regular": 200, "other_group": 200, "other_org": 200}
@@ -67,6 +67,13 @@ MATRIX = {
         None,
         {"owner": 204, "teammate": 204, **WRITE},
     ),
+    # a snapshot the owner's Lab group made of the test through an accepted live share from Ops
+    "live-share-snapshot-delete": (
+        "POST",
+        "/v6/live-shares/{derived_share_id}/snapshots/{derived_snapshot_id}/delete.json",
+        None,
+        {"owner": 204, "teammate": 204, **WRITE},
+    ),
     "dashboards": ("GET", "/v6/dashboards.json", None, OK_ALL),
     "dashboard-detail": ("GET", "/v6/dashboards/{dashboard_id}.json", None, OWN_GROUP_ONLY),
     "snapshot-create": (
@@ -107,6 +114,7 @@ def test_each_person_gets_the_documented_answer(cast, name, who):
     share = live_share_services.create(access_for(cast.owner.user, None), test.id, aid=cast.other_group.aid)
     dashboard = dashboard_services.default_dashboard(access_for(cast.owner.user, None))
     snapshot = make_snapshot(cast.owner, test)
+    derived_share, derived = make_derived_snapshot(cast, test)
     method, template, body, expected = MATRIX[name]
     ids = dict(
         link_id=snapshot.link_id,
@@ -117,6 +125,8 @@ def test_each_person_gets_the_documented_answer(cast, name, who):
         role_id=cast.owner.user.memberships.first().role_id,
         share_id=share.id,
         dashboard_id=dashboard.id,
+        derived_share_id=derived_share.id,
+        derived_snapshot_id=derived.id,
     )
     path = template.format(**ids)
     if body:

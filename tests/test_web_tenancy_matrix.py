@@ -15,7 +15,7 @@ from spyglass.dashboards import services as dashboard_services
 from spyglass.liveshares import services as live_share_services
 from spyglass.monitoring.agent_service import issue_agent_token
 from spyglass.monitoring.models import AgentToken
-from tests.conftest import make_agent, make_snapshot, make_test
+from tests.conftest import make_agent, make_derived_snapshot, make_snapshot, make_test
 from tests.web_support import signed_in
 
 PEOPLE = ("owner", "teammate", "regular", "other_group", "other_org", "anonymous")
@@ -61,6 +61,12 @@ MATRIX = {
         "POST",
         {"test_id": "test", "share_id": "customer_share"},
         row(403, EDITED, 403, 404, 404),
+    ),
+    # a snapshot the owner's Lab group made of the test through an accepted inside share
+    "test-share-snapshot-revoke": (
+        "POST",
+        {"test_id": "test", "snapshot_id": "derived_snapshot"},
+        row(EDITED, EDITED, 403, 404, 404),
     ),
     "live-share-accept": ("POST", {"share_id": "group_share"}, row(404, 404, 404, "→/tests/", 404)),  # recipient only
     "live-share-decline": ("POST", {"share_id": "group_share"}, row(404, 404, 404, "→/tests/", 404)),
@@ -127,6 +133,7 @@ def _objects(cast) -> dict:
         ).id,
         "widget": dashboard_services.add_widget(owner, dashboard, test.id, metric, 3600).id,
         "link": make_snapshot(cast.owner, test).link_id,
+        "derived_snapshot": make_derived_snapshot(cast, test)[1].id,
         "agent_token": AgentToken.objects.get().id,
         "agent": make_agent(cast.owner).id,
     }

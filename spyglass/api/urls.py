@@ -42,6 +42,11 @@ urlpatterns = [
     v6(r"live-shares/" + ID.format("share_id") + r"/accept", liveshares.LiveShareAcceptView, "live-share-accept"),
     v6(r"live-shares/" + ID.format("share_id") + r"/decline", liveshares.LiveShareDeclineView, "live-share-decline"),
     v6(r"live-shares/" + ID.format("share_id") + r"/delete", liveshares.LiveShareDeleteView, "live-share-delete"),
+    v6(
+        r"live-shares/" + ID.format("share_id") + r"/snapshots/" + ID.format("snapshot_id") + r"/delete",
+        liveshares.LiveShareSnapshotDeleteView,
+        "live-share-snapshot-delete",
+    ),
     v6(r"dashboards", dashboards.DashboardListView, "dashboards"),
     v6(r"dashboards/" + ID.format("dashboard_id"), dashboards.DashboardDetailView, "dashboard-detail"),
     v6(r"snapshot", snapshots.SnapshotCreateView, "snapshot-create"),

@@ -1,5 +1,5 @@
 """Plugs live shares into the monitoring hooks: which tests a group sees, which rounds it may read of them, and the
-test setting `sharedWithAccounts`. Registered once per process at app start."""
+test setting `sharedWithAccounts`, and ending a test's shares when it is deleted. Registered once per process at app start."""
 
 from spyglass.monitoring import scope, tests_service
 
@@ -21,3 +21,4 @@ def live_share_scope(access, test):
 
 tests_service.register_shared_tests(services.shared_test_ids)
 tests_service.register_shared_with(reader=services.shared_with, writer=services.set_shared_with)
+tests_service.register_on_delete(services.end_shares_of)

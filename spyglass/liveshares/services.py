@@ -78,6 +78,15 @@ def first_round(access, test) -> int | None:
     return _granting(access).filter(test=test).aggregate(first=Min("start_round"))["first"]
 
 
+def granting_share(access, test, lock: bool = False) -> LiveShare | None:
+    """The accepted share through which the caller reads another group's test — the one reaching back furthest, as
+    first_round — or None. `lock` holds its row until the transaction ends, so that it cannot end meanwhile."""
+    shares = _granting(access).filter(test=test).order_by("start_round", "id")
+    if lock:
+        shares = shares.select_for_update()
+    return shares.first()
+
+
 def first_rounds(access, test_ids) -> dict[int, int]:
     """first_round for many shared tests in one query: {test id: earliest readable roundId}."""
     rows = _granting(access).filter(test_id__in=test_ids).values("test_id").annotate(first=Min("start_round"))
@@ -180,13 +189,46 @@ def _open(access, test, lookup: dict) -> LiveShare | None:
     return share
 
 
-def revoke(access, share_id: int) -> None:
-    """The sharer ends a share (unchecking a group, deleting a customer recipient): access ends at once."""
+# What a recipient derived from a share ends with it: functions (share ids) registered by the apps that keep such
+# things (spyglass.sharing: snapshots of the shared test), called in the transaction that ends the shares.
+_ENDINGS = []
+
+
+def register_ending(ending):
+    _ENDINGS.append(ending)
+    return ending
+
+
+@transaction.atomic
+def end(shares) -> None:
+    """End shares for good, with everything derived from them, in one transaction: once it commits, nothing the
+    recipients made of the test is served any more, by any process. The one way a share ends."""
+    ids = list(LiveShare.objects.select_for_update().filter(id__in=[s.id for s in shares]).values_list("id", flat=True))
+    if not ids:
+        return
+    for ending in _ENDINGS:
+        ending(ids)
+    LiveShare.objects.filter(id__in=ids).delete()
+
+
+def end_shares_of(test) -> None:
+    """The test is being deleted: every share of it ends."""
+    end(list(test.live_shares.all()))
+
+
+def sent_share(access, share_id: int) -> LiveShare:
+    """A share the caller's account group sent, if the caller may revoke it (the permission of its kind)."""
     share = outgoing(access).filter(id=share_id).first()
     if share is None:
         raise Http404
     _need(access, LIVE_SHARE_INSIDE if share.inside else LIVE_SHARE_OUTSIDE)
-    share.delete()
+    return share
+
+
+def revoke(access, share_id: int) -> None:
+    """The sharer ends a share (unchecking a group, deleting a customer recipient): access ends at once, and so does
+    every snapshot the recipient made of the test."""
+    end([sent_share(access, share_id)])
 
 
 def _decide(access, share_id: int, status: str) -> LiveShare:
@@ -239,8 +281,7 @@ def set_shared_with(access, test, aids: list[int]) -> None:
     if not to_open and not to_revoke:
         return
     _need(access, LIVE_SHARE_INSIDE)
-    for share in to_revoke:
-        share.delete()
+    end(to_revoke)
     for aid in to_open:
         _open(access, test, {"recipient_group": groups[aid]})
 

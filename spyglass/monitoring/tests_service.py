@@ -47,6 +47,10 @@ _SHARED_TEST_SOURCES = []
 _SHARED_WITH_WRITERS = []
 _SHARED_WITH_READERS = []
 
+# Functions (test) called when a test is deleted, before anything else happens to it (spyglass.liveshares ends the
+# test's shares, and with them what recipients derived from it).
+_ON_DELETE = []
+
 
 def register_shared_tests(source):
     _SHARED_TEST_SOURCES.append(source)
@@ -56,6 +60,11 @@ def register_shared_tests(source):
 def register_shared_with(reader, writer):
     _SHARED_WITH_READERS.append(reader)
     _SHARED_WITH_WRITERS.append(writer)
+
+
+def register_on_delete(callback):
+    _ON_DELETE.append(callback)
+    return callback
 
 
 def visible_tests(access):
@@ -175,8 +184,11 @@ def _write_shared_with(access, test, attrs):
         writer(access, test, aids)
 
 
+@transaction.atomic
 def delete_test(test: Test) -> None:
     """Delete a test; one whose results a snapshot still shows is only hidden and stopped, its rows kept."""
+    for callback in _ON_DELETE:
+        callback(test)
     if RetentionPin.objects.filter(test=test).exists():
         now = timezone.now()
         Test.objects.filter(id=test.id).update(deleted_date=now, enabled=False, modified_date=now)

@@ -9,6 +9,7 @@ class SharingConfig(AppConfig):
     def ready(self):
         from . import (
             scope_provider,  # noqa: F401  registers the snapshot read scope
+            services,  # noqa: F401  ends snapshots with the live shares they were made through
             stored,
         )
 

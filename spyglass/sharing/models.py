@@ -19,6 +19,11 @@ class Snapshot(models.Model):
 
     test = models.OneToOneField(Test, on_delete=models.CASCADE, related_name="snapshot")
     source_test = models.ForeignKey(Test, on_delete=models.CASCADE, related_name="snapshots")
+    # Set when the creator reads the source test through a live share: the snapshot ends with that share
+    # (liveshares.services.end deletes it, its test row and pins, in the same transaction; CASCADE is a backstop).
+    live_share = models.ForeignKey(
+        "liveshares.LiveShare", null=True, blank=True, on_delete=models.CASCADE, related_name="snapshots"
+    )
     account_group = models.ForeignKey(AccountGroup, on_delete=models.CASCADE, related_name="snapshots")
     link_id = models.CharField(max_length=64, unique=True)
     display_name = models.CharField(max_length=255)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from spyglass.accounts import ratelimit
@@ -19,6 +20,7 @@ from spyglass.accounts.roles import CREATE_SNAPSHOTS, EDIT_ALL_SNAPSHOTS, VIEW_A
 from spyglass.lib.compiled import prepared_cursor
 from spyglass.lib.text import find_control_character
 from spyglass.lib.timefmt import format_v6_date
+from spyglass.liveshares import services as liveshares
 from spyglass.monitoring.models import Agent, RetentionPin, Test
 from spyglass.monitoring.results import lock_test_for_freeze
 from spyglass.monitoring.scope import read_scope
@@ -27,7 +29,7 @@ from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 from . import emails, limits, links, stored
 from .errors import Forbidden, NotFound, RateLimited, SharingError
 from .models import Snapshot, SnapshotComment, SnapshotRecipient, SnapshotVisit
-from .windows import POSITIONS, WindowError, window_at
+from .windows import POSITIONS, WindowError, up_to_now, window_at
 
 API_EXPIRY_DAYS = 30
 WEB_EXPIRY_CHOICES = (None, 1, 7, 30)  # None = never
@@ -124,15 +126,18 @@ def _is_endpoint_test(test: Test) -> bool:
     return agents.exists() and not agents.exclude(agent_type=Agent.ENDPOINT).exists()
 
 
-def _copy_test(source: Test, user, now) -> Test:
+def _copy_test(source: Test, access, now) -> Test:
     copy = Test()
     for field in Test._meta.concrete_fields:
         if field.name not in _NOT_COPIED:
             setattr(copy, field.attname, getattr(source, field.attname))
+    # The snapshot's own row belongs to the snapshot's account group: a live-share recipient's snapshot is theirs,
+    # never listed among the sharer's tests.
+    copy.account_group = access.account_group
     copy.saved_event = True
     copy.source_test = source
     copy.enabled = False  # never scheduled: it only shows the past
-    copy.created_by = copy.modified_by = user
+    copy.created_by = copy.modified_by = access.user
     copy.created_date = copy.modified_date = now
     copy.save()
     return copy
@@ -176,20 +181,30 @@ def create_snapshot(
         window = window_at(anchor, hours, position, source.interval)
     except WindowError as exc:
         raise SharingError(str(exc), "to" if origin == "api" else "window") from None
+    try:
+        window = up_to_now(window, timezone.now().timestamp(), source.interval)
+    except WindowError as exc:
+        raise SharingError(str(exc), "from" if origin == "api" else "window") from None
     included = _within_what_the_caller_sees(access, source, window, _included_agents(access, source, agent_ids), origin)
     addresses = _recipients(list(recipients))
     expiry_date(expires_in_days, timezone.now())  # refuse before taking the limit
 
     with transaction.atomic():
+        # Read through a live share, the snapshot is tied to it and ends with it; the share's row stays locked until
+        # the snapshot is committed, so a revocation either comes first (refused here) or also ends this snapshot.
+        live_share = liveshares.granting_share(access, source, lock=True) if source.live_share else None
+        if source.live_share and live_share is None:
+            raise NotFound()
         limits.take(access.organization_id)
         lock_test_for_freeze(source.id)
         frozen_at = timezone.now()
         expires = expiry_date(expires_in_days, frozen_at)
-        own_test = _copy_test(source, access.user, frozen_at)
+        own_test = _copy_test(source, access, frozen_at)
         own_test.agents.set(included if included is not None else source.agents.all())
         snapshot = Snapshot.objects.create(
             test=own_test,
             source_test=source,
+            live_share=live_share,
             account_group=access.account_group,
             link_id=links.new_link_id(),
             display_name=display_name,
@@ -280,6 +295,39 @@ def purge_expired(now=None) -> int:
     return len(expired)
 
 
+def derived_from(share_ids) -> dict[int, list[Snapshot]]:
+    """What recipients made of live-shared tests: {share id: its snapshots, newest first}, each with `visit_count`
+    and `created_by`; one query."""
+    found = {share_id: [] for share_id in share_ids}
+    snapshots = (
+        Snapshot.objects.filter(live_share_id__in=found)
+        .select_related("created_by")
+        .annotate(visit_count=Count("visits"))
+        .order_by("-created_date", "-id")
+    )
+    for snapshot in snapshots:
+        found[snapshot.live_share_id].append(snapshot)
+    return found
+
+
+def revoke_derived(access, share_id: int, snapshot_id: int) -> Snapshot:
+    """The sharer revokes one snapshot a recipient made of their test, leaving the share itself as it is. Who may
+    revoke the share may revoke what was derived from it."""
+    share = liveshares.sent_share(access, share_id)
+    snapshot = Snapshot.objects.filter(live_share=share, id=snapshot_id).select_related("test").first()
+    if snapshot is None:
+        raise NotFound()
+    _delete(snapshot)
+    return snapshot
+
+
+@liveshares.register_ending
+def _end_derived(share_ids) -> None:
+    """Live shares are ending: so does every snapshot made through them, in the same transaction."""
+    for snapshot in Snapshot.objects.filter(live_share_id__in=share_ids).select_related("test"):
+        _delete(snapshot)
+
+
 def _delete(snapshot: Snapshot) -> None:
     with transaction.atomic():
         source_id = snapshot.source_test_id
@@ -328,6 +376,8 @@ __all__ = [
     "create_snapshot",
     "update_snapshot",
     "revoke_snapshot",
+    "revoke_derived",
+    "derived_from",
     "record_visit",
     "post_comment",
     "visible_snapshots",

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from spyglass.lib.rounds import round_of
+from spyglass.lib.timefmt import format_v6_date
 
 ALLOWED_HOURS = (1, 2, 4, 6, 12, 24, 48)
 POSITIONS = ("starting", "around", "ending")
@@ -50,3 +51,17 @@ def window_between(start: int, end: int, interval: int) -> Window:
     if length <= 0 or length % 3600 or length // 3600 not in ALLOWED_HOURS:
         check_hours(None)
     return window_at(start, length // 3600, "starting", interval)
+
+
+def up_to_now(window: Window, now: float, interval: int) -> Window:
+    """A snapshot freezes what has happened: a window starting after the round in progress at `now` is refused, and
+    one reaching past that round ends there (its rounds after now would stay empty forever)."""
+    current = round_of(now, interval)
+    if window.start_round > current:
+        raise WindowError(
+            f"the window starts at {format_v6_date(window.start_round)}, in the future (the latest round began at "
+            f"{format_v6_date(current)}); choose a window that has begun"
+        )
+    if window.end_round <= current:
+        return window
+    return Window(start_round=window.start_round, end_round=current, round_id=min(window.round_id, current))

@@ -9,6 +9,7 @@ app_name = "web"
 ID = r"(?P<test_id>[0-9]{1,18})"
 SHARE = r"(?P<share_id>[0-9]{1,18})"
 WIDGET = r"(?P<widget_id>[0-9]{1,18})"
+SNAPSHOT = r"(?P<snapshot_id>[0-9]{1,18})"
 
 urlpatterns = [
     path("", account.home, name="home"),
@@ -31,6 +32,11 @@ urlpatterns = [
         r"^tests/" + ID + r"/sharing/customers/" + SHARE + r"/delete/$",
         live_shares.revoke_customer,
         name="test-share-revoke",
+    ),
+    re_path(
+        r"^tests/" + ID + r"/sharing/snapshots/" + SNAPSHOT + r"/delete/$",
+        live_shares.revoke_derived,
+        name="test-share-snapshot-revoke",
     ),
     re_path(r"^live-shares/" + SHARE + r"/accept/$", live_shares.accept_share, name="live-share-accept"),
     re_path(r"^live-shares/" + SHARE + r"/decline/$", live_shares.decline_share, name="live-share-decline"),

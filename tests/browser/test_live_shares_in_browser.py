@@ -208,3 +208,24 @@ def test_dashboard_widget_on_a_shared_test_then_no_longer_shared(live_server, pa
     assert page.locator(".widget").first.locator(".widget-chart canvas").count() >= 1
     page.screenshot(path=str(artifacts / "dashboard-no-longer-shared.png"), full_page=True)
     assert page.console_errors == []
+
+
+def test_the_sharer_sees_a_recipients_snapshot_and_revokes_it_in_the_browser(live_server, page, cast, artifacts):
+    from tests.conftest import make_derived_snapshot
+
+    base = live_server.url
+    test = make_test(cast.owner, name="Checkout <API>", interval=60)
+    _, snapshot = make_derived_snapshot(cast, test)  # made by the owner's Lab group through an inside share
+    sign_in(page, base, cast.owner.user.email)
+    page.goto(f"{base}/tests/{test.id}/edit/")
+    derived = page.locator("#share-derived")
+    item = derived.locator("li.recipient", has_text="made in Lab")
+    assert "Lab" in item.inner_text() and "share link" in item.inner_text() and "0 visits" in item.inner_text()
+    derived.screenshot(path=str(artifacts / "live-share-recipients-snapshots.png"))
+
+    page.once("dialog", lambda dialog: dialog.accept())  # hx-confirm
+    item.get_by_role("button", name="Revoke snapshot made in Lab").click()
+    expect(page.locator("#share-derived .share-notice")).to_contain_text("its link no longer opens")
+    expect(page.locator("#share-derived")).to_contain_text("Recipients have made no snapshots of this test.")
+    assert page.request.get(f"{base}/s/{snapshot.link_id}/").status == 404
+    assert not page.console_errors, page.console_errors

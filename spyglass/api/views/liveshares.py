@@ -9,9 +9,12 @@ from rest_framework.response import Response
 from spyglass.accounts.roles import VIEW_TESTS
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.liveshares import services
+from spyglass.sharing import services as sharing
+from spyglass.sharing.errors import SharingError
 
 from ..base import V6View
 from ..serializers import StrictIntegerField
+from .snapshots import as_api_error
 
 
 class LiveShareCreateSerializer(serializers.Serializer):
@@ -30,10 +33,27 @@ class LiveShareCreateSerializer(serializers.Serializer):
         return attrs
 
 
-def live_share(share, direction: str) -> dict:
+def derived_snapshot(snapshot) -> dict:
+    """A snapshot a recipient made of the shared test, as its sharer sees it: what it is, who made it and when, and
+    how often it was opened; never its link, comments or visitors."""
+    return {
+        "id": snapshot.id,
+        "displayName": snapshot.display_name,
+        "isPublic": int(snapshot.is_public),
+        "createdBy": snapshot.created_by.display if snapshot.created_by else None,
+        "shareDate": format_v6_date(snapshot.created_date),
+        "startRoundId": snapshot.start_round,
+        "endRoundId": snapshot.end_round,
+        "expiresDate": format_v6_date(snapshot.expires_date),
+        "visits": snapshot.visit_count,
+    }
+
+
+def live_share(share, direction: str, snapshots=()) -> dict:
     """One share as the caller sees it. aid/accountGroupName and organizationName name the other party; email is
     the invited address. The accepting organization's name appears only once it accepted: a pending invitation
-    never reveals whether the address has an account."""
+    never reveals whether the address has an account. An outgoing share lists the snapshots its recipients made
+    of the test (`snapshots`), which end with it."""
     out = {
         "id": share.id,
         "testId": share.test_id,
@@ -56,6 +76,8 @@ def live_share(share, direction: str) -> dict:
         createdDate=format_v6_date(share.created_date),
         acceptedDate=format_v6_date(share.accepted_date) if share.accepted_date else None,
     )
+    if direction == "outgoing":
+        out["snapshots"] = [derived_snapshot(s) for s in snapshots]
     return out
 
 
@@ -68,7 +90,9 @@ class LiveShareListView(V6View):
         operation_id="live_shares_list",
     )
     def get(self, request, format=None):
-        return Response({"liveShares": [live_share(s, d) for s, d in services.listing(self.access)]})
+        shares = services.listing(self.access)
+        derived = sharing.derived_from([s.id for s, direction in shares if direction == "outgoing"])
+        return Response({"liveShares": [live_share(s, d, derived.get(s.id, ())) for s, d in shares]})
 
 
 class LiveShareCreateView(V6View):
@@ -118,4 +142,18 @@ class LiveShareDeleteView(V6View):
     @extend_schema(request=None, responses={204: None}, summary="Revoke a live share the account group sent")
     def post(self, request, share_id, format=None):
         services.revoke(self.access, self.int_id(share_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LiveShareSnapshotDeleteView(V6View):
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        summary="Revoke a snapshot a recipient made of a test the account group shares (the share itself stays)",
+    )
+    def post(self, request, share_id, snapshot_id, format=None):
+        try:
+            sharing.revoke_derived(self.access, self.int_id(share_id), self.int_id(snapshot_id))
+        except SharingError as exc:
+            raise as_api_error(exc) from None
         return Response(status=status.HTTP_204_NO_CONTENT)

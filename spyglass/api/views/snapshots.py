@@ -130,8 +130,10 @@ class SnapshotCreateView(SnapshotBaseView):
         request=SnapshotCreateSerializer,
         responses={201: OpenApiTypes.OBJECT},
         summary="Create a snapshot (share link or saved event)",
-        description="`to - from` must be exactly 1, 2, 4, 6, 12, 24 or 48 hours. Snapshots made here expire after "
-        "30 days. Limited per organization by SPYGLASS_SNAPSHOT_RATE (default 5 per 5 minutes and 10 per hour).",
+        description="`to - from` must be exactly 1, 2, 4, 6, 12, 24 or 48 hours. A window wholly in the future is "
+        "refused; one reaching past now ends at the round in progress (`endRoundId`). Snapshots made here expire "
+        "after 30 days. A snapshot of a live-shared test ends with the share. Limited per organization by "
+        "SPYGLASS_SNAPSHOT_RATE (default 5 per 5 minutes and 10 per hour).",
     )
     def post(self, request, format=None):
         serializer = SnapshotCreateSerializer(data=request.data)

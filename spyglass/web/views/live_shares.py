@@ -12,8 +12,12 @@ from rest_framework import exceptions as drf
 
 from spyglass.accounts.roles import ACCEPT_LIVE_SHARES, LIVE_SHARE_INSIDE, LIVE_SHARE_OUTSIDE
 from spyglass.api.errors import message_of
+from spyglass.lib.timefmt import format_v6_date
 from spyglass.liveshares import services
 from spyglass.liveshares.models import LiveShare
+from spyglass.sharing import services as sharing
+from spyglass.sharing.errors import SharingError
+from spyglass.sharing.models import Snapshot
 
 from ..checkpoint import member_view, test_or_404
 from ..results import TYPE_LABELS
@@ -50,7 +54,31 @@ def panel_context(access, test) -> dict | None:
     panel = services.settings_panel(access, test)
     if not outside and not panel["show_groups"]:
         return None  # only inside sharing allowed, and the organization has no other account group
-    return {"panel": panel, "show_groups": inside and panel["show_groups"], "show_customers": outside}
+    return {
+        "panel": panel,
+        "show_groups": inside and panel["show_groups"],
+        "show_customers": outside,
+        "derived": derived_snapshots(access, test),
+    }
+
+
+def derived_snapshots(access, test) -> list[dict]:
+    """The snapshots recipients made of this test, newest first, each with its recipient and whether the user may
+    revoke it (the permission of its share's kind)."""
+    shares = {s.id: s for s in test.live_shares.select_related("recipient_group", "recipient_organization")}
+    rows = []
+    for share_id, snapshots in sharing.derived_from(list(shares)).items():
+        share = shares[share_id]
+        if share.inside:
+            recipient, may = share.recipient_group.name, access.can(LIVE_SHARE_INSIDE)
+        else:
+            organization = share.recipient_organization
+            recipient = organization.name if organization else share.recipient_email
+            may = access.can(LIVE_SHARE_OUTSIDE)
+        for snapshot in snapshots:
+            created = format_v6_date(snapshot.created_date)[:16]
+            rows.append({"snapshot": snapshot, "recipient": recipient, "created": created, "may_revoke": may})
+    return sorted(rows, key=lambda row: (row["snapshot"].created_date, row["snapshot"].id), reverse=True)
 
 
 def _panel(request, test, template: str, *, notice="", error="", status=200, **extra):
@@ -138,6 +166,37 @@ def revoke_customer(request, test_id, share_id):
     notice = f"Stopped sharing with {share.recipient_email}."
     if request.htmx:
         return _panel(request, test, "web/sharing/_customers.html", notice=notice)
+    return _back_to_settings(request, test, notice)
+
+
+def _derived_snapshot(test, snapshot_id) -> Snapshot:
+    if not str(snapshot_id).isdigit() or len(str(snapshot_id)) > MAX_ID_DIGITS:
+        raise Http404
+    snapshot = Snapshot.objects.filter(id=int(snapshot_id), live_share__test=test).select_related("live_share").first()
+    if snapshot is None:
+        raise Http404
+    return snapshot
+
+
+@member_view
+def revoke_derived(request, test_id, snapshot_id):
+    """GET: the confirmation page (without JavaScript); POST: revoke one snapshot a recipient made of the test, its
+    link answering 404 at once; the share itself stays."""
+    access = request.access
+    test = _own_test(access, test_id)
+    snapshot = _derived_snapshot(test, snapshot_id)
+    _need(access, LIVE_SHARE_INSIDE if snapshot.live_share.inside else LIVE_SHARE_OUTSIDE)
+    if request.method != "POST":
+        return render(request, "web/sharing/derived_revoke_confirm.html", {"test": test, "snapshot": snapshot})
+    try:
+        sharing.revoke_derived(access, snapshot.live_share_id, snapshot.id)
+    except SharingError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        raise PermissionDenied(exc.message) from None
+    notice = f"Revoked “{snapshot.display_name}”: its link no longer opens."
+    if request.htmx:
+        return _panel(request, test, "web/sharing/_derived.html", notice=notice)
     return _back_to_settings(request, test, notice)
 
 
