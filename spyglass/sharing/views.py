@@ -17,6 +17,7 @@ import orjson
 from django.conf import settings
 from django.core import signing
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -218,7 +219,8 @@ COMMENTS_MARK = mark_safe("<!--spyglass:comments-->")
 
 def _live(request, snapshot, form_error="", form_values=None, visited=False) -> dict:
     """The live part of the page: visits (counted with the link lookup, before this request's own), comments, the
-    comment form with its signed token, and who is signed in."""
+    comment form with its signed token, and who is signed in — with their own CSRF token, as they post as
+    themselves (never for a guest: their comment carries no identity to protect, and no cookie is set)."""
     user = request.user
     signed_in = user.is_authenticated
     return {
@@ -227,6 +229,7 @@ def _live(request, snapshot, form_error="", form_values=None, visited=False) -> 
         "comments": page_reads.comments(snapshot.id) if snapshot.page_comments else [],
         "signed_in": signed_in,
         "user": user if signed_in else None,
+        "csrf_token": get_token(request) if signed_in else "",
         "may_comment": signed_in or not snapshot.comments_signed_in_only,
         "form_token": signing.dumps(snapshot.link_id, salt=FORM_SALT),
         "form_error": form_error,
@@ -320,9 +323,15 @@ def results_part(request, link_id):
     return _finish(HttpResponse(html))
 
 
-# Not Django's CSRF check: the page is sent with Referrer-Policy: no-referrer, so browsers post with "Origin: null"
-# and the check would refuse every visitor. Cross-site posts cannot act as a signed-in user (SameSite=Lax session
-# cookie); the signed form token ties a post to a page of this link, and the per-IP limit bounds abuse.
+def _forged_as_user(request) -> bool:
+    """Django's CSRF check, in full (Origin, then the token against the CSRF cookie), of a post that would be stored
+    under the signed-in user's name. SameSite=Lax alone let a sibling host of the same site post as them."""
+    return CsrfViewMiddleware(HttpResponse).process_view(request, None, (), {}) is not None
+
+
+# Exempt from the middleware's check only so that a guest (no identity, no cookie) may post with the link's signed
+# form token; a signed-in visitor's post passes Django's check here (_forged_as_user). The page's own form posts with
+# its Origin: share_page.html lets same-origin requests carry it (a no-referrer page would post "Origin: null").
 @csrf_exempt
 @share_view("POST")
 def post_comment(request, link_id):
@@ -330,6 +339,11 @@ def post_comment(request, link_id):
         snapshot = load_shared_snapshot(request, link_id, stored.request_key(request, "page"))
     except Refused as refused:
         return refused.response
+    if request.user.is_authenticated and _forged_as_user(request):
+        live = _live(
+            request, snapshot, "This comment could not be confirmed as yours; please reload the page and post it again."
+        )
+        return _share_response(request, snapshot, live, 403)
     try:
         if signing.loads(request.POST.get("token", ""), salt=FORM_SALT, max_age=86400) != snapshot.link_id:
             raise signing.BadSignature
