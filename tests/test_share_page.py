@@ -74,6 +74,31 @@ def test_every_view_is_counted_with_time_ip_and_signed_in_user(cast):
     assert cast.owner.client.get("/v6/snapshots.json").json()["snapshot"][0]["visits"] == 4
 
 
+SAFE_HEADERS = ("Referrer-Policy", "X-Robots-Tag", "Cache-Control", "Content-Security-Policy")
+
+
+def test_head_is_answered_as_get_with_the_same_safe_headers_and_counts_no_visit(cast):
+    snapshot = shared(cast)
+    client = Client()
+    for suffix in ("", "results"):
+        got = page(client, snapshot, suffix)
+        head = client.head(f"/s/{snapshot.link_id}/{suffix}", REMOTE_ADDR="198.51.100.4")
+        assert (head.status_code, got.status_code) == (200, 200)
+        assert {h: head.get(h) for h in SAFE_HEADERS} == {h: got.get(h) for h in SAFE_HEADERS}
+        assert head["Referrer-Policy"] == "no-referrer" and head["Cache-Control"] == "private, no-store"
+        assert "noindex" in head["X-Robots-Tag"] and head.content == b""
+    assert SnapshotVisit.objects.filter(snapshot=snapshot).count() == 1  # the GET of the page, not the HEAD
+    # Refusals and methods a link does not take carry them too.
+    unknown = client.head(f"/s/{'a' * 32}/")
+    download = client.head(f"/s/{snapshot.link_id}/download.json")
+    Snapshot.objects.filter(id=snapshot.id).update(expires_date=timezone.now() - timedelta(minutes=1))
+    expired = client.head(f"/s/{snapshot.link_id}/")
+    for response, status in ((unknown, 404), (download, 405), (expired, 410)):
+        assert response.status_code == status
+        assert response["Referrer-Policy"] == "no-referrer" and response["Cache-Control"] == "private, no-store"
+        assert "noindex" in response["X-Robots-Tag"]
+
+
 def test_a_revoked_link_is_404_at_once(cast):
     snapshot = shared(cast)
     client = Client()

@@ -69,7 +69,7 @@ def test_each_comment_emails_the_creator(cast, smtp, test_with_data):
     outbox.deliver_due()
     [(to, message)] = smtp.recorder.received
     assert to == ["owner@acme.test"]
-    assert message["Subject"] == "New comment from Pat from ISP on Outage"
+    assert message["Subject"] == "New comment from Pat from ISP (guest) on Outage"
     text, html = parts(message)
     assert "Seeing it too <img src=x>" in text
     assert "&lt;img src=x&gt;" in html and "<img" not in html

@@ -246,3 +246,47 @@ def test_shared_with_me_and_saved_events(cast):
     assert saved.link_id not in listing(mate) and mailed.link_id in listing(mate)
     assert row_order(listing(signed_in(cast.other_group), tab="saved")) == []
     assert row_order(listing(mate, tab="nonsense")) == row_order(listing(mate))  # unknown tab: the first one
+
+
+def test_a_recipient_in_another_organization_sees_the_link_test_window_and_sharer_but_no_visits_or_saved_events(cast):
+    test = seeded(cast, name="checkout edge")
+    mailed = make_snapshot(
+        cast.owner,
+        test,
+        anchor=ROUND,
+        recipients=["admin@globex.test", "dev@acme.test", "mate@acme.test"],
+        display_name="for you",
+    )
+    saved = make_snapshot(
+        cast.owner,
+        test,
+        anchor=ROUND,
+        is_public=False,
+        recipients=["admin@globex.test", "dev@acme.test", "mate@acme.test"],
+        display_name="members only 42",
+    )
+    Client().get(f"/s/{mailed.link_id}/", REMOTE_ADDR="203.0.113.7")
+    visitor = Client()
+    visitor.force_login(cast.teammate.user)
+    visitor.get(f"/s/{mailed.link_id}/", REMOTE_ADDR="203.0.113.8")
+    visitor.get(f"/s/{saved.link_id}/", REMOTE_ADDR="203.0.113.9")
+
+    for stranger in (cast.other_org, cast.other_group):
+        html = listing(signed_in(stranger), tab="with-me")
+        # What a recipient sees: the link, the test name, the window and who shared it.
+        assert row_order(html) == [mailed.link_id]
+        assert f"/s/{mailed.link_id}/" in html and "checkout edge" in html and "Olive Owner" in html
+        assert "2026-11-22 09:00 – 2026-11-22 11:00 UTC" in html
+        # Never other people's visits: no address, name, login or count of anyone who opened it.
+        for leak in ("203.0.113.", "Tom Mate", "mate@acme.test", "anonymous visitor", "Most recent visits"):
+            assert leak not in html, leak
+        assert 'data-column="visits"' not in html and 'class="num visits"' not in html
+        # Never a saved event of a group they are not in, whoever it was e-mailed to.
+        assert saved.link_id not in html and "members only 42" not in html
+        # The API tells them nothing either.
+        for snapshot in (mailed, saved):
+            assert stranger.client.get(f"/v6/snapshots/{snapshot.link_id}.json").status_code == 404
+    # A member of the saved event's group it was e-mailed to still finds it under Shared with me.
+    assert sorted(row_order(listing(signed_in(cast.teammate), tab="with-me"))) == sorted(
+        [mailed.link_id, saved.link_id]
+    )

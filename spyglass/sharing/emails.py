@@ -51,9 +51,10 @@ def queue_comment(snapshot, comment) -> None:
     if creator is None or not creator.email:
         return
     context = {**_context(snapshot), "comment": comment}
+    author = f"{comment.author_name} (guest)" if comment.by_guest else comment.author_name
     enqueue(
         [creator.email],
-        _one_line(f"New comment from {comment.author_name} on {snapshot.display_name}"),
+        _one_line(f"New comment from {author} on {snapshot.display_name}"),
         render_to_string("sharing/email/comment.txt", context),
         render_to_string("sharing/email/comment.html", context),
         kind="snapshot-comment",

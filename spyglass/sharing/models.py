@@ -79,6 +79,12 @@ class SnapshotComment(models.Model):
     class Meta:
         indexes = [models.Index(fields=["snapshot", "date"])]
 
+    @property
+    def by_guest(self) -> bool:
+        """Posted signed out: the name is whatever they typed, so page, API and e-mail mark it as a guest's. (A
+        comment whose user was since deleted reads as a guest's too: never shown as someone it cannot vouch for.)"""
+        return self.user_id is None
+
 
 class SnapshotRecipient(models.Model):
     """An address the share e-mail went to; "Shared with me" lists snapshots whose recipients include my login."""

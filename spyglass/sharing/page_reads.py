@@ -75,11 +75,15 @@ def snapshot_from_row(row) -> Snapshot:
 
 @functools.cache
 def _comments() -> Compiled:
-    qs = SnapshotComment.objects.filter(snapshot_id=-1).order_by("date", "id").only("author_name", "date", "body")
+    qs = (
+        SnapshotComment.objects.filter(snapshot_id=-1)
+        .order_by("date", "id")
+        .only("author_name", "date", "body", "user")
+    )
     return Compiled(qs, snapshot_id=-1)
 
 
 def comments(snapshot_id: int) -> list[SnapshotComment]:
-    """The snapshot's comments, oldest first (author, date and body loaded)."""
+    """The snapshot's comments, oldest first (author, date, body and whether a user posted it loaded)."""
     compiled = _comments()
     return list(SnapshotComment.objects.raw(compiled.sql, compiled.params(snapshot_id=snapshot_id)))

@@ -12,10 +12,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from spyglass.accounts import ratelimit
+from spyglass.accounts.models import Membership
 from spyglass.accounts.roles import CREATE_SNAPSHOTS, EDIT_ALL_SNAPSHOTS, VIEW_ALL_SNAPSHOTS
 from spyglass.lib.compiled import prepared_cursor
 from spyglass.lib.text import find_control_character
@@ -241,8 +242,11 @@ def visible_snapshots(access):
 
 
 def shared_with(user):
-    """Snapshots whose e-mail recipients include the user's login e-mail ("Shared with me")."""
-    return Snapshot.objects.filter(recipients__email=user.email.lower()).distinct()
+    """Snapshots whose e-mail recipients include the user's login e-mail ("Shared with me"): share links, and saved
+    events only of account groups the user is a member of (being e-mailed one opens nothing else)."""
+    member_of = Membership.objects.filter(user=user).values("account_group_id")
+    mailed = Snapshot.objects.filter(recipients__email=user.email.lower())
+    return mailed.filter(Q(is_public=True) | Q(account_group_id__in=member_of)).distinct()
 
 
 def _check_may_edit(access, snapshot: Snapshot) -> None:

@@ -16,7 +16,8 @@ from dataclasses import replace
 import orjson
 from django.conf import settings
 from django.core import signing
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -24,7 +25,6 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
 
 from spyglass.accounts import ratelimit
 from spyglass.accounts.models import Membership
@@ -67,14 +67,30 @@ KIND_KEYS = {"net": ("net", "metrics"), "http": ("web", "httpServer"), "dns": ("
 FORM_SALT = "spyglass.sharing.comment"
 
 
-def _headers(response):
-    for key, value in SHARE_HEADERS.items():
-        response[key] = value
-    return response
+def share_view(*methods):
+    """Every view under /s/: its answers, refusals and 405s all carry SHARE_HEADERS (the one place they are set).
+    `methods` are those it takes (none = any). The pages take HEAD as GET, with the same headers: link-preview bots
+    and caches ask it first. Downloads do not (a HEAD would stream the whole window to throw it away)."""
+    allowed = set(methods)
+
+    def decorate(view):
+        @functools.wraps(view)
+        def answer(request, *args, **kwargs):
+            if allowed and request.method not in allowed:
+                response = HttpResponseNotAllowed(sorted(allowed))
+            else:
+                response = view(request, *args, **kwargs)
+            for key, value in SHARE_HEADERS.items():
+                response[key] = value
+            return response
+
+        return answer
+
+    return decorate
 
 
 def _page(request, template, context, status):
-    return _headers(render(request, template, context, status=status))
+    return render(request, template, context, status=status)
 
 
 def _not_found(request):
@@ -203,7 +219,8 @@ COMMENTS_MARK = mark_safe("<!--spyglass:comments-->")
 
 def _live(request, snapshot, form_error="", form_values=None, visited=False) -> dict:
     """The live part of the page: visits (counted with the link lookup, before this request's own), comments, the
-    comment form with its signed token, and who is signed in."""
+    comment form with its signed token, and who is signed in — with their own CSRF token, as they post as
+    themselves (never for a guest: their comment carries no identity to protect, and no cookie is set)."""
     user = request.user
     signed_in = user.is_authenticated
     return {
@@ -212,6 +229,7 @@ def _live(request, snapshot, form_error="", form_values=None, visited=False) -> 
         "comments": page_reads.comments(snapshot.id) if snapshot.page_comments else [],
         "signed_in": signed_in,
         "user": user if signed_in else None,
+        "csrf_token": get_token(request) if signed_in else "",
         "may_comment": signed_in or not snapshot.comments_signed_in_only,
         "form_token": signing.dumps(snapshot.link_id, salt=FORM_SALT),
         "form_error": form_error,
@@ -256,7 +274,7 @@ def _share_response(request, snapshot, live: dict, status=200):
 
 def _finish(response):
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
-    return _headers(response)
+    return response
 
 
 def _round_panel(request, snapshot):
@@ -272,12 +290,13 @@ def _round_panel(request, snapshot):
     return _finish(response)
 
 
-@require_GET
+@share_view("GET", "HEAD")
 def share_page(request, link_id):
     panel = is_round_panel(request)
     try:
         key = "" if panel else stored.request_key(request, "page")
-        snapshot = load_shared_snapshot(request, link_id, key, visit=True)  # only page views count, not data requests
+        # Only GETs of the page count: not its data requests, not a HEAD (nobody was shown anything).
+        snapshot = load_shared_snapshot(request, link_id, key, visit=request.method == "GET")
     except Refused as refused:
         return refused.response
     if panel:
@@ -285,7 +304,7 @@ def share_page(request, link_id):
     return _share_response(request, snapshot, _live(request, snapshot, visited=True))
 
 
-@require_GET
+@share_view("GET", "HEAD")
 def results_part(request, link_id):
     """The component's htmx requests (round panel, View switch): the same scope as the page, no visit counted."""
     panel = is_round_panel(request)
@@ -304,16 +323,27 @@ def results_part(request, link_id):
     return _finish(HttpResponse(html))
 
 
-# Not Django's CSRF check: the page is sent with Referrer-Policy: no-referrer, so browsers post with "Origin: null"
-# and the check would refuse every visitor. Cross-site posts cannot act as a signed-in user (SameSite=Lax session
-# cookie); the signed form token ties a post to a page of this link, and the per-IP limit bounds abuse.
+def _forged_as_user(request) -> bool:
+    """Django's CSRF check, in full (Origin, then the token against the CSRF cookie), of a post that would be stored
+    under the signed-in user's name. SameSite=Lax alone let a sibling host of the same site post as them."""
+    return CsrfViewMiddleware(HttpResponse).process_view(request, None, (), {}) is not None
+
+
+# Exempt from the middleware's check only so that a guest (no identity, no cookie) may post with the link's signed
+# form token; a signed-in visitor's post passes Django's check here (_forged_as_user). The page's own form posts with
+# its Origin: share_page.html lets same-origin requests carry it (a no-referrer page would post "Origin: null").
 @csrf_exempt
-@require_POST
+@share_view("POST")
 def post_comment(request, link_id):
     try:
         snapshot = load_shared_snapshot(request, link_id, stored.request_key(request, "page"))
     except Refused as refused:
         return refused.response
+    if request.user.is_authenticated and _forged_as_user(request):
+        live = _live(
+            request, snapshot, "This comment could not be confirmed as yours; please reload the page and post it again."
+        )
+        return _share_response(request, snapshot, live, 403)
     try:
         if signing.loads(request.POST.get("token", ""), salt=FORM_SALT, max_age=86400) != snapshot.link_id:
             raise signing.BadSignature
@@ -334,7 +364,7 @@ def post_comment(request, link_id):
         if exc.status == 429:
             response["Retry-After"] = str(exc.retry_after)
         return response
-    return _headers(HttpResponseRedirect(f"{links.view_url(snapshot.link_id)}#comments", status=303))
+    return HttpResponseRedirect(f"{links.view_url(snapshot.link_id)}#comments", status=303)
 
 
 def _pages(snapshot, kind):
@@ -402,7 +432,7 @@ def _csv_stream(snapshot, kind):
     yield buffer.getvalue()
 
 
-@require_GET
+@share_view("GET")
 def download(request, link_id, fmt):
     try:
         snapshot = load_shared_snapshot(request, link_id)
@@ -416,13 +446,13 @@ def download(request, link_id, fmt):
     else:
         kind = request.GET.get("kind", kinds[0])
         if kind not in kinds:
-            response = HttpResponse(f"kind must be one of {', '.join(kinds)}", status=400, content_type="text/plain")
-            return _headers(response)
+            return HttpResponse(f"kind must be one of {', '.join(kinds)}", status=400, content_type="text/plain")
         response = StreamingHttpResponse(_csv_stream(snapshot, kind), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}-{kind}.csv"'
-    return _headers(response)
+    return response
 
 
+@share_view()
 def unmatched(request, rest=""):
     """Anything under /s/ that is not a well-formed link path: the same 404 as an unknown link."""
     try:

@@ -106,7 +106,7 @@ def snapshot_detail(snapshot) -> dict:
         {"date": format_v6_date(v.date), "ip": v.ip, "user": v.user.display if v.user else None} for v in visits
     ]
     out["comments"] = [
-        {"date": format_v6_date(c.date), "author": c.author_name, "body": c.body}
+        {"date": format_v6_date(c.date), "author": c.author_name, "guest": int(c.by_guest), "body": c.body}
         for c in snapshot.comments.order_by("date", "id")
     ]
     return out

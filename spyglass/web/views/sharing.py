@@ -39,6 +39,13 @@ COLUMNS = {
     "visits": ("Visits", "visit_count"),
     "creator": ("Created By", "created_by__name"),
 }
+# A recipient ("Shared with me") sees the link, the test, the window and who shared it: never who visited it, nor
+# how often. The account group's own tabs show the visits.
+TAB_COLUMNS = {
+    "group": ("name", "date", "created", "visits"),
+    "with-me": ("name", "date", "created", "creator"),
+    "saved": ("name", "date", "created", "visits"),
+}
 RECENT_VISITS = 5
 
 
@@ -64,7 +71,7 @@ def _recent_visits(ids) -> dict[int, list]:
     return out
 
 
-def _groups(snapshots, by_visits: bool, descending: bool) -> list[dict]:
+def _groups(snapshots, by_visits: bool, descending: bool, show_visits: bool) -> list[dict]:
     """Snapshots of the same test together, so a test with several links can be expanded to tell them apart. Groups
     come in the order of their first snapshot (the list is sorted already), or of their total visits."""
     groups: dict[int, dict] = {}
@@ -74,7 +81,7 @@ def _groups(snapshots, by_visits: bool, descending: bool) -> list[dict]:
     for group in groups.values():
         items = group["snapshots"]
         group["test_name"] = items[0].test.name
-        group["visits"] = sum(s.visit_count for s in items)
+        group["visits"] = sum(s.visit_count for s in items) if show_visits else None
     out = list(groups.values())
     if by_visits:
         out.sort(key=lambda g: g["visits"], reverse=descending)
@@ -88,18 +95,17 @@ def snapshot_list(request):
     if tab not in dict(TABS):
         tab = "group"
     sort = request.GET.get("sort", "created")
-    columns = [c for c in COLUMNS if c != "creator" or tab == "with-me"]
+    columns = TAB_COLUMNS[tab]
+    show_visits = "visits" in columns
     if sort not in columns:
         sort = "created"
     descending = request.GET.get("dir", "desc" if sort in ("created", "date", "visits") else "asc") == "desc"
     order = COLUMNS[sort][1]
-    snapshots = list(
-        _listing(access, tab)
-        .annotate(visit_count=Count("visits", distinct=True))
-        .select_related("test", "created_by", "account_group")
-        .order_by(f"-{order}" if descending else order, "-id")
-    )
-    recent = _recent_visits([s.id for s in snapshots])
+    listed = _listing(access, tab).select_related("test", "created_by", "account_group")
+    if show_visits:
+        listed = listed.annotate(visit_count=Count("visits", distinct=True))
+    snapshots = list(listed.order_by(f"-{order}" if descending else order, "-id"))
+    recent = _recent_visits([s.id for s in snapshots]) if show_visits else {}
     may_edit_all = access.can(EDIT_ALL_SNAPSHOTS) and not access.read_only
     for snapshot in snapshots:
         snapshot.date_label = snapshot_date(snapshot)
@@ -130,7 +136,9 @@ def snapshot_list(request):
         "tabs": [(key, label, f"{base}?tab={key}", key == tab) for key, label in TABS],
         "tab": tab,
         "headings": headings,
-        "groups": _groups(snapshots, sort == "visits", descending),
+        "groups": _groups(snapshots, sort == "visits", descending, show_visits),
+        "show_visits": show_visits,
+        "column_count": len(columns),
         "count": len(snapshots),
         "expiries": expiry_choices(),
     }
