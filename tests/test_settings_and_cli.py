@@ -157,3 +157,19 @@ def test_the_openapi_document_lists_every_v6_endpoint(client):
         assert any(p.startswith(path) for p in paths), path
     docs = client.get("/v6/docs/")
     assert docs.status_code == 200 and b"redoc" in docs.content.lower()
+
+
+def test_passwords_are_stored_as_salted_pbkdf2_hashes_never_as_given(tmp_path):
+    """The product's own settings (the suite speeds passwords up in-process): `user create` in a process of its own."""
+    import sqlite3
+
+    args = ["user", "create", "--email", "pat@example.com", "--password", "s3cret-pass-word", "--name", "Pat"]
+    args += ["--org", "Example", "--account-group", "Ops", "--role", "Account Admin"]
+    assert _spyglass(["migrate"], data_dir=tmp_path).returncode == 0
+    created = _spyglass(args, data_dir=tmp_path)
+    assert created.returncode == 0, created.stderr
+    with sqlite3.connect(tmp_path / "spyglass.sqlite3") as db:
+        (stored,) = db.execute("SELECT password FROM accounts_user WHERE email = 'pat@example.com'").fetchone()
+    algorithm, iterations, salt, digest = stored.split("$")
+    assert algorithm == "pbkdf2_sha256" and int(iterations) >= 600_000 and salt and digest
+    assert "s3cret-pass-word" not in stored
