@@ -195,10 +195,19 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+LOG_LEVEL = config.env_choice("SPYGLASS_LOG_LEVEL", "WARNING", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+# Every line goes through one handler with the redaction filter (spyglass/lib/redact.py); gunicorn's own loggers get
+# the same filter in spyglass/cli/serve.py. Django's own loggers are named so that the handlers Django's defaults gave
+# them (unfiltered: "django" prints when SPYGLASS_DEBUG is on, "django.server" always) are dropped: their lines reach
+# the root handler instead.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "spyglass.lib.redact.RedactSecrets"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
-    "root": {"handlers": ["console"], "level": config.env("SPYGLASS_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},  # runserver's request lines
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

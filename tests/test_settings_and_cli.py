@@ -29,6 +29,7 @@ def _spyglass(args, env_extra=None, data_dir=None):
         ("SPYGLASS_RETENTION_DAYS", "ninety", "SPYGLASS_RETENTION_DAYS must be a whole number"),
         ("SPYGLASS_SECRET_KEY", "short", "at least 32 characters"),
         ("DATABASE_URL", "mysql://x@y/z", "DATABASE_URL must be"),
+        ("SPYGLASS_LOG_LEVEL", "LOUD", "SPYGLASS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
     ],
 )
 def test_bad_settings_stop_the_start_with_a_message_naming_the_variable(tmp_path, variable, value, fragment):

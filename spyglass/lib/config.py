@@ -37,6 +37,16 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (given in upper case), read case-insensitively."""
+    raw = env(name)
+    if raw is None:
+        return default
+    if raw.upper() not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw.upper()
+
+
 def data_dir() -> Path:
     path = Path(env("SPYGLASS_DATA_DIR", "./.spyglass")).expanduser().resolve()
     try:
