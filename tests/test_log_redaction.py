@@ -2,19 +2,12 @@
 
 import base64
 import logging
-import os
 import secrets
-import signal
 import socket
-import subprocess
-import sys
-import time
-
-import httpx
 
 from spyglass.lib.redact import RedactSecrets, redact
 from spyglass.sharing.links import new_link_id
-from tests.smtp import free_port
+from tests.appservers import SqliteServer
 
 LINK = "abcdefghijklmnopqrstuvwxyz234567"
 
@@ -86,19 +79,16 @@ def test_a_debug_level_server_logs_no_link_id_and_no_token(tmp_path):
     """Real gunicorn through `spyglass serve` at SPYGLASS_LOG_LEVEL=DEBUG: its own error and access lines and
     Django's lines carry no piece of a link id and no credential, whatever the request looks like."""
     link_id, token = new_link_id(), "tok-" + secrets.token_urlsafe(24)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPYGLASS_") and k != "DATABASE_URL"}
-    env.update(
-        SPYGLASS_DATA_DIR=str(tmp_path),
-        SPYGLASS_LOG_LEVEL="DEBUG",
-        SPYGLASS_SHARE_URL_TEMPLATE="http://{linkId}.share.example.com/",
-        SPYGLASS_ALLOWED_HOSTS="127.0.0.1,.share.example.com",
+    server = SqliteServer(
+        tmp_path,
+        {
+            "SPYGLASS_LOG_LEVEL": "DEBUG",
+            "SPYGLASS_SHARE_URL_TEMPLATE": "http://{linkId}.share.example.com/",
+            "SPYGLASS_ALLOWED_HOSTS": "127.0.0.1,.share.example.com",
+        },
     )
-    out, err = open(tmp_path / "stdout", "wb"), open(tmp_path / "stderr", "wb")
-    command = [sys.executable, "-m", "spyglass.cli.main", "serve", "--no-agent", "--no-worker", "--workers", "1"]
-    server = subprocess.Popen(command + ["--addr", f"127.0.0.1:{port}"], env=env, stdout=out, stderr=err)
     try:
-        _wait_until_serving(server, port)
+        port = server.start().port
         basic = base64.b64encode(f"ops@example.com:{token}".encode())
         answers = [
             _raw_request(port, f"/s/{link_id}/".encode() + b"\x01"),
@@ -123,11 +113,8 @@ def test_a_debug_level_server_logs_no_link_id_and_no_token(tmp_path):
             b"400",
         ]
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-        out.close(), err.close()
-    lines = (tmp_path / "stdout").read_text(errors="replace") + (tmp_path / "stderr").read_text(errors="replace")
-    lines = lines.splitlines()
+        server.stop()
+    lines = server.output().splitlines()
     for line in lines:
         assert not _pieces_of(link_id, line), line
         assert token not in line and basic.decode() not in line, line
@@ -136,16 +123,3 @@ def test_a_debug_level_server_logs_no_link_id_and_no_token(tmp_path):
     assert any("Invalid request" in line and "[link]" in line for line in lines)
     assert any('"GET /s/[link]' in line for line in lines)
     assert any("DisallowedHost: Invalid HTTP_HOST header: '[link].share.example.org'" in line for line in lines)
-
-
-def _wait_until_serving(server: subprocess.Popen, port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "spyglass serve exited"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v6/status.json", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("spyglass serve did not start in time")

@@ -29,6 +29,8 @@ def _spyglass(args, env_extra=None, data_dir=None):
         ("SPYGLASS_RETENTION_DAYS", "ninety", "SPYGLASS_RETENTION_DAYS must be a whole number"),
         ("SPYGLASS_SECRET_KEY", "short", "at least 32 characters"),
         ("DATABASE_URL", "mysql://x@y/z", "DATABASE_URL must be"),
+        ("SPYGLASS_HSTS_SECONDS", "a year", "SPYGLASS_HSTS_SECONDS must be a whole number"),
+        ("SPYGLASS_HSTS_SECONDS", "600", "SPYGLASS_HSTS_SECONDS needs an https:// SPYGLASS_BASE_URL"),
         ("SPYGLASS_LOG_LEVEL", "LOUD", "SPYGLASS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
     ],
 )

@@ -109,3 +109,19 @@ def base_url(value: str | None) -> str:
             f"SPYGLASS_BASE_URL must be an http(s) URL such as https://spyglass.example.com, got {value!r}"
         )
     return value
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of an http(s) URL, as browsers send it in the Origin header."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def share_origin(template: str) -> str:
+    """The Origin of pages under SPYGLASS_SHARE_URL_TEMPLATE; with {linkId} in the host name, a wildcard over the
+    domain below the label that holds it (https://{linkId}.share.example.com/ → https://*.share.example.com)."""
+    scheme, rest = template.split("://", 1)
+    host = rest.split("/", 1)[0]
+    if "{linkId}" not in host:
+        return f"{scheme}://{host}"
+    return f"{scheme}://*." + host.split("{linkId}", 1)[1].split(".", 1)[1]
