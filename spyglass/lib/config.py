@@ -117,11 +117,13 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def share_origin(template: str) -> str:
+def share_origin(template: str) -> str | None:
     """The Origin of pages under SPYGLASS_SHARE_URL_TEMPLATE; with {linkId} in the host name, a wildcard over the
-    domain below the label that holds it (https://{linkId}.share.example.com/ → https://*.share.example.com)."""
+    domain below the label that holds it (https://{linkId}.share.example.com/ → https://*.share.example.com), or
+    None when no domain is below it."""
     scheme, rest = template.split("://", 1)
     host = rest.split("/", 1)[0]
     if "{linkId}" not in host:
         return f"{scheme}://{host}"
-    return f"{scheme}://*." + host.split("{linkId}", 1)[1].split(".", 1)[1]
+    _, _, domain = host.split("{linkId}", 1)[1].partition(".")
+    return f"{scheme}://*.{domain}" if domain else None
