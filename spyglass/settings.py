@@ -161,6 +161,18 @@ if SHARE_URL_TEMPLATE and (
         "such as https://{linkId}.share.example.com/"
     )
 SNAPSHOT_MAX_EXPIRY_DAYS = config.env_int("SPYGLASS_SNAPSHOT_MAX_EXPIRY_DAYS", 0)  # 0 = "never" allowed
+
+# Served over HTTPS (README, "Deploying behind HTTPS"): cookies only over HTTPS, HSTS, and the origins browsers send
+# with a form (sign-in, every signed-in form, on the app's host or the share domain) trusted even when a proxy that
+# ends TLS makes the request look like plain HTTP to Django. X-Forwarded-Proto is never trusted: nothing here depends
+# on request.is_secure().
+HTTPS = BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = config.env_int("SPYGLASS_HSTS_SECONDS", 31536000 if HTTPS else 0)  # sent by web.middleware
+if SECURE_HSTS_SECONDS and not HTTPS:
+    raise ImproperlyConfigured("SPYGLASS_HSTS_SECONDS needs an https:// SPYGLASS_BASE_URL (0 disables HSTS)")
+_share_origin = config.share_origin(SHARE_URL_TEMPLATE) if SHARE_URL_TEMPLATE else None
+CSRF_TRUSTED_ORIGINS = [config.origin(BASE_URL)] + ([_share_origin] if _share_origin else [])
 COMMENT_LIMIT_PER_HOUR = config.env_int("SPYGLASS_COMMENT_LIMIT", 20, minimum=1)
 SHARE_MISS_LIMIT_PER_MINUTE = config.env_int("SPYGLASS_SHARE_MISS_LIMIT", 100, minimum=1)
 
@@ -197,10 +209,19 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+LOG_LEVEL = config.env_choice("SPYGLASS_LOG_LEVEL", "WARNING", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+# Every line goes through one handler with the redaction filter (spyglass/lib/redact.py); gunicorn's own loggers get
+# the same filter in spyglass/cli/serve.py. Django's own loggers are named so that the handlers Django's defaults gave
+# them (unfiltered: "django" prints when SPYGLASS_DEBUG is on, "django.server" always) are dropped: their lines reach
+# the root handler instead.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "spyglass.lib.redact.RedactSecrets"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
-    "root": {"handlers": ["console"], "level": config.env("SPYGLASS_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},  # runserver's request lines
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

@@ -59,3 +59,51 @@ class AppServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class SqliteServer:
+    """`spyglass serve` on its own SQLite database in `data_dir`, outside the test database: for tests of what the
+    process itself does (its logs, its settings from the environment). stdout and stderr go to files there."""
+
+    def __init__(self, data_dir, extra_env=None):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("SPYGLASS_") and k != "DATABASE_URL"}
+        self.env.update(SPYGLASS_DATA_DIR=str(data_dir), **(extra_env or {}))
+        self.process = None
+
+    def spyglass(self, *args) -> subprocess.CompletedProcess:
+        """Another spyglass command on the same data (user create, …)."""
+        command = [sys.executable, "-m", "spyglass.cli.main", *args]
+        return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=120, check=True)
+
+    def start(self, timeout=60):
+        command = [sys.executable, "-m", "spyglass.cli.main", "serve", "--no-agent", "--no-worker", "--workers", "1"]
+        command += ["--addr", f"127.0.0.1:{self.port}"]
+        with open(self.data_dir / "stdout", "wb") as out, open(self.data_dir / "stderr", "wb") as err:
+            self.process = subprocess.Popen(command, env=self.env, stdout=out, stderr=err)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"spyglass serve exited: {self.output()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/v6/status.json", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("spyglass serve did not start in time")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def output(self) -> str:
+        """Everything the process wrote, stdout then stderr."""
+        return "".join((self.data_dir / name).read_text(errors="replace") for name in ("stdout", "stderr"))

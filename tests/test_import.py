@@ -149,3 +149,55 @@ def test_unknown_test_is_an_error(db, tmp_path, capsys):
         main(["import", "--test", "424242", str(write(tmp_path, "n.json", example("net-metrics.json")))])
     assert exit_info.value.code == 2
     assert "no test with id 424242" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name, test_type, field",
+    [
+        ("http-server.json", "http-server", "numRedirects"),
+        ("dns-server.json", "dns-server", "serverId"),
+        ("dns-server.json", "dns-server", "server"),
+    ],
+)
+def test_a_row_without_a_required_field_names_file_row_and_field(cast, tmp_path, capsys, name, test_type, field):
+    """A field the results table cannot store as absent is required: its absence (or null) is a clear rejection
+    of the whole file, never a database error."""
+    test = make_test(cast.owner, test_type, interval=900)
+    body = example(name)
+    top, key = COMPARED[name][:2]
+    good = body[top][key][0]
+    missing, null = copy.deepcopy(good), copy.deepcopy(good)
+    missing.pop(field)
+    missing["roundId"] += 900
+    null[field] = None
+    null["roundId"] += 1800
+    for rows in ([good, missing], [good, null]):
+        body[top][key] = rows
+        assert run_import(test, write(tmp_path, "gaps.json", body)) == 1
+        message = capsys.readouterr().err
+        assert "gaps.json" in message and "row 2" in message and field in message, message
+        assert "Traceback" not in message
+    assert not HttpResult.objects.exists() and not DnsResult.objects.exists()
+    assert not Agent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("responseCode", 2**40),
+        ("wireSize", 2**70),
+        ("sslVersion", "x" * 21),
+        ("errorType", "E" * 21),
+        ("dnsTime", 10**400),
+    ],
+    ids=["int32-overflow", "bigint-overflow", "too-long-text", "too-long-error-type", "beyond-a-float"],
+)
+def test_a_value_the_column_cannot_hold_names_file_row_and_field(cast, tmp_path, capsys, field, value):
+    """PostgreSQL would refuse these mid-import (SQLite would store them): the file is refused first, by name."""
+    test = make_test(cast.owner, "http-server", interval=900)
+    body = example("http-server.json")
+    body["web"]["httpServer"][0][field] = value
+    assert run_import(test, write(tmp_path, "big.json", body)) == 1
+    message = capsys.readouterr().err
+    assert "big.json" in message and "row 1" in message and field in message, message
+    assert not HttpResult.objects.exists()

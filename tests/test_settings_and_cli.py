@@ -31,6 +31,9 @@ def _spyglass(args, env_extra=None, data_dir=None):
         ("DATABASE_URL", "mysql://x@y/z", "DATABASE_URL must be"),
         ("SPYGLASS_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example", "SPYGLASS_TRUSTED_PROXIES: 'proxy.example' is not"),
         ("SPYGLASS_TRUSTED_PROXIES", "10.0.0.0/33", "SPYGLASS_TRUSTED_PROXIES: '10.0.0.0/33' is not"),
+        ("SPYGLASS_HSTS_SECONDS", "a year", "SPYGLASS_HSTS_SECONDS must be a whole number"),
+        ("SPYGLASS_HSTS_SECONDS", "600", "SPYGLASS_HSTS_SECONDS needs an https:// SPYGLASS_BASE_URL"),
+        ("SPYGLASS_LOG_LEVEL", "LOUD", "SPYGLASS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
     ],
 )
 def test_bad_settings_stop_the_start_with_a_message_naming_the_variable(tmp_path, variable, value, fragment):

@@ -17,7 +17,11 @@ def v6(pattern: str, view, name: str):
 
 urlpatterns = [
     re_path(r"^v6/openapi\.json$", SpectacularAPIView.as_view(), name="openapi"),
-    re_path(r"^v6/docs/?$", SpectacularRedocView.as_view(url_name="openapi"), name="api-docs"),
+    re_path(
+        r"^v6/docs/?$",
+        SpectacularRedocView.as_view(url_name="openapi", template_name="api/docs.html"),
+        name="api-docs",
+    ),
     v6(r"status", accounts.StatusView, "status"),
     v6(r"account-groups", accounts.AccountGroupListView, "account-groups"),
     v6(r"users", accounts.UserListView, "users"),

@@ -47,6 +47,16 @@ def env_networks(name: str) -> tuple:
         raise ImproperlyConfigured(f"{name}: {exc}") from None
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (given in upper case), read case-insensitively."""
+    raw = env(name)
+    if raw is None:
+        return default
+    if raw.upper() not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw.upper()
+
+
 def data_dir() -> Path:
     path = Path(env("SPYGLASS_DATA_DIR", "./.spyglass")).expanduser().resolve()
     try:
@@ -109,3 +119,21 @@ def base_url(value: str | None) -> str:
             f"SPYGLASS_BASE_URL must be an http(s) URL such as https://spyglass.example.com, got {value!r}"
         )
     return value
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of an http(s) URL, as browsers send it in the Origin header."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def share_origin(template: str) -> str | None:
+    """The Origin of pages under SPYGLASS_SHARE_URL_TEMPLATE; with {linkId} in the host name, a wildcard over the
+    domain below the label that holds it (https://{linkId}.share.example.com/ → https://*.share.example.com), or
+    None when no domain is below it."""
+    scheme, rest = template.split("://", 1)
+    host = rest.split("/", 1)[0]
+    if "{linkId}" not in host:
+        return f"{scheme}://{host}"
+    _, _, domain = host.split("{linkId}", 1)[1].partition(".")
+    return f"{scheme}://*.{domain}" if domain else None

@@ -4,12 +4,15 @@ Each file is checked whole before anything is written; a file that does not fit 
 rejected with its name and the row, and nothing of it is imported. Re-importing replaces rows, never duplicates."""
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.db import transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 
+from spyglass.api.agent.fields import FIELDS
 from spyglass.lib.text import find_control_character
 from spyglass.lib.timefmt import DateParseError, parse_v6_date
 
@@ -26,49 +29,42 @@ class Column:
     column: str
     kind: str  # float | int | str | json
     required: bool = False
+    limit: int | None = None  # int: values lie in [-limit, limit); str: at most this many characters
 
 
-NET_COLUMNS = {
-    "serverIp": Column("server_ip", "str"),
-    "server": Column("server", "str"),
-    "loss": Column("loss", "float"),
-    "minLatency": Column("min_latency", "float"),
-    "avgLatency": Column("avg_latency", "float"),
-    "maxLatency": Column("max_latency", "float"),
-    "jitter": Column("jitter", "float"),
-    "errorType": Column("error_type", "str"),
-    "errorDetails": Column("error_details", "str"),
+# The agent API's kinds of value (spyglass/api/agent/fields.py) as the importer reads them: more leniently, since a
+# ThousandEyes export is what it is, but never past what the column holds.
+_READ_AS = {
+    "ms": "float",
+    "pct": "float",
+    "int": "int",
+    "int32": "int",
+    "text": "str",
+    "multiline": "str",
+    "error": "str",
+    "certs": "json",
 }
-HTTP_COLUMNS = {
-    "serverIp": Column("server_ip", "str"),
-    "responseCode": Column("response_code", "int"),
-    "numRedirects": Column("num_redirects", "int"),
-    "redirectTime": Column("redirect_time", "float"),
-    "dnsTime": Column("dns_time", "float"),
-    "sslTime": Column("ssl_time", "float"),
-    "connectTime": Column("connect_time", "float"),
-    "waitTime": Column("wait_time", "float"),
-    "receiveTime": Column("receive_time", "float"),
-    "wireSize": Column("wire_size", "int"),
-    "responseTime": Column("response_time", "float"),
-    "throughput": Column("throughput", "float"),
-    "totalTime": Column("total_time", "float"),
-    "errorType": Column("error_type", "str"),
-    "errorDetails": Column("error_details", "str"),
-    "sslCipher": Column("ssl_cipher", "str"),
-    "sslVersion": Column("ssl_version", "str"),
-    "sslCerts": Column("ssl_certs", "json"),
-    "requestHeaders": Column("request_headers", "str"),
-    "responseHeaders": Column("response_headers", "str"),
-}
-DNS_COLUMNS = {
-    "serverId": Column("server_id", "int"),
-    "server": Column("server", "str", required=True),
-    "resolutionTime": Column("resolution_time", "float"),
-    "mappings": Column("mappings", "str"),
-    "errorType": Column("error_type", "str"),
-    "errorDetails": Column("error_details", "str"),
-}
+
+
+def _column(model, column: str, value_kind: str) -> Column:
+    """What a v6 field must be to fit its column, read from the model. A field is required when its column is NOT
+    NULL and absence has no honest stand-in: a number (0 redirects would be made up) or a column without default."""
+    field = model._meta.get_field(column)
+    kind = _READ_AS[value_kind]
+    required = not field.null and (kind in ("float", "int") or not field.has_default())
+    if kind == "int":
+        limit = BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()][1] + 1
+    else:
+        limit = getattr(field, "max_length", None) if kind == "str" else None
+    return Column(column, kind, required, limit)
+
+
+def _columns(kind: str) -> dict[str, Column]:
+    model = results.KINDS[kind]
+    return {name: _column(model, column, value_kind) for name, (column, value_kind) in FIELDS[kind].items()}
+
+
+NET_COLUMNS, HTTP_COLUMNS, DNS_COLUMNS = _columns("net"), _columns("http"), _columns("dns")
 DEFAULTS = {"str": "", "float": None, "int": None, "json": []}
 # (top-level key, rows key) → kind, columns, test types it fits
 BODIES = {
@@ -81,14 +77,18 @@ KIND_NAMES = {"net": "network metrics", "http": "HTTP server data", "dns": "DNS 
 
 def _value(raw, col: Column, name: str):
     if raw is None:
+        if col.required:
+            raise ValueError(f"{name} is required (got null)")
         return DEFAULTS[col.kind] if col.kind in ("str", "json") else None
     if col.kind == "float":
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not _fits_a_float(raw):
             raise ValueError(f"{name} must be a number, got {json.dumps(raw)[:40]}")
         return float(raw)
     if col.kind == "int":
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or float(raw) != int(raw):
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not _whole(raw):
             raise ValueError(f"{name} must be a whole number, got {json.dumps(raw)[:40]}")
+        if not -col.limit <= int(raw) < col.limit:
+            raise ValueError(f"{name} must be a whole number from {-col.limit} to {col.limit - 1}, got {int(raw)}")
         return int(raw)
     if col.kind == "json":
         if not isinstance(raw, list):
@@ -96,9 +96,22 @@ def _value(raw, col: Column, name: str):
         return raw
     if not isinstance(raw, str):
         raise ValueError(f"{name} must be a string, got {json.dumps(raw)[:40]}")
+    if col.limit is not None and len(raw) > col.limit:
+        raise ValueError(f"{name} must be at most {col.limit} characters, got {len(raw)}")
     if find_control_character(raw, allow_newlines=True) is not None:
         raise ValueError(f"{name} contains a control character")
     return raw
+
+
+def _fits_a_float(raw) -> bool:
+    try:
+        return math.isfinite(raw)
+    except OverflowError:  # an integer beyond any float
+        return False
+
+
+def _whole(raw) -> bool:
+    return isinstance(raw, int) or (math.isfinite(raw) and raw == int(raw))
 
 
 def parse_body(path: Path, test: Test) -> tuple[str, list[dict]]:
@@ -157,7 +170,7 @@ def _row(raw, columns: dict[str, Column], test: Test) -> dict:
     }
     for field, col in columns.items():
         if col.required and field not in raw:
-            raise ValueError(f"{field} is missing")
+            raise ValueError(f"{field} is missing (required)")
         row[col.column] = _value(raw.get(field), col, field)
     if "error_type" in row and not row["error_type"]:
         row["error_type"] = "None"
