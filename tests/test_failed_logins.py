@@ -179,7 +179,7 @@ def test_a_forwarded_address_from_anywhere_but_a_trusted_proxy_is_ignored(cast, 
 
 def test_share_page_visits_record_the_forwarded_address_of_a_trusted_proxy(cast, settings):
     settings.TRUSTED_PROXIES = networks("127.0.0.1")
-    snapshot = make_snapshot(cast.owner, make_test(cast.owner))
+    snapshot = make_snapshot(cast.owner, make_test(cast.owner), anchor=1_794_988_800)  # before the mid-hour clock
     Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.77").get(f"/s/{snapshot.link_id}/")
     Client(REMOTE_ADDR="192.0.2.5", HTTP_X_FORWARDED_FOR="203.0.113.78").get(f"/s/{snapshot.link_id}/")
     assert sorted(SnapshotVisit.objects.values_list("ip", flat=True)) == ["192.0.2.5", "203.0.113.77"]
