@@ -173,7 +173,7 @@ def _forget_stored(snapshot):
     from spyglass.sharing import stored
     from spyglass.sharing.models import Snapshot
 
-    stored.forget(Snapshot.objects.filter(id=snapshot.id), data_changed=True)
+    stored.forget(Snapshot.objects.filter(id=snapshot.id))
 
 
 def _first_views(data, test, repeat: int) -> tuple[float, float]:

@@ -10,7 +10,4 @@ class SharingConfig(AppConfig):
         from . import (
             scope_provider,  # noqa: F401  registers the snapshot read scope
             services,  # noqa: F401  ends snapshots with the live shares they were made through
-            stored,
         )
-
-        stored.connect()  # stored renders and rollups are dropped when an agent they show changes

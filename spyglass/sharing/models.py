@@ -44,6 +44,12 @@ class Snapshot(models.Model):
     # The one-line summary of the frozen window, written by the first page view (summary.summary_of): the window
     # is frozen, so it never changes, and every later view skips an aggregate over all of the window's rows.
     summary = models.TextField(blank=True, default="")
+    summary_stamp = models.CharField(max_length=40, blank=True, default="")  # stored.stamp it was computed under
+    # Bumped in SQL by database triggers (migration 0006) whenever a write changes what the share page shows — this
+    # row (but for the stored.py bookkeeping columns), its test row, its creator's name or e-mail, an agent of its
+    # organization renamed, moved or deleted — whatever path writes it (ORM save, QuerySet.update, raw SQL). What
+    # stored.py keeps is read only under the version it was computed at.
+    content_version = models.BigIntegerField(default=1)
 
     class Meta:
         indexes = [models.Index(fields=["account_group", "created_date"])]
@@ -110,15 +116,17 @@ class SnapshotRollup(models.Model):
 
     snapshot = models.OneToOneField(Snapshot, on_delete=models.CASCADE, primary_key=True, related_name="+")
     data = models.TextField()  # JSON (orjson); see stored.rollups
+    stamp = models.CharField(max_length=40, default="")  # stored.stamp: read only while release and version match
     created_date = models.DateTimeField(default=timezone.now)
 
 
 class SnapshotRender(models.Model):
-    """A rendered results component of a share page, by round and View (`key`, stored.component_key). Kept in the
+    """A rendered results component of a share page, by round and View (`key`, stored.request_key). Kept in the
     database so that every app process serves it; at most stored.RENDERS_KEPT per snapshot."""
 
     snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=80)
+    key = models.CharField(max_length=80)  # stored.request_key: the release, and what the URL asks for
+    version = models.BigIntegerField(default=0)  # the snapshot's content_version it was rendered at
     html = models.TextField()
     created_date = models.DateTimeField(default=timezone.now)
 

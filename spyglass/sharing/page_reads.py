@@ -28,7 +28,10 @@ def _tally():
 
 
 def _annotations() -> dict:
-    render = SnapshotRender.objects.filter(snapshot_id=OuterRef("id"), key="key-placeholder").values("html")[:1]
+    # A stored render is current only at the snapshot's content version (stored.py; bumped by database triggers).
+    render = SnapshotRender.objects.filter(
+        snapshot_id=OuterRef("id"), key="key-placeholder", version=OuterRef("content_version")
+    ).values("html")[:1]
     return {
         "page_test_name": F("test__name"),
         "page_test_type": F("test__type"),

@@ -27,7 +27,7 @@ from spyglass.monitoring.results import lock_test_for_freeze
 from spyglass.monitoring.scope import read_scope
 from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 
-from . import emails, limits, links, stored
+from . import emails, limits, links
 from .errors import Forbidden, NotFound, RateLimited, SharingError
 from .models import Snapshot, SnapshotComment, SnapshotRecipient, SnapshotVisit
 from .windows import POSITIONS, WindowError, up_to_now, window_at
@@ -275,8 +275,8 @@ def update_snapshot(access, snapshot: Snapshot, changes: dict) -> Snapshot:
         if ceiling and (expires is None or expires > now + timedelta(days=ceiling)):
             raise SharingError(f"snapshots may live at most {ceiling} days here", "expiresDate")
         snapshot.expires_date = expires
+    # What its page shows changes with it: a database trigger bumps its content version (sharing/stored.py).
     snapshot.save(update_fields=["display_name", "comments_signed_in_only", "expires_date"])
-    stored.forget(Snapshot.objects.filter(id=snapshot.id))  # its stored pages show the display name
     return snapshot
 
 

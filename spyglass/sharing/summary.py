@@ -37,10 +37,15 @@ def one_line(snapshot) -> str:
 
 
 def summary_of(snapshot) -> str:
-    """one_line(snapshot), computed once: the first view stores it on the snapshot (its window is frozen)."""
-    if not snapshot.summary:
-        from .models import Snapshot
+    """one_line(snapshot), computed once per release and content version (stored.stamp): the first view stores it
+    on the snapshot (its window is frozen)."""
+    from .models import Snapshot
+    from .stored import stamp
 
-        snapshot.summary = one_line(snapshot)
-        Snapshot.objects.filter(id=snapshot.id, summary="").update(summary=snapshot.summary)
+    current = stamp(snapshot)
+    if not snapshot.summary or snapshot.summary_stamp != current:
+        snapshot.summary, snapshot.summary_stamp = one_line(snapshot), current
+        # Not over a newer version's: a write that changed the page since this view's lookup bumped the version.
+        unchanged = Snapshot.objects.filter(id=snapshot.id, content_version=snapshot.content_version)
+        unchanged.update(summary=snapshot.summary, summary_stamp=current)
     return snapshot.summary

@@ -193,7 +193,8 @@ def _component(request, snapshot):
 
 
 def _frozen_context(snapshot) -> dict:
-    """What the page shows that cannot change while the stored render lives (stored.forget drops it otherwise)."""
+    """What the page shows besides its results: a write that changes any of it bumps the snapshot's content version
+    (stored.py), so a stored render of it is never served after."""
     creator = snapshot.page_creator_name or snapshot.page_creator_email  # joined by links.find_shared
     return {
         "share_base": share_base(snapshot),
