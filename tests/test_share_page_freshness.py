@@ -10,12 +10,12 @@ import time
 
 import pytest
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from spyglass.accounts.models import User
 from spyglass.monitoring.models import Agent, RetentionPin
 from spyglass.monitoring.retention import purge_old_results
-from spyglass.sharing import release
+from spyglass.sharing import release, stored, views
 from spyglass.sharing.models import Snapshot, SnapshotRender
 from tests.test_import import run_import
 from tests.test_share_page_stored import ROUND, fresh_component, get, snapshot_of
@@ -57,6 +57,17 @@ def test_an_agent_renamed_or_moved_by_any_write_path_shows_on_the_page(cast):
     Agent.objects.filter(id=agent.id).update(location="Moved <city>", country_id="NZ")
     html = served(snapshot, round_panel)
     assert "Moved &lt;city&gt;" in html and "NZ" in html and fresh_component(snapshot, round_panel) in html
+
+
+def test_a_page_rendered_before_a_change_and_stored_after_it_is_never_served(cast):
+    snapshot = snapshot_of(cast)
+    read_before = Snapshot.objects.select_related("test").get(id=snapshot.id)  # as a view's lookup read it
+    rows = views.results_scope(read_before).rows
+    Agent.objects.filter(id=first_agent(snapshot).id).update(name="Renamed meanwhile")
+    key = stored.request_key(RequestFactory().get(f"/s/{snapshot.link_id}/"), "page")
+    stored.store_component(read_before, key, STALE, rows)  # that view stores what it rendered, after the rename
+    html = served(snapshot)
+    assert STALE not in html and "Renamed meanwhile" in html
 
 
 def test_an_agent_deleted_by_queryset_leaves_the_page_rollups_and_summary(cast):
