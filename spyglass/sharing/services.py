@@ -12,12 +12,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from spyglass.accounts import ratelimit
-from spyglass.accounts.models import Membership
 from spyglass.accounts.roles import CREATE_SNAPSHOTS, EDIT_ALL_SNAPSHOTS, VIEW_ALL_SNAPSHOTS
 from spyglass.lib.compiled import prepared_cursor
 from spyglass.lib.text import find_control_character
@@ -29,6 +28,7 @@ from spyglass.monitoring.scope import read_scope
 from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 
 from . import emails, limits, links, stored
+from .audience import may_open
 from .errors import Forbidden, NotFound, RateLimited, SharingError
 from .models import Snapshot, SnapshotComment, SnapshotRecipient, SnapshotVisit
 from .windows import POSITIONS, WindowError, up_to_now, window_at
@@ -245,9 +245,8 @@ def visible_snapshots(access):
 def shared_with(user):
     """Snapshots whose e-mail recipients include the user's login e-mail ("Shared with me"): share links, and saved
     events only of account groups the user is a member of (being e-mailed one opens nothing else)."""
-    member_of = Membership.objects.filter(user=user).values("account_group_id")
     mailed = Snapshot.objects.filter(recipients__email=user.email.lower())
-    return mailed.filter(Q(is_public=True) | Q(account_group_id__in=member_of)).distinct()
+    return mailed.alias(may_open=may_open(user.id)).filter(may_open=True).distinct()
 
 
 def _check_may_edit(access, snapshot: Snapshot) -> None:
