@@ -89,7 +89,7 @@ def _first_or_404(queryset):
 def test_or_404(access, test_id, *, for_edit: bool = False) -> Test:
     """A test the caller's account group can see (and edit, when asked); 404 for anything else."""
     test_id = _id_or_404(test_id)
-    test = _first_or_404(visible_tests(access).select_related("account_group").filter(id=test_id).order_by())
+    test = _first_or_404(visible_tests(access).select_related("account_group").filter(id=test_id))
     # A live-shared test is read-only for its recipients: there is nothing to edit here.
     if for_edit and (not can_edit_tests(access) or test.saved_event or test.live_share):
         raise Http404
