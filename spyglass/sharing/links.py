@@ -37,15 +37,15 @@ def find_snapshot(link_id, queryset=None):
     return next(iter(found.order_by()[:1]), None)
 
 
-def find_shared(link_id, render_key: str = ""):
+def find_shared(link_id, render_key: str = "", user_id=None):
     """find_snapshot for the share page's requests, or None: one statement compiled once per process that also
-    brings what the page shows about its test and creator, its visit and comment counts and the stored render under
-    `render_key` (page_reads.snapshot_by_link)."""
+    brings what the page shows about its test and creator, its visit and comment counts, the stored render under
+    `render_key` and whether `user_id` may open it (page_reads.snapshot_by_link)."""
     if not is_well_formed(link_id):
         return None
     from .page_reads import snapshot_by_link
 
-    return snapshot_by_link(link_id, render_key)
+    return snapshot_by_link(link_id, render_key, user_id)
 
 
 def visit_shared(link_id, render_key: str, user_id, ip: str, now):

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 
 from spyglass.lib.compiled import Compiled, CompiledQuery, prepared_cursor
 
+from .audience import may_open
 from .models import Snapshot, SnapshotComment, SnapshotRender, SnapshotVisitTally
 
 
@@ -25,6 +26,9 @@ def _tally():
     """The snapshot's visits: the sum of its tally rows (SnapshotVisitTally, kept by triggers), not a count."""
     rows = SnapshotVisitTally.objects.filter(snapshot_id=OuterRef("id")).order_by().values("snapshot_id")
     return Coalesce(Subquery(rows.annotate(n=Sum("visits")).values("n")), 0)
+
+
+USER_PLACEHOLDER = -7_392_015_448  # a value no constant of the query has (a placeholder is matched by its value)
 
 
 def _annotations() -> dict:
@@ -40,6 +44,7 @@ def _annotations() -> dict:
         "page_visits": _tally(),
         "page_comments": _count(SnapshotComment),
         "page_render": Subquery(render),
+        "page_allowed": may_open(USER_PLACEHOLDER),
     }
 
 
@@ -47,25 +52,26 @@ def _annotations() -> dict:
 def _snapshot_by_link() -> CompiledQuery:
     # One statement for what every view of the page needs: the snapshot, the header's facts about its test and
     # creator (the full Test row, 40 columns, is read lazily when a component has to be rendered), the visit and
-    # comment counts, and the stored render the request asks for.
+    # comment counts, the stored render the request asks for, and whether the visitor may open it at all.
     qs = Snapshot.objects.filter(link_id="link-placeholder").annotate(**_annotations()).order_by()
-    return CompiledQuery(qs, link_id="link-placeholder", key="key-placeholder")
+    return CompiledQuery(qs, link_id="link-placeholder", key="key-placeholder", user=USER_PLACEHOLDER)
 
 
 def snapshot_by_link_sql() -> str:
     return _snapshot_by_link().sql
 
 
-def snapshot_by_link_params(link_id: str, render_key: str) -> list:
-    return _snapshot_by_link().params(link_id=link_id, key=render_key)
+def snapshot_by_link_params(link_id: str, render_key: str, user_id) -> list:
+    return _snapshot_by_link().params(link_id=link_id, key=render_key, user=user_id)
 
 
-def snapshot_by_link(link_id: str, render_key: str = "") -> Snapshot | None:
+def snapshot_by_link(link_id: str, render_key: str = "", user_id=None) -> Snapshot | None:
     """The snapshot with this (well-formed) link id, or None. Annotated: page_test_name, page_test_type,
-    page_creator_name, page_creator_email, page_visits, page_comments, and page_render (the stored render under
-    `render_key`, or None). Callers check the id's form first (links.find_shared)."""
+    page_creator_name, page_creator_email, page_visits, page_comments, page_render (the stored render under
+    `render_key`, or None) and page_allowed (audience.may_open for `user_id`, None when signed out). Callers check
+    the id's form first (links.find_shared)."""
     with prepared_cursor() as cursor:
-        cursor.execute(snapshot_by_link_sql(), snapshot_by_link_params(link_id, render_key))
+        cursor.execute(snapshot_by_link_sql(), snapshot_by_link_params(link_id, render_key, user_id))
         row = cursor.fetchone()
     return None if row is None else snapshot_from_row(row)
 

@@ -1,5 +1,5 @@
 """A share page view on PostgreSQL in one statement: the link lookup (page_reads), whether this visitor may see a
-saved event, and the visit's INSERT, as one data-modifying CTE — one round trip instead of two.
+saved event (audience.may_open, read with the link), and the visit's INSERT, as one data-modifying CTE — one round trip instead of two.
 
 Each round trip woke the app and a PostgreSQL backend on the same two cores; after the stored renders and prepared
 statements, those wake-ups were most of what a repeat view cost (docs/benchmarks.md, row 4). SQLite has no
@@ -9,7 +9,6 @@ import functools
 
 from django.db import connection
 
-from spyglass.accounts.models import Membership
 from spyglass.lib.compiled import prepared_cursor
 
 from . import page_reads
@@ -25,19 +24,12 @@ def _sql() -> str:
     quote = connection.ops.quote_name
     visit = SnapshotVisit._meta
     columns = ", ".join(quote(visit.get_field(name).column) for name in ("snapshot", "date", "ip", "user"))
-    member = Membership._meta
-    member_user = quote(member.get_field("user").column)
-    member_group = quote(member.get_field("account_group").column)
-    # `page_allowed` is the same membership test as views.load_shared_snapshot's on SQLite; the visit is inserted
-    # only when the view will be served (allowed, not expired at the request's `now`), which the caller checks
-    # again with the same `now` from the row. A CTE's SELECT sees the database as before the INSERT, so the visit
-    # count read with the link excludes this visit, as it did when the INSERT came second.
+    # The visit is inserted only when the view will be served (`page_allowed`, the lookup's own audience.may_open,
+    # and not expired at the request's `now`), which the caller checks again with the same `now` from the row. A
+    # CTE's SELECT sees the database as before the INSERT, so the visit count read with the link excludes this
+    # visit, as it did when the INSERT came second.
     return f"""WITH page AS (
-        SELECT found.*, (found.is_public OR EXISTS (
-            SELECT 1 FROM {quote(member.db_table)} m
-            WHERE m.{member_user} = %s::bigint AND m.{member_group} = found.account_group_id
-        )) AS page_allowed
-        FROM ({page_reads.snapshot_by_link_sql()}) AS found
+        SELECT found.* FROM ({page_reads.snapshot_by_link_sql()}) AS found
     ), visit AS (
         INSERT INTO {quote(visit.db_table)} ({columns})
         SELECT page.id, %s::timestamptz, %s::varchar, %s::bigint FROM page
@@ -48,16 +40,16 @@ def _sql() -> str:
 
 
 def visit_by_link(link_id: str, render_key: str, user_id, ip: str, now):
-    """page_reads.snapshot_by_link's snapshot with two more attributes — page_allowed (public, or `user_id` a
-    member of its account group) and page_visited (this visit was recorded: allowed and not expired at `now`) —
-    or None. Callers check the id's form first (links.visit_shared)."""
-    lookup = page_reads.snapshot_by_link_params(link_id, render_key)
-    params = [user_id, *lookup, now, ip[:64], user_id, now]
+    """page_reads.snapshot_by_link's snapshot (page_allowed included) with one more attribute, page_visited (this
+    visit was recorded: allowed and not expired at `now`), or None. Callers check the id's form first
+    (links.visit_shared)."""
+    lookup = page_reads.snapshot_by_link_params(link_id, render_key, user_id)
+    params = [*lookup, now, ip[:64], user_id, now]
     with prepared_cursor() as cursor:
         cursor.execute(_sql(), params)
         row = cursor.fetchone()
     if row is None:
         return None
     snapshot = page_reads.snapshot_from_row(row)
-    snapshot.page_allowed, snapshot.page_visited = row[-2], row[-1]
+    snapshot.page_visited = row[-1]
     return snapshot

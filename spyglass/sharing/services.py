@@ -12,11 +12,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from spyglass.accounts import ratelimit
-from spyglass.accounts.models import Membership
 from spyglass.accounts.roles import CREATE_SNAPSHOTS, EDIT_ALL_SNAPSHOTS, VIEW_ALL_SNAPSHOTS
 from spyglass.lib.compiled import prepared_cursor
 from spyglass.lib.text import find_control_character
@@ -28,6 +28,7 @@ from spyglass.monitoring.scope import read_scope
 from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 
 from . import emails, limits, links
+from .audience import may_open
 from .errors import Forbidden, NotFound, RateLimited, SharingError
 from .models import Snapshot, SnapshotComment, SnapshotRecipient, SnapshotVisit
 from .windows import POSITIONS, WindowError, up_to_now, window_at
@@ -244,9 +245,8 @@ def visible_snapshots(access):
 def shared_with(user):
     """Snapshots whose e-mail recipients include the user's login e-mail ("Shared with me"): share links, and saved
     events only of account groups the user is a member of (being e-mailed one opens nothing else)."""
-    member_of = Membership.objects.filter(user=user).values("account_group_id")
     mailed = Snapshot.objects.filter(recipients__email=user.email.lower())
-    return mailed.filter(Q(is_public=True) | Q(account_group_id__in=member_of)).distinct()
+    return mailed.alias(may_open=may_open(user.id)).filter(may_open=True).distinct()
 
 
 def _check_may_edit(access, snapshot: Snapshot) -> None:
@@ -312,6 +312,22 @@ def derived_from(share_ids) -> dict[int, list[Snapshot]]:
     for snapshot in snapshots:
         found[snapshot.live_share_id].append(snapshot)
     return found
+
+
+def recent_visits(snapshot_ids, per_snapshot: int = 5) -> dict[int, list[SnapshotVisit]]:
+    """The latest few visits of each of these snapshots, with their users, newest first: {snapshot id: visits};
+    one query (a row number per snapshot)."""
+    ranked = (
+        SnapshotVisit.objects.filter(snapshot_id__in=snapshot_ids)
+        .annotate(n=Window(RowNumber(), partition_by=[F("snapshot_id")], order_by=F("date").desc()))
+        .filter(n__lte=per_snapshot)
+        .select_related("user")
+        .order_by("snapshot_id", "-date")
+    )
+    out: dict[int, list[SnapshotVisit]] = {}
+    for visit in ranked:
+        out.setdefault(visit.snapshot_id, []).append(visit)
+    return out
 
 
 def revoke_derived(access, share_id: int, snapshot_id: int) -> Snapshot:

@@ -2,7 +2,7 @@
 
 Every request goes through `load_shared_snapshot`: malformed ids never reach the database, a revoked link is 404 on
 every process (the link is never cached: each request reads its row), an expired one 410, a saved event 404 to anyone
-but signed-in members of its account group. Responses are never cacheable and never leak the link through Referer.
+but signed-in members of its account group (audience.may_open, decided with the lookup). Responses are never cacheable and never leak the link through Referer.
 
 The frozen part of a page (header, meta tags, results component) is rendered once per round and View and kept in
 the database (stored.py); the visit count and the comments section (the comment form's token, who is signed in)
@@ -27,7 +27,6 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 
 from spyglass.accounts import ratelimit
-from spyglass.accounts.models import Membership
 from spyglass.accounts.ratelimit import client_ip
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import TimeRange
@@ -127,22 +126,17 @@ def load_shared_snapshot(request, link_id, render_key: str = "", visit: bool = F
     never a guess the limit is there to slow down), and an address over the limit still gets 429 for unknown ids.
     `render_key` (stored.request_key) brings the stored results component with the same statement. `visit` (the
     page itself, never its data requests) records the visit of a page that is served: on PostgreSQL inside the
-    lookup's own statement (page_visit), which decides with this `now` and the same membership test as below."""
+    lookup's own statement (page_visit), which decides with this `now`. Whether this visitor may open the link at
+    all is `page_allowed`, read with the link (audience.may_open): a refusal is the same 404 as an unknown link."""
     now = timezone.now()
     user = request.user
+    user_id = user.pk if user.is_authenticated else None
     if visit and page_visit.supported():
-        user_id = user.pk if user.is_authenticated else None
         snapshot = links.visit_shared(link_id, render_key, user_id, client_ip(request), now)
-        if snapshot is not None and not snapshot.page_allowed:
-            snapshot = None
     else:
-        snapshot = links.find_shared(link_id, render_key)
-        if snapshot is not None and not snapshot.is_public:
-            member = user.is_authenticated and Membership.objects.filter(
-                user=user, account_group_id=snapshot.account_group_id
-            )
-            if not member or not member.exists():
-                snapshot = None
+        snapshot = links.find_shared(link_id, render_key, user_id)
+    if snapshot is not None and not snapshot.page_allowed:
+        snapshot = None
     if snapshot is None:
         _check_misses(request)
         raise Refused(_miss(request))

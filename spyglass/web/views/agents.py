@@ -4,16 +4,15 @@ only: the page needs the "Edit agents" permission."""
 from datetime import timedelta
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from spyglass.accounts.roles import EDIT_AGENTS
 from spyglass.lib.text import find_control_character
 from spyglass.monitoring.agent_service import issue_agent_token
-from spyglass.monitoring.models import Agent, AgentToken
 
-from ..checkpoint import member_view
+from ..checkpoint import agent_token_or_404, member_view, organization_agent_tokens, organization_agents
 
 # An agent that has not been heard from for this long is shown offline (agents check in every minute).
 ONLINE_WITHIN = timedelta(minutes=3)
@@ -28,10 +27,10 @@ def _admin_access(request):
 def _page(request, new_token=None, error=None, status=200):
     access = request.access
     cutoff = timezone.now() - ONLINE_WITHIN
-    agents = list(Agent.objects.filter(organization_id=access.organization_id).order_by("name"))
+    agents = list(organization_agents(access))
     for agent in agents:
         agent.online = agent.last_seen is not None and agent.last_seen >= cutoff
-    agent_tokens = AgentToken.objects.filter(organization_id=access.organization_id).order_by("-created_date")
+    agent_tokens = organization_agent_tokens(access)
     return render(
         request,
         "web/agents.html",
@@ -60,8 +59,7 @@ def agent_token_create(request):
 @require_POST
 @member_view
 def agent_token_revoke(request, token_id):
-    access = _admin_access(request)
-    token = get_object_or_404(AgentToken, id=token_id, organization_id=access.organization_id)
+    token = agent_token_or_404(_admin_access(request), token_id)
     token.revoked = True
     token.save(update_fields=["revoked"])
     return redirect("web:agents")

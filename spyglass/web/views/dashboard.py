@@ -5,7 +5,6 @@ module only lays them out. Changes swap the board in place with htmx and fall ba
 import json
 import time
 
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError
@@ -15,7 +14,7 @@ from spyglass.dashboards import services
 from spyglass.dashboards.metrics import METRICS, PERIODS
 from spyglass.monitoring.tests_service import visible_tests
 
-from ..checkpoint import member_view
+from ..checkpoint import can_edit_dashboard, dashboard_or_404, member_view, widget_or_404
 
 METRIC_LABELS = {
     "loss": "Packet loss",
@@ -32,11 +31,6 @@ PERIOD_LABELS = {3600: "Last hour", 6 * 3600: "Last 6 hours", 12 * 3600: "Last 1
 PERIOD_LABELS[7 * 24 * 3600] = "Last 7 days"
 DEFAULT_PERIOD = 24 * 3600
 MAX_ID_DIGITS = 18
-
-
-def can_edit_dashboard(access) -> bool:
-    """Members who may change things may arrange the dashboard; read-only roles look at it."""
-    return not access.read_only
 
 
 def _number(value) -> str:
@@ -74,7 +68,7 @@ def _decorate(widgets: list[dict], now: int) -> list[dict]:
 
 def _board_context(request, *, form=None, error="") -> dict:
     access = request.access
-    board = services.default_dashboard(access)
+    board = dashboard_or_404(access)
     now = int(time.time())
     widgets = _decorate(services.widget_data(access, board, now=now), now)
     tests = list(visible_tests(access).filter(saved_event=False).order_by("name"))
@@ -108,12 +102,6 @@ def dashboard_page(request):
     return _board(request)
 
 
-def _editable(request):
-    if not can_edit_dashboard(request.access):
-        raise Http404  # read-only roles have no dashboard controls
-    return services.default_dashboard(request.access)
-
-
 def _int_or_none(raw):
     return int(raw) if raw and raw.isdigit() and len(raw) <= MAX_ID_DIGITS else None
 
@@ -121,7 +109,7 @@ def _int_or_none(raw):
 @require_POST
 @member_view
 def widget_add(request):
-    board = _editable(request)
+    board = dashboard_or_404(request.access, for_edit=True)
     form = {key: request.POST.get(key, "") for key in ("test", "metric", "period")}
     test_id, period = _int_or_none(form["test"]), _int_or_none(form["period"])
     if test_id is None:
@@ -145,15 +133,15 @@ def _widget_ids(board) -> list[int]:
 @member_view
 def widget_move(request, widget_id):
     """Move a widget one place up or down: the new order goes through services.reorder like any other order."""
-    board = _editable(request)
+    widget = widget_or_404(request.access, widget_id, for_edit=True)
+    board = widget.dashboard
     ids = _widget_ids(board)
-    widget_id = int(widget_id)
-    if widget_id not in ids:
-        raise Http404  # another group's widget does not exist for this one
     step = {"up": -1, "down": 1}.get(request.POST.get("direction"))
     if step is None:
         return _board(request, error="Move a widget up or down.")
-    i = ids.index(widget_id)
+    if widget.id not in ids:  # removed meanwhile
+        return _board(request, error="The dashboard changed meanwhile; nothing was moved. Try again.")
+    i = ids.index(widget.id)
     j = i + step
     if 0 <= j < len(ids):
         ids[i], ids[j] = ids[j], ids[i]
@@ -167,5 +155,6 @@ def widget_move(request, widget_id):
 @require_POST
 @member_view
 def widget_remove(request, widget_id):
-    services.remove_widget(request.access, _editable(request), int(widget_id))
+    widget = widget_or_404(request.access, widget_id, for_edit=True)
+    services.remove_widget(request.access, widget.dashboard, widget.id)
     return _done(request)

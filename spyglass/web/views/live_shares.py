@@ -17,20 +17,17 @@ from spyglass.liveshares import services
 from spyglass.liveshares.models import LiveShare
 from spyglass.sharing import services as sharing
 from spyglass.sharing.errors import SharingError
-from spyglass.sharing.models import Snapshot
 
-from ..checkpoint import member_view, test_or_404
+from ..checkpoint import (
+    customer_share_or_404,
+    derived_snapshot_or_404,
+    incoming_share_or_404,
+    member_view,
+    own_test_or_404,
+)
 from ..results import TYPE_LABELS
 
 MAX_ID_DIGITS = 18
-
-
-def _own_test(access, test_id):
-    """A test of the caller's own account group; a live-shared one (read-only here) is not found for sharing."""
-    test = test_or_404(access, test_id)
-    if test.live_share or test.saved_event:
-        raise Http404
-    return test
 
 
 def _sentence(detail) -> str:
@@ -102,7 +99,7 @@ def _back_to_settings(request, test, notice="", error=""):
 def share_groups(request, test_id):
     """Save the checkbox list: checked groups get a pending share, unchecked ones lose theirs at once."""
     access = request.access
-    test = _own_test(access, test_id)
+    test = own_test_or_404(access, test_id)
     _need(access, LIVE_SHARE_INSIDE)
     raw = request.POST.getlist("aid")
     error = notice = ""
@@ -126,7 +123,7 @@ def share_customers(request, test_id):
     """Invite another organization through one of its users' login e-mail. The answer is the same whether or not
     the address has an account: the invitation waits for that user."""
     access = request.access
-    test = _own_test(access, test_id)
+    test = own_test_or_404(access, test_id)
     _need(access, LIVE_SHARE_OUTSIDE)
     email = request.POST.get("email", "")
     error = notice = ""
@@ -144,21 +141,12 @@ def share_customers(request, test_id):
     return _back_to_settings(request, test, notice, error)
 
 
-def _outside_share(test, share_id) -> LiveShare:
-    if not str(share_id).isdigit() or len(str(share_id)) > MAX_ID_DIGITS:
-        raise Http404
-    share = LiveShare.objects.filter(id=int(share_id), test=test, recipient_group__isnull=True).first()
-    if share is None:
-        raise Http404
-    return share
-
-
 @member_view
 def revoke_customer(request, test_id, share_id):
     """GET: the confirmation page (without JavaScript); POST: delete the recipient, ending its access at once."""
     access = request.access
-    test = _own_test(access, test_id)
-    share = _outside_share(test, share_id)
+    test = own_test_or_404(access, test_id)
+    share = customer_share_or_404(access, test, share_id)
     _need(access, LIVE_SHARE_OUTSIDE)
     if request.method != "POST":
         return render(request, "web/sharing/revoke_confirm.html", {"test": test, "share": share})
@@ -169,22 +157,13 @@ def revoke_customer(request, test_id, share_id):
     return _back_to_settings(request, test, notice)
 
 
-def _derived_snapshot(test, snapshot_id) -> Snapshot:
-    if not str(snapshot_id).isdigit() or len(str(snapshot_id)) > MAX_ID_DIGITS:
-        raise Http404
-    snapshot = Snapshot.objects.filter(id=int(snapshot_id), live_share__test=test).select_related("live_share").first()
-    if snapshot is None:
-        raise Http404
-    return snapshot
-
-
 @member_view
 def revoke_derived(request, test_id, snapshot_id):
     """GET: the confirmation page (without JavaScript); POST: revoke one snapshot a recipient made of the test, its
     link answering 404 at once; the share itself stays."""
     access = request.access
-    test = _own_test(access, test_id)
-    snapshot = _derived_snapshot(test, snapshot_id)
+    test = own_test_or_404(access, test_id)
+    snapshot = derived_snapshot_or_404(access, test, snapshot_id)
     _need(access, LIVE_SHARE_INSIDE if snapshot.live_share.inside else LIVE_SHARE_OUTSIDE)
     if request.method != "POST":
         return render(request, "web/sharing/derived_revoke_confirm.html", {"test": test, "snapshot": snapshot})
@@ -222,10 +201,9 @@ def pending_shares(access) -> list[LiveShare] | None:
 
 def _decide(request, share_id, decision):
     access = request.access
-    if not str(share_id).isdigit() or len(str(share_id)) > MAX_ID_DIGITS:
-        raise Http404
+    share = incoming_share_or_404(access, share_id)
     try:
-        share = decision(access, int(share_id))
+        share = decision(access, share.id)
     except drf.PermissionDenied as exc:
         raise PermissionDenied(str(exc.detail)) from exc
     except drf.ValidationError as exc:

@@ -1,15 +1,13 @@
 """The live test results page. The page itself is the reusable component in spyglass.web.results; this view only
 checks tenancy and describes the live scope (the chosen period, ending now or around the selected round)."""
 
-from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from spyglass.accounts.roles import CREATE_SNAPSHOTS
 from spyglass.monitoring.scope import read_scope
-from spyglass.sharing.models import Snapshot
 
-from ..checkpoint import member_view, test_or_404
+from ..checkpoint import member_view, snapshot_of_test_or_404, test_or_404
 from ..results import _iso, live_scope, parse_round, render_results
 from ..sharing_panel import panel_context
 
@@ -28,9 +26,7 @@ def test_results(request, test_id):
     test = test_or_404(access, test_id)
     if test.saved_event:
         # A snapshot's own test row (listed by /v6/tests, linked by its permalinks): the snapshot opens in the app.
-        snapshot = Snapshot.objects.filter(test=test, account_group=access.account_group).first()
-        if snapshot is None:
-            raise Http404
+        snapshot = snapshot_of_test_or_404(access, test)
         return redirect("web:snapshot-in-app", snapshot.link_id)
     extra = (("aid", str(access.account_group.id)),) if "aid" in request.GET else ()
     page_url = reverse("web:test-results", args=[test.id])

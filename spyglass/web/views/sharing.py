@@ -6,9 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db.models import Count, F, Window
-from django.db.models.functions import RowNumber
-from django.http import Http404
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,10 +17,9 @@ from spyglass.lib.timefmt import format_v6_date
 from spyglass.sharing import links, services, stored
 from spyglass.sharing.emails import snapshot_date
 from spyglass.sharing.errors import SharingError
-from spyglass.sharing.models import Snapshot, SnapshotVisit
 from spyglass.sharing.scope_provider import scope_of
 
-from ..checkpoint import member_view
+from ..checkpoint import member_view, snapshot_or_404
 from ..results import bounded, render_results
 from ..sharing_panel import expiry_choices
 
@@ -46,7 +43,6 @@ TAB_COLUMNS = {
     "with-me": ("name", "date", "created", "creator"),
     "saved": ("name", "date", "created", "visits"),
 }
-RECENT_VISITS = 5
 
 
 def _listing(access, tab: str):
@@ -54,21 +50,6 @@ def _listing(access, tab: str):
         return services.shared_with(access.user)
     qs = services.visible_snapshots(access)
     return qs.filter(is_public=tab != "saved")
-
-
-def _recent_visits(ids) -> dict[int, list]:
-    """The latest few visits of each listed snapshot, in ONE query (a row number per snapshot)."""
-    ranked = (
-        SnapshotVisit.objects.filter(snapshot_id__in=ids)
-        .annotate(n=Window(RowNumber(), partition_by=[F("snapshot_id")], order_by=F("date").desc()))
-        .filter(n__lte=RECENT_VISITS)
-        .select_related("user")
-        .order_by("snapshot_id", "-date")
-    )
-    out: dict[int, list] = {}
-    for visit in ranked:
-        out.setdefault(visit.snapshot_id, []).append(visit)
-    return out
 
 
 def _groups(snapshots, by_visits: bool, descending: bool, show_visits: bool) -> list[dict]:
@@ -105,7 +86,7 @@ def snapshot_list(request):
     if show_visits:
         listed = listed.annotate(visit_count=Count("visits", distinct=True))
     snapshots = list(listed.order_by(f"-{order}" if descending else order, "-id"))
-    recent = _recent_visits([s.id for s in snapshots]) if show_visits else {}
+    recent = services.recent_visits([s.id for s in snapshots]) if show_visits else {}
     may_edit_all = access.can(EDIT_ALL_SNAPSHOTS) and not access.read_only
     for snapshot in snapshots:
         snapshot.date_label = snapshot_date(snapshot)
@@ -145,13 +126,6 @@ def snapshot_list(request):
     return render(request, "web/sharing/snapshots.html", context)
 
 
-def _own_group_snapshot(access, link_id) -> Snapshot:
-    snapshot = links.find_snapshot(link_id, Snapshot.objects.filter(account_group=access.account_group))
-    if snapshot is None:
-        raise Http404
-    return snapshot
-
-
 def _back(request):
     tab = request.POST.get("tab", "group")
     return redirect(f"{reverse('web:snapshots')}?tab={tab if tab in dict(TABS) else 'group'}")
@@ -161,7 +135,7 @@ def _back(request):
 def snapshot_in_app(request, link_id):
     """A snapshot of the account group (a saved event above all) opened inside the app for its members: the same
     read-only component as the share link, limited to the frozen window and agents, without counting a visit."""
-    snapshot = _own_group_snapshot(request.access, link_id)
+    snapshot = snapshot_or_404(request.access, link_id)
     page_url = reverse("web:snapshot-in-app", args=[snapshot.link_id])
     scope = bounded(
         snapshot.test, scope_of(snapshot), snapshot.start_round, snapshot.end_round, page_url, read_only=True
@@ -182,7 +156,7 @@ def snapshot_in_app(request, link_id):
 def snapshot_update(request, link_id):
     """The expanded row's comment restriction and expiry."""
     access = request.access
-    snapshot = _own_group_snapshot(access, link_id)
+    snapshot = snapshot_or_404(access, link_id)
     changes = {"comments_signed_in_only": request.POST.get("signed_in_only") == "on"}
     expiry = request.POST.get("expiry", "keep")
     if expiry == "never":
@@ -205,7 +179,7 @@ def snapshot_update(request, link_id):
 @require_POST
 def snapshot_revoke(request, link_id):
     access = request.access
-    snapshot = _own_group_snapshot(access, link_id)
+    snapshot = snapshot_or_404(access, link_id)
     try:
         services.revoke_snapshot(access, snapshot)
     except SharingError as exc:

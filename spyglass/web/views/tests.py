@@ -14,9 +14,9 @@ from spyglass.api.serializers import TestWriteSerializer
 from spyglass.lib.rounds import ALLOWED_INTERVALS
 from spyglass.liveshares import services as liveshares
 from spyglass.monitoring import tests_service, timeline
-from spyglass.monitoring.models import Agent, Test
+from spyglass.monitoring.models import Test
 
-from ..checkpoint import can_edit_tests, member_view, test_or_404
+from ..checkpoint import can_edit_tests, member_view, organization_agents, test_or_404
 from ..results import TYPE_LABELS
 from . import live_shares
 
@@ -107,7 +107,7 @@ def _form(request, test_type: str, test: Test | None):
                 return redirect("web:tests")
         else:
             errors = _errors(serializer.errors)
-    agents = Agent.objects.filter(organization_id=access.organization_id).order_by("name")
+    agents = organization_agents(access)
     if values:
         chosen = {int(v) for v in values.get("agents", []) if v.isdigit()}
         form = {k: v[-1] for k, v in values.items()}
