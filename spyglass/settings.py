@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "spyglass.monitoring",
     "spyglass.liveshares",
     "spyglass.dashboards",
+    "spyglass.results_ui",
     "spyglass.api",
     "spyglass.mail",
     "spyglass.sharing",

@@ -20,7 +20,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 
 from spyglass.monitoring import timeline
 from spyglass.monitoring.models import Agent, RetentionPin
-from spyglass.web.results import parse_round
+from spyglass.results_ui.component import parse_round
 
 from .models import Snapshot, SnapshotRender, SnapshotRollup
 
@@ -82,14 +82,14 @@ def _code_version() -> str:
     django-htmx's version. After an upgrade or a change of any, renders stored before are never read."""
     from django_htmx import __file__ as htmx_file
 
-    from spyglass.web import results
-    from spyglass.web.templatetags import web_format
+    from spyglass.results_ui import component
+    from spyglass.results_ui.templatetags import web_format
 
     digest = hashlib.sha256()
-    web_templates = Path(results.__file__).parent / "templates" / "web" / "results"
+    component_templates = Path(component.__file__).parent / "templates" / "results_ui"
     own_templates = Path(__file__).parent / "templates" / "sharing"
-    files = [*sorted(web_templates.glob("*.html")), *sorted(own_templates.glob("*.html"))]
-    files += [Path(results.__file__), Path(web_format.__file__), Path(timeline.__file__), Path(htmx_file)]
+    files = [*sorted(component_templates.glob("*.html")), *sorted(own_templates.glob("*.html"))]
+    files += [Path(component.__file__), Path(web_format.__file__), Path(timeline.__file__), Path(htmx_file)]
     for path in files:
         digest.update(path.read_bytes())
     for name in ("BASE_URL", "SHARE_URL_TEMPLATE", "STATIC_URL", "DEBUG"):

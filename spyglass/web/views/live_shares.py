@@ -15,12 +15,12 @@ from spyglass.api.errors import message_of
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.liveshares import services
 from spyglass.liveshares.models import LiveShare
+from spyglass.results_ui.component import TYPE_LABELS
 from spyglass.sharing import services as sharing
 from spyglass.sharing.errors import SharingError
 from spyglass.sharing.models import Snapshot
 
 from ..checkpoint import member_view, test_or_404
-from ..results import TYPE_LABELS
 
 MAX_ID_DIGITS = 18
 

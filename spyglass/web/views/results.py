@@ -1,4 +1,4 @@
-"""The live test results page. The page itself is the reusable component in spyglass.web.results; this view only
+"""The live test results page. The page itself is the reusable component in spyglass.results_ui.component; this view only
 checks tenancy and describes the live scope (the chosen period, ending now or around the selected round)."""
 
 from django.http import Http404
@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from spyglass.accounts.roles import CREATE_SNAPSHOTS
 from spyglass.monitoring.scope import read_scope
+from spyglass.results_ui.component import _iso, live_scope, parse_round, render_results
 from spyglass.sharing.models import Snapshot
 
 from ..checkpoint import member_view, test_or_404
-from ..results import _iso, live_scope, parse_round, render_results
 from ..sharing_panel import panel_context
 
 
@@ -50,6 +50,7 @@ def test_results(request, test_id):
     return render_results(
         request,
         scope,
+        template="web/results/page.html",
         extra_context=context,
         fallback=current if current.end != scope.end else None,
     )

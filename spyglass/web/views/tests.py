@@ -15,9 +15,9 @@ from spyglass.lib.rounds import ALLOWED_INTERVALS
 from spyglass.liveshares import services as liveshares
 from spyglass.monitoring import tests_service, timeline
 from spyglass.monitoring.models import Agent, Test
+from spyglass.results_ui.component import TYPE_LABELS
 
 from ..checkpoint import can_edit_tests, member_view, test_or_404
-from ..results import TYPE_LABELS
 from . import live_shares
 
 
