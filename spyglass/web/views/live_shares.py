@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from rest_framework import exceptions as drf
 
 from spyglass.accounts.roles import ACCEPT_LIVE_SHARES, LIVE_SHARE_INSIDE, LIVE_SHARE_OUTSIDE
-from spyglass.api.errors import message_of
+from spyglass.lib.error_messages import message_of
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.liveshares import services
 from spyglass.liveshares.models import LiveShare
