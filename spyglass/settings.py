@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "spyglass.monitoring",
     "spyglass.liveshares",
     "spyglass.dashboards",
+    "spyglass.results_ui",
     "spyglass.api",
     "spyglass.mail",
     "spyglass.sharing",
@@ -49,7 +50,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "spyglass.web.middleware.ContentSecurityPolicyMiddleware",
+    "spyglass.lib.security_headers.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "spyglass.urls"
@@ -168,7 +169,7 @@ SNAPSHOT_MAX_EXPIRY_DAYS = config.env_int("SPYGLASS_SNAPSHOT_MAX_EXPIRY_DAYS", 0
 # on request.is_secure().
 HTTPS = BASE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
-SECURE_HSTS_SECONDS = config.env_int("SPYGLASS_HSTS_SECONDS", 31536000 if HTTPS else 0)  # sent by web.middleware
+SECURE_HSTS_SECONDS = config.env_int("SPYGLASS_HSTS_SECONDS", 31536000 if HTTPS else 0)  # sent by lib.security_headers
 if SECURE_HSTS_SECONDS and not HTTPS:
     raise ImproperlyConfigured("SPYGLASS_HSTS_SECONDS needs an https:// SPYGLASS_BASE_URL (0 disables HSTS)")
 _share_origin = config.share_origin(SHARE_URL_TEMPLATE) if SHARE_URL_TEMPLATE else None
@@ -211,7 +212,7 @@ SPECTACULAR_SETTINGS = {
 
 LOG_LEVEL = config.env_choice("SPYGLASS_LOG_LEVEL", "WARNING", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 # Every line goes through one handler with the redaction filter (spyglass/lib/redact.py); gunicorn's own loggers get
-# the same filter in spyglass/cli/serve.py. Django's own loggers are named so that the handlers Django's defaults gave
+# the same filter in spyglass/appserver.py. Django's own loggers are named so that the handlers Django's defaults gave
 # them (unfiltered: "django" prints when SPYGLASS_DEBUG is on, "django.server" always) are dropped: their lines reach
 # the root handler instead.
 LOGGING = {

@@ -4,7 +4,7 @@ import gc
 
 from gunicorn.config import Config
 
-from spyglass.cli.serve import gunicorn_options
+from spyglass.appserver import gunicorn_options
 
 
 def test_gunicorn_accepts_every_option_and_workers_freeze_what_they_loaded():

@@ -13,10 +13,10 @@ from spyglass.accounts.models import User
 from spyglass.monitoring import results, timeline
 from spyglass.monitoring.models import Agent, NetResult
 from spyglass.monitoring.seed import seed
+from spyglass.results_ui.component import component_context, render_component, requested
 from spyglass.sharing import stored, views
 from spyglass.sharing.models import Snapshot, SnapshotRender, SnapshotRollup, SnapshotVisit
 from spyglass.sharing.services import update_snapshot
-from spyglass.web.results import component_context, render_component, requested
 from tests.conftest import make_snapshot, make_test
 
 ROUND = 1795338000  # 2026-11-22 09:00:00 UTC

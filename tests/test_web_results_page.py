@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from spyglass.lib.rounds import round_of
 from spyglass.monitoring import results
 from spyglass.monitoring.scope import ReadScope
-from spyglass.web.results import ResultsScope, page_context
+from spyglass.results_ui.component import ResultsScope, page_context
 from tests.conftest import make_agent, make_test
 from tests.web_support import http_row, net_rows, signed_in
 
@@ -118,7 +118,7 @@ def test_the_component_renders_a_read_only_window_of_chosen_agents(cast):
     scope = ResultsScope(test, allowed, R1, R2, "/s/abc/", read_only=True)
     request = RequestFactory().get("/s/abc/")
     context = page_context(scope, "latency", R3)  # a round outside the window is never shown
-    page = render_to_string("web/results/component.html", context, request=request)
+    page = render_to_string("results_ui/component.html", context, request=request)
     assert chart(page)["rounds"] == [R1, R2]
     assert selected_round(page) == R2
     assert agent_cells(page) == ["Berlin"]

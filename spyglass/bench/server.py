@@ -10,7 +10,7 @@ def main():
     import django
 
     django.setup()
-    from spyglass.cli.serve import SpyglassServer, gunicorn_options
+    from spyglass.appserver import SpyglassServer, gunicorn_options
 
     SpyglassServer(gunicorn_options("127.0.0.1", int(sys.argv[1]), workers=2)).run()
 

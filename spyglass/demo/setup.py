@@ -11,10 +11,10 @@ from django.db.models import Max
 from spyglass.accounts.models import ApiToken
 from spyglass.accounts.roles import access_for
 from spyglass.accounts.services import create_user
-from spyglass.api.serializers import TestWriteSerializer
 from spyglass.monitoring import tests_service
 from spyglass.monitoring.models import Agent, NetResult, Test
 from spyglass.monitoring.seed import seed
+from spyglass.monitoring.test_validation import TestWriteSerializer
 from spyglass.sharing.links import view_url
 from spyglass.sharing.models import Snapshot
 from spyglass.sharing.services import create_snapshot

@@ -1,6 +1,6 @@
 """A logging filter that keeps secrets out of every log line: share-link ids (in paths, hosts and API URLs) and
 credentials. Attached to the root handler in settings.LOGGING and to gunicorn's error and access handlers
-(spyglass/cli/serve.py), so every line any process writes passes through it."""
+(spyglass/appserver.py), so every line any process writes passes through it."""
 
 import logging
 import re

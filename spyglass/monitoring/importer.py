@@ -12,9 +12,9 @@ from pathlib import Path
 from django.db import transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 
-from spyglass.api.agent.fields import FIELDS
 from spyglass.lib.text import find_control_character
 from spyglass.lib.timefmt import DateParseError, parse_v6_date
+from spyglass.monitoring.result_fields import FIELDS
 
 from . import results
 from .models import Agent, Test
@@ -32,7 +32,7 @@ class Column:
     limit: int | None = None  # int: values lie in [-limit, limit); str: at most this many characters
 
 
-# The agent API's kinds of value (spyglass/api/agent/fields.py) as the importer reads them: more leniently, since a
+# The agent API's kinds of value (spyglass/monitoring/result_fields.py) as the importer reads them: more leniently, since a
 # ThousandEyes export is what it is, but never past what the column holds.
 _READ_AS = {
     "ms": "float",

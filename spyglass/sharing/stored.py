@@ -18,7 +18,7 @@ from django.db.models import F
 
 from spyglass.monitoring import timeline
 from spyglass.monitoring.models import RetentionPin
-from spyglass.web.results import parse_round
+from spyglass.results_ui.component import parse_round
 
 from . import release
 from .models import Snapshot, SnapshotRender, SnapshotRollup

@@ -32,7 +32,7 @@ from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import TimeRange
 from spyglass.monitoring import queries
 from spyglass.monitoring.models import Test
-from spyglass.web.results import (
+from spyglass.results_ui.component import (
     ResultsScope,
     bounded,
     component_context,
@@ -277,7 +277,7 @@ def _round_panel(request, snapshot):
     response = render_results(
         request,
         results_scope(snapshot),
-        template="web/results/component.html",
+        template="results_ui/component.html",
         extra_context=_component_extra(snapshot),
         default_round=snapshot.round_id,
         default_view=snapshot.view or None,

@@ -14,8 +14,7 @@ from django.conf import settings
 
 from spyglass.lib.text import find_control_character
 from spyglass.monitoring.agent_service import latest_round
-
-from .fields import DEFAULTS, ERROR_TYPES, FIELDS, KIND_FITS, TEXT_LIMIT
+from spyglass.monitoring.result_fields import DEFAULTS, ERROR_TYPES, FIELDS, KIND_FITS, TEXT_LIMIT
 
 NONE = type(None)
 REQUIRED = {"kind", "testId", "roundId", "date"}

@@ -7,9 +7,9 @@ from django.conf import settings
 
 from spyglass.lib.text import find_control_character
 from spyglass.monitoring.agent_service import latest_round
+from spyglass.monitoring.result_fields import DEFAULTS, ERROR_TYPES, FIELDS, KIND_FITS, MAX_ROWS, TEXT_LIMIT
 
 from .columns import validate_columns
-from .fields import DEFAULTS, ERROR_TYPES, FIELDS, KIND_FITS, MAX_ROWS, TEXT_LIMIT
 
 __all__ = ["FIELDS", "MAX_ROWS", "BatchError", "validate_batch", "validate_rows"]
 

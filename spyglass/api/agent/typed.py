@@ -17,9 +17,9 @@ from msgspec import Meta
 from msgspec.structs import astuple
 
 from spyglass.lib.text import find_control_character
+from spyglass.monitoring.result_fields import DEFAULTS, ERROR_TYPES, FIELDS, MAX_ROWS, TEXT_LIMIT
 
 from .columns import checked_rounds
-from .fields import DEFAULTS, ERROR_TYPES, FIELDS, MAX_ROWS, TEXT_LIMIT
 
 # A JSON number too big for a float is refused by the decoder ("out of range"), so every float here is finite.
 _TYPES = {

@@ -24,9 +24,9 @@ from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 
 from spyglass.lib import tokens
+from spyglass.lib.security_headers import add_policy
 from spyglass.monitoring import agent_service
 from spyglass.monitoring.models import Agent, AgentToken, Test
-from spyglass.web.middleware import add_policy
 
 from ..formats import _from_accept
 from .typed import decode_columns

@@ -9,11 +9,11 @@ from rest_framework.response import Response
 from spyglass.accounts.roles import VIEW_TESTS
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.liveshares import services
+from spyglass.monitoring.test_validation import StrictIntegerField
 from spyglass.sharing import services as sharing
 from spyglass.sharing.errors import SharingError
 
 from ..base import V6View
-from ..serializers import StrictIntegerField
 from .snapshots import as_api_error
 
 

@@ -10,11 +10,11 @@ from rest_framework.response import Response
 
 from spyglass.accounts.roles import CREATE_SNAPSHOTS
 from spyglass.lib.timefmt import DateParseError, epoch, format_v6_date, parse_v6_date
+from spyglass.monitoring.test_validation import AgentRefSerializer, FlagField, StrictIntegerField, TextField
 from spyglass.sharing import links, services
 from spyglass.sharing.errors import SharingError
 
 from ..base import V6View
-from ..serializers import AgentRefSerializer, FlagField, StrictIntegerField, TextField
 
 
 def as_api_error(exc: SharingError) -> exceptions.APIException:

@@ -11,10 +11,10 @@ from rest_framework.response import Response
 from spyglass.accounts.roles import EDIT_TESTS, VIEW_TESTS
 from spyglass.monitoring import tests_service
 from spyglass.monitoring.models import Test
+from spyglass.monitoring.test_validation import TestWriteSerializer
 
 from .. import representations as rep
 from ..base import V6View
-from ..serializers import TestWriteSerializer
 
 TEST_TYPES = [t for t, _ in Test.TYPES]
 TYPE_PARAM = OpenApiParameter("test_type", str, OpenApiParameter.PATH, enum=TEST_TYPES)

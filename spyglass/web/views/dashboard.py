@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError
 
-from spyglass.api.errors import message_of
 from spyglass.dashboards import services
 from spyglass.dashboards.metrics import METRICS, PERIODS
+from spyglass.lib.error_messages import message_of
 from spyglass.monitoring.tests_service import visible_tests
 
 from ..checkpoint import can_edit_dashboard, dashboard_or_404, member_view, widget_or_404

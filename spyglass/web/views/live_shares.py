@@ -11,10 +11,11 @@ from django.views.decorators.http import require_POST
 from rest_framework import exceptions as drf
 
 from spyglass.accounts.roles import ACCEPT_LIVE_SHARES, LIVE_SHARE_INSIDE, LIVE_SHARE_OUTSIDE
-from spyglass.api.errors import message_of
+from spyglass.lib.error_messages import message_of
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.liveshares import services
 from spyglass.liveshares.models import LiveShare
+from spyglass.results_ui.component import TYPE_LABELS
 from spyglass.sharing import services as sharing
 from spyglass.sharing.errors import SharingError
 
@@ -25,7 +26,6 @@ from ..checkpoint import (
     member_view,
     own_test_or_404,
 )
-from ..results import TYPE_LABELS
 
 MAX_ID_DIGITS = 18
 

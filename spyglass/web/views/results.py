@@ -1,4 +1,4 @@
-"""The live test results page. The page itself is the reusable component in spyglass.web.results; this view only
+"""The live test results page. The page itself is the reusable component in spyglass.results_ui.component; this view only
 checks tenancy and describes the live scope (the chosen period, ending now or around the selected round)."""
 
 from django.shortcuts import redirect
@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from spyglass.accounts.roles import CREATE_SNAPSHOTS
 from spyglass.monitoring.scope import read_scope
+from spyglass.results_ui.component import _iso, live_scope, parse_round, render_results
 
 from ..checkpoint import member_view, snapshot_of_test_or_404, test_or_404
-from ..results import _iso, live_scope, parse_round, render_results
 from ..sharing_panel import panel_context
 
 
@@ -46,6 +46,7 @@ def test_results(request, test_id):
     return render_results(
         request,
         scope,
+        template="web/results/page.html",
         extra_context=context,
         fallback=current if current.end != scope.end else None,
     )

@@ -14,13 +14,13 @@ from django.views.decorators.http import require_POST
 
 from spyglass.accounts.roles import EDIT_ALL_SNAPSHOTS
 from spyglass.lib.timefmt import format_v6_date
+from spyglass.results_ui.component import bounded, render_results
 from spyglass.sharing import links, services, stored
 from spyglass.sharing.emails import snapshot_date
 from spyglass.sharing.errors import SharingError
 from spyglass.sharing.scope_provider import scope_of
 
 from ..checkpoint import member_view, snapshot_or_404
-from ..results import bounded, render_results
 from ..sharing_panel import expiry_choices
 
 TABS = [
@@ -145,6 +145,7 @@ def snapshot_in_app(request, link_id):
     return render_results(
         request,
         scope,
+        template="web/results/page.html",
         extra_context={"snapshot_label": label, "in_app_snapshot": snapshot},
         default_round=snapshot.round_id,
         default_view=snapshot.view or None,

@@ -1,5 +1,5 @@
 """The account group's tests: list, create, edit, enable/disable, delete. Validation is the API's own
-(TestWriteSerializer and tests_service), so the rules are the same whichever door a change comes through."""
+(monitoring.test_validation and tests_service), so the rules are the same whichever door a change comes through."""
 
 from django.contrib import messages
 from django.db.models import Count
@@ -9,15 +9,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError
 
-from spyglass.api.errors import message_of
-from spyglass.api.serializers import TestWriteSerializer
+from spyglass.lib.error_messages import message_of
 from spyglass.lib.rounds import ALLOWED_INTERVALS
 from spyglass.liveshares import services as liveshares
 from spyglass.monitoring import tests_service, timeline
 from spyglass.monitoring.models import Test
+from spyglass.monitoring.test_validation import TestWriteSerializer
+from spyglass.results_ui.component import TYPE_LABELS
 
 from ..checkpoint import can_edit_tests, member_view, organization_agents, test_or_404
-from ..results import TYPE_LABELS
 from . import live_shares
 
 

@@ -244,7 +244,7 @@ def requested(request, default_round=None, default_view=None) -> tuple[int | Non
 
 
 def component_context(request, scope: ResultsScope, round_id, view_key, extra_context=None) -> dict:
-    """What web/results/component.html needs for this request: the page context and the row to mark."""
+    """What results_ui/component.html needs for this request: the page context and the row to mark."""
     context = page_context(scope, view_key, round_id)
     # The API's permalinks (…?roundId=…&agentId=…) point here: mark that agent's row.
     context["highlight_agent"] = parse_round(request.GET.get("agentId"))
@@ -255,7 +255,7 @@ def component_context(request, scope: ResultsScope, round_id, view_key, extra_co
 def render_component(context: dict) -> str:
     """The results component alone. It reads nothing from the request or the signed-in user (no context
     processors), so a frozen window's component can be rendered once and served to anyone who may see it."""
-    return render_to_string("web/results/component.html", context)
+    return render_to_string("results_ui/component.html", context)
 
 
 def is_round_panel(request) -> bool:
@@ -266,13 +266,14 @@ def render_results(
     request,
     scope: ResultsScope,
     *,
-    template="web/results/page.html",
+    template: str,
     extra_context=None,
     fallback=None,
     default_round=None,
     default_view=None,
 ):
-    """The results page (or its round panel, for htmx) for the scope. `fallback` is a scope to use instead when the
+    """The results page (or its round panel, for htmx) for the scope, in `template` (the page that includes
+    results_ui/component.html). `fallback` is a scope to use instead when the
     URL's round has no results in `scope` (the live page moves its period back to show an old round). Without
     roundId/view in the URL the page opens at `default_round` / `default_view` (a snapshot: the creator's)."""
     round_id, view_key, _ = requested(request, default_round, default_view)
@@ -280,7 +281,7 @@ def render_results(
         view = timeline.view_for(scope.test, view_key)
         context = round_context(scope, view, round_id)
         context.update(scope=scope, view=view, test=scope.test, oob_tabs=True)
-        template = "web/results/_round_panel.html"
+        template = "results_ui/_round_panel.html"
     else:
         context = page_context(scope, view_key, round_id)
         if fallback is not None and round_id is not None and context["round_id"] != round_id:

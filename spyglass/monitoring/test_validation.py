@@ -1,4 +1,5 @@
-"""Validation of v6 request bodies. Field names are the v6 ones; errors name the field."""
+"""The rules a test's settings must meet, whichever door they come through (the v6 API, the web form, the
+demo): TestWriteSerializer and the field types it is made of. Field names are the v6 ones; errors name the field."""
 
 import re
 from urllib.parse import urlsplit
