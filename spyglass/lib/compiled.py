@@ -5,11 +5,12 @@ answer it. The hot per-request reads (the API's access check and test lookup, th
 as usual, their SQL taken once and run with each request's values (docs/benchmarks.md).
 
 Only documented Django is used, so that an upgrade within the LTS series cannot break it: the SQL is the statement
-the ORM hands the connection (read through `connection.execute_wrapper`, and not run), its columns are the ones named
+the ORM hands a connection (read through `connection.execute_wrapper`, and not run), its columns are the ones named
 here (`values_list`), and rows become instances through `Model.from_db` with each field's own conversion
 (`from_db_value`, `to_python`)."""
 
 import datetime
+import threading
 
 from django.conf import settings
 from django.db import connections
@@ -32,18 +33,32 @@ class _Taken(Exception):
 
 
 def statement_of(queryset) -> tuple[str, list]:
-    """The SQL and parameters the ORM sends for this queryset, without running it."""
-    taken = []
+    """The SQL and parameters the ORM sends for this queryset, without running it.
+
+    Taken on a thread of its own, whose connection is its own: the statement handed over there is not logged among
+    the caller's queries (connection.queries, CaptureQueriesContext), which it never ran."""
+    taken, failed = [], []
 
     def take(execute, sql, params, many, context):
         taken.append((sql, list(params or ())))
         raise _Taken
 
-    with connections[queryset.db].execute_wrapper(take):
+    def build():
         try:
-            list(queryset)
+            with connections[queryset.db].execute_wrapper(take):
+                list(queryset)
         except _Taken:
             pass
+        except Exception as exc:  # raised again on the caller's thread
+            failed.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=build, name="compiled-sql")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
     if len(taken) != 1:
         raise ValueError("the queryset must run as exactly one statement")
     return taken[0]
