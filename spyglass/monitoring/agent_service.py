@@ -33,8 +33,8 @@ def issue_agent_token(organization_id: int, name: str) -> str:
 # agent of the token's organization, the tests assigned to it — is written once, in the three conditions below, for
 # the DRF views (token_for, agent_of, tests_for_results) and the lean upload path (upload_target) alike.
 _LIVE_TOKEN = "k.digest = %s AND NOT k.revoked"
-_TOKENS_AGENT = "a.id = %s AND a.organization_id = k.organization_id"
-_ASSIGNED = "ta.agent_id = a.id AND t.enabled AND NOT t.saved_event"
+_TOKENS_AGENT = "a.id = %s AND a.organization_id = {organization}"
+_ASSIGNED = "ta.agent_id = {agent} AND t.enabled AND NOT t.saved_event"
 # What result validation reads of a test: its type, interval and target.
 _TEST_COLUMNS = "t.id, t.type, t.interval, t.server, t.port, t.url, t.domain"
 
@@ -51,11 +51,9 @@ def token_for(raw: str) -> AgentToken | None:
 
 def agent_of(organization_id: int, agent_id: int) -> Agent | None:
     """The organization's agent of that id (id, organization and enabled loaded), or None."""
-    sql = (
-        f"SELECT a.id, a.organization_id, a.enabled FROM {Agent._meta.db_table} a, "
-        f"(SELECT %s AS organization_id) k WHERE {_TOKENS_AGENT}"
-    )
-    found = list(Agent.objects.raw(sql, [organization_id, agent_id]))
+    where = _TOKENS_AGENT.format(organization="%s")
+    sql = f"SELECT a.id, a.organization_id, a.enabled FROM {Agent._meta.db_table} a WHERE {where}"
+    found = list(Agent.objects.raw(sql, [agent_id, organization_id]))
     return found[0] if found else None
 
 
@@ -64,8 +62,8 @@ def tests_for_results(agent: Agent) -> dict[int, Test]:
     if not agent.enabled:
         return {}
     sql = (
-        f"SELECT {_TEST_COLUMNS} FROM {Test._meta.db_table} t, {Test.agents.through._meta.db_table} ta, "
-        f"(SELECT %s AS id) a WHERE t.id = ta.test_id AND {_ASSIGNED}"
+        f"SELECT {_TEST_COLUMNS} FROM {Test._meta.db_table} t JOIN {Test.agents.through._meta.db_table} ta "
+        f"ON t.id = ta.test_id WHERE {_ASSIGNED.format(agent='%s')}"
     )
     return {test.id: test for test in Test.objects.raw(sql, [agent.id])}
 
@@ -75,10 +73,11 @@ def upload_target(raw_token: str, agent_id: int) -> dict[int, "AssignedTest"] | 
     the token is live and the agent is its organization's and enabled: what the lean upload path asks on every
     batch (api/agent/upload.py). The tests come as AssignedTest, without a model instance's cost."""
     sql = (
-        "SELECT a.enabled, " + _TEST_COLUMNS + " "
-        f"FROM {AgentToken._meta.db_table} k JOIN {Agent._meta.db_table} a ON {_TOKENS_AGENT} "
+        f"SELECT a.enabled, {_TEST_COLUMNS} "
+        f"FROM {AgentToken._meta.db_table} k JOIN {Agent._meta.db_table} a "
+        f"ON {_TOKENS_AGENT.format(organization='k.organization_id')} "
         f"LEFT JOIN ({Test.agents.through._meta.db_table} ta JOIN {Test._meta.db_table} t "
-        f"ON t.id = ta.test_id) ON {_ASSIGNED} WHERE {_LIVE_TOKEN}"
+        f"ON t.id = ta.test_id) ON {_ASSIGNED.format(agent='a.id')} WHERE {_LIVE_TOKEN}"
     )
     with connection.cursor() as cur:
         cur.execute(sql, [agent_id, _digest(raw_token)])
