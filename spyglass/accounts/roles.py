@@ -132,7 +132,7 @@ def _chosen_membership(mine, preferred_group):
 
 @functools.cache
 def _queries() -> dict:
-    # The one decision of (user or API token, aid) -> Access, for the web, the API and the share page: each form
+    # The one decision of (user or API token, aid) -> Access, for the web and the API alike: each form
     # one statement whose SQL is built once per process (spyglass/lib/compiled.py). The stand-in values below are
     # parameters in that SQL, replaced by each call's.
     from .models import Membership
