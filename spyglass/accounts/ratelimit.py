@@ -9,7 +9,6 @@ from django.db import connection, transaction
 
 from spyglass.accounts.models import RateCounter
 from spyglass.lib.addresses import client_address
-from spyglass.lib.compiled import prepared_cursor
 
 
 def client_ip(request) -> str:
@@ -23,10 +22,10 @@ def hit(key: str, window_seconds: int, amount: int = 1, now: float | None = None
     start = window_start(window_seconds, now)
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         # Committed without waiting for the disk: the wait (2–4 ms here) cost more than the rest of an API request,
-        # and a crash can lose at most the last moments' counts. One prepared statement, its own transaction, to
+        # and a crash can lose at most the last moments' counts. One statement, its own transaction (autocommit), to
         # which set_config(…, true) applies as SET LOCAL would. Never inside a caller's transaction, whose own
         # writes must stay durable.
-        with prepared_cursor() as cur:
+        with connection.cursor() as cur:
             cur.execute(_RELAXED_HIT, [key, start, amount])
             count = cur.fetchone()[0]
     else:
@@ -43,7 +42,7 @@ def hit_keys(keys: list[str], window_seconds: int, amount: int = 1, now: float |
     params = [value for key in keys for value in (key, start, amount)]
     plain, relaxed = _statements(len(keys))
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with prepared_cursor() as cur:  # as hit() does, and why
+        with connection.cursor() as cur:  # as hit() does, and why
             cur.execute(relaxed, params)
             rows = cur.fetchall()
     else:

@@ -79,15 +79,25 @@ def access_for(user, account_group_id: int | None) -> Access | None:
     else:
         query = _queries()["in_group"]
         rows = query.rows(user=user.id, group=account_group_id)
-    return access_from_rows(query, rows, user) if rows else None
+    return _access(query, rows[0], user) if rows else None
 
 
-def access_from_rows(query, rows: list, user=None) -> Access:
-    """The Access of a compiled query's membership row, its role's permission labels annotated as `permissions`
-    (permission_labels). `user`: the membership's own (select_related) when not given."""
-    membership = query.instance(rows[0])
-    labels = rows[0][query.annotations["permissions"]]
-    return Access(user or membership.user, membership.account_group, membership.role, _labels(labels))
+def access_for_token(digest: str, account_group_id: int | None) -> Access | None:
+    """access_for the user whose API token has this keyed digest, in one statement with the token's lookup (every
+    API request asks it first: docs/benchmarks.md, rows 6, 7); None for an unknown token or no membership there.
+    The Access's user is the token's, whether active or not (the caller decides)."""
+    query = _queries()["token_preferred" if account_group_id is None else "token_in_group"]
+    values = {"digest": digest} if account_group_id is None else {"digest": digest, "group": account_group_id}
+    rows = query.rows(**values)
+    return _access(query, rows[0]) if rows else None
+
+
+def _access(query, row, user=None) -> Access:
+    """The Access of a membership row with its role's permission labels (permission_labels). `user`: the
+    membership's own (selected in the row) when not given."""
+    membership = query.instance(row)
+    labels = _labels(query.annotation(row, "permissions"))
+    return Access(user or membership.user, membership.account_group, membership.role, labels)
 
 
 def permission_labels() -> Subquery:
@@ -113,30 +123,39 @@ def _labels(joined: str | None) -> frozenset:
     return frozenset(joined.split("\n")) if joined else frozenset()
 
 
-def chosen_membership(mine, preferred_group):
+def _chosen_membership(mine, preferred_group):
     """The id of the membership of `mine` (one user's memberships) in `preferred_group` when there is one, else of
-    the first: the one a user acts in when no account group is asked for (their default group's). The one SQL form
-    of that choice, for access_for and the API's token statement (api/auth.py)."""
+    the first: the one a user acts in when no account group is asked for (their default group's)."""
     ordered = mine.order_by("id").values("id")
     return Coalesce(Subquery(ordered.filter(account_group_id=preferred_group)[:1]), Subquery(ordered[:1]))
 
 
 @functools.cache
 def _queries() -> dict:
-    # The web and the API's fallback ask access_for (an API request's token statement reads access itself,
-    # api/auth.py): one query, compiled once per process (spyglass/lib/compiled.py).
+    # The one decision of (user or API token, aid) -> Access, for the web and the API alike: each form
+    # one statement whose SQL is built once per process (spyglass/lib/compiled.py). The stand-in values below are
+    # parameters in that SQL, replaced by each call's.
     from .models import Membership
 
-    def with_permissions(chosen):
-        return (
-            Membership.objects.select_related("account_group", "role")
-            .filter(id=chosen)
-            .annotate(permissions=permission_labels())
-        )
+    def with_permissions(chosen, **placeholders):
+        rows = Membership.objects.filter(id=chosen)
+        related = ("account_group", "role")
+        if "digest" in placeholders:  # the token's user, whose memberships `chosen` looks among
+            rows, related = rows.filter(user__api_token__digest="digest-placeholder"), (*related, "user")
+        rows = rows.annotate(permissions=permission_labels())
+        return CompiledQuery(rows, related=related, annotations={"permissions": None}, **placeholders)
+
+    def in_group(mine, group):
+        return Subquery(mine.filter(account_group_id=group).order_by("id").values("id")[:1])
 
     mine = Membership.objects.filter(user_id=-1001)
-    in_group = Subquery(mine.filter(account_group_id=-1003).order_by("id").values("id")[:1])
+    the_token_users = Membership.objects.filter(user_id=OuterRef("user_id"))
     return {
-        "preferred": CompiledQuery(with_permissions(chosen_membership(mine, -1002)), user=-1001, preferred=-1002),
-        "in_group": CompiledQuery(with_permissions(in_group), user=-1001, group=-1003),
+        "preferred": with_permissions(_chosen_membership(mine, -1002), user=-1001, preferred=-1002),
+        "in_group": with_permissions(in_group(mine, -1003), user=-1001, group=-1003),
+        "token_preferred": with_permissions(
+            _chosen_membership(the_token_users, OuterRef("user__default_account_group_id")),
+            digest="digest-placeholder",
+        ),
+        "token_in_group": with_permissions(in_group(the_token_users, -1003), digest="digest-placeholder", group=-1003),
     }

@@ -6,13 +6,11 @@ import functools
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Subquery
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 
 from spyglass.accounts import failed_logins
-from spyglass.accounts.models import Membership
-from spyglass.accounts.roles import access_from_rows, chosen_membership, permission_labels
+from spyglass.accounts.roles import access_for_token
 from spyglass.lib import tokens
 from spyglass.lib.compiled import CompiledQuery
 
@@ -31,22 +29,17 @@ def refuse_login(keys: list[str], message: str):
 
 def _user_with_token(request, digest: str):
     """The user whose API token has this digest, or None; `prefetched_access` on it is (aid, its Access) for the
-    request's `aid` when the same statement could read it.
-
-    One statement, compiled once per process, for what every API request asks first: the token's user and the
-    membership, role and permissions V6View.resolve_access needs (docs/benchmarks.md, rows 6, 7). Failed logins are
-    not read: a correct token passes whatever others failed (accounts/failed_logins.py)."""
+    request's `aid` when the same statement could read it (roles.access_for_token, the one access decision, which
+    V6View.resolve_access then takes). Failed logins are not read: a correct token passes whatever others failed
+    (accounts/failed_logins.py)."""
     aid = requested_aid(request)
-    values = {"digest": digest}
     if aid is not False:
-        query = _with_access_query(aid is not None)
-        rows = query.rows(**values, **({"group": aid} if aid is not None else {}))
-        if rows:  # no row: an unknown token, or no membership there; the plain lookup below tells which
-            access = access_from_rows(query, rows)
+        access = access_for_token(digest, aid)
+        if access is not None:  # None: an unknown token, or no membership there; the plain lookup below tells which
             user = access.user
             user.prefetched_access = (aid, access)
             return user
-    found = _token_query().fetch(**values)
+    found = _token_query().fetch(digest=digest)
     return found[0] if found else None
 
 
@@ -68,26 +61,6 @@ def requested_aid(request):
 def _token_query() -> CompiledQuery:
     users = get_user_model().objects.filter(api_token__digest="digest-placeholder")
     return CompiledQuery(users, digest="digest-placeholder")
-
-
-@functools.cache
-def _with_access_query(in_group: bool) -> CompiledQuery:
-    """The token's user's membership (in the asked group, else their default group's, else their first, as
-    roles.access_for chooses), its role's permissions in the same row."""
-    mine = Membership.objects.filter(user_id=OuterRef("user_id"))
-    if in_group:
-        chosen = Subquery(mine.filter(account_group_id=-3002).order_by("id").values("id")[:1])
-    else:
-        chosen = chosen_membership(mine, OuterRef("user__default_account_group_id"))
-    rows = (
-        Membership.objects.select_related("user", "account_group", "role")
-        .filter(user__api_token__digest="digest-placeholder", id=chosen)
-        .annotate(permissions=permission_labels())
-    )
-    placeholders = {"digest": "digest-placeholder"}
-    if in_group:
-        placeholders["group"] = -3002
-    return CompiledQuery(rows, **placeholders)
 
 
 class TokenAuthentication(BaseAuthentication):

@@ -1,14 +1,19 @@
-"""Querysets compiled to SQL once per process and run many times with other values.
+"""Querysets whose SQL the ORM builds once per process, run many times with other values.
 
 Django compiles a queryset on every run: 0.2–0.6 ms for a lookup with a few joins, more than the database takes to
 answer it. The hot per-request reads (the API's access check and test lookup, the share page) are built with the ORM
-as usual, compiled once with placeholder values, and replayed with each request's values (docs/benchmarks.md)."""
+as usual, their SQL taken once and run with each request's values (docs/benchmarks.md).
 
-import contextlib
-import time
+Only documented Django is used, so that an upgrade within the LTS series cannot break it: the SQL is the statement
+the ORM hands a connection (read through `connection.execute_wrapper`, and not run), its columns are the ones named
+here (`values_list`), and rows become instances through `Model.from_db` with each field's own conversion
+(`from_db_value`, `to_python`)."""
 
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models.query import get_related_populators
+import datetime
+import threading
+
+from django.conf import settings
+from django.db import connections
 
 
 class Compiled:
@@ -16,11 +21,47 @@ class Compiled:
     put there itself (a COALESCE default, say), kept as they are."""
 
     def __init__(self, queryset, **placeholders):
-        self.sql, params = queryset.query.sql_with_params()
+        self.sql, params = statement_of(queryset)
         self.slots = _slots(params, placeholders)
 
     def params(self, **values) -> list:
         return _params(self.slots, values)
+
+
+class _Taken(Exception):
+    """Raised in place of running the statement the ORM built."""
+
+
+def statement_of(queryset) -> tuple[str, list]:
+    """The SQL and parameters the ORM sends for this queryset, without running it.
+
+    Taken on a thread of its own, whose connection is its own: the statement handed over there is not logged among
+    the caller's queries (connection.queries, CaptureQueriesContext), which it never ran."""
+    taken, failed = [], []
+
+    def take(execute, sql, params, many, context):
+        taken.append((sql, list(params or ())))
+        raise _Taken
+
+    def build():
+        try:
+            with connections[queryset.db].execute_wrapper(take):
+                list(queryset)
+        except _Taken:
+            pass
+        except Exception as exc:  # raised again on the caller's thread
+            failed.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=build, name="compiled-sql")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+    if len(taken) != 1:
+        raise ValueError("the queryset must run as exactly one statement")
+    return taken[0]
 
 
 def _params(slots: list, values: dict) -> list:
@@ -35,122 +76,91 @@ def _slots(params, placeholders: dict) -> list:
 
 
 class CompiledQuery:
-    """A model queryset (select_related and annotations included) whose rows become instances exactly as Django's
-    ModelIterable makes them, from SQL compiled once. The values must not change the query's shape (an `IN` list
-    would): only what is a single parameter in the SQL can be a placeholder."""
+    """Instances of a queryset's model, with the models of `related` (its foreign keys, one level) attached and the
+    `annotations` set as attributes, from SQL built once. The values must not change the query's shape (an `IN` list
+    would): only what is a single parameter in the SQL can be a placeholder. The queryset itself selects nothing
+    related (no select_related): the columns are named here, in this order, so the layout is ours, not the ORM's.
 
-    def __init__(self, queryset, **placeholders):
+    `annotations`: {name: a function converting the database's value (None to keep it)}; a boolean expression
+    comes back from SQLite as 0 or 1."""
+
+    def __init__(self, queryset, related: tuple[str, ...] = (), annotations: dict | None = None, **placeholders):
         self.db = queryset.db
-        compiler = queryset.query.get_compiler(using=self.db)
-        self.sql, params = compiler.as_sql()
+        self.model = queryset.model
+        connection = connections[self.db]
+        self.parts = []  # (relation path or None, model, attnames, start, end, converters)
+        names = []
+        for path, model in [(None, self.model)] + [(p, self.model._meta.get_field(p).related_model) for p in related]:
+            fields = _columns(model)
+            start = len(names)
+            names += [f.attname if path is None else f"{path}__{f.attname}" for f in fields]
+            converters = [(i, c) for i, f in enumerate(fields) if (c := _converter(f, connection)) is not None]
+            self.parts.append((path, model, [f.attname for f in fields], start, len(names), converters))
+        self.annotations = {}
+        for name, convert in (annotations or {}).items():
+            self.annotations[name] = (len(names), convert)
+            names.append(name)
+        self.sql, params = statement_of(queryset.values_list(*names))
         self.slots = _slots(params, placeholders)
-        self.compiler = compiler
-        select, klass_info = compiler.select, compiler.klass_info
-        self.model = klass_info["model"]
-        fields = klass_info["select_fields"]
-        self.start, self.end = fields[0], fields[-1] + 1
-        self.init_list = [f[0].target.attname for f in select[self.start : self.end]]
-        self.populators = get_related_populators(klass_info, select, self.db)
-        self.annotations = dict(compiler.annotation_col_map or {})
-        self.converters = compiler.get_converters([s[0] for s in select[0 : compiler.col_count]])
 
     def params(self, **values) -> list:
         return _params(self.slots, values)
 
     def rows(self, **values) -> list:
-        """The query's rows as the ORM would see them (converters applied), not yet instances."""
-        with prepared_cursor() as cursor:
+        """The query's rows as the database sends them; instance() and annotation() read them."""
+        with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, self.params(**values))
-            rows = cursor.fetchall()
-        return self.converted(rows)
+            return cursor.fetchall()
 
-    def converted(self, rows) -> list:
-        """Rows of this query's columns (run here or inside a larger statement; later columns are left as they are)
-        with the fields' converters applied."""
-        return list(self.compiler.apply_converters(rows, self.converters)) if self.converters else list(rows)
+    def annotation(self, row, name: str):
+        position, convert = self.annotations[name]
+        value = row[position]
+        return value if convert is None or value is None else convert(value)
 
     def instance(self, row):
-        obj = self.model.from_db(self.db, self.init_list, row[self.start : self.end])
-        for populator in self.populators:
-            populator.populate(row, obj)
-        for name, position in self.annotations.items():
-            setattr(obj, name, row[position])
+        """The instance of a row laid out as this query's (later columns, from a larger statement, are ignored)."""
+        obj = None
+        for path, model, attnames, start, end, converters in self.parts:
+            values = list(row[start:end])
+            for i, convert in converters:
+                if values[i] is not None:
+                    values[i] = convert(values[i])
+            if path is None:
+                obj = model.from_db(self.db, attnames, values)
+            else:  # a missing row of a nullable key (LEFT JOIN) comes back as NULLs
+                setattr(obj, path, None if values[0] is None else model.from_db(self.db, attnames, values))
+        for name in self.annotations:
+            setattr(obj, name, self.annotation(row, name))
         return obj
 
     def fetch(self, **values) -> list:
         return [self.instance(row) for row in self.rows(**values)]
 
 
-@contextlib.contextmanager
-def prepared_cursor(binary: bool = False):
-    """A cursor whose statements PostgreSQL prepares once per connection (elsewhere Django's own cursor), for the
-    lookups every request makes (the share page's, the API's token, access and test): planning them took longer
-    than running them. `binary`: results in PostgreSQL's binary format (a bytea as is, not written in hex)."""
-    db = connections[DEFAULT_DB_ALIAS]  # once: every `connection.…` is a thread-local lookup (1.5 µs each)
-    if db.vendor != "postgresql":
-        with db.cursor() as cursor:
-            yield cursor
-        return
-    # What Django's cursor() does first (opening the connection, health-checking it unless done locally); its own
-    # cursor, which this one replaces, is not made.
-    _check_health_locally(db)
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    db.validate_thread_sharing()
-    yield _PreparedCursor(db, binary)
+def _columns(model) -> list:
+    """The model's own columns in its fields' order (Model.from_db takes a full row in that order)."""
+    return [f for f in model._meta.get_fields() if f.concrete and not f.many_to_many]
 
 
-def _check_health_locally(db) -> None:
-    """CONN_HEALTH_CHECKS without its round trip, when the kept connection shows no sign of trouble.
-
-    Django's check sends `SELECT 1` before a request's first query so that a connection the server has closed
-    (a restart, an idle timeout, a terminated backend) is replaced instead of failing the request; for the share
-    page that was one round trip in two. A server closing a connection sends a message or an end of file first,
-    which makes the idle socket readable: only then is Django's check run as usual (a notice or a NOTIFY also makes
-    it readable, which just costs that `SELECT 1`). What this cannot see is a peer that vanished without a word
-    (a host powered off): the request then fails as any query losing its connection does, and the broken
-    connection is dropped at the request's end (Django's close_if_unusable_or_obsolete)."""
-    import select
-
-    raw = db.connection
-    if raw is None or not db.health_check_enabled or db.health_check_done:
-        return
-    if raw.closed or raw.info.transaction_status != raw.info.transaction_status.IDLE or not hasattr(select, "poll"):
-        return
-    poll = select.poll()
-    poll.register(raw.fileno(), select.POLLIN | select.POLLPRI)
-    if not poll.poll(0):
-        db.health_check_done = True
+def _converter(field, connection):
+    """What turns the database's value of this field into the model's, or None when it already is."""
+    if hasattr(field, "from_db_value"):  # JSONField: text on both databases
+        return lambda value: field.from_db_value(value, None, connection)
+    if connection.vendor != "sqlite":
+        return None  # psycopg returns Python's types, datetimes aware in UTC (Django's connection time zone)
+    kind = field.get_internal_type()
+    if kind == "BooleanField":
+        return bool
+    if kind == "DateTimeField":
+        return _sqlite_datetime
+    if kind in ("DateField", "TimeField", "DecimalField", "UUIDField"):
+        return field.to_python
+    return None
 
 
-class _PreparedCursor:
-    """A psycopg cursor with server-side binding on Django's connection, preparing what it runs. Django binds
-    parameters client-side and never prepares; its own cursors stay as they are (psycopg prepares only
-    server-side-binding cursors such as this one). Errors are Django's, and statements are logged as Django's
-    debug cursor does (connection.queries, CaptureQueriesContext)."""
-
-    def __init__(self, db, binary: bool = False):
-        import psycopg
-
-        self.db, self.binary = db, binary
-        raw = db.connection
-        if raw.prepare_threshold is None:  # Django's setting: never prepare unless asked, as this cursor does
-            raw.prepare_threshold = 2**31 - 1
-        self.cursor = psycopg.Cursor(raw)
-
-    def execute(self, sql, params):
-        db = self.db
-        start = time.monotonic()
-        with db.wrap_database_errors:
-            self.cursor.execute(sql, params, prepare=True, binary=self.binary)
-        if db.queries_logged:
-            elapsed = time.monotonic() - start
-            db.queries_log.append({"sql": db.ops.compose_sql(sql, params), "time": f"{elapsed:.3f}"})
-
-    def fetchone(self):
-        with self.db.wrap_database_errors:
-            return self.cursor.fetchone()
-
-    def fetchall(self):
-        with self.db.wrap_database_errors:
-            return self.cursor.fetchall()
+def _sqlite_datetime(value):
+    # SQLite keeps UTC datetimes as naive text; Django's own converter makes them aware the same way.
+    value = value if isinstance(value, datetime.datetime) else datetime.datetime.fromisoformat(value)
+    if settings.USE_TZ and value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value

@@ -29,19 +29,30 @@ def issue_agent_token(organization_id: int, name: str) -> str:
 
 # Every agent request runs the queries below. They are written in SQL because the ORM compiling them cost
 # 0.25–0.55 ms each on the reference machine, more than SQLite inserting a hundred result rows (issue 7, row 5).
-# Fields not selected load on first access, as with QuerySet.only().
+# Fields not selected load on first access, as with QuerySet.only(). The agent API's decision — a live token, an
+# agent of the token's organization, the tests assigned to it — is written once, in the three conditions below, for
+# the DRF views (token_for, agent_of, tests_for_results) and the lean upload path (upload_target) alike.
+_LIVE_TOKEN = "k.digest = %s AND NOT k.revoked"
+_TOKENS_AGENT = "a.id = %s AND a.organization_id = {organization}"
+_ASSIGNED = "ta.agent_id = {agent} AND t.enabled AND NOT t.saved_event"
+# What result validation reads of a test: its type, interval and target.
+_TEST_COLUMNS = "t.id, t.type, t.interval, t.server, t.port, t.url, t.domain"
+
+
+def _digest(raw: str) -> str:
+    return tokens.digest(settings.SECRET_KEY, raw)
 
 
 def token_for(raw: str) -> AgentToken | None:
-    table = AgentToken._meta.db_table
-    sql = f"SELECT id, organization_id FROM {table} WHERE digest = %s AND NOT revoked"
-    found = list(AgentToken.objects.raw(sql, [tokens.digest(settings.SECRET_KEY, raw)]))
+    sql = f"SELECT k.id, k.organization_id FROM {AgentToken._meta.db_table} k WHERE {_LIVE_TOKEN}"
+    found = list(AgentToken.objects.raw(sql, [_digest(raw)]))
     return found[0] if found else None
 
 
 def agent_of(organization_id: int, agent_id: int) -> Agent | None:
     """The organization's agent of that id (id, organization and enabled loaded), or None."""
-    sql = f"SELECT id, organization_id, enabled FROM {Agent._meta.db_table} WHERE id = %s AND organization_id = %s"
+    where = _TOKENS_AGENT.format(organization="%s")
+    sql = f"SELECT a.id, a.organization_id, a.enabled FROM {Agent._meta.db_table} a WHERE {where}"
     found = list(Agent.objects.raw(sql, [agent_id, organization_id]))
     return found[0] if found else None
 
@@ -50,12 +61,42 @@ def tests_for_results(agent: Agent) -> dict[int, Test]:
     """assigned_tests(agent) by id, with only what result validation reads (type, interval and the target)."""
     if not agent.enabled:
         return {}
-    through = Test.agents.through._meta.db_table
     sql = (
-        f"SELECT t.id, t.type, t.interval, t.server, t.port, t.url, t.domain FROM {Test._meta.db_table} t "
-        f"JOIN {through} ta ON ta.test_id = t.id WHERE ta.agent_id = %s AND t.enabled AND NOT t.saved_event"
+        f"SELECT {_TEST_COLUMNS} FROM {Test._meta.db_table} t JOIN {Test.agents.through._meta.db_table} ta "
+        f"ON t.id = ta.test_id WHERE {_ASSIGNED.format(agent='%s')}"
     )
     return {test.id: test for test in Test.objects.raw(sql, [agent.id])}
+
+
+def upload_target(raw_token: str, agent_id: int) -> dict[int, "AssignedTest"] | None:
+    """tests_for_results(agent_of(token_for(raw_token).organization_id, agent_id)) in one statement, or None unless
+    the token is live and the agent is its organization's and enabled: what the lean upload path asks on every
+    batch (api/agent/upload.py). The tests come as AssignedTest, without a model instance's cost."""
+    sql = (
+        f"SELECT a.enabled, {_TEST_COLUMNS} "
+        f"FROM {AgentToken._meta.db_table} k JOIN {Agent._meta.db_table} a "
+        f"ON {_TOKENS_AGENT.format(organization='k.organization_id')} "
+        f"LEFT JOIN ({Test.agents.through._meta.db_table} ta JOIN {Test._meta.db_table} t "
+        f"ON t.id = ta.test_id) ON {_ASSIGNED.format(agent='a.id')} WHERE {_LIVE_TOKEN}"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [agent_id, _digest(raw_token)])
+        found = cur.fetchall()
+    if not found or not found[0][0]:
+        return None
+    return {row[1]: AssignedTest(*row[1:8]) for row in found if row[1] is not None}
+
+
+class AssignedTest:
+    """What validation reads of a test (type, interval, target), without a model instance's cost."""
+
+    __slots__ = ("id", "type", "interval", "server", "port", "url", "domain")
+    AGENT_TO_SERVER, HTTP_SERVER = Test.AGENT_TO_SERVER, Test.HTTP_SERVER
+    target = Test.target
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
 
 
 @transaction.atomic

@@ -81,23 +81,50 @@ def visible_tests(access):
 
 
 def visible_test(access, test_id: int, *related: str) -> Test | None:
-    """visible_tests(access).select_related(*related) with this id, or None: the same query, compiled once per
-    process (every data request asks it; spyglass/lib/compiled.py)."""
-    found = _visible_test_query(related).fetch(
-        group=access.account_group.id, organization=access.organization_id, test=test_id
-    )
+    """visible_tests(access) with this id and the models of `related` attached, or None: the same query, its SQL
+    built once per process when it can be (every data request asks it; spyglass/lib/compiled.py)."""
+    query = _visible_test_query(related)
+    if query is None:
+        found = list(visible_tests(access).select_related(*related).filter(id=test_id))
+    else:
+        found = query.fetch(group=access.account_group.id, organization=access.organization_id, test=test_id)
     return found[0] if found else None
 
 
 @functools.cache
-def _visible_test_query(related: tuple[str, ...]) -> CompiledQuery:
-    from spyglass.accounts.models import AccountGroup
-    from spyglass.accounts.roles import Access
+def _visible_test_query(related: tuple[str, ...]) -> CompiledQuery | None:
+    """The query built for two unlike stand-in accesses; None when its SQL differs between them other than in the
+    group's, the organization's and the test's ids: a sharing source then reads something else of the access, which
+    must never be frozen into SQL every tenant runs, and visible_test builds the query for each call instead."""
+    try:
+        first, second = [
+            CompiledQuery(visible_tests(access).filter(id=-2003), related, {"live_share": bool}, **ids)
+            for access, ids in _stand_ins()
+        ]
+    except ValueError:  # a stand-in's id is not a parameter of its SQL: the SQL's shape depends on the access
+        return None
+    same_ids = {"group": 0, "organization": 0, "test": 0}
+    if first.sql != second.sql or first.params(**same_ids) != second.params(**same_ids):
+        return None
+    return first
 
-    # Stand-ins whose ids the compiled SQL's parameters are replaced by.
-    access = Access(None, AccountGroup(id=-2001, organization_id=-2002), None, frozenset())
-    qs = visible_tests(access).select_related(*related).filter(id=-2003)
-    return CompiledQuery(qs, group=-2001, organization=-2002, test=-2003)
+
+def _stand_ins() -> list:
+    """Two accesses that differ in everything: their ids (the placeholders), user, role and permissions."""
+    from spyglass.accounts.models import AccountGroup, Role, User
+    from spyglass.accounts.roles import ALL, Access
+
+    out = []
+    for n, (read_only, permissions) in enumerate([(True, frozenset()), (False, frozenset(ALL))]):
+        group, organization = -2001 - 10 * n, -2002 - 10 * n
+        access = Access(
+            User(id=-2004 - 10 * n),
+            AccountGroup(id=group, organization_id=organization),
+            Role(id=-2005 - 10 * n, read_only=read_only),
+            permissions,
+        )
+        out.append((access, {"group": group, "organization": organization, "test": -2003}))
+    return out
 
 
 def check_owner(access, test) -> None:

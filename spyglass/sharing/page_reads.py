@@ -3,15 +3,15 @@
 A repeat view of a share page reads a stored render (stored.py), so what is left per request is small indexed reads,
 and the ORM spent about 0.2–0.6 ms compiling each of them, more than the database took to answer (docs/benchmarks.md,
 row 4). Each query here is built with the ORM as usual, compiled once with placeholder values, and run with the
-request's values through a cursor (the fields' converters applied as the ORM would) or `raw()`; on PostgreSQL the
-lookup and the visit INSERT are also prepared once per connection (`lib.compiled.prepared_cursor`)."""
+request's values through a cursor (the fields' conversions applied as the ORM would) or `raw()`."""
 
 import functools
 
+from django.db import connection
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from spyglass.lib.compiled import Compiled, CompiledQuery, prepared_cursor
+from spyglass.lib.compiled import Compiled, CompiledQuery
 
 from .audience import may_open
 from .models import Snapshot, SnapshotComment, SnapshotRender, SnapshotVisitTally
@@ -53,8 +53,15 @@ def _snapshot_by_link() -> CompiledQuery:
     # One statement for what every view of the page needs: the snapshot, the header's facts about its test and
     # creator (the full Test row, 40 columns, is read lazily when a component has to be rendered), the visit and
     # comment counts, the stored render the request asks for, and whether the visitor may open it at all.
-    qs = Snapshot.objects.filter(link_id="link-placeholder").annotate(**_annotations()).order_by()
-    return CompiledQuery(qs, link_id="link-placeholder", key="key-placeholder", user=USER_PLACEHOLDER)
+    annotations = _annotations()
+    qs = Snapshot.objects.filter(link_id="link-placeholder").annotate(**annotations).order_by()
+    return CompiledQuery(
+        qs,
+        annotations=dict.fromkeys(annotations),
+        link_id="link-placeholder",
+        key="key-placeholder",
+        user=USER_PLACEHOLDER,
+    )
 
 
 def snapshot_by_link_sql() -> str:
@@ -70,7 +77,7 @@ def snapshot_by_link(link_id: str, render_key: str = "", user_id=None) -> Snapsh
     page_creator_name, page_creator_email, page_visits, page_comments, page_render (the stored render under
     `render_key`, or None) and page_allowed (audience.may_open for `user_id`, None when signed out). Callers check
     the id's form first (links.find_shared)."""
-    with prepared_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(snapshot_by_link_sql(), snapshot_by_link_params(link_id, render_key, user_id))
         row = cursor.fetchone()
     return None if row is None else snapshot_from_row(row)
@@ -79,7 +86,7 @@ def snapshot_by_link(link_id: str, render_key: str = "", user_id=None) -> Snapsh
 def snapshot_from_row(row) -> Snapshot:
     """A Snapshot with its annotations from a row laid out as _snapshot_by_link's (extra trailing columns ignored)."""
     query = _snapshot_by_link()
-    return query.instance(query.converted([row])[0])
+    return query.instance(row)
 
 
 @functools.cache

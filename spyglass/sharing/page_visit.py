@@ -1,15 +1,13 @@
 """A share page view on PostgreSQL in one statement: the link lookup (page_reads), whether this visitor may see a
 saved event (audience.may_open, read with the link), and the visit's INSERT, as one data-modifying CTE — one round trip instead of two.
 
-Each round trip woke the app and a PostgreSQL backend on the same two cores; after the stored renders and prepared
-statements, those wake-ups were most of what a repeat view cost (docs/benchmarks.md, row 4). SQLite has no
+Each round trip woke the app and a PostgreSQL backend on the same two cores; after the stored renders and the SQL built once,
+those wake-ups were most of what a repeat view cost (docs/benchmarks.md, row 4). SQLite has no
 data-modifying CTE and no round trip to save: it keeps the lookup then record_visit (views.load_shared_snapshot)."""
 
 import functools
 
 from django.db import connection
-
-from spyglass.lib.compiled import prepared_cursor
 
 from . import page_reads
 from .models import SnapshotVisit
@@ -45,7 +43,7 @@ def visit_by_link(link_id: str, render_key: str, user_id, ip: str, now):
     (links.visit_shared)."""
     lookup = page_reads.snapshot_by_link_params(link_id, render_key, user_id)
     params = [*lookup, now, ip[:64], user_id, now]
-    with prepared_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_sql(), params)
         row = cursor.fetchone()
     if row is None:

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from spyglass.accounts import ratelimit
 from spyglass.accounts.roles import CREATE_SNAPSHOTS, EDIT_ALL_SNAPSHOTS, VIEW_ALL_SNAPSHOTS
-from spyglass.lib.compiled import prepared_cursor
 from spyglass.lib.text import find_control_character
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.liveshares import services as liveshares
@@ -357,12 +356,12 @@ def _delete(snapshot: Snapshot) -> None:
 
 
 def record_visit(snapshot: Snapshot, ip: str, user=None) -> None:
-    """One row per page view. A plain INSERT with its SQL built once per process (prepared on PostgreSQL): it runs on
+    """One row per page view. A plain INSERT with its SQL built once per process: it runs on
     every view, and the ORM's model save cost more than the rest of a repeat view's reads (docs/benchmarks.md,
     row 4). The visit tally follows by trigger (SnapshotVisitTally)."""
     user_id = user.pk if user is not None and user.is_authenticated else None
     date = SnapshotVisit._meta.get_field("date").get_db_prep_save(timezone.now(), connection)
-    with prepared_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_visit_insert_sql(), [snapshot.id, date, ip[:64], user_id])
 
 

@@ -7,26 +7,22 @@ validating the batch. AgentUploadMiddleware sits after the middleware that valid
 security headers and Content-Length, and adds the headers of the ones it skips (X-Frame-Options, the content
 security policy); tests/test_agent_upload_lean.py compares its answers with DRF's, headers included.
 
-This path only reads until it writes: one SQL statement finds the token, the agent and its tests (a valid token
-passes whatever failed logins were counted, accounts/failed_logins.py); the body is decoded and type-checked in one pass (typed.py), then checked column by column.
+This path only reads until it writes: one SQL statement finds the token, the agent and its tests, by the same rule as
+DRF's agent views (agent_service.upload_target; a valid token passes whatever failed logins were counted,
+accounts/failed_logins.py); the body is decoded and type-checked in one pass (typed.py), then checked column by column.
 Anything it does not accept as is (another content type or format, a bad or missing token, an unknown agent, a body that needs the row-by-row check) returns None, and ResultsView answers through DRF
 exactly as before, with its own lookups, its error wording and its failed-login count."""
 
 import re
 import time
-from functools import cache
 
 import orjson
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import connection
 from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 
-from spyglass.lib import tokens
 from spyglass.lib.security_headers import add_policy
 from spyglass.monitoring import agent_service
-from spyglass.monitoring.models import Agent, AgentToken, Test
 
 from ..formats import _from_accept
 from .typed import decode_columns
@@ -52,43 +48,6 @@ class AgentUploadMiddleware:
         return self.get_response(request)
 
 
-@cache
-def _sql() -> str:
-    through = Test.agents.through._meta.db_table
-    return (
-        "SELECT a.enabled, t.id, t.type, t.interval, t.server, t.port, t.url, t.domain "
-        f"FROM {AgentToken._meta.db_table} k JOIN {Agent._meta.db_table} a "
-        "ON a.id = %s AND a.organization_id = k.organization_id "
-        f"LEFT JOIN {through} ta ON ta.agent_id = a.id "
-        f"LEFT JOIN {Test._meta.db_table} t ON t.id = ta.test_id AND t.enabled AND NOT t.saved_event "
-        "WHERE k.digest = %s AND NOT k.revoked"
-    )
-
-
-def _lookup(raw_token: str, agent_id: int) -> dict[int, "AssignedTest"] | None:
-    """The agent's tests (as tests_for_results gives them), or None unless the token is valid and the agent is the
-    token's organization's and enabled."""
-    digest = tokens.digest(settings.SECRET_KEY, raw_token)
-    with connection.cursor() as cur:
-        cur.execute(_sql(), [agent_id, digest])
-        found = cur.fetchall()
-    if not found or not found[0][0]:
-        return None
-    return {row[1]: AssignedTest(*row[1:8]) for row in found if row[1] is not None}
-
-
-class AssignedTest:
-    """What validation reads of a test (type, interval, target), without a model instance's cost."""
-
-    __slots__ = ("id", "type", "interval", "server", "port", "url", "domain")
-    AGENT_TO_SERVER, HTTP_SERVER = Test.AGENT_TO_SERVER, Test.HTTP_SERVER
-    target = Test.target
-
-    def __init__(self, *values):
-        for name, value in zip(self.__slots__, values, strict=True):
-            setattr(self, name, value)
-
-
 def lean_upload(request, agent_id: int, now: float):
     """The response to a well-formed upload, written; or None when ResultsView must answer."""
     meta = request.META
@@ -103,7 +62,7 @@ def lean_upload(request, agent_id: int, now: float):
     raw = raw.strip(" \t\n\r\x0b\x0c")  # what bytes.strip() takes off in AgentTokenAuthentication
     if not raw:
         return None
-    tests = _lookup(raw, agent_id)
+    tests = agent_service.upload_target(raw, agent_id)
     if not tests:
         return None
     try:
