@@ -319,3 +319,21 @@ def test_each_serve_start_gives_the_embedded_agent_a_fresh_token_and_drops_the_o
     assert agent_client(second).post("/agent/v1/register", register, format="json").status_code == 200
     # Without an organization named for it, the embedded agent joins the oldest one.
     assert embedded_agent_token(None, "host-2")[0] == "Acme"
+
+
+@pytest.mark.parametrize(
+    "kind, field, limit",
+    [("net", "serverIp", 64), ("net", "server", 300), ("http", "sslVersion", 20), ("http", "sslCipher", 100)],
+)
+def test_it_refuses_text_longer_than_its_column(cast, registered, kind, field, limit):
+    """PostgreSQL would refuse the row mid-write (a 500) and SQLite would store it: the batch is refused first."""
+    client, agent_id = registered
+    test = make_test(cast.owner, "http-server", name="web", agents=[{"agentId": agent_id}])
+    r = current_round()
+    row = {"kind": kind, "testId": test.id, "roundId": r, "date": r + 1, field: "x" * (limit + 1)}
+    response = client.post(f"/agent/v1/agents/{agent_id}/results", {"results": [row]}, format="json")
+    assert response.status_code == 400
+    assert f"results[0].{field} must be a string of at most {limit} characters" in response.json()["errorMessage"]
+    assert not NetResult.objects.exists() and not HttpResult.objects.exists()
+    row[field] = "x" * limit
+    assert client.post(f"/agent/v1/agents/{agent_id}/results", {"results": [row]}, format="json").status_code == 200
