@@ -91,13 +91,14 @@ class Field:
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of result: its table, the test types it belongs to, its v6 body (`{top: {rows: [...]}}`) and,
-    in order, the v6 data API's fields (`fields`) and the results table's columns (`table`; "availability" is
-    computed from the error, not stored)."""
+    """One kind of result: its table, the test types it belongs to, its v6 data path (under /v6/) and body
+    (`{top: {rows: [...]}}`) and, in order, the v6 data API's fields (`fields`) and the results table's columns
+    (`table`; "availability" is computed from the error, not stored)."""
 
     key: str
     model: type
     fits: tuple[str, ...]
+    path: str
     body: tuple[str, str]
     title: str
     fields: tuple[Field, ...]
@@ -108,9 +109,9 @@ class Kind:
 COMPUTED_LABELS = {"availability": "Availability (%)"}
 
 
-def _kind(key, model, fits, body, title, fields, table) -> Kind:
+def _kind(key, model, fits, path, body, title, fields, table) -> Kind:
     bound = tuple(replace(f, model=model) for f in fields)
-    return Kind(key, model, tuple(fits), body, title, bound, tuple(table))
+    return Kind(key, model, tuple(fits), path, body, title, bound, tuple(table))
 
 
 _ALL_TYPES = (Test.AGENT_TO_SERVER, Test.HTTP_SERVER, Test.DNS_SERVER)
@@ -123,6 +124,7 @@ NET = _kind(
     "net",
     NetResult,
     _ALL_TYPES,
+    "net/metrics",
     ("net", "metrics"),
     "network metrics",
     (
@@ -142,6 +144,7 @@ HTTP = _kind(
     "http",
     HttpResult,
     (Test.HTTP_SERVER,),
+    "web/http-server",
     ("web", "httpServer"),
     "HTTP server data",
     (
@@ -185,6 +188,7 @@ DNS = _kind(
     "dns",
     DnsResult,
     (Test.DNS_SERVER,),
+    "dns/server",
     ("dns", "server"),
     "DNS server data",
     (
@@ -253,7 +257,7 @@ def replaced(key: str, fields: tuple[Field, ...]):
     """The catalogue with kind `key`'s fields replaced, for as long as the block runs (tests: a field added to the
     catalogue flows through upload, storage, the API and downloads without another edit)."""
     old = _KINDS[key]
-    _KINDS[key] = _kind(key, old.model, old.fits, old.body, old.title, fields, old.table)
+    _KINDS[key] = replace(old, fields=tuple(replace(f, model=old.model) for f in fields))
     _changed()
     try:
         yield _KINDS[key]

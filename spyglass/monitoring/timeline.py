@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from django.db.models import Avg, Case, Count, F, FloatField, Max, Min, Q, Sum, Value, When
 
 from . import catalogue
-from .models import DnsResult, HttpResult, NetResult, Test
+from .models import Test
 from .scope import ReadScope
 
-KIND_MODEL = {"net": NetResult, "http": HttpResult, "dns": DnsResult}
+KIND_MODEL = {key: kind.model for key, kind in catalogue.kinds().items()}
 # The kind of measurement that decides a test's status and its results page.
-PRIMARY_KIND = {Test.AGENT_TO_SERVER: "net", Test.HTTP_SERVER: "http", Test.DNS_SERVER: "dns"}
+PRIMARY_KIND = {test_type: catalogue.kinds_of(test_type)[0] for test_type, _ in Test.TYPES}
 
 # A row is an error when the probe reported one; a network row with 100 % loss is one too.
 ERROR_Q = {
