@@ -23,9 +23,9 @@ MAX_CERTS = 20
 # are not Python lose precision far earlier; the bound only keeps absurd numbers out of the column).
 _BIGINT_LIMIT = 2**62
 
-# Kinds of value, each with one reading (spyglass/monitoring/field_values.py):
+# Kinds of value, as an agent must send them (field_values.py reads them; docs/fields.md: what an import may hold):
 #   number   a non-negative number or null     percent  0..100 or null
-#   whole    a whole number in the column's range or null
+#   whole    a whole number from 0 within the column's range, or null
 #   text     one line of text                   multiline  text that may hold line breaks
 #   error    one of ERROR_TYPES                 certs    a list of certificate objects
 VALUE_KINDS = ("number", "percent", "whole", "text", "multiline", "error", "certs")

@@ -81,8 +81,6 @@ def _row(raw, fields: tuple[catalogue.Field, ...], test: Test) -> dict:
         if field.required and field.name not in raw:
             raise ValueError(f"{field.name} is missing (required)")
         row[field.column] = imported_value(field, raw.get(field.name), field.name)
-    if "error_type" in row and not row["error_type"]:
-        row["error_type"] = "None"
     return row
 
 
