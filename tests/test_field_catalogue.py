@@ -15,6 +15,7 @@ from spyglass.monitoring.catalogue import Field
 from spyglass.monitoring.models import NetResult
 from tests.conftest import make_snapshot, make_test
 from tests.test_agent_api import agent_client, net_row
+from tests.test_import import run_import, write
 
 NOTE = "hop 3: 40 ms\nhop 4: 41 ms"
 
@@ -89,3 +90,17 @@ def test_the_catalogue_is_as_it_was_after_the_block(cast, uploaded):
         f"/agent/v1/agents/{agent_id}/results", {"results": [net_row(test, r, hopNotes=NOTE)]}, format="json"
     )
     assert posted.status_code == 400 and "unknown field 'hopNotes'" in posted.json()["errorMessage"]
+
+
+def test_spyglass_import_reads_the_new_field_and_names_it_when_wrong(
+    cast, catalogue_with_a_new_field, tmp_path, capsys
+):
+    test = make_test(cast.owner, "agent-to-server", name="imported", interval=60)
+    row = {"agentName": "Frankfurt", "roundId": 1795338000, "avgLatency": 11.0, "hopNotes": NOTE}
+    good = write(tmp_path, "good.json", {"net": {"metrics": [row]}})
+    assert run_import(test, good) == 0
+    assert NetResult.objects.get().error_details == NOTE
+    bad = write(tmp_path, "bad.json", {"net": {"metrics": [{**row, "hopNotes": ["a list"]}]}})
+    assert run_import(test, bad) == 1
+    assert "bad.json: row 1: hopNotes must be a string" in capsys.readouterr().err
+    assert NetResult.objects.get().error_details == NOTE
