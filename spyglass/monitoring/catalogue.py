@@ -160,7 +160,7 @@ HTTP = _kind(
         Field("wireSize", "wire_size", "whole", "bytes", label="Wire size (bytes)"),
         Field("responseTime", "response_time", "number", "ms", label="Response time (ms)"),
         # Stored in bytes per second; the results page shows kB/s.
-        Field("throughput", "throughput", "number", "B/s", label="Throughput (kB/s)"),
+        Field("throughput", "throughput", "number", "bytes/s", label="Throughput (kB/s)"),
         Field("totalTime", "total_time", "number", "ms", label="Total time (ms)"),
         *_ERROR_FIELDS,
         Field("sslCipher", "ssl_cipher", "text"),
