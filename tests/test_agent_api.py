@@ -326,7 +326,8 @@ def test_each_serve_start_gives_the_embedded_agent_a_fresh_token_and_drops_the_o
     [("net", "serverIp", 64), ("net", "server", 300), ("http", "sslVersion", 20), ("http", "sslCipher", 100)],
 )
 def test_it_refuses_text_longer_than_its_column(cast, registered, kind, field, limit):
-    """PostgreSQL would refuse the row mid-write (a 500) and SQLite would store it: the batch is refused first."""
+    """Before the field catalogue, PostgreSQL cut such text to the column's length without a word and SQLite stored
+    it whole: the batch is refused, naming the field and its limit."""
     client, agent_id = registered
     test = make_test(cast.owner, "http-server", name="web", agents=[{"agentId": agent_id}])
     r = current_round()
