@@ -202,6 +202,8 @@ DNS = _kind(
 )
 
 _KINDS = {"net": NET, "http": HTTP, "dns": DNS}
+# Each test type's own kind of result: the one that decides its status and leads its results page and downloads.
+PRIMARY = {Test.AGENT_TO_SERVER: "net", Test.HTTP_SERVER: "http", Test.DNS_SERVER: "dns"}
 _derived: list[Callable] = []
 
 
@@ -221,8 +223,9 @@ def kind(key: str) -> Kind:
 
 
 def kinds_of(test_type: str) -> tuple[str, ...]:
-    """The kinds of result a test of this type has: its own first, then the network metrics every type has."""
-    return tuple(k.key for k in sorted(_KINDS.values(), key=lambda k: len(k.fits)) if test_type in k.fits)
+    """The kinds of result a test of this type has: its own first, then the others that fit it (network metrics)."""
+    own = PRIMARY[test_type]
+    return (own, *(key for key, k in _KINDS.items() if key != own and test_type in k.fits))
 
 
 @derived

@@ -14,7 +14,7 @@ from .scope import ReadScope
 
 KIND_MODEL = {key: kind.model for key, kind in catalogue.kinds().items()}
 # The kind of measurement that decides a test's status and its results page.
-PRIMARY_KIND = {test_type: catalogue.kinds_of(test_type)[0] for test_type, _ in Test.TYPES}
+PRIMARY_KIND = catalogue.PRIMARY
 
 # A row is an error when the probe reported one; a network row with 100 % loss is one too.
 ERROR_Q = {
