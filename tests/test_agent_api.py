@@ -192,13 +192,17 @@ def test_it_writes_dns_rows_per_server(cast, registered):
             "date": r + 1,
             "server": s,
             "serverId": i,
+            "serverIp": f"192.0.2.5{i}",
             "resolutionTime": 3.5,
             "mappings": "192.0.2.1 (A)",
         }
         for i, s in enumerate(["ns1", "ns2"], 1)
     ]
     assert client.post(f"/agent/v1/agents/{agent_id}/results", {"results": rows}, format="json").status_code == 200
-    assert DnsResult.objects.count() == 2
+    assert sorted(DnsResult.objects.values_list("server", "server_ip")) == [
+        ("ns1", "192.0.2.51"),
+        ("ns2", "192.0.2.52"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -192,6 +192,8 @@ DNS = _kind(
     ("dns", "server"),
     "DNS server data",
     (
+        # Agents report the server's address; the v6 dns/server body has no such field.
+        Field("serverIp", "server_ip", "text", shown=""),
         Field("serverId", "server_id", "whole"),
         Field("server", "server", "text", label="DNS server"),
         Field("resolutionTime", "resolution_time", "number", "ms", label="Resolution time (ms)"),
