@@ -192,13 +192,17 @@ def test_it_writes_dns_rows_per_server(cast, registered):
             "date": r + 1,
             "server": s,
             "serverId": i,
+            "serverIp": f"192.0.2.5{i}",
             "resolutionTime": 3.5,
             "mappings": "192.0.2.1 (A)",
         }
         for i, s in enumerate(["ns1", "ns2"], 1)
     ]
     assert client.post(f"/agent/v1/agents/{agent_id}/results", {"results": rows}, format="json").status_code == 200
-    assert DnsResult.objects.count() == 2
+    assert sorted(DnsResult.objects.values_list("server", "server_ip")) == [
+        ("ns1", "192.0.2.51"),
+        ("ns2", "192.0.2.52"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -319,3 +323,22 @@ def test_each_serve_start_gives_the_embedded_agent_a_fresh_token_and_drops_the_o
     assert agent_client(second).post("/agent/v1/register", register, format="json").status_code == 200
     # Without an organization named for it, the embedded agent joins the oldest one.
     assert embedded_agent_token(None, "host-2")[0] == "Acme"
+
+
+@pytest.mark.parametrize(
+    "kind, field, limit",
+    [("net", "serverIp", 64), ("net", "server", 300), ("http", "sslVersion", 20), ("http", "sslCipher", 100)],
+)
+def test_it_refuses_text_longer_than_its_column(cast, registered, kind, field, limit):
+    """Before the field catalogue, PostgreSQL cut such text to the column's length without a word and SQLite stored
+    it whole: the batch is refused, naming the field and its limit."""
+    client, agent_id = registered
+    test = make_test(cast.owner, "http-server", name="web", agents=[{"agentId": agent_id}])
+    r = current_round()
+    row = {"kind": kind, "testId": test.id, "roundId": r, "date": r + 1, field: "x" * (limit + 1)}
+    response = client.post(f"/agent/v1/agents/{agent_id}/results", {"results": [row]}, format="json")
+    assert response.status_code == 400
+    assert f"results[0].{field} must be a string of at most {limit} characters" in response.json()["errorMessage"]
+    assert not NetResult.objects.exists() and not HttpResult.objects.exists()
+    row[field] = "x" * limit
+    assert client.post(f"/agent/v1/agents/{agent_id}/results", {"results": [row]}, format="json").status_code == 200

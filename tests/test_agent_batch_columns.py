@@ -12,12 +12,12 @@ import pytest
 from django.db import connection
 
 from spyglass.api.agent.columns import validate_columns
+from spyglass.api.agent.fields import MAX_ROWS
 from spyglass.api.agent.rows import BatchError, validate_batch, validate_rows
 from spyglass.api.agent.typed import decode_columns
 from spyglass.lib.rounds import round_of
 from spyglass.monitoring import results
 from spyglass.monitoring.models import DnsResult, HttpResult, NetResult
-from spyglass.monitoring.result_fields import MAX_ROWS
 from spyglass.monitoring.seed import seed
 from tests.conftest import make_test
 from tests.test_agent_api import acme_token, net_row, registered  # noqa: F401 (fixtures)

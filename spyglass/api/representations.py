@@ -4,14 +4,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from spyglass.lib.timefmt import format_v6_date
+from spyglass.monitoring import catalogue
+from spyglass.monitoring.models import Test
 from spyglass.monitoring.tests_service import shared_with_accounts
 
 ONLINE_AFTER_SECONDS = 180
 
+# The v6 data paths of a test type's kinds of result, its own first.
 DATA_PATHS = {
-    "agent-to-server": ["net/metrics"],
-    "http-server": ["web/http-server", "net/metrics"],
-    "dns-server": ["dns/server", "net/metrics"],
+    test_type: [catalogue.kind(kind).path for kind in catalogue.kinds_of(test_type)] for test_type, _ in Test.TYPES
 }
 
 

@@ -8,10 +8,8 @@ from django.db.models import Avg, Case, F, FloatField, Value, When
 from django.db.models.functions import Mod
 
 from spyglass.lib.timefmt import format_v6_date
-from spyglass.monitoring.models import DnsResult, HttpResult, NetResult
+from spyglass.monitoring import catalogue
 from spyglass.monitoring.scope import ReadScope
-
-ALL_TYPES = ("agent-to-server", "http-server", "dns-server")
 
 
 @dataclass(frozen=True)
@@ -27,16 +25,28 @@ def _success():
     return Case(When(error_type="None", then=Value(100.0)), default=Value(0.0), output_field=FloatField())
 
 
+def _field(kind: str, name: str) -> Metric:
+    """A result field averaged across agents: its table, column, unit and test types from the field catalogue."""
+    described = catalogue.kind(kind)
+    field = catalogue.by_name(kind)[name]
+    return Metric(described.model, field.column, field.unit, described.fits)
+
+
+def _availability(kind: str) -> Metric:
+    described = catalogue.kind(kind)
+    return Metric(described.model, _success(), "%", described.fits)
+
+
 METRICS = {
-    "loss": Metric(NetResult, "loss", "%", ALL_TYPES),
-    "latency": Metric(NetResult, "avg_latency", "ms", ALL_TYPES),
-    "jitter": Metric(NetResult, "jitter", "ms", ALL_TYPES),
-    "availability": Metric(HttpResult, _success(), "%", ("http-server",)),
-    "responseTime": Metric(HttpResult, "response_time", "ms", ("http-server",)),
-    "totalTime": Metric(HttpResult, "total_time", "ms", ("http-server",)),
-    "throughput": Metric(HttpResult, "throughput", "bytes/s", ("http-server",)),
-    "resolutionTime": Metric(DnsResult, "resolution_time", "ms", ("dns-server",)),
-    "dnsAvailability": Metric(DnsResult, _success(), "%", ("dns-server",)),
+    "loss": _field("net", "loss"),
+    "latency": _field("net", "avgLatency"),
+    "jitter": _field("net", "jitter"),
+    "availability": _availability("http"),
+    "responseTime": _field("http", "responseTime"),
+    "totalTime": _field("http", "totalTime"),
+    "throughput": _field("http", "throughput"),
+    "resolutionTime": _field("dns", "resolutionTime"),
+    "dnsAvailability": _availability("dns"),
 }
 PERIODS = (3600, 6 * 3600, 12 * 3600, 24 * 3600, 7 * 24 * 3600)
 # A small timeline needs no more points than this; longer periods average consecutive rounds together.

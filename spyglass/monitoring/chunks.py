@@ -25,9 +25,9 @@ from django.utils import timezone
 
 from spyglass.lib.jsonsplice import Spliced
 
-from . import chunk_format
+from . import catalogue, chunk_format
 from .models import Agent, ExportChunk, ResultHour
-from .queries import KIND_MODELS, as_dicts, ordered_rows, permalink
+from .queries import as_dicts, ordered_rows, permalink
 from .results import HOUR
 from .scope import ReadScope
 
@@ -91,7 +91,7 @@ def read_page_json(kind, test, time_range, last_round_id=None, limit=None, scope
 
 
 def _layout(kind: str, test) -> str:
-    fields = KIND_MODELS[kind][1]
+    fields = catalogue.shown(kind)
     text = f"{FORMAT}|{kind}|{','.join(fields)}|{permalink(test.id, 0, 0)}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -194,7 +194,7 @@ def _details(kind, test, chunk: _Chunk) -> None:
 
 def _build(kind, test, chunk: _Chunk, layout: str) -> None:
     """Write one hour's rows as JSON, store them and point `chunk` at the new build."""
-    model, fields = KIND_MODELS[kind]
+    model, fields = catalogue.kind(kind).model, catalogue.shown(kind)
     qs = ReadScope(source_test_id=test.id, start_round=chunk.hour, end_round=chunk.hour + HOUR - 1).results(model)
     rows = as_dicts(test, fields, list(ordered_rows(kind, fields, qs)))
     rounds = []

@@ -7,51 +7,8 @@ from django.db.models import CharField, Func, Max
 
 from spyglass.lib.timeranges import TimeRange
 
-from .models import DnsResult, HttpResult, NetResult
+from . import catalogue
 from .scope import ReadScope
-
-# v6 field → column, per kind. Order is the order of the response.
-NET_FIELDS = {
-    "serverIp": "server_ip",
-    "server": "server",
-    "loss": "loss",
-    "minLatency": "min_latency",
-    "avgLatency": "avg_latency",
-    "maxLatency": "max_latency",
-    "jitter": "jitter",
-}
-HTTP_FIELDS = {
-    "serverIp": "server_ip",
-    "responseCode": "response_code",
-    "numRedirects": "num_redirects",
-    "redirectTime": "redirect_time",
-    "dnsTime": "dns_time",
-    "sslTime": "ssl_time",
-    "connectTime": "connect_time",
-    "waitTime": "wait_time",
-    "receiveTime": "receive_time",
-    "wireSize": "wire_size",
-    "responseTime": "response_time",
-    "throughput": "throughput",
-    "totalTime": "total_time",
-    "errorType": "error_type",
-    "errorDetails": "error_details",
-    "sslCipher": "ssl_cipher",
-    "sslVersion": "ssl_version",
-}
-HTTP_OPTIONAL = {
-    "headers": {"requestHeaders": "request_headers", "responseHeaders": "response_headers"},
-    "certificates": {"sslCerts": "ssl_certs"},
-}
-DNS_FIELDS = {
-    "serverId": "server_id",
-    "server": "server",
-    "resolutionTime": "resolution_time",
-    "errorType": "error_type",
-    "errorDetails": "error_details",
-    "mappings": "mappings",
-}
-KIND_MODELS = {"net": (NetResult, NET_FIELDS), "http": (HttpResult, HTTP_FIELDS), "dns": (DnsResult, DNS_FIELDS)}
 
 
 @dataclass
@@ -95,10 +52,7 @@ def read_page(
     limited to what the reader's scope allows (see scope.py).
 
     A page never splits a round: when the row limit falls inside a round, the page ends before it."""
-    model, fields = KIND_MODELS[kind]
-    fields = dict(fields)
-    for extra in extras:
-        fields.update(HTTP_OPTIONAL.get(extra, {}))
+    model, fields = catalogue.kind(kind).model, catalogue.shown(kind, tuple(sorted(extras)))
     limit = limit or settings.DATA_PAGE_ROWS
     scope = scope or ReadScope(source_test_id=test.id)
     if time_range.latest_only:

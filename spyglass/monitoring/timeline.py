@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 
 from django.db.models import Avg, Case, Count, F, FloatField, Max, Min, Q, Sum, Value, When
 
-from .models import DnsResult, HttpResult, NetResult, Test
+from . import catalogue
+from .models import Test
 from .scope import ReadScope
 
-KIND_MODEL = {"net": NetResult, "http": HttpResult, "dns": DnsResult}
+KIND_MODEL = {key: kind.model for key, kind in catalogue.kinds().items()}
 # The kind of measurement that decides a test's status and its results page.
-PRIMARY_KIND = {Test.AGENT_TO_SERVER: "net", Test.HTTP_SERVER: "http", Test.DNS_SERVER: "dns"}
+PRIMARY_KIND = catalogue.PRIMARY
 
 # A row is an error when the probe reported one; a network row with 100 % loss is one too.
 ERROR_Q = {
@@ -48,21 +49,8 @@ class View:
     stacked: bool = False  # the series are parts of a whole (phases of a request), drawn stacked
 
 
-_NET_REST = ("loss", "min_latency", "avg_latency", "max_latency", "jitter", "server_ip")
-_HTTP_REST = (
-    "response_code",
-    "availability",
-    "dns_time",
-    "connect_time",
-    "ssl_time",
-    "wait_time",
-    "receive_time",
-    "response_time",
-    "total_time",
-    "throughput",
-    "wire_size",
-    "server_ip",
-)
+# The rest of each kind's row in the results table, in order: the field catalogue's table.
+_NET_REST, _HTTP_REST, _DNS_REST = (catalogue.kind(k).table for k in ("net", "http", "dns"))
 _PHASES = ("dns_time", "connect_time", "ssl_time", "wait_time", "receive_time")
 PHASE_LABELS = {
     "dns_time": "DNS",
@@ -71,7 +59,6 @@ PHASE_LABELS = {
     "wait_time": "Wait",
     "receive_time": "Receive",
 }
-_DNS_REST = ("server", "availability", "resolution_time", "mappings")
 
 NET_VIEWS = (
     View("loss", "Loss", "net", "%", (Series("loss", "Loss", Avg("loss")),), "loss", _NET_REST),
@@ -228,22 +215,13 @@ def latest_round(scope: ReadScope, kind: str) -> int | None:
     return _rows(kind, scope).aggregate(m=Max("round_id"))["m"]
 
 
-_ROW_FIELDS = {
-    "net": ("loss", "min_latency", "avg_latency", "max_latency", "jitter", "server_ip", "error_type", "error_details"),
-    "http": (
-        "response_code",
-        *_PHASES,
-        "redirect_time",
-        "response_time",
-        "total_time",
-        "throughput",
-        "wire_size",
-        "server_ip",
-        "error_type",
-        "error_details",
-    ),
-    "dns": ("server", "resolution_time", "mappings", "error_type", "error_details"),
-}
+def _row_fields(kind: str) -> tuple[str, ...]:
+    """What round_rows reads: the stored columns of the kind's table and the error columns (describe_error)."""
+    stored = {f.column for f in catalogue.kind(kind).fields}
+    return (*[c for c in catalogue.kind(kind).table if c in stored], "error_type", "error_details")
+
+
+_ROW_FIELDS = {kind: _row_fields(kind) for kind in catalogue.kinds()}
 
 
 def round_rows(scope: ReadScope, kind: str, round_id: int) -> list[dict]:

@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 
 from spyglass.lib.rounds import round_of
-from spyglass.monitoring import timeline
+from spyglass.monitoring import catalogue, timeline
 from spyglass.monitoring.models import Test
 from spyglass.monitoring.scope import ReadScope
 
@@ -199,28 +199,7 @@ def _period_url(scope: ResultsScope, period: str, view_key: str) -> str:
     return f"{scope.page_url}?{urlencode(query)}"
 
 
-LABELS = {
-    "loss": "Loss (%)",
-    "min_latency": "Min latency (ms)",
-    "avg_latency": "Avg latency (ms)",
-    "max_latency": "Max latency (ms)",
-    "jitter": "Jitter (ms)",
-    "server_ip": "Server IP",
-    "response_code": "Response code",
-    "availability": "Availability (%)",
-    "dns_time": "DNS (ms)",
-    "connect_time": "Connect (ms)",
-    "ssl_time": "SSL (ms)",
-    "wait_time": "Wait (ms)",
-    "receive_time": "Receive (ms)",
-    "response_time": "Response time (ms)",
-    "total_time": "Total time (ms)",
-    "throughput": "Throughput (kB/s)",
-    "wire_size": "Wire size (bytes)",
-    "server": "DNS server",
-    "resolution_time": "Resolution time (ms)",
-    "mappings": "Answers",
-}
+LABELS = catalogue.labels()
 
 
 def column_label(column: str, view) -> str:

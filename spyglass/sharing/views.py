@@ -30,7 +30,7 @@ from spyglass.accounts import ratelimit
 from spyglass.accounts.ratelimit import client_ip
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import TimeRange
-from spyglass.monitoring import queries
+from spyglass.monitoring import catalogue, queries
 from spyglass.monitoring.models import Test
 from spyglass.results_ui.component import (
     ResultsScope,
@@ -57,12 +57,7 @@ SHARE_HEADERS = {
         "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     ),
 }
-KINDS_OF = {
-    Test.AGENT_TO_SERVER: ("net",),
-    Test.HTTP_SERVER: ("http", "net"),
-    Test.DNS_SERVER: ("dns", "net"),
-}
-KIND_KEYS = {"net": ("net", "metrics"), "http": ("web", "httpServer"), "dns": ("dns", "server")}
+KINDS_OF = {test_type: catalogue.kinds_of(test_type) for test_type, _ in Test.TYPES}
 FORM_SALT = "spyglass.sharing.comment"
 
 
@@ -392,7 +387,7 @@ def _json_stream(snapshot):
     }
     yield orjson.dumps(head)[:-1]
     for kind in KINDS_OF[test.type]:
-        wrapper, key = KIND_KEYS[kind]
+        wrapper, key = catalogue.kind(kind).body
         yield b',"' + wrapper.encode() + b'":{"' + key.encode() + b'":['
         first = True
         for row in _pages(snapshot, kind):

@@ -5,6 +5,7 @@ spyglass.web.views.snapshots, which calls spyglass.sharing.services.create_snaps
 from django.conf import settings
 from django.urls import reverse
 
+from spyglass.monitoring import catalogue
 from spyglass.monitoring.models import Test
 from spyglass.sharing.services import WEB_EXPIRY_CHOICES
 from spyglass.sharing.windows import ALLOWED_HOURS
@@ -13,11 +14,8 @@ POSITIONS = [("starting", "starting at"), ("around", "around"), ("ending", "endi
 DEFAULT_HOURS = 2
 EXPORT_MINUTES = (5, 15, 30, 60)
 # The v6 data endpoints of each kind of measurement a test type records.
-EXPORT_PATHS = {
-    "net": ("Network metrics", "/v6/net/metrics/{id}"),
-    "http": ("HTTP server", "/v6/web/http-server/{id}"),
-    "dns": ("DNS server", "/v6/dns/server/{id}"),
-}
+EXPORT_LABELS = {"net": "Network metrics", "http": "HTTP server", "dns": "DNS server"}
+EXPORT_PATHS = {kind: (label, f"/v6/{catalogue.kind(kind).path}/{{id}}") for kind, label in EXPORT_LABELS.items()}
 EXPORT_KINDS = {Test.AGENT_TO_SERVER: ("net",), Test.HTTP_SERVER: ("http", "net"), Test.DNS_SERVER: ("dns",)}
 
 

@@ -13,8 +13,9 @@ from operator import itemgetter, le, lt, mod, sub
 from django.conf import settings
 
 from spyglass.lib.text import find_control_character
+from spyglass.monitoring import catalogue
 from spyglass.monitoring.agent_service import latest_round
-from spyglass.monitoring.result_fields import DEFAULTS, ERROR_TYPES, FIELDS, KIND_FITS, TEXT_LIMIT
+from spyglass.monitoring.catalogue import ERROR_TYPES, MAX_CERTS, Field
 
 NONE = type(None)
 REQUIRED = {"kind", "testId", "roundId", "date"}
@@ -28,7 +29,7 @@ def validate_columns(rows: list, tests: dict, now: float) -> dict[str, dict[str,
         kinds = set(map(itemgetter("kind"), rows))
     except (KeyError, TypeError):  # a row without a kind, or a kind that is a list or an object
         return None
-    if not kinds <= FIELDS.keys():
+    if not kinds <= catalogue.kinds().keys():
         return None
     groups = {kinds.pop(): rows} if len(kinds) == 1 else {}
     if not groups:
@@ -47,7 +48,7 @@ def validate_columns(rows: list, tests: dict, now: float) -> dict[str, dict[str,
 
 
 def _kind_columns(kind: str, rows: list[dict], tests: dict, now: float) -> dict[str, list] | None:
-    fields = FIELDS[kind]
+    fields = catalogue.by_name(kind)
     n = len(rows)
     names = set(rows[0])
     if set(map(len, rows)) != {len(names)} or not REQUIRED <= names or not names - REQUIRED <= fields.keys():
@@ -69,17 +70,16 @@ def _kind_columns(kind: str, rows: list[dict], tests: dict, now: float) -> dict[
     if not date_types <= {int, float}:
         return None
     out = {"test_id": test_ids, "round_id": round_ids, "date": dates if date_types == {float} else [*map(float, dates)]}
-    defaults = DEFAULTS[kind]
-    for name, (col, value_kind) in fields.items():
+    for name, field in fields.items():
         if name not in names:
-            out[col] = [defaults[col]] * n
+            out[field.column] = [field.default] * n
             continue
-        values = _checked(value_kind, column[name])
+        values = _checked(field, column[name])
         if values is None:
             return None
-        if defaults[col] is not None and None in values:
-            values = [defaults[col] if v is None else v for v in values]
-        out[col] = values
+        if not field.nullable and None in values:
+            values = [field.default if v is None else v for v in values]
+        out[field.column] = values
     return checked_rounds(kind, out, tests, now)
 
 
@@ -93,7 +93,8 @@ def checked_rounds(kind: str, out: dict[str, list], tests: dict, now: float) -> 
     if not set(test_ids) <= tests.keys():
         return None
     used = {test_id: tests[test_id] for test_id in set(test_ids)}
-    if any(test.type not in KIND_FITS[kind] for test in used.values()):
+    fits = catalogue.kind(kind).fits
+    if any(test.type not in fits for test in used.values()):
         return None
     if min(round_ids) < now - settings.RETENTION_DAYS * 86400:
         return None
@@ -129,20 +130,22 @@ def checked_rounds(kind: str, out: dict[str, list], tests: dict, now: float) -> 
     return out
 
 
-def _checked(value_kind: str, values: list) -> list | None:
-    """The column's values as validate_row's _value returns them, or None when any of them is refused."""
+def _checked(field: Field, values: list) -> list | None:
+    """The column's values as field_values.agent_value returns them (null still null), or None when any of them
+    is refused."""
+    value_kind = field.value
     types = set(map(type, values))
-    if value_kind in ("ms", "pct"):
+    if value_kind in ("number", "percent"):
         if not types <= {float, int, NONE}:
             return None
         numbers = [v for v in values if v is not None] if NONE in types else values
         if not _finite(numbers) or (numbers and min(numbers) < 0):
             return None
-        if value_kind == "pct" and numbers and max(numbers) > 100:
+        if value_kind == "percent" and numbers and max(numbers) > 100:
             return None
         return [v if v is None else float(v) for v in values] if int in types else values
-    if value_kind in ("int", "int32"):
-        limit = 2**31 if value_kind == "int32" else 2**62
+    if value_kind == "whole":
+        limit = field.limit
         if not types <= {int, NONE}:
             return None
         numbers = [v for v in values if v is not None] if NONE in types else values
@@ -150,10 +153,10 @@ def _checked(value_kind: str, values: list) -> list | None:
     if value_kind == "error":
         return values if set(values) <= ERROR_TYPES else None
     if value_kind == "certs":
-        if types != {list} or max(map(len, values)) > 20:
+        if types != {list} or max(map(len, values)) > MAX_CERTS:
             return None
         return values if all(type(c) is dict for certs in values for c in certs) else None
-    if types != {str} or max(map(len, values)) > TEXT_LIMIT:
+    if types != {str} or max(map(len, values)) > field.upload_max_length:
         return None
     if find_control_character("".join(values), allow_newlines=value_kind == "multiline") is not None:
         return None

@@ -1,64 +1,23 @@
 """Validation of an agent's result batch. Every problem names the row and the field; one bad row rejects the batch."""
 
-import math
 import time
 
 from django.conf import settings
 
-from spyglass.lib.text import find_control_character
+from spyglass.monitoring import catalogue
 from spyglass.monitoring.agent_service import latest_round
-from spyglass.monitoring.result_fields import DEFAULTS, ERROR_TYPES, FIELDS, KIND_FITS, MAX_ROWS, TEXT_LIMIT
+from spyglass.monitoring.field_values import agent_value, is_number
 
 from .columns import validate_columns
+from .fields import MAX_ROWS
 
-__all__ = ["FIELDS", "MAX_ROWS", "BatchError", "validate_batch", "validate_rows"]
+__all__ = ["MAX_ROWS", "BatchError", "validate_batch", "validate_rows"]
 
 
 class BatchError(ValueError):
     def __init__(self, message: str, rows: list[int]):
         super().__init__(message)
         self.rows = rows
-
-
-def _number(value) -> bool:
-    """A finite number that a float column can hold."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer beyond any float
-        return False
-
-
-def _value(kind: str, value, where: str):
-    if kind in ("ms", "pct"):
-        if value is None:
-            return None
-        if not _number(value) or value < 0:
-            raise ValueError(f"{where} must be a non-negative number or null")
-        if kind == "pct" and value > 100:
-            raise ValueError(f"{where} must be a percentage from 0 to 100")
-        return float(value)
-    if kind in ("int", "int32"):
-        if value is None:
-            return None
-        limit = 2**31 if kind == "int32" else 2**62  # the column's range: a bigger number must not reach the database
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < limit:
-            raise ValueError(f"{where} must be a whole number from 0 to {limit - 1} or null")
-        return value
-    if kind == "error":
-        if not isinstance(value, str) or value not in ERROR_TYPES:
-            raise ValueError(f"{where} must be one of {', '.join(sorted(ERROR_TYPES))}")
-        return value
-    if kind == "certs":
-        if not isinstance(value, list) or not all(isinstance(c, dict) for c in value) or len(value) > 20:
-            raise ValueError(f"{where} must be a list of certificate objects")
-        return value
-    if not isinstance(value, str) or len(value) > TEXT_LIMIT:
-        raise ValueError(f"{where} must be a string of at most {TEXT_LIMIT} characters")
-    if find_control_character(value, allow_newlines=kind == "multiline") is not None:
-        raise ValueError(f"{where} contains a control character")
-    return value
 
 
 def _int(row: dict, name: str, where: str) -> int:
@@ -73,13 +32,13 @@ def validate_row(i: int, row, tests: dict, now: float) -> tuple[str, dict]:
     if not isinstance(row, dict):
         raise ValueError(f"{where} must be an object")
     kind = row.get("kind")
-    if not isinstance(kind, str) or kind not in FIELDS:  # a list or an object is no kind (and unhashable)
+    if not isinstance(kind, str) or kind not in catalogue.kinds():  # a list or an object is no kind (and unhashable)
         raise ValueError(f"{where}.kind must be net, http or dns")
     test_id = _int(row, "testId", where)
     test = tests.get(test_id)
     if test is None:
         raise ValueError(f"{where}: test {test_id} is not assigned to this agent")
-    if test.type not in KIND_FITS[kind]:
+    if test.type not in catalogue.kind(kind).fits:
         raise ValueError(f"{where}: {kind} results do not fit {test.type} test {test_id}")
     round_id = _int(row, "roundId", where)
     if round_id % test.interval:
@@ -89,20 +48,18 @@ def validate_row(i: int, row, tests: dict, now: float) -> tuple[str, dict]:
     if round_id < now - settings.RETENTION_DAYS * 86400:
         raise ValueError(f"{where}.roundId {round_id} is older than the retention period")
     date = row.get("date")
-    if not _number(date):
+    if not is_number(date):
         raise ValueError(f"{where}.date must be epoch seconds")
     if not round_id <= date < round_id + test.interval + 120:
         raise ValueError(f"{where}.date is not within round {round_id}")
-    fields = FIELDS[kind]
+    fields = catalogue.by_name(kind)
     unknown = sorted(set(row) - set(fields) - {"kind", "testId", "roundId", "date"})
     if unknown:
         raise ValueError(f"{where}: unknown field {unknown[0]!r}")
-    out = {"test_id": test_id, "round_id": round_id, "date": float(date), **DEFAULTS[kind]}
-    for name, (column, value_kind) in fields.items():
+    out = {"test_id": test_id, "round_id": round_id, "date": float(date), **catalogue.defaults(kind)}
+    for name, field in fields.items():
         if name in row:
-            value = _value(value_kind, row[name], f"{where}.{name}")
-            if value is not None or DEFAULTS[kind][column] is None:
-                out[column] = value
+            out[field.column] = agent_value(field, row[name], f"{where}.{name}")
     if kind == "dns" and not out.get("server"):
         raise ValueError(f"{where}.server is required for dns results")
     if kind == "net" and not out["server"]:

@@ -11,11 +11,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from spyglass.lib.text import find_control_character
-from spyglass.monitoring import agent_service
+from spyglass.monitoring import agent_service, catalogue
 from spyglass.monitoring.models import Agent
 
 from .auth import AgentTokenAuthentication, IsAgent
-from .rows import FIELDS, BatchError, validate_batch
+from .rows import BatchError, validate_batch
 
 TAGS = ["agent API v1"]
 
@@ -46,26 +46,21 @@ class HeartbeatSerializer(serializers.Serializer):
 
 def _row_serializer():
     """For the OpenAPI document only: the fields a result row may carry (validation is rows.validate_batch)."""
-    kinds = {
-        "ms": serializers.FloatField,
-        "pct": serializers.FloatField,
-        "int": serializers.IntegerField,
-        "int32": serializers.IntegerField,
-    }
+    kinds = {"number": serializers.FloatField, "percent": serializers.FloatField, "whole": serializers.IntegerField}
     fields = {
-        "kind": serializers.ChoiceField(choices=["net", "http", "dns"]),
+        "kind": serializers.ChoiceField(choices=list(catalogue.kinds())),
         "testId": serializers.IntegerField(),
         "roundId": serializers.IntegerField(help_text="floor(measured at / interval) * interval"),
         "date": serializers.FloatField(help_text="epoch seconds when the round was measured"),
     }
-    for kind, names in FIELDS.items():
-        for name, (_, value_kind) in names.items():
-            if name not in fields:
-                field = kinds.get(value_kind, serializers.CharField)
-                if value_kind == "certs":
-                    fields[name] = serializers.ListField(child=serializers.DictField(), required=False)
+    for kind, described in catalogue.kinds().items():
+        for f in described.fields:
+            if f.name not in fields:
+                field = kinds.get(f.value, serializers.CharField)
+                if f.value == "certs":
+                    fields[f.name] = serializers.ListField(child=serializers.DictField(), required=False)
                 else:
-                    fields[name] = field(required=False, allow_null=True, help_text=f"{kind} results")
+                    fields[f.name] = field(required=False, allow_null=True, help_text=f"{kind} results")
     return type("AgentResultRow", (serializers.Serializer,), fields)
 
 

@@ -2,9 +2,13 @@
 
 from django import template
 
+from spyglass.monitoring import catalogue
+
 register = template.Library()
 
-_INTEGERS = {"response_code", "wire_size"}
+# Read from the field catalogue: whole numbers are shown without decimals, text is sorted as text.
+_INTEGERS = {f.column for k in catalogue.kinds().values() for f in k.fields if f.value == "whole"}
+_TEXT = {f.column for k in catalogue.kinds().values() for f in k.fields if f.value in ("text", "multiline")}
 
 
 @register.filter
@@ -18,6 +22,12 @@ def cell(row: dict, column: str) -> str:
     if isinstance(value, float):
         return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
     return str(value)
+
+
+@register.filter
+def is_text(column: str) -> bool:
+    """Whether the table's column holds text (sorted as text, set in a monospace font) rather than numbers."""
+    return column in _TEXT
 
 
 @register.filter

@@ -1,0 +1,276 @@
+"""The result fields, one catalogue per kind of result (network, HTTP, DNS): the one place a v6 result field is
+described. The agent API's decoder and validator, the importer, the v6 data API (JSON and XML), the share
+downloads and the results page's table all read it; docs/fields.md says how to add a field.
+
+The models stay the storage: a field's nullability, default, text length and integer range are read from its
+column rather than written again here."""
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from functools import cache, cached_property
+
+from django.db.backends.base.operations import BaseDatabaseOperations
+
+from .models import DnsResult, HttpResult, NetResult, Test
+
+# What an agent may report as a row's error (the importer takes any text its column holds).
+ERROR_TYPES = frozenset({"None", "DNS", "Connect", "SSL", "Send", "Receive", "HTTP", "Timeout", "Error"})
+# The longest text an agent may send in a field whose column has no length of its own (a request's size policy).
+TEXT_LIMIT = 20000
+MAX_CERTS = 20
+# Whole numbers an agent may send in a 64-bit column: below 2**62, as before the catalogue (JSON readers that
+# are not Python lose precision far earlier; the bound only keeps absurd numbers out of the column).
+_BIGINT_LIMIT = 2**62
+
+# Kinds of value, as an agent must send them (field_values.py reads them; docs/fields.md: what an import may hold):
+#   number   a non-negative number or null     percent  0..100 or null
+#   whole    a whole number from 0 within the column's range, or null
+#   text     one line of text                   multiline  text that may hold line breaks
+#   error    one of ERROR_TYPES                 certs    a list of certificate objects
+VALUE_KINDS = ("number", "percent", "whole", "text", "multiline", "error", "certs")
+NUMERIC = frozenset({"number", "percent", "whole"})
+
+
+@dataclass(frozen=True)
+class Field:
+    """One v6 result field. `shown`: where the v6 data API and the share downloads show it: "always", or only
+    with that request option ("headers", "certificates"), or "" (stored, never shown there). `label`: its
+    heading in the results page's table ("" when the table has no such column)."""
+
+    name: str
+    column: str
+    value: str
+    unit: str = ""
+    shown: str = "always"
+    label: str = ""
+    model: type = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        if self.value not in VALUE_KINDS:
+            raise ValueError(f"{self.name}: unknown kind of value {self.value!r}")
+
+    @cached_property
+    def _model_field(self):
+        return self.model._meta.get_field(self.column)
+
+    @property
+    def nullable(self) -> bool:
+        """Whether the column stores null (else a missing number becomes the column's default)."""
+        return self._model_field.null
+
+    @property
+    def default(self):
+        return self._model_field.get_default()
+
+    @property
+    def required(self) -> bool:
+        """An import must carry it: its column is NOT NULL and absence has no honest stand-in (0 redirects would be
+        made up, a DNS row has no server to default to)."""
+        model_field = self._model_field
+        return not model_field.null and (self.value in NUMERIC or not model_field.has_default())
+
+    @property
+    def limit(self) -> int | None:
+        """Whole numbers: values lie below this (agents: from 0; imports: from -limit)."""
+        if self.value != "whole":
+            return None
+        column_max = BaseDatabaseOperations.integer_field_ranges[self._model_field.get_internal_type()][1] + 1
+        return min(column_max, _BIGINT_LIMIT)
+
+    @property
+    def max_length(self) -> int | None:
+        """Text: the column's length, or None when the column has none."""
+        return getattr(self._model_field, "max_length", None) if self.value in ("text", "multiline", "error") else None
+
+    @property
+    def upload_max_length(self) -> int:
+        """The longest text an agent may send: the column's length, else TEXT_LIMIT."""
+        return min(self.max_length or TEXT_LIMIT, TEXT_LIMIT)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of result: its table, the test types it belongs to, its v6 data path (under /v6/) and body
+    (`{top: {rows: [...]}}`) and, in order, the v6 data API's fields (`fields`) and the results table's columns
+    (`table`; "availability" is computed from the error, not stored)."""
+
+    key: str
+    model: type
+    fits: tuple[str, ...]
+    path: str
+    body: tuple[str, str]
+    title: str
+    fields: tuple[Field, ...]
+    table: tuple[str, ...]
+
+
+# Results-page columns computed from a row rather than stored, with their headings.
+COMPUTED_LABELS = {"availability": "Availability (%)"}
+
+
+def _kind(key, model, fits, path, body, title, fields, table) -> Kind:
+    bound = tuple(replace(f, model=model) for f in fields)
+    return Kind(key, model, tuple(fits), path, body, title, bound, tuple(table))
+
+
+_ALL_TYPES = (Test.AGENT_TO_SERVER, Test.HTTP_SERVER, Test.DNS_SERVER)
+_ERROR_FIELDS = (
+    Field("errorType", "error_type", "error"),
+    Field("errorDetails", "error_details", "multiline"),
+)
+
+NET = _kind(
+    "net",
+    NetResult,
+    _ALL_TYPES,
+    "net/metrics",
+    ("net", "metrics"),
+    "network metrics",
+    (
+        Field("serverIp", "server_ip", "text", label="Server IP"),
+        Field("server", "server", "text"),
+        Field("loss", "loss", "percent", "%", label="Loss (%)"),
+        Field("minLatency", "min_latency", "number", "ms", label="Min latency (ms)"),
+        Field("avgLatency", "avg_latency", "number", "ms", label="Avg latency (ms)"),
+        Field("maxLatency", "max_latency", "number", "ms", label="Max latency (ms)"),
+        Field("jitter", "jitter", "number", "ms", label="Jitter (ms)"),
+        # The v6 net/metrics body has no error fields: the results page reads them to spell out a row's error.
+        *(Field(f.name, f.column, f.value, shown="") for f in _ERROR_FIELDS),
+    ),
+    ("loss", "min_latency", "avg_latency", "max_latency", "jitter", "server_ip"),
+)
+HTTP = _kind(
+    "http",
+    HttpResult,
+    (Test.HTTP_SERVER,),
+    "web/http-server",
+    ("web", "httpServer"),
+    "HTTP server data",
+    (
+        Field("serverIp", "server_ip", "text", label="Server IP"),
+        Field("responseCode", "response_code", "whole", label="Response code"),
+        Field("numRedirects", "num_redirects", "whole"),
+        Field("redirectTime", "redirect_time", "number", "ms"),
+        Field("dnsTime", "dns_time", "number", "ms", label="DNS (ms)"),
+        Field("sslTime", "ssl_time", "number", "ms", label="SSL (ms)"),
+        Field("connectTime", "connect_time", "number", "ms", label="Connect (ms)"),
+        Field("waitTime", "wait_time", "number", "ms", label="Wait (ms)"),
+        Field("receiveTime", "receive_time", "number", "ms", label="Receive (ms)"),
+        Field("wireSize", "wire_size", "whole", "bytes", label="Wire size (bytes)"),
+        Field("responseTime", "response_time", "number", "ms", label="Response time (ms)"),
+        # Stored in bytes per second; the results page shows kB/s.
+        Field("throughput", "throughput", "number", "bytes/s", label="Throughput (kB/s)"),
+        Field("totalTime", "total_time", "number", "ms", label="Total time (ms)"),
+        *_ERROR_FIELDS,
+        Field("sslCipher", "ssl_cipher", "text"),
+        Field("sslVersion", "ssl_version", "text"),
+        Field("requestHeaders", "request_headers", "multiline", shown="headers"),
+        Field("responseHeaders", "response_headers", "multiline", shown="headers"),
+        Field("sslCerts", "ssl_certs", "certs", shown="certificates"),
+    ),
+    (
+        "response_code",
+        "availability",
+        "dns_time",
+        "connect_time",
+        "ssl_time",
+        "wait_time",
+        "receive_time",
+        "response_time",
+        "total_time",
+        "throughput",
+        "wire_size",
+        "server_ip",
+    ),
+)
+DNS = _kind(
+    "dns",
+    DnsResult,
+    (Test.DNS_SERVER,),
+    "dns/server",
+    ("dns", "server"),
+    "DNS server data",
+    (
+        # Agents report the server's address; the v6 dns/server body has no such field.
+        Field("serverIp", "server_ip", "text", shown=""),
+        Field("serverId", "server_id", "whole"),
+        Field("server", "server", "text", label="DNS server"),
+        Field("resolutionTime", "resolution_time", "number", "ms", label="Resolution time (ms)"),
+        *_ERROR_FIELDS,
+        Field("mappings", "mappings", "multiline", label="Answers"),
+    ),
+    ("server", "availability", "resolution_time", "mappings"),
+)
+
+_KINDS = {"net": NET, "http": HTTP, "dns": DNS}
+# Each test type's own kind of result: the one that decides its status and leads its results page and downloads.
+PRIMARY = {Test.AGENT_TO_SERVER: "net", Test.HTTP_SERVER: "http", Test.DNS_SERVER: "dns"}
+_derived: list[Callable] = []
+
+
+def derived(function: Callable) -> Callable:
+    """Cache what is built from the catalogue (a decoder, a column map) until the catalogue changes."""
+    cached = cache(function)
+    _derived.append(cached)
+    return cached
+
+
+def kinds() -> dict[str, Kind]:
+    return _KINDS
+
+
+def kind(key: str) -> Kind:
+    return _KINDS[key]
+
+
+def kinds_of(test_type: str) -> tuple[str, ...]:
+    """The kinds of result a test of this type has: its own first, then the others that fit it (network metrics)."""
+    own = PRIMARY[test_type]
+    return (own, *(key for key, k in _KINDS.items() if key != own and test_type in k.fits))
+
+
+@derived
+def by_name(key: str) -> dict[str, Field]:
+    return {f.name: f for f in _KINDS[key].fields}
+
+
+@derived
+def defaults(key: str) -> dict[str, object]:
+    """Every column of the kind with its default: a row sent again replaces the whole earlier row."""
+    return {f.column: f.default for f in _KINDS[key].fields}
+
+
+@derived
+def shown(key: str, options: tuple[str, ...] = ()) -> dict[str, str]:
+    """v6 name → column of what the data API and the downloads show, in their order; `options` adds the fields
+    shown only on request (headers, certificates)."""
+    return {f.name: f.column for f in _KINDS[key].fields if f.shown == "always" or (f.shown and f.shown in options)}
+
+
+@derived
+def labels() -> dict[str, str]:
+    """Column → its heading in the results table."""
+    out = dict(COMPUTED_LABELS)
+    for k in _KINDS.values():
+        out.update({f.column: f.label for f in k.fields if f.label and f.column in k.table})
+    return out
+
+
+@contextmanager
+def replaced(key: str, fields: tuple[Field, ...]):
+    """The catalogue with kind `key`'s fields replaced, for as long as the block runs (tests: a field added to the
+    catalogue flows through upload, storage, the API and downloads without another edit)."""
+    old = _KINDS[key]
+    _KINDS[key] = replace(old, fields=tuple(replace(f, model=old.model) for f in fields))
+    _changed()
+    try:
+        yield _KINDS[key]
+    finally:
+        _KINDS[key] = old
+        _changed()
+
+
+def _changed() -> None:
+    for cached in _derived:
+        cached.cache_clear()

@@ -1,0 +1,88 @@
+"""The one reading of a result field's value, for the agent API and for `spyglass import`.
+
+`where` names the field for the message ("results[3].avgLatency" for a batch, "avgLatency" for an import's row,
+which the importer prefixes with the file and row). Agents are held to the catalogue exactly. An import reads a
+ThousandEyes export as it is (negative numbers, whole numbers written as 3.0, any error text, line breaks, null
+text), but never past what the column holds."""
+
+import json
+import math
+
+from spyglass.lib.text import find_control_character
+
+from .catalogue import ERROR_TYPES, MAX_CERTS, NUMERIC, Field
+
+
+def is_number(value) -> bool:
+    """A finite number that a float column can hold (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond any float
+        return False
+
+
+def agent_value(f: Field, value, where: str):
+    """The value an agent sent, as stored; raises ValueError naming `where`. Null stands for the column's
+    default where the column stores no null."""
+    if value is None and f.value in NUMERIC:
+        return None if f.nullable else f.default
+    if f.value in ("number", "percent"):
+        if not is_number(value) or value < 0:
+            raise ValueError(f"{where} must be a non-negative number or null")
+        if f.value == "percent" and value > 100:
+            raise ValueError(f"{where} must be a percentage from 0 to 100")
+        return float(value)
+    if f.value == "whole":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < f.limit:
+            raise ValueError(f"{where} must be a whole number from 0 to {f.limit - 1} or null")
+        return value
+    if f.value == "error":
+        if not isinstance(value, str) or value not in ERROR_TYPES:
+            raise ValueError(f"{where} must be one of {', '.join(sorted(ERROR_TYPES))}")
+        return value
+    if f.value == "certs":
+        if not isinstance(value, list) or not all(isinstance(c, dict) for c in value) or len(value) > MAX_CERTS:
+            raise ValueError(f"{where} must be a list of certificate objects")
+        return value
+    if not isinstance(value, str) or len(value) > f.upload_max_length:
+        raise ValueError(f"{where} must be a string of at most {f.upload_max_length} characters")
+    if find_control_character(value, allow_newlines=f.value == "multiline") is not None:
+        raise ValueError(f"{where} contains a control character")
+    return value
+
+
+def imported_value(f: Field, raw, where: str):
+    """The value of an imported row's field, as stored; raises ValueError naming `where`."""
+    if raw is None:
+        if f.required:
+            raise ValueError(f"{where} is required (got null)")
+        return None if f.nullable else f.default
+    if f.value in ("number", "percent"):
+        if not is_number(raw):
+            raise ValueError(f"{where} must be a number, got {_shown(raw)}")
+        return float(raw)
+    if f.value == "whole":
+        if not (isinstance(raw, int) and not isinstance(raw, bool)) and not (is_number(raw) and raw == int(raw)):
+            raise ValueError(f"{where} must be a whole number, got {_shown(raw)}")
+        if not -f.limit <= int(raw) < f.limit:
+            raise ValueError(f"{where} must be a whole number from {-f.limit} to {f.limit - 1}, got {int(raw)}")
+        return int(raw)
+    if f.value == "certs":
+        if not isinstance(raw, list):
+            raise ValueError(f"{where} must be a list")
+        return raw
+    if not isinstance(raw, str):
+        raise ValueError(f"{where} must be a string, got {_shown(raw)}")
+    if f.max_length is not None and len(raw) > f.max_length:
+        raise ValueError(f"{where} must be at most {f.max_length} characters, got {len(raw)}")
+    if find_control_character(raw, allow_newlines=True) is not None:
+        raise ValueError(f"{where} contains a control character")
+    if f.value == "error" and not raw:
+        return f.default  # an export's empty error type means there was none
+    return raw
+
+
+def _shown(raw) -> str:
+    return json.dumps(raw)[:40]
