@@ -43,6 +43,26 @@ class BenchData:
         return self.user.email, self.token
 
 
+@dataclass
+class Tenant:
+    """A user of an organization no other row writes to, its API token and its tests."""
+
+    user: object
+    token: str
+    access: object
+    tests: list
+
+
+def own_organization(name: str, tests: int = 0) -> Tenant:
+    """An organization of its own with `tests` agent-to-server tests (no results, no snapshots): a row measured on
+    it reads nothing an earlier row wrote, so the order of the rows cannot move it."""
+    user = create_user(f"{name}@example.com", f"pw-{name}", name.title(), f"{name.title()} Org", ["A"], "Account Admin")
+    access = access_for(user, None)
+    body = {"interval": 60, "server": "bench.example.com", "port": 443}
+    made = [create_test(access, "agent-to-server", {**body, "testName": f"{name} {i}"}) for i in range(tests)]
+    return Tenant(user, ApiToken.issue(user), access, made)
+
+
 def build(quick: bool) -> BenchData:
     agents, hours = (10, 6) if quick else (50, 48)
     user = create_user("bench@example.com", "bench-password", "Bench", "Bench Org", ["Bench"], "Account Admin")

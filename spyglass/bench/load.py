@@ -1,7 +1,9 @@
 """`python -m spyglass.bench.load URL REQUESTS CONCURRENCY`: a load generator in a process of its own; prints JSON
-{"requests", "ok", "seconds", "per_second", "p99_ms"}."""
+{"requests", "ok", "seconds", "per_second", "p99_ms"}. BENCH_AUTHORIZATION, when set, is sent as the Authorization
+header of every request."""
 
 import json
+import os
 import sys
 import threading
 import time
@@ -14,9 +16,11 @@ def main():
     counter = iter(range(total))
     lock = threading.Lock()
     latencies, ok = [], [0]
+    authorization = os.environ.get("BENCH_AUTHORIZATION", "")
+    headers = {"Authorization": authorization} if authorization else {}
 
     def worker():
-        with httpx.Client(timeout=60) as client:
+        with httpx.Client(timeout=60, headers=headers) as client:
             while True:
                 with lock:
                     if next(counter, None) is None:

@@ -195,19 +195,77 @@ def data_export(data):
     return (n / cold) / (n / dumps), detail
 
 
-@row(7, "API auth overhead: req/s with Basic email:token ÷ req/s unauthenticated (test-only switch)", ">= 0.8")
+def _organization_holdings(tenant) -> str:
+    """What the tenant's organization holds, as the detail says it: its tests, the snapshot copies among them and
+    their results (row 7 is measured on an organization holding only its own test)."""
+    from spyglass.monitoring.models import NetResult, Test
+
+    org_id = tenant.access.account_group.organization_id
+    tests = Test.objects.filter(account_group__organization_id=org_id)
+    results = NetResult.objects.filter(test__in=tests).count()
+    return f"{tests.count()} tests, {tests.filter(saved_event=True).count()} snapshot copies, {results} results"
+
+
+@row(
+    7,
+    "API auth overhead: GET /v6/tests req/s with Basic email:token ÷ req/s unauthenticated (test-only switch), "
+    "on an organization of its own holding one test",
+    ">= 0.8",
+)
 def auth_overhead(data):
-    basic = api_client(data)
-    switched = api_client(data, authenticated=False)
-    switched.force_authenticate(user=data.user)  # the test-only switch: DRF skips the authenticators
+    """On an organization no other row writes to (one test, no results, no snapshot copies), so that what
+    earlier rows created cannot move it."""
+    from .data import own_organization
+
+    tenant = own_organization("auth", tests=1)
+    basic = api_client(tenant)
+    switched = api_client(tenant, authenticated=False)
+    switched.force_authenticate(user=tenant.user)  # the test-only switch: DRF skips the authenticators
     n = 200
+    answered = len(orjson.loads(basic.get("/v6/tests.json").content)["test"])
 
     def burst(client):
         for _ in range(n):
             client.get("/v6/tests.json")
 
     with_auth, without = interleaved_medians(lambda: burst(basic), lambda: burst(switched), repeat=5)
-    return without / with_auth, f"{n / with_auth:,.0f} req/s with Basic, {n / without:,.0f} req/s without"
+    return without / with_auth, (
+        f"{n / with_auth:,.0f} req/s with Basic, {n / without:,.0f} req/s without; /v6/tests answered {answered} "
+        f"tests; its organization: {_organization_holdings(tenant)}"
+    )
+
+
+@row(
+    10,
+    "test list throughput: GET /v6/tests (50 tests, Basic email:token) req/s ÷ a minimal Django view's req/s",
+    ">= 0.5",
+    missed="a request's authentication, access, rate counter and 50 tests' representation; it moves with the "
+    "machine's load (docs/benchmarks.md)",
+)
+def test_list_throughput(data):
+    """The same app process and load generator as row 4, alternating with the same minimal view, on an
+    organization of its own holding 50 tests; 0 unless every request answered 200 with the 50 tests."""
+    from .data import own_organization
+    from .servers import app_processes, load
+
+    tenant = own_organization("list", tests=50)
+    authorization = "Basic " + base64.b64encode(f"{tenant.user.email}:{tenant.token}".encode()).decode()
+    requests, rounds = (300, 3) if data.quick else (1000, 3)
+    baseline, listed = [], []
+    with app_processes(1) as (url,):
+        answer = httpx.get(url + "/v6/tests.json", headers={"Authorization": authorization}, timeout=60)
+        tests = len(answer.json()["test"]) if answer.status_code == 200 else 0
+        for _ in range(rounds):  # alternately, so that drift on a shared machine hits both alike
+            baseline.append(load(url + "/__bench__/minimal", requests, 16))
+            listed.append(load(url + "/v6/tests.json", requests, 16, authorization))
+    lists = statistics.median(run["per_second"] for run in listed)
+    minimal = statistics.median(run["per_second"] for run in baseline)
+    sent, answered = requests * rounds, sum(run["ok"] for run in listed)
+    detail = (
+        f"{lists:.0f} req/s vs {minimal:.0f} req/s (medians of {rounds} alternate runs of {requests}); "
+        f"{answered} of {sent} requests answered 200; the list held {tests} tests"
+    )
+    return (lists / minimal if answered == sent and tests == 50 else 0.0), detail
 
 
 @row(1, "snapshot creation cost: create a 48 h snapshot ÷ create a 1 h snapshot", "<= 1.3")
@@ -364,24 +422,14 @@ def creation_under_contention(data):
     """1 when the successes equal the default limit (5 per 5 minutes) exactly, else 0; p99 latency in the detail."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from spyglass.accounts.models import ApiToken
-    from spyglass.accounts.roles import access_for
-    from spyglass.accounts.services import create_user
     from spyglass.lib.timefmt import format_v6_date
-    from spyglass.monitoring.tests_service import create_test
 
+    from .data import own_organization
     from .servers import app_processes
 
     # An organization of its own, so its creation limit starts untouched.
-    user = create_user(
-        "contention@example.com", "pw-contention", "Contention", "Contention Org", ["C"], "Account Admin"
-    )
-    token = ApiToken.issue(user)
-    test = create_test(
-        access_for(user, None),
-        "agent-to-server",
-        {"testName": "contended", "interval": 60, "server": "bench.example.com", "port": 443},
-    )
+    tenant = own_organization("contention", tests=1)
+    user, token, (test,) = tenant.user, tenant.token, tenant.tests
     limit = 5
     body = {
         "testId": test.id,

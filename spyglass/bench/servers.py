@@ -57,12 +57,14 @@ def app_processes(count: int, env_extra: dict | None = None):
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
-def load(url: str, requests: int, concurrency: int) -> dict:
-    """Run the load generator in a process of its own and return its figures."""
+def load(url: str, requests: int, concurrency: int, authorization: str = "") -> dict:
+    """Run the load generator in a process of its own and return its figures; `authorization` is sent as the
+    requests' Authorization header (through the environment, not the command line other processes can read)."""
     import json
 
     out = subprocess.run(
         [sys.executable, "-m", "spyglass.bench.load", url, str(requests), str(concurrency)],
+        env={**os.environ, "BENCH_AUTHORIZATION": authorization},
         capture_output=True,
         text=True,
         timeout=600,
