@@ -203,7 +203,7 @@ def _organization_holdings(tenant) -> str:
     org_id = tenant.access.account_group.organization_id
     tests = Test.objects.filter(account_group__organization_id=org_id)
     results = NetResult.objects.filter(test__in=tests).count()
-    return f"{tests.count()} tests, {tests.filter(saved_event=True).count()} snapshot copies, {results} results"
+    return f"tests {tests.count()}, snapshot copies {tests.filter(saved_event=True).count()}, results {results}"
 
 
 @row(
@@ -230,8 +230,8 @@ def auth_overhead(data):
 
     with_auth, without = interleaved_medians(lambda: burst(basic), lambda: burst(switched), repeat=5)
     return without / with_auth, (
-        f"{n / with_auth:,.0f} req/s with Basic, {n / without:,.0f} req/s without; /v6/tests answered {answered} "
-        f"tests; its organization: {_organization_holdings(tenant)}"
+        f"{n / with_auth:,.0f} req/s with Basic, {n / without:,.0f} req/s without; tests listed {answered}; "
+        f"its organization holds: {_organization_holdings(tenant)}"
     )
 
 
@@ -263,7 +263,7 @@ def test_list_throughput(data):
     sent, answered = requests * rounds, sum(run["ok"] for run in listed)
     detail = (
         f"{lists:.0f} req/s vs {minimal:.0f} req/s (medians of {rounds} alternate runs of {requests}); "
-        f"{answered} of {sent} requests answered 200; the list held {tests} tests"
+        f"{answered} of {sent} requests answered 200; tests listed {tests}"
     )
     return (lists / minimal if answered == sent and tests == 50 else 0.0), detail
 
