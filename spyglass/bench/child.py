@@ -19,7 +19,7 @@ def main():
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
-    from . import rows
+    from . import rows, uploads  # noqa: F401 (uploads registers the rows that upload through the agent API)
     from .data import build
 
     data = build(quick=args.quick)
