@@ -53,7 +53,7 @@ def _column(model, column: str, value_kind: str) -> Column:
     kind = _READ_AS[value_kind]
     required = not field.null and (kind in ("float", "int") or not field.has_default())
     if kind == "int":
-        limit = BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()][1] + 1
+        limit: int | None = BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()][1] + 1
     else:
         limit = getattr(field, "max_length", None) if kind == "str" else None
     return Column(column, kind, required, limit)
@@ -65,7 +65,7 @@ def _columns(kind: str) -> dict[str, Column]:
 
 
 NET_COLUMNS, HTTP_COLUMNS, DNS_COLUMNS = _columns("net"), _columns("http"), _columns("dns")
-DEFAULTS = {"str": "", "float": None, "int": None, "json": []}
+DEFAULTS: dict[str, object] = {"str": "", "float": None, "int": None, "json": []}
 # (top-level key, rows key) → kind, columns, test types it fits
 BODIES = {
     ("net", "metrics"): ("net", NET_COLUMNS, ("agent-to-server", "http-server", "dns-server")),
@@ -87,6 +87,7 @@ def _value(raw, col: Column, name: str):
     if col.kind == "int":
         if isinstance(raw, bool) or not isinstance(raw, int | float) or not _whole(raw):
             raise ValueError(f"{name} must be a whole number, got {json.dumps(raw)[:40]}")
+        assert col.limit is not None  # every int column has its range (_column)
         if not -col.limit <= int(raw) < col.limit:
             raise ValueError(f"{name} must be a whole number from {-col.limit} to {col.limit - 1}, got {int(raw)}")
         return int(raw)

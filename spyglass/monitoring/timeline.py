@@ -11,7 +11,11 @@ from django.db.models import Avg, Case, Count, F, FloatField, Max, Min, Q, Sum, 
 from .models import DnsResult, HttpResult, NetResult, Test
 from .scope import ReadScope
 
-KIND_MODEL = {"net": NetResult, "http": HttpResult, "dns": DnsResult}
+KIND_MODEL: dict[str, type[NetResult | HttpResult | DnsResult]] = {
+    "net": NetResult,
+    "http": HttpResult,
+    "dns": DnsResult,
+}
 # The kind of measurement that decides a test's status and its results page.
 PRIMARY_KIND = {Test.AGENT_TO_SERVER: "net", Test.HTTP_SERVER: "http", Test.DNS_SERVER: "dns"}
 
@@ -203,7 +207,7 @@ def timelines(scope: ReadScope, views) -> dict[str, Timeline]:
         .values_list("round_id", "n", "e", *aliases.values())
     )
     rounds, agents, errors = [], [], []
-    values = {key: [] for key in series}
+    values: dict[str, list] = {key: [] for key in series}
     columns = list(values.values())
     for row in rows:
         rounds.append(row[0])

@@ -24,7 +24,7 @@ def supported() -> bool:
 def _sql() -> str:
     quote = connection.ops.quote_name
     visit = SnapshotVisit._meta
-    columns = ", ".join(quote(visit.get_field(name).column) for name in ("snapshot", "date", "ip", "user"))
+    columns = ", ".join(quote(visit.get_field(name).column) for name in ("snapshot", "date", "ip", "user"))  # type: ignore[union-attr, arg-type]
     member = Membership._meta
     member_user = quote(member.get_field("user").column)
     member_group = quote(member.get_field("account_group").column)
@@ -59,5 +59,5 @@ def visit_by_link(link_id: str, render_key: str, user_id, ip: str, now):
     if row is None:
         return None
     snapshot = page_reads.snapshot_from_row(row)
-    snapshot.page_allowed, snapshot.page_visited = row[-2], row[-1]
+    snapshot.page_allowed, snapshot.page_visited = row[-2], row[-1]  # type: ignore[attr-defined]  # for the view
     return snapshot
