@@ -131,6 +131,7 @@ def agents_of(base: str, email: str, token: str) -> list[dict]:
     return httpx.get(f"{base}/v6/agents.json", auth=(email, token)).json()["agents"]
 
 
+@pytest.mark.slow
 def test_serve_runs_an_embedded_agent_named_after_the_host_unless_told_not_to(tmp_path):
     run(
         [
