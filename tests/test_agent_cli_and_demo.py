@@ -41,6 +41,13 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
+def command_line(pid: int) -> str:
+    try:
+        return " " + Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""
+
+
 def alive(pid: int) -> bool:
     try:
         return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
@@ -157,7 +164,9 @@ def test_serve_runs_an_embedded_agent_named_after_the_host_unless_told_not_to(tm
     try:
         wait_for(lambda: "listening" in quiet.output(), timeout=60)
         wait_for(lambda: httpx.get(f"{base}/v6/status").status_code == 200, timeout=30)
-        time.sleep(2)
+        # serve starts its children before it says it is listening: none of them is an agent, so none can register.
+        assert not [k for k in children_of(quiet.proc.pid) if " agent " in command_line(k)]
+        assert "embedded agent" not in quiet.output()
         assert agents_of(base, "a@x.test", token) == []
     finally:
         code = quiet.stop()
@@ -173,6 +182,7 @@ def test_serve_runs_an_embedded_agent_named_after_the_host_unless_told_not_to(tm
         assert agent["version"]
         kids = children_of(serving.proc.pid)
         assert len(kids) >= 2  # worker and agent (gunicorn workers too)
+        assert [k for k in kids if " agent " in command_line(k)]  # what the first start had none of
     finally:
         code = serving.stop()
     assert code == 0
