@@ -46,7 +46,8 @@ if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 mkdir -p artifacts
 
 workers="${SPYGLASS_TEST_WORKERS:-3}"
-pytest_args=(-n "$workers" --dist loadfile --durations 15)
+# Files in collection order (tests/conftest.py puts the slow ones first), not xdist's largest-file-first.
+pytest_args=(-n "$workers" --dist loadfile --no-loadscope-reorder --durations 15)
 if [ "$fast" = 1 ]; then
   echo "== tests on SQLite, without the slow ones"
   env -u DATABASE_URL -u SPYGLASS_TEST_DB_NAME python -m pytest "${pytest_args[@]}" -m "not slow" "$@"
