@@ -28,6 +28,7 @@ def _bench(tmp_path, *args):
     return json.loads(out.read_text()), done.stdout, done.stderr, ("postgresql" if db_args else "sqlite")
 
 
+@pytest.mark.slow
 def test_quick_runs_every_row_and_writes_its_figures_as_json(tmp_path):
     report, table, _, database = _bench(tmp_path)
 
@@ -74,6 +75,7 @@ def test_quick_runs_every_row_and_writes_its_figures_as_json(tmp_path):
     assert answered == sent and "tests listed 50" in rows[10]["detail"], rows[10]["detail"]
 
 
+@pytest.mark.slow
 def test_it_leaves_no_database_behind_on_postgresql(tmp_path):
     """The temp database the bench creates on the server is dropped afterwards."""
     database_url = os.environ.get("DATABASE_URL", "")

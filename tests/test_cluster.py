@@ -15,7 +15,10 @@ import pytest
 from tests.cluster import free_port, start_cluster, stop_cluster, wait_for_http
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
-pytestmark = pytest.mark.skipif(not POSTGRES, reason="the multi-process cluster runs in the PostgreSQL pass")
+pytestmark = [
+    pytest.mark.skipif(not POSTGRES, reason="the multi-process cluster runs in the PostgreSQL pass"),
+    pytest.mark.slow,  # starts PostgreSQL-backed app processes and nginx
+]
 
 RATE_LIMIT = 60
 FAILED_LOGIN_LIMIT = 20

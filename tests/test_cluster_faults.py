@@ -20,7 +20,10 @@ from tests.agent_helpers import TcpService
 from tests.cluster import start_cluster, stop_cluster
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
-pytestmark = pytest.mark.skipif(not POSTGRES, reason="the multi-process cluster runs in the PostgreSQL pass")
+pytestmark = [
+    pytest.mark.skipif(not POSTGRES, reason="the multi-process cluster runs in the PostgreSQL pass"),
+    pytest.mark.slow,  # rounds of a 60 s test, measured by the clock
+]
 
 ORG = "Fault Org"
 INTERVAL = 60  # the shortest interval a test may have: three rounds of outage take three minutes

@@ -15,7 +15,7 @@ from spyglass.agent.probes.http import http_probe
 from spyglass.agent.probes.tcp import tcp_burst
 from tests.netlab import NS_IP, Netlab, NetlabUnavailable, normal, realtime
 
-pytestmark = pytest.mark.netns
+pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
 DELAY_MS, LOSS = 40.0, 0.10
 PROBES = 1500  # ±3 points of loss is ~4 standard deviations at 10 % over 1500 probes

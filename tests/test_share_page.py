@@ -6,6 +6,7 @@ import json
 import re
 from datetime import timedelta
 
+import pytest
 from django.db.models import Avg
 from django.test import Client
 from django.utils import timezone
@@ -233,6 +234,7 @@ def test_a_separate_share_domain_serves_the_link_at_its_root(cast, settings):
     assert download.status_code == 200
 
 
+@pytest.mark.slow
 def test_ten_thousand_random_and_malformed_ids_never_match_and_never_fail(cast, settings):
     """Every id through the matching function, the share page and the snapshot API: none matches, none is a 5xx."""
     import random

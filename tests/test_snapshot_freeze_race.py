@@ -2,7 +2,6 @@
 after it is taken, and always shows one whole batch — never half of one."""
 
 import threading
-import time
 
 import pytest
 from django.conf import settings
@@ -40,6 +39,8 @@ def test_a_snapshot_taken_during_rewrites_never_changes_afterwards(cast, setting
         row.pop("id")
     stop = threading.Event()
     errors = []
+    written = threading.Condition()
+    batches = [0]  # rewrites committed so far
 
     def rewrite_forever():
         try:
@@ -47,20 +48,31 @@ def test_a_snapshot_taken_during_rewrites_never_changes_afterwards(cast, setting
             while not stop.is_set():
                 version += 1
                 results.upsert("net", [{**row, "avg_latency": version} for row in rows])
+                with written:
+                    batches[0] += 1
+                    written.notify_all()
         except Exception as exc:  # surfaced by the assertion below
             errors.append(exc)
         finally:
             connection.close()
+            with written:
+                written.notify_all()
+
+    def wait_for_rewrites(more: int):
+        """Until the writer has committed `more` further batches (or failed), however busy the machine is."""
+        with written:
+            target = batches[0] + more
+            assert written.wait_for(lambda: batches[0] >= target or errors, timeout=60), "the writer stalled"
 
     writer = threading.Thread(target=rewrite_forever)
     writer.start()
     try:
         taken = []
         for _ in range(8):
-            time.sleep(0.05)
+            wait_for_rewrites(1)  # each snapshot between two rewrites
             snapshot = make_snapshot(cast.owner, test, hours=1, anchor=START)
             taken.append((snapshot, values(snapshot)))
-        time.sleep(0.3)
+        wait_for_rewrites(3)  # rewrites after the last snapshot, which none may see
     finally:
         stop.set()
         writer.join(timeout=30)

@@ -2,11 +2,15 @@
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Aggregate, OuterRef, Subquery, TextField
 from django.db.models.functions import Coalesce
 
 from spyglass.lib.compiled import CompiledQuery
+
+if TYPE_CHECKING:
+    from .models import AccountGroup, Role, User
 
 VIEW_TESTS = "View tests"
 EDIT_TESTS = "Edit tests"
@@ -53,9 +57,9 @@ BUILTIN_ROLES = {
 class Access:
     """What a user may do in one account group."""
 
-    user: object
-    account_group: object
-    role: object
+    user: "User"
+    account_group: "AccountGroup"
+    role: "Role"
     permissions: frozenset
 
     def can(self, permission: str) -> bool:

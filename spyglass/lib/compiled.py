@@ -89,7 +89,7 @@ class CompiledQuery:
         self.model = queryset.model
         connection = connections[self.db]
         self.parts = []  # (relation path or None, model, attnames, start, end, converters)
-        names = []
+        names: list[str] = []
         for path, model in [(None, self.model)] + [(p, self.model._meta.get_field(p).related_model) for p in related]:
             fields = _columns(model)
             start = len(names)

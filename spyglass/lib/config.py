@@ -58,7 +58,7 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 
 
 def data_dir() -> Path:
-    path = Path(env("SPYGLASS_DATA_DIR", "./.spyglass")).expanduser().resolve()
+    path = Path(env("SPYGLASS_DATA_DIR") or "./.spyglass").expanduser().resolve()
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

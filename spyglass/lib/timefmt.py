@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime
+from typing import overload
 
 # "2018-10-06T00:00:00", "2018-10-06 00:00:00", "2020-02-05T9:15:00 " (hour without leading zero, trailing space),
 # seconds optional. Everything is UTC; an explicit "Z" or "+00:00" is tolerated.
@@ -30,6 +31,10 @@ def parse_v6_date(text: str) -> datetime:
         raise DateParseError(f"'{text.strip()[:40]}' is not a valid date: {exc}") from None
 
 
+@overload
+def format_v6_date(value: datetime | int | float) -> str: ...
+@overload
+def format_v6_date(value: None) -> None: ...
 def format_v6_date(value: datetime | int | float | None) -> str | None:
     """Write a datetime (or epoch seconds) the way v6 responses do: 'YYYY-MM-DD HH:MM:SS' in UTC."""
     if value is None:

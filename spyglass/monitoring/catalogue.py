@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
+from typing import Any
 
 from django.db.backends.base.operations import BaseDatabaseOperations
 
@@ -44,7 +45,7 @@ class Field:
     unit: str = ""
     shown: str = "always"
     label: str = ""
-    model: type = field(default=None, compare=False, repr=False)
+    model: Any = field(default=None, compare=False, repr=False)  # the kind's model, set when the kind is built
 
     def __post_init__(self):
         if self.value not in VALUE_KINDS:
@@ -206,7 +207,7 @@ DNS = _kind(
 _KINDS = {"net": NET, "http": HTTP, "dns": DNS}
 # Each test type's own kind of result: the one that decides its status and leads its results page and downloads.
 PRIMARY = {Test.AGENT_TO_SERVER: "net", Test.HTTP_SERVER: "http", Test.DNS_SERVER: "dns"}
-_derived: list[Callable] = []
+_derived: list[Any] = []  # functools.cache wrappers, cleared when the catalogue changes
 
 
 def derived(function: Callable) -> Callable:

@@ -24,7 +24,8 @@ def encode(rounds: list[tuple[int, int, bytes]]) -> Encoded:
     """[(roundId, rows, the round's objects as JSON)], in roundId order."""
     index, segments, raw_parts, body_parts = [], [], [], []
     raw_at = body_at = 0
-    pending, pending_first = [], 0
+    pending: list[bytes] = []
+    pending_first = 0
     for number, (round_id, rows, data) in enumerate(rounds):
         if number:
             raw_at += 1  # the comma between rounds
@@ -51,7 +52,7 @@ def segments_for(segments: list, first: int, end: int) -> list:
 def decode(segments: list, first: int, end: int, stored: bytes) -> list:
     """raw[first:end] as pieces to join, from `stored`: the body from the first of `segments` to the last's end."""
     base = segments[0][2]
-    pieces = []
+    pieces: list[bytes | memoryview] = []
     for number, (seg_first, seg_end, start, stop) in enumerate(segments):
         raw = memoryview(lz4.block.decompress(stored[start - base : stop - base]))
         if number:

@@ -58,6 +58,7 @@ class _Chunk:
     @property
     def contents(self) -> dict:
         if self._contents is None:
+            assert self.contents_json is not None  # read only for chunks loaded with their contents
             self._contents = orjson.loads(self.contents_json)
         return self._contents
 
@@ -109,7 +110,7 @@ def _assemble(kind, test, lo: int, hi: int, limit: int) -> JsonPage | None:
         _build(kind, test, chunk, layout)
     if renamed:
         return None
-    parts = [b"["]
+    parts: list[bytes | memoryview] = [b"["]
     for number, (chunk, first, end) in enumerate(taken):
         if number:
             parts.append(b",")
@@ -198,8 +199,8 @@ def _build(kind, test, chunk: _Chunk, layout: str) -> None:
     qs = ReadScope(source_test_id=test.id, start_round=chunk.hour, end_round=chunk.hour + HOUR - 1).results(model)
     rows = as_dicts(test, fields, list(ordered_rows(kind, fields, qs)))
     rounds = []
-    for round_id, group in groupby(rows, key=itemgetter("roundId")):
-        group = list(group)
+    for round_id, round_rows in groupby(rows, key=itemgetter("roundId")):
+        group = list(round_rows)
         rounds.append((round_id, len(group), orjson.dumps(group, default=str)[1:-1]))
     encoded = chunk_format.encode(rounds)
     agents = sorted({(r["agentId"], r["agentName"], r["countryId"]) for r in rows})
@@ -252,7 +253,8 @@ def _read(kind, test, wanted: dict, agent_ids: set) -> tuple[dict, dict]:
             f"WHERE id {_among(len(agent_ids), postgresql)}"
         )
         params += _values(sorted(agent_ids), postgresql)
-    bodies, agents = {}, {}
+    bodies: dict[int, tuple] = {}
+    agents: dict[int, list] = {}
     if not branches:
         return bodies, agents
     with connection.cursor() as cursor:

@@ -23,6 +23,12 @@ def is_number(value) -> bool:
         return False
 
 
+def _limit(f: Field) -> int:
+    limit = f.limit
+    assert limit is not None, f"{f.name}: a whole-number field has its column's range"
+    return limit
+
+
 def agent_value(f: Field, value, where: str):
     """The value an agent sent, as stored; raises ValueError naming `where`. Null stands for the column's
     default where the column stores no null."""
@@ -35,8 +41,9 @@ def agent_value(f: Field, value, where: str):
             raise ValueError(f"{where} must be a percentage from 0 to 100")
         return float(value)
     if f.value == "whole":
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < f.limit:
-            raise ValueError(f"{where} must be a whole number from 0 to {f.limit - 1} or null")
+        limit = _limit(f)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < limit:
+            raise ValueError(f"{where} must be a whole number from 0 to {limit - 1} or null")
         return value
     if f.value == "error":
         if not isinstance(value, str) or value not in ERROR_TYPES:
@@ -66,8 +73,9 @@ def imported_value(f: Field, raw, where: str):
     if f.value == "whole":
         if not (isinstance(raw, int) and not isinstance(raw, bool)) and not (is_number(raw) and raw == int(raw)):
             raise ValueError(f"{where} must be a whole number, got {_shown(raw)}")
-        if not -f.limit <= int(raw) < f.limit:
-            raise ValueError(f"{where} must be a whole number from {-f.limit} to {f.limit - 1}, got {int(raw)}")
+        limit = _limit(f)
+        if not -limit <= int(raw) < limit:
+            raise ValueError(f"{where} must be a whole number from {-limit} to {limit - 1}, got {int(raw)}")
         return int(raw)
     if f.value == "certs":
         if not isinstance(raw, list):

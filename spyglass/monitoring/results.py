@@ -39,7 +39,7 @@ _LOCK_NAMESPACE = 0x53505947 << 24
 
 def columns(kind: str) -> list[str]:
     """Database columns of a results table, without the primary key."""
-    return [f.column for f in KINDS[kind]._meta.concrete_fields if not f.primary_key]
+    return [f.column for f in KINDS[kind]._meta.concrete_fields if not f.primary_key]  # type: ignore[misc]  # concrete: each has a column
 
 
 @lru_cache(maxsize=64)

@@ -5,6 +5,7 @@ window and for its chosen agents only, as they were when it was frozen; a live s
 start onward. Data endpoints, the results page, exports and timelines all ask `read_scope` first and read through
 `scope.results(model)`, which applies every restriction (window, agents, freeze, copied rows) in one queryset."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -56,7 +57,7 @@ class ReadScope:
 
 
 # Functions (access, test) -> ReadScope | None, registered by the sharing apps; the first answer that is not None wins.
-_PROVIDERS = []
+_PROVIDERS: list[Callable[..., ReadScope | None]] = []
 
 
 def register(provider):

@@ -1,6 +1,7 @@
 """Creating, updating and deleting tests: one place for the API and the web UI."""
 
 import functools
+from collections.abc import Callable
 
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
@@ -40,16 +41,16 @@ FIELD_MAP = {
 
 # Sharing apps add the tests other account groups share with the caller: functions (access) -> a queryset of test
 # ids (spyglass.liveshares registers accepted live shares). Registered at app start, so every process agrees.
-_SHARED_TEST_SOURCES = []
+_SHARED_TEST_SOURCES: list[Callable] = []
 
 # What a sharing app plugs in for the test settings: functions (access, test, aids: list[int]) that make the test's
 # inside-the-organization shares match `sharedWithAccounts`, and (test) -> [{aid, name}] that reads them back.
-_SHARED_WITH_WRITERS = []
-_SHARED_WITH_READERS = []
+_SHARED_WITH_WRITERS: list[Callable] = []
+_SHARED_WITH_READERS: list[Callable] = []
 
 # Functions (test) called when a test is deleted, before anything else happens to it (spyglass.liveshares ends the
 # test's shares, and with them what recipients derived from it).
-_ON_DELETE = []
+_ON_DELETE: list[Callable] = []
 
 
 def register_shared_tests(source):

@@ -5,6 +5,7 @@ page, a live share's view of it and a frozen snapshot all read through here and 
 The timeline is ONE aggregate query per period (GROUP BY round_id) computed by the database."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Avg, Case, Count, F, FloatField, Max, Min, Q, Sum, Value, When
 
@@ -12,7 +13,7 @@ from . import catalogue
 from .models import Test
 from .scope import ReadScope
 
-KIND_MODEL = {key: kind.model for key, kind in catalogue.kinds().items()}
+KIND_MODEL: dict[str, Any] = {key: kind.model for key, kind in catalogue.kinds().items()}
 # The kind of measurement that decides a test's status and its results page.
 PRIMARY_KIND = catalogue.PRIMARY
 
@@ -190,7 +191,7 @@ def timelines(scope: ReadScope, views) -> dict[str, Timeline]:
         .values_list("round_id", "n", "e", *aliases.values())
     )
     rounds, agents, errors = [], [], []
-    values = {key: [] for key in series}
+    values: dict[str, list] = {key: [] for key in series}
     columns = list(values.values())
     for row in rows:
         rounds.append(row[0])

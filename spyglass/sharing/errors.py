@@ -27,6 +27,6 @@ class NotFound(SharingError):
 class RateLimited(SharingError):
     status = 429
 
-    def __init__(self, message: str, retry_after: int):
+    def __init__(self, message: str, retry_after: float):
         super().__init__(message)
         self.retry_after = max(int(retry_after), 1)

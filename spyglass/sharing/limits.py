@@ -33,10 +33,11 @@ def take(organization_id: int) -> None:
     waits = []
     for count, seconds in settings.SNAPSHOT_RATE:
         since = now - timedelta(seconds=seconds)
-        oldest_counted = (
-            log.filter(created_date__gt=since).order_by("-created_date").values_list("created_date", flat=True)
-        )[count - 1 : count]
-        oldest_counted = list(oldest_counted)
+        oldest_counted = list(
+            log.filter(created_date__gt=since)
+            .order_by("-created_date")
+            .values_list("created_date", flat=True)[count - 1 : count]
+        )
         if oldest_counted:
             free_at = oldest_counted[0] + timedelta(seconds=seconds)
             waits.append((math.ceil((free_at - now).total_seconds()), count, seconds))

@@ -21,7 +21,7 @@ def supported() -> bool:
 def _sql() -> str:
     quote = connection.ops.quote_name
     visit = SnapshotVisit._meta
-    columns = ", ".join(quote(visit.get_field(name).column) for name in ("snapshot", "date", "ip", "user"))
+    columns = ", ".join(quote(visit.get_field(name).column) for name in ("snapshot", "date", "ip", "user"))  # type: ignore[union-attr, arg-type]
     # The visit is inserted only when the view will be served (`page_allowed`, the lookup's own audience.may_open,
     # and not expired at the request's `now`), which the caller checks again with the same `now` from the row. A
     # CTE's SELECT sees the database as before the INSERT, so the visit count read with the link excludes this
@@ -49,5 +49,5 @@ def visit_by_link(link_id: str, render_key: str, user_id, ip: str, now):
     if row is None:
         return None
     snapshot = page_reads.snapshot_from_row(row)
-    snapshot.page_visited = row[-1]
+    snapshot.page_visited = row[-1]  # type: ignore[attr-defined]  # for the view
     return snapshot

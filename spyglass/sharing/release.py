@@ -39,7 +39,7 @@ def _module_file(package_dir: Path, module: str) -> Path | None:
 def _imports(module: str, path: Path) -> set[str]:
     """Every module `path` imports (absolute names, `from x import y` counted as both x and x.y)."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
@@ -86,7 +86,8 @@ def _room_files(room: Path) -> list[Path]:
 def _referenced(package_dir: Path, template: Path) -> tuple[set[Path], set[Path]]:
     """(rooms holding the templates and static files `template` names, files it names found outside the package)."""
     text = template.read_text(errors="replace")
-    rooms, outside = set(), set()
+    rooms: set[Path] = set()
+    outside: set[Path] = set()
     for kind, pattern in (("templates", _TEMPLATE_REF), ("static", _STATIC_REF)):
         for name in pattern.findall(text):
             inside = [p for p in package_dir.glob(f"*/{kind}/{name}") if p.is_file()]

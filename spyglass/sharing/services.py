@@ -301,7 +301,7 @@ def purge_expired(now=None) -> int:
 def derived_from(share_ids) -> dict[int, list[Snapshot]]:
     """What recipients made of live-shared tests: {share id: its snapshots, newest first}, each with `visit_count`
     and `created_by`; one query."""
-    found = {share_id: [] for share_id in share_ids}
+    found: dict[int, list[Snapshot]] = {share_id: [] for share_id in share_ids}
     snapshots = (
         Snapshot.objects.filter(live_share_id__in=found)
         .select_related("created_by")
@@ -309,7 +309,7 @@ def derived_from(share_ids) -> dict[int, list[Snapshot]]:
         .order_by("-created_date", "-id")
     )
     for snapshot in snapshots:
-        found[snapshot.live_share_id].append(snapshot)
+        found[snapshot.live_share_id].append(snapshot)  # type: ignore[index]  # filtered to share ids above
     return found
 
 
@@ -369,7 +369,7 @@ def record_visit(snapshot: Snapshot, ip: str, user=None) -> None:
 def _visit_insert_sql() -> str:
     quote = connection.ops.quote_name
     fields = [SnapshotVisit._meta.get_field(name) for name in ("snapshot", "date", "ip", "user")]
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[union-attr, arg-type]  # concrete fields
     return f"INSERT INTO {quote(SnapshotVisit._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"
 
 

@@ -54,8 +54,9 @@ def rollups(snapshot: Snapshot, rows) -> dict:
     """The snapshot's per-round aggregates for every View of its test: read, or computed with ONE aggregate query
     over `rows` (the page's scope: window, agents, freeze, copies) and stored."""
     current = stamp(snapshot)
-    found = SnapshotRollup.objects.filter(snapshot_id=snapshot.id, stamp=current).values_list("data", flat=True)
-    found = list(found[:1])
+    found = list(
+        SnapshotRollup.objects.filter(snapshot_id=snapshot.id, stamp=current).values_list("data", flat=True)[:1]
+    )
     if found:
         return orjson.loads(found[0])
     views = timeline.views_for(snapshot.test)

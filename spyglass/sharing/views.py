@@ -316,7 +316,7 @@ def results_part(request, link_id):
 def _forged_as_user(request) -> bool:
     """Django's CSRF check, in full (Origin, then the token against the CSRF cookie), of a post that would be stored
     under the signed-in user's name. SameSite=Lax alone let a sibling host of the same site post as them."""
-    return CsrfViewMiddleware(HttpResponse).process_view(request, None, (), {}) is not None
+    return CsrfViewMiddleware(HttpResponse).process_view(request, None, (), {}) is not None  # type: ignore[arg-type]
 
 
 # Exempt from the middleware's check only so that a guest (no identity, no cookie) may post with the link's signed
