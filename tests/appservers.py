@@ -22,6 +22,32 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def _wait_serving(process: subprocess.Popen, url: str, timeout: float, exited) -> None:
+    """Until `url` answers /v6/status with 200; `exited()` says why when the process ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"spyglass serve exited: {exited()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/v6/status.json", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("spyglass serve did not start in time")
+
+
+def _stop(process: subprocess.Popen | None, timeout: float) -> None:
+    """SIGTERM by PID, then SIGKILL if it has not ended within `timeout` seconds."""
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class AppServer:
     def __init__(self, data_dir, worker=False, extra_env=None):
         self.port = free_port()
@@ -39,26 +65,11 @@ class AppServer:
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def wait_ready(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"app server exited: {self.process.stderr.read().decode()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/v6/status.json", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("app server did not start in time")
+        _wait_serving(self.process, self.url, timeout, lambda: self.process.stderr.read().decode())
+        return self
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _stop(self.process, timeout=15)
 
 
 class SqliteServer:
@@ -83,26 +94,11 @@ class SqliteServer:
         command += ["--addr", f"127.0.0.1:{self.port}"]
         with open(self.data_dir / "stdout", "wb") as out, open(self.data_dir / "stderr", "wb") as err:
             self.process = subprocess.Popen(command, env=self.env, stdout=out, stderr=err)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"spyglass serve exited: {self.output()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/v6/status.json", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("spyglass serve did not start in time")
+        _wait_serving(self.process, self.url, timeout, self.output)
+        return self
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _stop(self.process, timeout=30)
 
     def output(self) -> str:
         """Everything the process wrote, stdout then stderr."""
