@@ -19,20 +19,8 @@ def client_ip(request) -> str:
 
 def hit(key: str, window_seconds: int, amount: int = 1, now: float | None = None) -> tuple[int, int]:
     """Add to the counter of the current window; returns (count after, epoch second the window resets)."""
-    start = window_start(window_seconds, now)
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        # Committed without waiting for the disk: the wait (2–4 ms here) cost more than the rest of an API request,
-        # and a crash can lose at most the last moments' counts. One statement, its own transaction (autocommit), to
-        # which set_config(…, true) applies as SET LOCAL would. Never inside a caller's transaction, whose own
-        # writes must stay durable.
-        with connection.cursor() as cur:
-            cur.execute(_RELAXED_HIT, [key, start, amount])
-            count = cur.fetchone()[0]
-    else:
-        with transaction.atomic(), connection.cursor() as cur:
-            cur.execute(_HIT, [key, start, amount])
-            count = cur.fetchone()[0]
-    return count, start + window_seconds
+    count = hit_keys([key], window_seconds, amount, now)[key]
+    return count, window_start(window_seconds, now) + window_seconds
 
 
 def hit_keys(keys: list[str], window_seconds: int, amount: int = 1, now: float | None = None) -> dict[str, int]:
@@ -42,7 +30,11 @@ def hit_keys(keys: list[str], window_seconds: int, amount: int = 1, now: float |
     params = [value for key in keys for value in (key, start, amount)]
     plain, relaxed = _statements(len(keys))
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with connection.cursor() as cur:  # as hit() does, and why
+        # Committed without waiting for the disk: the wait (2–4 ms here) cost more than the rest of an API request,
+        # and a crash can lose at most the last moments' counts. One statement, its own transaction (autocommit), to
+        # which set_config(…, true) applies as SET LOCAL would. Never inside a caller's transaction, whose own
+        # writes must stay durable.
+        with connection.cursor() as cur:
             cur.execute(relaxed, params)
             rows = cur.fetchall()
     else:
@@ -68,9 +60,6 @@ def _statements(rows: int) -> tuple[str, str]:
         "(SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
     )
     return f"{plain} {add}", f"{relaxed} {add}"
-
-
-_HIT, _RELAXED_HIT = _statements(1)
 
 
 def now() -> float:
