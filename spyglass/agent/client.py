@@ -47,8 +47,9 @@ class AgentClient:
         body = {"name": name, "kind": kind, "version": VERSION, "hostname": hostname, "ipAddresses": ip_addresses}
         return self._call("POST", "register", body)
 
-    def heartbeat(self, agent_id: int, spool_depth: int, spool_dropped: int) -> dict:
-        body = {"version": VERSION, "spoolDepth": spool_depth, "spoolDropped": spool_dropped}
+    def heartbeat(self, agent_id: int, spool_depth: int, spool_dropped: int, path_traces: str = "") -> dict:
+        """path_traces: "" when this agent can trace paths, else why it cannot (one line)."""
+        body = {"version": VERSION, "spoolDepth": spool_depth, "spoolDropped": spool_dropped, "pathTraces": path_traces}
         return self._call("POST", f"agents/{agent_id}/heartbeat", body)
 
     def assignments(self, agent_id: int) -> list[dict]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .client import AgentClient, Refused, ServerUnavailable
+from .probes.trace import raw_socket_problem
 from .scheduler import Scheduler
 from .spool import DEFAULT_MAX_ROWS, Spool
 
@@ -56,6 +57,7 @@ class AgentRuntime:
         self.agent_id: int | None = None
         self.scheduler: Scheduler | None = None
         self.threads: list[threading.Thread] = []
+        self.path_trace_problem = ""
 
     # --- lifecycle
 
@@ -89,6 +91,9 @@ class AgentRuntime:
         """Register and start the loops in background threads. False when the server refused the agent."""
         if not self.register():
             return False
+        self.path_trace_problem = raw_socket_problem()
+        if self.path_trace_problem:  # said once here; every heartbeat repeats it to the server
+            log.warning("%s; every other measurement goes on", self.path_trace_problem)
         self.scheduler = Scheduler(
             self.name, self._emit, clock=self.clock, spread=self.spread, done_rounds=self.spool.done_rounds()
         )
@@ -129,9 +134,10 @@ class AgentRuntime:
         self.results_ready.set()
 
     def refresh(self) -> None:
-        """Heartbeat (with the spool's drop count) and fetch assignments."""
+        """Heartbeat (with the spool's depth and drop count, and why path traces are unavailable) and fetch
+        assignments."""
         try:
-            self.client.heartbeat(self.agent_id, self.spool.depth(), self.spool.dropped)
+            self.client.heartbeat(self.agent_id, self.spool.depth(), self.spool.dropped, self.path_trace_problem)
             self.scheduler.set_assignments(self.client.assignments(self.agent_id))
         except ServerUnavailable as exc:
             log.warning("control: server not reachable (%s)", exc)

@@ -1,6 +1,6 @@
 """The on-disk spool: results not yet acknowledged by the server, kept across outages and restarts.
 
-A SQLite file in the spool directory. Each result has a key (kind, test, round[, DNS server]); storing a key again
+A SQLite file in the spool directory. Each result has a key (kind, test, round[, DNS server or trace index]); storing a key again
 replaces the earlier row, so the spool never holds two versions of one measurement. It is bounded: past `max_rows`
 the oldest rows are dropped and counted (the count is kept on disk and reported in every heartbeat)."""
 
@@ -13,7 +13,9 @@ DEFAULT_MAX_ROWS = 100_000
 
 
 def key_of(row: dict) -> str:
-    return f"{row['kind']}:{row['testId']}:{row['roundId']}:{row.get('server', '') if row['kind'] == 'dns' else ''}"
+    kind = row["kind"]
+    extra = row.get("server", "") if kind == "dns" else row.get("traceIndex", "") if kind == "path" else ""
+    return f"{kind}:{row['testId']}:{row['roundId']}:{extra}"
 
 
 class Spool:

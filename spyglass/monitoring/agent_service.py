@@ -120,8 +120,15 @@ def register(organization_id: int, name: str, kind: str, version: str, hostname:
     return agent
 
 
-def heartbeat(agent: Agent, version: str, spool_dropped: int) -> None:
-    Agent.objects.filter(id=agent.id).update(last_seen=timezone.now(), version=version, spool_dropped=spool_dropped)
+def heartbeat(agent: Agent, version: str, spoolDepth: int = 0, spoolDropped: int = 0, pathTraces: str = "") -> None:  # noqa: N803
+    """Store what the agent's heartbeat reports (arguments in the heartbeat's field names)."""
+    Agent.objects.filter(id=agent.id).update(
+        last_seen=timezone.now(),
+        version=version,
+        spool_depth=spoolDepth,
+        spool_dropped=spoolDropped,
+        path_trace_problem=pathTraces,
+    )
 
 
 def assigned_tests(agent: Agent):

@@ -24,8 +24,11 @@ class Agent(models.Model):
     enabled = models.BooleanField(default=True)
     created_date = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(null=True, blank=True)
-    # Results dropped by the agent's bounded spool, as reported in its last heartbeat.
+    # Results dropped by the agent's bounded spool, and results waiting in it, as reported in its last heartbeat.
     spool_dropped = models.BigIntegerField(default=0)
+    spool_depth = models.BigIntegerField(default=0)
+    # Why the agent cannot trace paths (no raw sockets), from its last heartbeat; "" when it can.
+    path_trace_problem = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "name"], name="uniq_agent_name")]

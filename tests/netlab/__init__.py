@@ -55,6 +55,31 @@ def _tun(name: str) -> int:
     return fd
 
 
+def start_relay(fd_a: int, fd_b: int, delay_ms: float, loss: float, seed: int) -> subprocess.Popen:
+    """Start tests/netlab/relay.py between two TUN file descriptors (packets from A are delayed and dropped)."""
+    relay = subprocess.Popen(
+        [sys.executable, str(HERE / "relay.py"), str(fd_a), str(fd_b), str(delay_ms), str(loss), str(seed)],
+        pass_fds=(fd_a, fd_b),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    # Packets sent before the relay runs would wait for it and look slow: start measuring once it is ready.
+    if relay.stdout.readline().strip() != "ready":
+        raise NetlabUnavailable("the relay did not start")
+    return relay
+
+
+def stop_process(proc: subprocess.Popen | None) -> None:
+    if proc is None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Netlab:
     def __init__(self):
         tag = str(os.getpid())[-6:]
@@ -94,22 +119,11 @@ class Netlab:
 
         Only the forward direction is shaped, so a round trip (a TCP handshake, an echo) takes delay_ms more."""
         self.stop_relay()
-        a, b = self.fds
-        self.relay = subprocess.Popen(
-            [sys.executable, str(HERE / "relay.py"), str(a), str(b), str(delay_ms), str(loss), str(seed)],
-            pass_fds=(a, b),
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        # Packets sent before the relay runs would wait for it and look slow: start measuring once it is ready.
-        if self.relay.stdout.readline().strip() != "ready":
-            raise NetlabUnavailable("the relay did not start")
+        self.relay = start_relay(*self.fds, delay_ms, loss, seed)
 
     def stop_relay(self) -> None:
-        if self.relay is not None:
-            self.relay.send_signal(signal.SIGTERM)
-            self.relay.wait(timeout=5)
-            self.relay = None
+        stop_process(self.relay)
+        self.relay = None
 
     def serve(self, *args: str) -> subprocess.Popen:
         """Run tests/netlab/server.py inside the namespace; returns once it says it is ready."""
@@ -126,14 +140,9 @@ class Netlab:
 
     def down(self) -> None:
         for proc in self.servers:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
         self.servers = []
-        if self.relay is not None:
-            self.stop_relay()
+        self.stop_relay()
         subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)
         for fd in self.fds:
             os.close(fd)

@@ -42,6 +42,13 @@ class HeartbeatSerializer(serializers.Serializer):
     version = Text(max_length=50, required=False, default="", allow_blank=True)
     spoolDepth = serializers.IntegerField(min_value=0, required=False, default=0)
     spoolDropped = serializers.IntegerField(min_value=0, max_value=2**62, required=False, default=0)
+    pathTraces = Text(
+        max_length=300,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text='"" when the agent can trace paths, else why not (e.g. no CAP_NET_RAW)',
+    )
 
 
 def _row_serializer():
@@ -113,7 +120,7 @@ class HeartbeatView(AgentView):
         agent = self.agent(agent_id)
         data = HeartbeatSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        agent_service.heartbeat(agent, data.validated_data["version"], data.validated_data["spoolDropped"])
+        agent_service.heartbeat(agent, **data.validated_data)
         return Response(agent_body(agent))
 
 
