@@ -42,6 +42,12 @@ need=()
 # iputils ping: the accuracy tests compare the agent's measurements with ping's over the same emulated link.
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)   # network namespaces for the emulated link
+# The path-trace tests compare the agent's traces with Debian's traceroute and mtr on a multi-hop network of
+# namespaces, whose silent router drops its ICMP with iptables.
+command -v traceroute >/dev/null 2>&1 || need+=(traceroute)
+command -v mtr >/dev/null 2>&1 || need+=(mtr-tiny)
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)   # runs the agent without CAP_NET_RAW
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 mkdir -p artifacts
 
