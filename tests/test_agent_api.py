@@ -11,6 +11,7 @@ from spyglass.lib.rounds import round_of
 from spyglass.monitoring.agent_service import issue_agent_token
 from spyglass.monitoring.models import Agent, AgentToken, DnsResult, HttpResult, NetResult
 from tests.conftest import make_test
+from tests.web_support import signed_in
 
 
 def agent_client(token: str) -> APIClient:
@@ -136,6 +137,27 @@ def test_it_records_heartbeats_with_the_spool_drop_count(cast, registered):
     assert mine["version"] == "0.1.1"
     assert mine["agentType"] == "Enterprise"
     assert mine["lastSeen"] is not None
+
+
+def test_the_agents_page_shows_the_spool_and_why_path_traces_are_unavailable(cast, registered):
+    client, agent_id = registered
+    reason = "path traces unavailable: raw sockets need CAP_NET_RAW <b>"
+    body = {"version": "0.1.1", "spoolDepth": 1234, "spoolDropped": 56, "pathTraces": reason}
+    assert client.post(f"/agent/v1/agents/{agent_id}/heartbeat", body, format="json").status_code == 200
+    stored = Agent.objects.get(id=agent_id)
+    assert (stored.spool_depth, stored.spool_dropped, stored.path_trace_problem) == (1234, 56, reason)
+    page = signed_in(cast.owner).get("/agents/").content.decode()
+    assert "1234 waiting" in page and "56 dropped" in page
+    assert "raw sockets need CAP_NET_RAW &lt;b&gt;" in page and "CAP_NET_RAW <b>" not in page
+
+    # An agent that can trace again says so with "", and the page no longer warns.
+    assert client.post(f"/agent/v1/agents/{agent_id}/heartbeat", {"pathTraces": ""}, format="json").status_code == 200
+    page = signed_in(cast.owner).get("/agents/").content.decode()
+    assert "CAP_NET_RAW" not in page and "0 waiting" in page
+
+    for bad, needle in (("x" * 301, "pathTraces"), ("two\nlines", "pathTraces"), (7, "pathTraces")):
+        response = client.post(f"/agent/v1/agents/{agent_id}/heartbeat", {"pathTraces": bad}, format="json")
+        assert response.status_code == 400 and needle in response.json()["errorMessage"], response.content
 
 
 def test_it_shows_agents_offline_once_heartbeats_stop(cast, registered):
