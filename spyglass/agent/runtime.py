@@ -16,6 +16,7 @@ from .spool import DEFAULT_MAX_ROWS, Spool
 log = logging.getLogger("spyglass.agent")
 BATCH_ROWS = 500
 MAX_BACKOFF = 30.0
+REVOKED = 401  # what the server answers a revoked or deleted agent token: retrying can never help
 
 
 def local_address(server: str) -> str:
@@ -58,6 +59,7 @@ class AgentRuntime:
         self.scheduler: Scheduler | None = None
         self.threads: list[threading.Thread] = []
         self.path_trace_problem = ""
+        self.token_refused = False
 
     # --- lifecycle
 
@@ -77,6 +79,8 @@ class AgentRuntime:
                 continue
             except Refused as exc:
                 log.error("registration refused: %s", exc)
+                if exc.status == REVOKED and self.threads:  # re-registering while running: stop, as above
+                    self._token_refused(exc)
                 return False
             self.agent_id = answer["agentId"]
             log.info("registered as agent %s (%s)", self.agent_id, self.name)
@@ -110,12 +114,26 @@ class AgentRuntime:
         return True
 
     def run(self) -> int:
-        """Run until stop is set (the CLI sets it on SIGINT/SIGTERM)."""
+        """Run until stop is set (the CLI sets it on SIGINT/SIGTERM, the server by refusing the token): 0 on a
+        requested stop, 2 when the server refused the agent."""
         if not self.start():
             return 2 if not self.stop.is_set() else 0
         self.stop.wait()
         self.close()
-        return 0
+        return 2 if self.token_refused else 0
+
+    def _token_refused(self, exc: Refused) -> None:
+        """The token was revoked (or deleted) while the agent ran: stop, saying so, instead of retrying for ever."""
+        if not self.token_refused:
+            log.error(
+                "the server refused this agent's token (%s): it was revoked or deleted; the agent stops. Start it "
+                "again with a valid token (spyglass agent-token create); unsent results stay in the spool (%s).",
+                exc,
+                self.spool.path,
+            )
+        self.token_refused = True
+        self.stop.set()
+        self.results_ready.set()
 
     def close(self) -> None:
         self.stop.set()
@@ -142,6 +160,9 @@ class AgentRuntime:
         except ServerUnavailable as exc:
             log.warning("control: server not reachable (%s)", exc)
         except Refused as exc:
+            if exc.status == REVOKED:
+                self._token_refused(exc)
+                return
             log.warning("control refused: %s", exc)
             if exc.status == 404:
                 self.register()
@@ -163,6 +184,9 @@ class AgentRuntime:
                 bad = [seqs[i] for i in exc.rows if 0 <= i < len(seqs)]
                 log.error("server refused %d results: %s", len(bad), exc)
                 self.spool.reject(bad)  # the rest of the batch goes again on the next pass
+                return 0
+            if exc.status == REVOKED:
+                self._token_refused(exc)
                 return 0
             if exc.status == 404:
                 self.register()
