@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from spyglass.agent.measure import run_assignment
 from spyglass.agent.probes.dns import dns_probe
 from spyglass.agent.probes.http import http_probe
 from spyglass.agent.probes.icmp import icmp_burst
@@ -34,6 +35,15 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self.path == "/slow":
             time.sleep(1.5)
+        if self.path == "/drip":  # every read gets a byte well within any timeout; the whole body takes 4 s
+            self.send_response(200)
+            self.send_header("Content-Length", "20")
+            self.end_headers()
+            for _ in range(20):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.2)
+            return
         if self.path == "/missing":
             self.send_error(404)
             return
@@ -126,6 +136,31 @@ def test_it_reports_http_connect_and_timeout_errors(web):
     slow = http_probe(web + "/slow", time_limit_s=0.5)
     assert slow["errorType"] == "Timeout"
     assert "receive_response_headers" in slow["errorDetails"]
+
+
+def test_the_time_limit_bounds_the_whole_request_body_included(web):
+    dripping = http_probe(web + "/drip", time_limit_s=1.0)
+    assert dripping["errorType"] == "Timeout", dripping
+    assert "receive_response_body" in dripping["errorDetails"]
+    assert dripping["totalTime"] < 4000  # stopped at the limit, not when the server was done
+    assert http_probe(web + "/drip", time_limit_s=8)["errorType"] == "None"
+
+
+def test_availability_follows_the_desired_status_code_and_the_content_regex(web):
+    assert (http_probe(web + "/missing", desired_status="404")["errorType"]) == "None"
+    ok = http_probe(web + "/", desired_status="2xx", content_regex=r"hello\s+hello")
+    assert (ok["errorType"], ok["responseCode"]) == ("None", 200)
+    wrong_code = http_probe(web + "/", desired_status="201")
+    assert wrong_code["errorType"] == "HTTP" and "expected 201" in wrong_code["errorDetails"]
+    assert wrong_code["responseCode"] == 200
+    wrong_content = http_probe(web + "/", content_regex="goodbye")
+    assert wrong_content["errorType"] == "Content" and "goodbye" in wrong_content["errorDetails"]
+    # The test's settings reach the probe through the agent's assignment.
+    a = {"testId": 1, "type": "http-server", "interval": 60, "url": web + "/", "networkMeasurements": False}
+    (row,) = run_assignment({**a, "contentRegex": "goodbye"}, 0)
+    assert row["errorType"] == "Content"
+    (row,) = run_assignment({**a, "desiredStatusCode": "404", "url": web + "/missing"}, 0)
+    assert row["errorType"] == "None"
 
 
 def test_it_reports_tls_version_cipher_and_certificate_facts(tls_web):

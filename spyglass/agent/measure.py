@@ -97,6 +97,8 @@ def _measure(a: dict, round_id: int, date: float, tracer: ThreadPoolExecutor) ->
             max_redirects=a.get("maxRedirects", 10),
             verify=a.get("verifyCertificate", True),
             headers=dict(h.split(":", 1) for h in a.get("headers") or [] if isinstance(h, str) and ":" in h),
+            desired_status=str(a.get("desiredStatusCode") or ""),
+            content_regex=a.get("contentRegex") or "",
         )
         rows.append(_row("http", a, round_id, date, fields))
     else:

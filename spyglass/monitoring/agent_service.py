@@ -156,6 +156,8 @@ def assignment(test: Test) -> dict:
             followRedirects=test.follow_redirects,
             maxRedirects=test.max_redirects,
             verifyCertificate=test.verify_certificate,
+            desiredStatusCode=test.desired_status_code,
+            contentRegex=test.content_regex,
             headers=test.headers,
             networkMeasurements=test.network_measurements,
         )

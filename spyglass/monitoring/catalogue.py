@@ -16,7 +16,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from .models import DnsResult, HttpResult, NetResult, Test
 
 # What an agent may report as a row's error (the importer takes any text its column holds).
-ERROR_TYPES = frozenset({"None", "DNS", "Connect", "SSL", "Send", "Receive", "HTTP", "Timeout", "Error"})
+ERROR_TYPES = frozenset({"None", "DNS", "Connect", "SSL", "Send", "Receive", "HTTP", "Content", "Timeout", "Error"})
 # The longest text an agent may send in a field whose column has no length of its own (a request's size policy).
 TEXT_LIMIT = 20000
 MAX_CERTS = 20
