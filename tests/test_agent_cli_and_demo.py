@@ -176,7 +176,7 @@ def test_serve_runs_an_embedded_agent_named_after_the_host_unless_told_not_to(tm
         wait_for(lambda: "listening" in serving.output(), timeout=60)
         wait_for(lambda: httpx.get(f"{base}/v6/status").status_code == 200, timeout=120)
         (agent,) = wait_for(lambda: agents_of(base, "a@x.test", token), timeout=60)
-        assert agent["agentName"] == __import__("socket").gethostname()
+        assert agent["agentName"] == f"{__import__('socket').gethostname()}:{port}"  # the port: not the default
         assert agent["agentState"] == "Online"
         assert agent["agentType"] == "Enterprise"
         assert agent["version"]
@@ -187,6 +187,38 @@ def test_serve_runs_an_embedded_agent_named_after_the_host_unless_told_not_to(tm
         code = serving.stop()
     assert code == 0
     assert not [k for k in kids if alive(k)]
+
+
+@pytest.mark.slow
+def test_two_serve_processes_on_one_database_each_keep_their_own_embedded_agent(tmp_path):
+    person = ["--email", "a@x.test", "--password", "pw-123456", "--org", "X", "--account-group", "Ops"]
+    run(["user", "create", *person, "--role", "Account Admin"], tmp_path)
+    token = run(["token", "create", "--email", "a@x.test"], tmp_path).stdout.strip()
+    ports = [closed_port(), closed_port()]
+    servers = []
+    try:
+        for port in ports:
+            servers.append(Running(["serve", "--addr", f"127.0.0.1:{port}", "--no-worker"], tmp_path))
+            wait_for(lambda s=servers[-1]: "listening" in s.output(), timeout=60)
+            wait_for(lambda p=port: httpx.get(f"http://127.0.0.1:{p}/v6/status").status_code == 200, timeout=120)
+        base = f"http://127.0.0.1:{ports[0]}"
+        host = __import__("socket").gethostname()
+        names = {f"{host}:{port}" for port in ports}
+        wait_for(lambda: {a["agentName"] for a in agents_of(base, "a@x.test", token)} == names, timeout=90)
+        first_seen = {a["agentName"]: a["lastSeen"] for a in agents_of(base, "a@x.test", token)}
+        # The first server's agent outlives the second server's start: its next heartbeat (every 30 s) is accepted.
+        wait_for(
+            lambda: all(
+                a["lastSeen"] != first_seen[a["agentName"]] and a["agentState"] == "Online"
+                for a in agents_of(base, "a@x.test", token)
+            ),
+            timeout=75,
+            step=1,
+        )
+        assert all("refused" not in server.output() for server in servers)
+    finally:
+        for server in servers:
+            server.stop()
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run the web app and API (migrates first)")
-    p.add_argument("--addr", default="127.0.0.1:8000", help="host:port to listen on")
+    p.add_argument("--addr", default="127.0.0.1:8000", help="host:port to listen on")  # serve.DEFAULT_PORT
     p.add_argument("--no-agent", action="store_true", help="do not run the embedded agent")
     p.add_argument("--no-worker", action="store_true", help="do not run the background worker")
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")

@@ -27,12 +27,22 @@ def _local_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+DEFAULT_PORT = 8000
+
+
+def embedded_agent_name(port: int) -> str:
+    """The host's name, and the port unless it is the default: two `serve` processes on one database (one host, two
+    ports) then each keep an agent of their own, with its own token and spool, across restarts."""
+    host = socket.gethostname() or "spyglass"
+    return host if port == DEFAULT_PORT else f"{host}:{port}"
+
+
 def _embedded_agent(args, host: str, port: int, agent_org: str | None, agent_name: str | None):
     from django.conf import settings
 
     from spyglass.monitoring.embedded import embedded_agent_token
 
-    name = agent_name or socket.gethostname() or "spyglass"
+    name = agent_name or embedded_agent_name(port)
     found = embedded_agent_token(agent_org, name)
     if found is None:
         err.print("no organization yet: the embedded agent starts with the next `spyglass serve` after `user create`")
@@ -40,7 +50,8 @@ def _embedded_agent(args, host: str, port: int, agent_org: str | None, agent_nam
     organization, token = found
     err.print(f"embedded agent {name!r} runs the tests assigned to it in {organization!r}")
     command = [sys.executable, "-m", "spyglass.cli.main", "agent", "--server", _local_url(host, port), "--name", name]
-    command += ["--spool", str(settings.DATA_DIR / "agent-spool")]
+    spool = "agent-spool" if port == DEFAULT_PORT else f"agent-spool-{port}"
+    command += ["--spool", str(settings.DATA_DIR / spool)]
     # The token goes through the environment, not the command line, so `ps` does not show it.
     return subprocess.Popen(command, env={**os.environ, "SPYGLASS_AGENT_TOKEN": token})
 

@@ -13,8 +13,9 @@ from .models import AgentToken
 def embedded_agent_token(org_name: str | None, agent_name: str) -> tuple[str, str] | None:
     """(organization name, token) for the embedded agent, or None when there is no organization yet.
 
-    The organization is the one asked for (`SPYGLASS_AGENT_ORG`, or the demo's), else the oldest one. Each start
-    issues a new token and deletes the previous embedded-agent token of this host, so tokens never pile up."""
+        The organization is the one asked for (`SPYGLASS_AGENT_ORG`, or the demo's), else the oldest one. Each start
+        issues a new token and deletes the previous token of this embedded agent (its name: host, and port unless the
+    default), so tokens never pile up and another `serve` on the same database keeps its own."""
     wanted = org_name or env("SPYGLASS_AGENT_ORG")
     organizations = Organization.objects.order_by("id")
     organization = organizations.filter(name=wanted).first() if wanted else organizations.first()
