@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
 DELAY_MS, LOSS = 40.0, 0.10
 EXPECTED = [R1, None, R3, TARGET]  # r2 is the unknown hop
+NAMES = {R1: "r1.lab.test", R3: "r3.lab.test"}  # reverse DNS; the target's address has no name (NXDOMAIN)
 ROUND = 1_800_000_000 // 60 * 60
 
 # The agent's side, run in the agent's namespace: the rows run_assignment builds for one round.
@@ -53,6 +54,7 @@ def chain():
     try:
         lab = Chain().up()
         lab.serve_target()
+        lab.serve_names(NAMES)
     except NetlabUnavailable as exc:
         pytest.skip(f"no multi-hop network here: {exc}")
     yield lab
@@ -112,6 +114,7 @@ def test_hops_are_what_traceroute_and_mtr_see_and_the_silent_router_is_an_unknow
         unknown = t["hops"][1]
         assert unknown == {"hop": 2, "ipAddress": None, "rdns": "", "responseTime": None, "sent": 3, "lost": 3}
         assert [h["hop"] for h in t["hops"]] == [1, 2, 3, 4]
+        assert [h["rdns"] for h in t["hops"]] == ["r1.lab.test", "", "r3.lab.test", ""]
     assert traceroute(chain, "-T", "-p", "7000") == EXPECTED
     assert mtr_addresses(mtr(chain, "-T", "-P", "7000")) == EXPECTED
 

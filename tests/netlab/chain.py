@@ -127,6 +127,36 @@ class Chain:
             raise NetlabUnavailable("the server in the target namespace did not start")
         self.servers.append(proc)
 
+    def serve_names(self, names: dict[str, str]) -> None:
+        """Reverse DNS for the agent: a PTR responder on the agent's loopback (tests/netlab/names.py), named in the
+        agent namespace's own resolv.conf (`ip netns exec` puts /etc/netns/NAME/resolv.conf in place)."""
+        self.resolv_conf.parent.mkdir(parents=True, exist_ok=True)
+        self.resolv_conf.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+        pairs = [f"{ip}={name}" for ip, name in names.items()]
+        proc = subprocess.Popen(
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.ns("agent"),
+                sys.executable,
+                str(HERE / "names.py"),
+                "127.0.0.1",
+                "53",
+                *pairs,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        if proc.stdout.readline().strip() != "ready":
+            proc.kill()
+            raise NetlabUnavailable("the reverse-DNS responder did not start")
+        self.servers.append(proc)
+
+    @property
+    def resolv_conf(self) -> Path:
+        return Path("/etc/netns") / self.ns("agent") / "resolv.conf"
+
     def agent_python(self, code: str, *args: str, privileged: bool = True, timeout: float = 300) -> object:
         """Run Python code in the agent's namespace (as root, or without CAP_NET_RAW); returns what it printed as
         JSON on its last line. `args` are its sys.argv[1:]."""
@@ -149,6 +179,9 @@ class Chain:
         self.stop_relay()
         for name in self.names.values():
             subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        if self.resolv_conf.exists():
+            self.resolv_conf.unlink()
+            self.resolv_conf.parent.rmdir()
         for fd in self.fds:
             os.close(fd)
         self.fds = []

@@ -11,6 +11,7 @@ import dns.reversename
 TIMEOUT_S = 0.5  # per lookup; all lookups of a round run at once, so a round waits at most about this long
 CACHE_S = 3600.0
 MAX_NAME = 255
+MAX_AT_ONCE = 32  # a round's traces rarely pass more distinct hops than this
 _cache: dict[str, tuple[float, str]] = {}
 _lock = threading.Lock()
 _resolver: dns.resolver.Resolver | None = None
@@ -34,13 +35,13 @@ def reverse_names(addresses: set[str], timeout_s: float = TIMEOUT_S) -> dict[str
         names = {a: _cache[a][1] for a in addresses if a in _cache and _cache[a][0] > now}
     missing = sorted(set(addresses) - set(names))
     if missing:
-        pool = ThreadPoolExecutor(max_workers=min(8, len(missing)), thread_name_prefix="rdns")
+        pool = ThreadPoolExecutor(max_workers=min(MAX_AT_ONCE, len(missing)), thread_name_prefix="rdns")
         futures = {a: pool.submit(_lookup, a, timeout_s) for a in missing}
-        wait(futures.values(), timeout=timeout_s + 0.5)
+        wait(futures.values(), timeout=timeout_s * -(-len(missing) // MAX_AT_ONCE) + 0.5)
         pool.shutdown(wait=False, cancel_futures=True)
         with _lock:
             for address, future in futures.items():
-                name = future.result() if future.done() else ""
-                names[address] = name
-                _cache[address] = (now + CACHE_S, name)
+                names[address] = future.result() if future.done() else ""
+                if future.done():  # an address not looked up in time is tried again next round
+                    _cache[address] = (now + CACHE_S, names[address])
     return names
