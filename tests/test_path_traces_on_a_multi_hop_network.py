@@ -189,3 +189,15 @@ def test_without_cap_net_raw_the_other_results_keep_coming_and_the_reason_is_giv
     assert paths(done["rows"]) == []  # no rows at all: the heartbeat says why, not a row per round
     (net,) = done["rows"]
     assert net["kind"] == "net" and net["errorType"] == "None" and net["loss"] == 0.0
+
+
+def test_a_destination_that_drops_the_probes_ends_the_trace_after_a_run_of_unknown_hops(chain):
+    chain.shape(DELAY_MS)
+    chain.run("target", "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "7001", "-j", "DROP")
+    try:
+        (t,) = paths(run_round(chain, assignment(port=7001, numPathTraces=1))["rows"])
+    finally:
+        chain.run("target", "iptables", "-D", "INPUT", "-p", "tcp", "--dport", "7001", "-j", "DROP")
+    assert t["reached"] is False
+    assert addresses(t) == [R1, None, R3] + [None] * 8  # the target and beyond: silent, then the trace gives up
+    assert "no answer from 8 hops in a row" in t["errorDetails"]

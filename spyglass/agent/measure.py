@@ -16,9 +16,9 @@ NET_FIELDS = ("loss", "minLatency", "avgLatency", "maxLatency", "jitter", "serve
 # Network measurements that http-server and dns-server tests take toward their target.
 SIDE_PROBES, SIDE_SPACING_MS = 10, 50
 DEFAULT_PATH_TRACES = 3  # an assignment without numPathTraces (an older server) gets ThousandEyes' default
-# The traces of a round share this part of the interval (they run beside the other probes): a round's run starts
-# in the first half of its round and must end before the round does.
-TRACE_SHARE = 0.4
+# The traces of a round share this part of the interval (they run beside the other probes), and end this long before
+# the round does at the latest: a round's run must end within its round (a late start leaves less).
+TRACE_SHARE, TRACE_MARGIN_S = 0.4, 3.0
 PATH_FIELDS = ("serverIp", "sourceIp", "protocol", "reached", "hops", "errorDetails")
 
 
@@ -30,14 +30,15 @@ def _net(a: dict, round_id: int, date: float, burst: dict, server: str) -> dict:
     return _row("net", a, round_id, date, {"server": server, **{k: burst[k] for k in NET_FIELDS}})
 
 
-def path_traces(a: dict, host: str, port: int, protocol: str) -> list[dict]:
-    """The round's `numPathTraces` traces toward host:port, one after the other within TRACE_SHARE of the interval,
-    hop names filled in. None when the test asks for none or this agent cannot trace (its heartbeat says why)."""
+def path_traces(a: dict, host: str, port: int, protocol: str, round_end_s: float = float("inf")) -> list[dict]:
+    """The round's `numPathTraces` traces toward host:port, one after the other within TRACE_SHARE of the interval
+    and before round_end_s (seconds from now) less a margin, hop names filled in. None when the test asks for none
+    or this agent cannot trace (its heartbeat says why)."""
     count = a.get("numPathTraces")
     count = DEFAULT_PATH_TRACES if count is None else int(count)
     if count <= 0 or raw_socket_problem():
         return []
-    deadline = time.monotonic() + a.get("interval", 60) * TRACE_SHARE
+    deadline = time.monotonic() + min(a.get("interval", 60) * TRACE_SHARE, round_end_s - TRACE_MARGIN_S)
     traces = []
     for _ in range(count):
         left = deadline - time.monotonic()
@@ -72,10 +73,11 @@ def run_assignment(a: dict, round_id: int, date: float | None = None) -> list[di
 
 def _measure(a: dict, round_id: int, date: float, tracer: ThreadPoolExecutor) -> list[dict]:
     kind = a["type"]
+    round_end_s = round_id + a.get("interval", 60) - date  # date: when the round's run started, on the round's clock
     if kind == "agent-to-server":
         server = f"{a['server']}:{a['port']}" if a.get("port") else a["server"]
         protocol = "ICMP" if a.get("protocol") == "ICMP" else "TCP"
-        traces = tracer.submit(path_traces, a, a["server"], a.get("port") or 0, protocol)
+        traces = tracer.submit(path_traces, a, a["server"], a.get("port") or 0, protocol, round_end_s)
         if protocol == "ICMP":
             burst = icmp_burst(a["server"], a["probeCount"], a["probeSpacing"])
         else:
@@ -87,7 +89,7 @@ def _measure(a: dict, round_id: int, date: float, tracer: ThreadPoolExecutor) ->
     else:
         host, port = split_host_port(a["dnsServers"][0], 53)
     side = a.get("networkMeasurements", True)
-    traces = tracer.submit(path_traces, a, host, port, "TCP") if side else None
+    traces = tracer.submit(path_traces, a, host, port, "TCP", round_end_s) if side else None
     rows = []
     if kind == "http-server":
         fields = http_probe(

@@ -12,7 +12,7 @@ the earlier one made, and the destination answers it with a RST naming its seque
 
 All probes of a hop leave together; a hop's wait ends when all answered, at 3x the slowest answer of the hop, or
 (no answer) at 10x the slowest earlier hop — traceroute's HERE and NEAR rules — never past MAX_WAIT_S or the
-deadline. Receive times are the kernel's (SO_TIMESTAMPNS), so a busy agent's scheduling does not add to RTTs.
+deadline. MAX_SILENT_RUN unknown hops in a row end the trace. Receive times are the kernel's (SO_TIMESTAMPNS), so a busy agent's scheduling does not add to RTTs.
 IPv4 only for now."""
 
 import random
@@ -31,6 +31,9 @@ MAX_HOPS = 30
 MAX_WAIT_S = 2.0  # no hop is waited for longer
 FIRST_WAIT_S = 1.0  # the wait of a hop with no earlier answer to scale from
 MIN_NEAR_WAIT_S, MIN_HERE_WAIT_S = 0.5, 0.05
+# This many unknown hops in a row end a trace: the destination (or a firewall before it) drops the probes, and
+# waiting on up to 30 silent hops would spend the round's time on nothing.
+MAX_SILENT_RUN = 8
 _SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux value; Python 3.11 does not export it
 _SOL_RAW, _ICMP_FILTER = 255, 1
 _ECHO_REPLY, _UNREACHABLE, _ECHO_REQUEST, _TIME_EXCEEDED = 0, 3, 8, 11
@@ -296,6 +299,9 @@ def trace(
                 out["reached"] = True
                 break
             if hop.unreachable:
+                break
+            if len(hops) >= MAX_SILENT_RUN and not any(h.answers for h in hops[-MAX_SILENT_RUN:]):
+                out["errorDetails"] = f"no answer from {MAX_SILENT_RUN} hops in a row: stopped at hop {ttl}"
                 break
     except OSError as exc:
         out["errorDetails"] = f"trace toward {sockaddr[0]} failed: {exc}"
