@@ -234,21 +234,30 @@ def _probe_hop(flow: _Flow, hop: Hop, count: int, key0: int, near_s: float, dead
         hop.sent += 1
     started = time.monotonic()
     until = min(started + near_s, deadline)
+
+    def collect(sock: socket.socket) -> None:
+        nonlocal until
+        while (got := _receive(sock)) is not None:
+            packet, received_ns = got
+            found = flow.match(sock, packet)
+            if found is None or found[0] not in sent_ns:
+                continue
+            key, address, from_target, unreachable = found
+            rtt_ms = max(0.0, (received_ns - sent_ns.pop(key)) / 1e6)
+            hop.answers.append((address, rtt_ms, from_target))
+            hop.unreachable |= unreachable
+            slowest = max(rtt for _, rtt, _ in hop.answers) / 1000.0
+            here = min(MAX_WAIT_S, max(MIN_HERE_WAIT_S, 3 * slowest))
+            until = min(until, started + here, deadline)
+
     while sent_ns and time.monotonic() < until:
         ready, _, _ = select.select(flow.listening, [], [], max(0.0, until - time.monotonic()))
         for sock in ready:
-            while (got := _receive(sock)) is not None:
-                packet, received_ns = got
-                found = flow.match(sock, packet)
-                if found is None or found[0] not in sent_ns:
-                    continue
-                key, address, from_target, unreachable = found
-                rtt_ms = max(0.0, (received_ns - sent_ns.pop(key)) / 1e6)
-                hop.answers.append((address, rtt_ms, from_target))
-                hop.unreachable |= unreachable
-                slowest = max(rtt for _, rtt, _ in hop.answers) / 1000.0
-                here = min(MAX_WAIT_S, max(MIN_HERE_WAIT_S, 3 * slowest))
-                until = min(until, started + here, deadline)
+            collect(sock)
+    # Answers already queued count even when this thread was kept from reading them in time (a busy machine): their
+    # round-trip times are the kernel's, so the delay in reading does not show in them.
+    for sock in flow.listening:
+        collect(sock)
 
 
 def trace(
