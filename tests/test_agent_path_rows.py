@@ -1,4 +1,5 @@
-"""The agent's path rows (contract §2) on loopback: one row per trace, keyed apart in the spool, within the round."""
+"""The agent's path rows (contract §2) on loopback: one row per trace, keyed apart in the spool, within the round,
+and uploaded: the server stores them and shows them in /v6/net/path-vis."""
 
 import os
 import time
@@ -6,8 +7,12 @@ import time
 import pytest
 
 from spyglass.agent.measure import run_assignment
+from spyglass.agent.runtime import AgentRuntime
 from spyglass.agent.spool import Spool, key_of
-from tests.agent_helpers import TcpService
+from spyglass.monitoring.agent_service import issue_agent_token
+from spyglass.monitoring.models import Agent, NetResult
+from tests.agent_helpers import TcpService, round_start_clock, wait_for
+from tests.conftest import make_test
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="path traces need raw sockets (CAP_NET_RAW): run as root")
 
@@ -58,3 +63,25 @@ def test_icmp_traces_and_none_at_all(service):
     assert [r["kind"] for r in run_assignment(assignment(service.port, numPathTraces=0), int(now // 60 * 60))] == [
         "net"
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_agent_uploads_its_traces_and_the_server_shows_them(cast, live_server, service, tmp_path):
+    organization = cast.owner.user.default_account_group.organization
+    agent = Agent.objects.create(organization=organization, name="tracer-1")
+    test = make_test(
+        cast.owner, name="traced", server=f"127.0.0.1:{service.port}", numPathTraces=2, agents=[{"agentId": agent.id}]
+    )
+    token = issue_agent_token(organization.id, "tracing agents")
+    runtime = AgentRuntime(live_server.url, token, "tracer-1", spool_dir=tmp_path, clock=round_start_clock(), spread=0)
+    assert runtime.start()
+    try:
+        wait_for(lambda: NetResult.objects.filter(test=test).exists() and runtime.spool.depth() == 0, timeout=30)
+        assert runtime.spool.rejected == 0  # the server took every row, path rows included
+    finally:
+        runtime.close()
+    round_id = NetResult.objects.get(test=test).round_id
+    body = cast.owner.client.get(f"/v6/net/path-vis/{test.id}/{agent.id}/{round_id}.json").json()
+    (entry,) = body["net"]["pathVis"]
+    assert len(entry["pathTraces"]) == 2
+    assert [h["ipAddress"] for h in entry["pathTraces"][0]["hops"]] == ["127.0.0.1"]

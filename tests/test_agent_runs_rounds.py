@@ -25,6 +25,7 @@ def tcp_assignment(port: int, test_id: int = 1, interval: int = 60, **extra) -> 
         "protocol": "TCP",
         "probeCount": 3,
         "probeSpacing": 10,
+        "numPathTraces": 0,  # rounds are the subject here; path rows have tests of their own
         **extra,
     }
 

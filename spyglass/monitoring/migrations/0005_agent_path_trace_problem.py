@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0003_export_chunks'),
+        ('monitoring', '0004_path_traces'),
     ]
 
     operations = [
