@@ -201,3 +201,20 @@ def test_a_destination_that_drops_the_probes_ends_the_trace_after_a_run_of_unkno
     assert t["reached"] is False
     assert addresses(t) == [R1, None, R3] + [None] * 8  # the target and beyond: silent, then the trace gives up
     assert "no answer from 8 hops in a row" in t["errorDetails"]
+
+
+def test_each_trace_keeps_to_one_path_through_a_load_balancer(chain):
+    # r1 balances flows over r2 and r4 by their ports (ECMP with the layer-4 hash): a trace whose probes changed
+    # ports would see hop 2 answer some probes (r4) and not others (r2, silent). Paris-style, each trace is one flow.
+    chain.shape(0)
+    chain.sysctl(chain.ns("r1"), "net.ipv4.fib_multipath_hash_policy=1")
+    chain.run("r1", "ip", "route", "replace", "default", "nexthop", "via", "198.19.2.2", "nexthop", "via", R4)
+    try:
+        traces = chain.agent_python(MANY_TRACES, TARGET, "7000", "16", "3")
+    finally:
+        chain.run("r1", "ip", "route", "replace", "default", "via", "198.19.2.2")
+        chain.sysctl(chain.ns("r1"), "net.ipv4.fib_multipath_hash_policy=0")
+    seen = {tuple(addresses(t)) for t in traces}
+    assert all(t["hops"][1]["lost"] in (0, 3) for t in traces), [t["hops"][1] for t in traces]
+    # 16 flows: both ways are taken (all 16 on one way by chance: 2 in 65,536).
+    assert seen == {(R1, None, R3, TARGET), (R1, R4, R3, TARGET)}
