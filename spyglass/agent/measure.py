@@ -16,6 +16,7 @@ NET_FIELDS = ("loss", "minLatency", "avgLatency", "maxLatency", "jitter", "serve
 # Network measurements that http-server and dns-server tests take toward their target.
 SIDE_PROBES, SIDE_SPACING_MS = 10, 50
 DEFAULT_PATH_TRACES = 3  # an assignment without numPathTraces (an older server) gets ThousandEyes' default
+MAX_PATH_TRACES = 10  # the server takes traceIndex 0..9
 # The traces of a round share this part of the interval (they run beside the other probes), and end this long before
 # the round does at the latest: a round's run must end within its round (a late start leaves less).
 TRACE_SHARE, TRACE_MARGIN_S = 0.4, 3.0
@@ -35,7 +36,7 @@ def path_traces(a: dict, host: str, port: int, protocol: str, round_end_s: float
     and before round_end_s (seconds from now) less a margin, hop names filled in. None when the test asks for none
     or this agent cannot trace (its heartbeat says why)."""
     count = a.get("numPathTraces")
-    count = DEFAULT_PATH_TRACES if count is None else int(count)
+    count = DEFAULT_PATH_TRACES if count is None else min(int(count), MAX_PATH_TRACES)
     if count <= 0 or raw_socket_problem():
         return []
     deadline = time.monotonic() + min(a.get("interval", 60) * TRACE_SHARE, round_end_s - TRACE_MARGIN_S)
