@@ -27,7 +27,7 @@ def test_a_packed_round_reads_back_what_was_written():
             for i in sorted(rng.sample(range(10), rng.randint(1, 10)))
         ]
         got_date, got = path_format.decode(round_id, path_format.encode(round_id, date, traces))
-        assert abs(got_date - date) <= 0.0005
+        assert abs(got_date - date) <= 0.05 + 1e-6  # a tenth of a second
         assert len(got) == len(traces)
         for a, b in zip(traces, got, strict=True):
             assert (a.index, a.path_id, a.reached, a.icmp, a.error) == (b.index, b.path_id, b.reached, b.icmp, b.error)
@@ -48,7 +48,7 @@ def test_three_traces_of_an_unchanging_path_take_a_byte_a_hop_after_the_first():
         for i in range(3)
     ]
     packed = path_format.encode(1_795_000_000, 1_795_000_001.5, traces)
-    assert len(packed) <= 90
+    assert len(packed) <= 80
 
 
 def test_bench_row_11_counts_the_path_tables(cast):

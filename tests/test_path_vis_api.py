@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from spyglass.accounts.roles import access_for
 from spyglass.liveshares import services as live_shares
 from spyglass.monitoring import asn, paths
-from spyglass.monitoring.models import PathRound
+from spyglass.monitoring.models import Path, PathRound
 from spyglass.monitoring.retention import purge_old_results
 from spyglass.monitoring.scope import read_scope
 from spyglass.results_ui.component import ResultsScope
@@ -195,4 +195,19 @@ def test_retention_purges_old_traces_but_keeps_a_snapshot_s_window(cast):
     assert purged > 0
     left = set(PathRound.objects.filter(test=test).values_list("round_id", flat=True))
     assert left and max(left) <= START + 3600 and min(left) == START
+    assert cast.owner.client.get(f"/v6/net/path-vis/{snapshot.test_id}.json?{WIDE}").json()["net"]["pathVis"] == frozen
+
+
+def test_retention_drops_paths_no_stored_round_names(cast):
+    test = make_test(cast.owner, server="example.com:443")
+    fra = make_agent(cast.owner, "Frankfurt")
+    old = ["198.18.1.1", "198.18.4.4", "198.18.9.2"]
+    write_traces(test, [fra], [START + i * 60 for i in range(60)], addresses=old)
+    write_traces(test, [fra], [START + i * 60 for i in range(60, 180)])
+    assert Path.objects.filter(test=test).count() == 2
+    snapshot = make_snapshot(cast.owner, test, hours=1, anchor=START + 7200)
+    frozen = cast.owner.client.get(f"/v6/net/path-vis/{snapshot.test_id}.json?{WIDE}").json()["net"]["pathVis"]
+    purge_old_results(now=START + 180 * 60 + 86400, days=1)
+    (kept,) = Path.objects.filter(test=test)
+    assert [a for a, _ in kept.hops] == CORE
     assert cast.owner.client.get(f"/v6/net/path-vis/{snapshot.test_id}.json?{WIDE}").json()["net"]["pathVis"] == frozen

@@ -1,26 +1,31 @@
 """The packed form of one agent's path traces in one round (PathRound.traces): what a round costs when its path
-does not change is its numbers, nothing else (bench row 11: at most 200 bytes a round for 3 traces of 15 hops).
+does not change is its numbers, nothing else (bench row 11: at most 200 bytes a round for 3 traces of 15 hops,
+indexes and the row's own columns included).
 
 Layout, every number an unsigned LEB128 varint (7 bits a byte):
 
-    format (1) · date − roundId in ms (zigzag) · number of traces
-    per trace: index · path id · one byte hops << 3 | flags · [error: length, UTF-8] · probes sent per hop ·
+    format (1) · date − roundId in tenths of a second (zigzag) · number of traces
+    per trace: flags byte · [index · path id · hops · probes sent per hop, unless LIKE] · [error: length, UTF-8] ·
                one value per hop: its response time · number of exceptions · [hop, sent, lost] per exception
 
+LIKE (a flag) says the trace follows the one before it in the round: the next index, the same path (so as many
+hops) and the same probes per hop — the usual second and third trace, whose header is then one byte.
+
 A response time is kept as a code q (see `code`): to 10 µs below 10 ms, to 0.1 ms up to 100 ms, to 1 ms beyond —
-off by at most 5 µs, 0.05 ms or 0.5 ms, 0.5 % from 10 ms up (traces are held to max(1 ms, 3 %) of mtr). In the packed round 0 is a hop that
-did not answer; otherwise the value is q + 1, or, when the trace before it in the round took the same path and that
-hop answered there, zigzag(q − that hop's q) + 1 — the traces of a round differ by their jitter, a byte a hop where
-the absolute time takes two. The probes of a hop are, unless listed as an exception, `sent` sent and none lost when
-it answered, all lost when it did not."""
+off by at most 5 µs, 0.05 ms or 0.5 ms, 0.5 % from 10 ms up (traces are held to max(1 ms, 3 %) of mtr). In the
+packed round 0 is a hop that did not answer; otherwise the value is q + 1, or, when the trace before it in the round
+took the same path and that hop answered there, zigzag(q − that hop's q) + 1 — the traces of a round differ by their
+jitter, a byte a hop where the absolute time takes two. The probes of a hop are, unless listed as an exception,
+`sent` sent and none lost when it answered, all lost when it did not. Dates are kept to a tenth of a second (v6
+shows whole seconds)."""
 
 from dataclasses import dataclass, field
 
 FORMAT = 1
-MAX_HOPS = 30  # the flags byte holds the hop count in 5 bits
+MAX_HOPS = 30
 MAX_MS = 10_000_000.0  # the longest response time kept
 
-_REACHED, _ICMP, _ERROR = 1, 2, 4
+_REACHED, _ICMP, _ERROR, _LIKE = 1, 2, 4, 8
 
 
 @dataclass
@@ -76,9 +81,24 @@ def _references(previous: Trace | None, trace: Trace, previous_q: list[int | Non
     return previous_q
 
 
+def _sent(trace: Trace) -> int:
+    """The probes sent at most of the trace's hops (the others are exceptions)."""
+    return max(trace.sent, key=trace.sent.count) if trace.sent else 0
+
+
+def _like(previous: Trace | None, trace: Trace) -> bool:
+    return (
+        previous is not None
+        and trace.index == previous.index + 1
+        and trace.path_id == previous.path_id
+        and len(trace.times) == len(previous.times)
+        and _sent(trace) == _sent(previous)
+    )
+
+
 def encode(round_id: int, date: float, traces: list[Trace]) -> bytes:
     out = bytearray([FORMAT])
-    _varint(out, _zigzag(round((date - round_id) * 1000)))
+    _varint(out, _zigzag(round((date - round_id) * 10)))
     _varint(out, len(traces))
     previous: Trace | None = None
     previous_q: list[int | None] = []
@@ -86,16 +106,17 @@ def encode(round_id: int, date: float, traces: list[Trace]) -> bytes:
         hops = len(trace.times)
         if hops > MAX_HOPS:
             raise ValueError(f"a trace holds at most {MAX_HOPS} hops")
+        like = _like(previous, trace)
+        sent = _sent(trace)
         flags = (_REACHED if trace.reached else 0) | (_ICMP if trace.icmp else 0) | (_ERROR if trace.error else 0)
-        _varint(out, trace.index)
-        _varint(out, trace.path_id)
-        out.append(hops << 3 | flags)
+        out.append(flags | (_LIKE if like else 0))
+        if not like:
+            for number in (trace.index, trace.path_id, hops, sent):
+                _varint(out, number)
         if trace.error:
             text = trace.error.encode()
             _varint(out, len(text))
             out += text
-        sent = max(trace.sent, key=trace.sent.count) if trace.sent else 0
-        _varint(out, sent)
         q = [None if t is None else code(t) for t in trace.times]
         for value, ref in zip(q, _references(previous, trace, previous_q), strict=True):
             if value is None:
@@ -144,19 +165,22 @@ def decode(round_id: int, data: bytes | memoryview) -> tuple[float, list[Trace]]
     reader = _Reader(bytes(data))
     if reader.varint() != FORMAT:
         raise ValueError("unknown path trace format")
-    date = round_id + _unzigzag(reader.varint()) / 1000
+    date = round_id + _unzigzag(reader.varint()) / 10
     traces = []
     previous: Trace | None = None
     previous_q: list[int | None] = []
     for _ in range(reader.varint()):
-        trace = Trace(index=reader.varint(), path_id=reader.varint())
-        packed = reader.take(1)[0]
-        hops, flags = packed >> 3, packed & 7
+        flags = reader.take(1)[0]
+        if flags & _LIKE and previous is not None:
+            trace = Trace(index=previous.index + 1, path_id=previous.path_id)
+            hops, sent = len(previous.times), _sent(previous)
+        else:
+            trace = Trace(index=reader.varint(), path_id=reader.varint())
+            hops, sent = reader.varint(), reader.varint()
         trace.reached, trace.icmp = bool(flags & _REACHED), bool(flags & _ICMP)
         if flags & _ERROR:
             trace.error = reader.take(reader.varint()).decode()
-        sent = reader.varint()
-        trace.times = [None] * hops
+        trace.times = [None] * hops  # the hop count, which _references compares
         refs = _references(previous, trace, previous_q)
         q: list[int | None] = []
         for ref in refs:

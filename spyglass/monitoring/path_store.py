@@ -13,9 +13,11 @@ import json
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models.functions import Greatest, Least
 
 from . import path_format, results
 from .models import Path, PathRound
+from .results import HOUR
 
 
 def digest(server: str, server_ip: str, source_ip: str, addresses: list[str]) -> str:
@@ -30,9 +32,10 @@ def _path_of(row: dict) -> tuple[str, list]:
     return digest(row["server"], row["server_ip"], row["source_ip"], addresses), names
 
 
-def path_ids(test_id: int, wanted: dict[str, tuple[dict, list]]) -> dict[str, int]:
+def path_ids(test_id: int, wanted: dict[str, tuple[dict, list, int, int]]) -> dict[str, int]:
     """{digest: Path id} of a test's paths, creating those not stored yet. `wanted`: digest → (a row taking it, its
-    [address, rdns] hops). A name reported for a hop whose stored name is empty fills it in."""
+    [address, rdns] hops, the first and last round taking it). A name reported for a hop whose stored name is empty
+    fills it in; the path's last round is moved on at most once an hour (retention.py allows for that)."""
     found = {p.digest: p for p in Path.objects.filter(test_id=test_id, digest__in=list(wanted))}
     missing = [d for d in wanted if d not in found]
     if missing:
@@ -45,6 +48,8 @@ def path_ids(test_id: int, wanted: dict[str, tuple[dict, list]]) -> dict[str, in
                     server_ip=wanted[d][0]["server_ip"],
                     source_ip=wanted[d][0]["source_ip"],
                     hops=wanted[d][1],
+                    first_round=wanted[d][2],
+                    last_round=wanted[d][3],
                 )
                 for d in missing
             ],
@@ -52,9 +57,17 @@ def path_ids(test_id: int, wanted: dict[str, tuple[dict, list]]) -> dict[str, in
         )
         found.update({p.digest: p for p in Path.objects.filter(test_id=test_id, digest__in=missing)})
     for d, path in found.items():
-        named = [[address, old or new] for (address, old), (_, new) in zip(path.hops, wanted[d][1], strict=True)]
+        _, names, first, last = wanted[d]
+        changes: dict = {}
+        named = [[address, old or new] for (address, old), (_, new) in zip(path.hops, names, strict=True)]
         if named != path.hops:
-            Path.objects.filter(id=path.id).update(hops=named)
+            changes["hops"] = named
+        if first < path.first_round:
+            changes["first_round"] = Least("first_round", first)
+        if last > path.last_round + HOUR:
+            changes["last_round"] = Greatest("last_round", last)
+        if changes:
+            Path.objects.filter(id=path.id).update(**changes)
     return {d: path.id for d, path in found.items()}
 
 
@@ -83,7 +96,9 @@ def store(rows: list[dict], merge: bool = True) -> int:
     identities = []
     for row in rows:
         d, names = _path_of(row)
-        by_test[row["test_id"]].setdefault(d, (row, names))
+        r = row["round_id"]
+        _, _, first, last = by_test[row["test_id"]].get(d, (row, names, r, r))
+        by_test[row["test_id"]][d] = (row, names, min(first, r), max(last, r))
         identities.append(d)
     ids = {test_id: path_ids(test_id, wanted) for test_id, wanted in by_test.items()}
     rounds: dict[tuple, dict] = {}

@@ -71,7 +71,7 @@ class SeededPaths:
             d = path_store.digest(test.target, TARGET_IP, self.source[agent_id], [a for a, _ in hops])
             self.digests[(agent_id, variant)] = d
             row = {"server": test.target, "server_ip": TARGET_IP, "source_ip": self.source[agent_id]}
-            wanted[d] = (row, [list(h) for h in hops])
+            wanted[d] = (row, [list(h) for h in hops], start, end)
         self.ids = path_store.path_ids(test.id, wanted) if self.traces else {}
         self.columns: dict[str, list] = {"test_id": [], "round_id": [], "agent_id": [], "traces": []}
 

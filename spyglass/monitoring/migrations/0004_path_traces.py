@@ -64,6 +64,8 @@ class Migration(migrations.Migration):
                 ('server_ip', models.CharField(blank=True, default='', max_length=64)),
                 ('source_ip', models.CharField(blank=True, default='', max_length=64)),
                 ('hops', models.JSONField(default=list)),
+                ('first_round', models.BigIntegerField(default=0)),
+                ('last_round', models.BigIntegerField(default=0)),
                 ('test', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, to='monitoring.test')),
             ],
             options={
