@@ -1,5 +1,7 @@
 // The results page: draws the timeline with uPlot, selects a round on click (the table is fetched with htmx and the
 // URL updated so it can be shared or reloaded), sorts the per-agent table, opens the sharing panel.
+// The Path Visualization View draws itself (pathvis.js), on every page that loads this one.
+import "./pathvis.js";
 
 const COLORS = ["#2563eb", "#16a34a", "#d97706", "#9333ea", "#0891b2", "#db2777"];
 let chart = null;

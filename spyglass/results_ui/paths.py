@@ -1,0 +1,29 @@
+"""The Path Visualization View's data: the selected round's path traces, as the page's script draws them.
+
+The traces are read by spyglass.monitoring.paths.view_data through the page's ReadScope (window, agents, freeze,
+live-share start), like every other read of the component, and travel to the browser as JSON in a data attribute
+of the round panel (htmx drops <script> elements from swapped content; the CSP allows no inline script). Django
+escapes the attribute, and the script puts every string into the page as text, never as markup."""
+
+import json
+
+from spyglass.monitoring import timeline
+from spyglass.monitoring.scope import ReadScope
+
+
+def _view_data(rows: ReadScope, round_id: int | None) -> dict:
+    # Until storage lands (pv-server), no test has traces: the View says so instead of drawing.
+    try:
+        from spyglass.monitoring import paths
+    except ImportError:
+        return {"roundId": round_id, "rounds": [], "target": {}, "agents": []}
+    return paths.view_data(rows, round_id)
+
+
+def is_path_view(view) -> bool:
+    return view.key == timeline.PATH_VIEW.key
+
+
+def path_json(rows: ReadScope, round_id: int | None) -> str:
+    """The round's traces (contract §4 shape) as compact JSON for the round panel's data-paths attribute."""
+    return json.dumps(_view_data(rows, round_id), separators=(",", ":"))

@@ -1,0 +1,171 @@
+"""The Path Visualization View in a real browser: hops merged across agents, the unknown hop dashed, details on
+hover, paths highlighted on click, long chains folded, the agent filter in the address bar surviving a reload, the
+agent whose path changed marked, the snapshot link opened signed out, and user-written text kept as text."""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from spyglass.monitoring.models import Agent
+from spyglass.monitoring.seed import seed
+from spyglass.results_ui import paths
+from tests import path_fixture
+from tests.conftest import make_snapshot, make_test
+
+from .conftest import sign_in
+from .test_snapshots_in_browser import new_page
+
+pytestmark = pytest.mark.django_db(transaction=True)
+EVIL_NAME = '<img src=x id="evil-agent">Frankfurt'
+
+
+def query(page) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+def node(page, node_id):
+    return page.locator(f'#path-graph [data-node="{node_id}"]')
+
+
+@pytest.fixture
+def traced(cast, monkeypatch):
+    """A test with two agents' rounds and, for every round, the fixture's traces (the agent named with markup)."""
+    test = make_test(cast.owner, "agent-to-server", name="Edge <b>TCP</b>", interval=60)
+    seed(test, agents=2, hours=2, random_seed=3)
+    agents = list(Agent.objects.filter(tests=test).order_by("id"))
+    agents[0].name = EVIL_NAME
+    agents[0].save()
+
+    def view_data(rows, round_id):
+        return path_fixture.view_data(agents, round_id, [round_id], changed_agent=agents[0])
+
+    monkeypatch.setattr(paths, "_view_data", view_data)
+    return test, agents
+
+
+def test_it_draws_merged_hops_hover_details_highlight_and_a_filter_that_survives_reload(
+    live_server, page, traced, artifacts
+):
+    test, (first, second) = traced
+    base = live_server.url
+    sign_in(page, base, "owner@acme.test")
+    page.goto(f"{base}/tests/{test.id}/?view=path-vis")
+    page.wait_for_selector("#path-graph svg")
+    assert page.locator("#view-tabs a.active").get_attribute("data-view") == "path-vis"
+    assert "Loss" in page.locator(".timeline-head h2").inner_text()
+
+    # Agents on the left, the target on the right, the shared core router once, between them.
+    agent_a, agent_b = node(page, f"a:{first.id}"), node(page, f"a:{second.id}")
+    core, target = node(page, "ip:198.18.5.1"), node(page, "t")
+    assert core.count() == 1
+    xs = {name: n.bounding_box()["x"] for name, n in (("a", agent_a), ("b", agent_b), ("core", core), ("t", target))}
+    assert xs["a"] < xs["core"] < xs["t"] and xs["b"] < xs["core"]
+    # Both agents' links run into it.
+    assert page.locator('[data-edge="?:ip:198.18.1.1:1:ip:198.18.5.1>ip:198.18.5.1"]').count() == 1
+    assert page.locator('[data-edge="ip:198.18.2.1>ip:198.18.5.1"]').count() == 1
+
+    # The router that never answers is an unknown hop, drawn dashed, and so are its links.
+    unknown = page.locator("#path-graph .node-unknown")
+    assert unknown.count() == 1
+    dashed = page.locator("#path-graph .path-link.unknown")
+    assert dashed.count() == 2
+    assert dashed.first.evaluate("e => getComputedStyle(e).strokeDasharray") not in ("none", "")
+    assert page.locator("#path-graph .path-link:not(.unknown)").first.evaluate(
+        "e => getComputedStyle(e).strokeDasharray"
+    ) in ("none", "")
+
+    # Hover: address, rDNS (markup shown as text), prefix, network, round-trip times and both agents.
+    core.hover()
+    tip = page.locator("#path-tip")
+    tip.wait_for(state="visible")
+    page.locator("#path-vis").screenshot(path=str(artifacts / "path-view.png"))
+    text = tip.inner_text()
+    for expected in ("198.18.5.1", path_fixture.EVIL_RDNS, "198.18.0.0/15", "AS64500 Example Transit", "ms"):
+        assert expected in text, (expected, text)
+    assert EVIL_NAME in text and second.name in text
+    assert page.locator("#evil-rdns, #evil-agent").count() == 0
+
+    # Loss from the lossy link onward: the target's incoming link is drawn as lossy.
+    assert page.locator('#path-graph .path-link.loss-high[data-edge$=">t"]').count() >= 1
+
+    # The long run of core hops is folded; opening it shows each hop.
+    chain = page.locator("#path-graph .node-chain")
+    assert chain.count() == 1 and "+4 hops" in chain.text_content()
+    assert node(page, "ip:198.18.7.1").count() == 0
+    chain.click()
+    node(page, "ip:198.18.7.1").wait_for()
+    assert page.locator("#path-graph .node-chain").count() == 0
+
+    # Click the first agent's access router: its paths light up, the other agent's do not.
+    node(page, "ip:198.18.1.1").click()
+    assert "selected" in node(page, "ip:198.18.1.1").get_attribute("class")
+    assert "lit" in agent_a.get_attribute("class") and "lit" not in agent_b.get_attribute("class")
+    assert "lit" in core.get_attribute("class")
+    assert page.locator('[data-edge="ip:198.18.2.1>ip:198.18.5.1"]').get_attribute("class").find("lit") == -1
+    # Keyboard: the shared router takes focus, Enter highlights both agents' paths, Escape clears.
+    core.focus()
+    page.keyboard.press("Enter")
+    assert "lit" in agent_b.get_attribute("class") and "lit" in agent_a.get_attribute("class")
+    page.keyboard.press("Escape")
+    assert page.locator("#path-graph .path-node.lit").count() == 0
+
+    # The agent whose path changed since its previous round is marked, on its node and in the filter.
+    assert "changed" in agent_a.get_attribute("class") and "path changed" in agent_a.text_content()
+    assert page.locator("#path-agents .badge-changed").count() == 1
+
+    # Filter to the second agent: the address bar carries it, with the round and the View, and a reload keeps it.
+    round_id = page.locator("#round-panel").get_attribute("data-round-id")
+    page.uncheck(f'#path-agents input[data-agent-id="{first.id}"]')
+    page.wait_for_function(f"!document.querySelector('[data-node=\"a:{first.id}\"]')")
+    assert query(page)["agentId"] == str(second.id)
+    page.reload()
+    page.wait_for_selector("#path-graph svg")
+    assert query(page)["agentId"] == str(second.id) and query(page)["view"] == "path-vis"
+    assert node(page, f"a:{first.id}").count() == 0 and node(page, f"a:{second.id}").count() == 1
+    assert not page.locator(f'#path-agents input[data-agent-id="{first.id}"]').is_checked()
+    assert page.locator("#round-panel").get_attribute("data-round-id") == round_id
+
+    # Previous round keeps the filter.
+    page.click("#prev-round")
+    page.wait_for_selector(f"#round-panel:not([data-round-id='{round_id}']) #path-graph svg")
+    page.wait_for_function("new URL(location.href).searchParams.get('agentId') !== null")
+    assert query(page)["agentId"] == str(second.id)
+    assert node(page, f"a:{first.id}").count() == 0
+    assert page.console_errors == []
+
+
+def test_a_snapshot_opened_signed_out_shows_the_path_view_and_downloads_the_traces(live_server, browser, cast, traced):
+    test, (first, second) = traced
+    snapshot = make_snapshot(cast.owner, test, hours=1, anchor=_latest_round(test), position="ending", view="path-vis")
+    context, page = new_page(browser)
+    try:
+        page.goto(f"{live_server.url}/s/{snapshot.link_id}/")
+        page.wait_for_selector("#path-graph svg")
+        assert page.locator("#view-tabs a.active").get_attribute("data-view") == "path-vis"
+        assert page.locator('#path-graph [data-node="ip:198.18.5.1"]').count() == 1
+        assert page.locator("#path-graph .node-unknown").count() == 1
+        # The agent's name is text on the share page too.
+        assert page.locator("#evil-agent, #evil-rdns").count() == 0
+        assert EVIL_NAME in page.locator("#path-agents").inner_text()
+        assert page.console_errors == []
+    finally:
+        context.close()
+
+
+def _latest_round(test) -> int:
+    from spyglass.monitoring.models import NetResult
+
+    return NetResult.objects.filter(test=test).order_by("-round_id").values_list("round_id", flat=True)[0]
+
+
+def test_the_path_view_is_offered_only_where_agents_trace(cast):
+    from spyglass.monitoring import timeline
+
+    a2s = make_test(cast.owner, "agent-to-server", name="a2s")
+    http = make_test(cast.owner, "http-server", name="http", networkMeasurements=1)
+    quiet = make_test(cast.owner, "http-server", name="quiet", networkMeasurements=0)
+    offered = {t.name: [v.key for v in timeline.views_for(t)] for t in (a2s, http, quiet)}
+    assert "path-vis" in offered["a2s"] and "path-vis" in offered["http"]
+    assert "path-vis" not in offered["quiet"]
+    assert re.match(r"^[a-z-]+$", timeline.PATH_VIEW.key)
