@@ -24,6 +24,15 @@ def is_path_view(view) -> bool:
     return view.key == timeline.PATH_VIEW.key
 
 
+def every_round(rows: ReadScope):
+    """Each round of `rows` (a window) that has traces, as view_data gives it without its list of rounds: what a
+    snapshot's JSON download carries under "pathVis". One round at a time, so memory stays bounded."""
+    for round_id in _view_data(rows, rows.end_round)["rounds"]:
+        data = _view_data(rows, round_id)
+        data.pop("rounds", None)
+        yield data
+
+
 def path_json(rows: ReadScope, round_id: int | None) -> str:
     """The round's traces (contract §4 shape) as compact JSON for the round panel's data-paths attribute."""
     return json.dumps(_view_data(rows, round_id), separators=(",", ":"))

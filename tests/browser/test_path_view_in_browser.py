@@ -148,6 +148,13 @@ def test_a_snapshot_opened_signed_out_shows_the_path_view_and_downloads_the_trac
         # The agent's name is text on the share page too.
         assert page.locator("#evil-agent, #evil-rdns").count() == 0
         assert EVIL_NAME in page.locator("#path-agents").inner_text()
+        # The snapshot's JSON download carries the traces.
+        body = page.request.get(f"{live_server.url}/s/{snapshot.link_id}/download.json").json()
+        assert body["net"]["metrics"]
+        (traced_round,) = body["pathVis"]
+        hops = traced_round["agents"][1]["traces"][0]["hops"]
+        assert [h["ipAddress"] for h in hops][:2] == ["198.18.2.1", "198.18.5.1"]
+        assert traced_round["agents"][0]["agentName"] == EVIL_NAME
         assert page.console_errors == []
     finally:
         context.close()
