@@ -50,7 +50,11 @@ def test_it_draws_merged_hops_hover_details_highlight_and_a_filter_that_survives
     test, (first, second) = traced
     base = live_server.url
     sign_in(page, base, "owner@acme.test")
-    page.goto(f"{base}/tests/{test.id}/?view=path-vis")
+    page.goto(f"{base}/tests/{test.id}/")
+    page.wait_for_selector("#timeline canvas")
+    # The View tab switches to it in place (htmx), like every View, and the address bar says so.
+    page.click("#view-tabs a[data-view=path-vis]")
+    page.wait_for_url(re.compile(r"view=path-vis"))
     page.wait_for_selector("#path-graph svg")
     assert page.locator("#view-tabs a.active").get_attribute("data-view") == "path-vis"
     assert "Loss" in page.locator(".timeline-head h2").inner_text()
