@@ -50,6 +50,7 @@ def test_summary(test) -> dict:
             protocol=test.protocol,
             probeCount=test.probe_count,
             probeSpacing=test.probe_spacing_ms,
+            numPathTraces=test.num_path_traces,
         )
     elif test.type == "http-server":
         out.update(
@@ -62,6 +63,7 @@ def test_summary(test) -> dict:
             desiredStatusCode=test.desired_status_code,
             contentRegex=test.content_regex,
             networkMeasurements=int(test.network_measurements),
+            numPathTraces=test.num_path_traces,
         )
     else:
         out.update(
@@ -70,6 +72,7 @@ def test_summary(test) -> dict:
             dnsTransportProtocol=test.dns_transport_protocol,
             recursiveQueries=int(test.recursive_queries),
             networkMeasurements=int(test.network_measurements),
+            numPathTraces=test.num_path_traces,
         )
     return out
 
