@@ -398,8 +398,7 @@ def _json_stream(snapshot):
     if timeline.has_paths(test):
         # The path traces of every round with traces, as the Path Visualization View shows them.
         yield b',"pathVis":['
-        rows = scope_of(snapshot).within(snapshot.start_round, snapshot.end_round)
-        for i, data in enumerate(paths.every_round(rows)):
+        for i, data in enumerate(paths.every_round(results_scope(snapshot))):
             yield (b"," if i else b"") + orjson.dumps(data)
         yield b"]"
     yield b"}"

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from spyglass.monitoring.models import Agent
+from spyglass.monitoring import path_store
+from spyglass.monitoring.models import Agent, NetResult
 from spyglass.monitoring.seed import seed
-from spyglass.results_ui import paths
 from tests import path_fixture
 from tests.conftest import make_snapshot, make_test
 
@@ -29,18 +29,17 @@ def node(page, node_id):
 
 
 @pytest.fixture
-def traced(cast, monkeypatch):
-    """A test with two agents' rounds and, for every round, the fixture's traces (the agent named with markup)."""
+def traced(cast):
+    """A test with two agents' rounds, every round traced by both (path_fixture), the first agent named with markup
+    and its path changed in the last round; the prefix-to-AS table loaded."""
     test = make_test(cast.owner, "agent-to-server", name="Edge <b>TCP</b>", interval=60)
     seed(test, agents=2, hours=2, random_seed=3)
     agents = list(Agent.objects.filter(tests=test).order_by("id"))
     agents[0].name = EVIL_NAME
     agents[0].save()
-
-    def view_data(rows, round_id):
-        return path_fixture.view_data(agents, round_id, [round_id], changed_agent=agents[0])
-
-    monkeypatch.setattr(paths, "_view_data", view_data)
+    rounds = sorted(set(NetResult.objects.filter(test=test).values_list("round_id", flat=True)))
+    path_fixture.trace_rounds(test, agents, rounds[1:])  # the first round has no traces
+    path_fixture.load_networks()
     return test, agents
 
 
@@ -136,18 +135,31 @@ def test_it_draws_merged_hops_hover_details_highlight_and_a_filter_that_survives
     page.wait_for_function("new URL(location.href).searchParams.get('agentId') !== null")
     assert query(page)["agentId"] == str(second.id)
     assert node(page, f"a:{first.id}").count() == 0
+
+    # A round without traces says so and shows the nearest round's.
+    untraced = NetResult.objects.filter(test=test).order_by("round_id").values_list("round_id", flat=True)[0]
+    page.goto(f"{base}/tests/{test.id}/?view=path-vis&roundId={untraced}")
+    page.wait_for_selector("#path-graph svg")
+    assert page.locator("#path-note").is_visible()
+    assert "has no path traces" in page.locator("#path-note").inner_text()
     assert page.console_errors == []
 
 
 def test_a_snapshot_opened_signed_out_shows_the_path_view_and_downloads_the_traces(live_server, browser, cast, traced):
     test, (first, second) = traced
-    snapshot = make_snapshot(cast.owner, test, hours=1, anchor=_latest_round(test), position="ending", view="path-vis")
+    latest = _latest_round(test)
+    snapshot = make_snapshot(cast.owner, test, hours=1, anchor=latest, position="ending", view="path-vis")
+    # After the freeze the second agent's traces of that round are written again, through another access router:
+    # the live page shows the new path, the snapshot the one it froze.
+    path_store.store(path_fixture.rows(test, second, latest, path_fixture.second_agent_hops("198.18.77.1"), "x"), False)
     context, page = new_page(browser)
     try:
         page.goto(f"{live_server.url}/s/{snapshot.link_id}/")
         page.wait_for_selector("#path-graph svg")
         assert page.locator("#view-tabs a.active").get_attribute("data-view") == "path-vis"
         assert page.locator('#path-graph [data-node="ip:198.18.5.1"]').count() == 1
+        assert page.locator('#path-graph [data-node="ip:198.18.2.1"]').count() == 1
+        assert page.locator('#path-graph [data-node="ip:198.18.77.1"]').count() == 0
         assert page.locator("#path-graph .node-unknown").count() == 1
         # The agent's name is text on the share page too.
         assert page.locator("#evil-agent, #evil-rdns").count() == 0
@@ -155,18 +167,29 @@ def test_a_snapshot_opened_signed_out_shows_the_path_view_and_downloads_the_trac
         # The snapshot's JSON download carries the traces.
         body = page.request.get(f"{live_server.url}/s/{snapshot.link_id}/download.json").json()
         assert body["net"]["metrics"]
-        (traced_round,) = body["pathVis"]
+        traced_round = body["pathVis"][-1]
+        assert traced_round["roundId"] == latest
         hops = traced_round["agents"][1]["traces"][0]["hops"]
         assert [h["ipAddress"] for h in hops][:2] == ["198.18.2.1", "198.18.5.1"]
+        assert len(body["pathVis"]) == len({r["roundId"] for r in body["net"]["metrics"]})
         assert traced_round["agents"][0]["agentName"] == EVIL_NAME
+        # `changed` as on the page: against the agent's previous round, not only within the round's own entry.
+        assert traced_round["agents"][0]["changed"] is True and traced_round["agents"][1]["changed"] is False
         assert page.console_errors == []
     finally:
         context.close()
+    # The live page, signed in, shows the path as written after the freeze.
+    owner_context, owner = new_page(browser)
+    try:
+        sign_in(owner, live_server.url, "owner@acme.test")
+        owner.goto(f"{live_server.url}/tests/{test.id}/?view=path-vis&roundId={latest}")
+        owner.wait_for_selector('#path-graph [data-node="ip:198.18.77.1"]')
+        assert owner.locator('#path-graph [data-node="ip:198.18.2.1"]').count() == 0
+    finally:
+        owner_context.close()
 
 
 def _latest_round(test) -> int:
-    from spyglass.monitoring.models import NetResult
-
     return NetResult.objects.filter(test=test).order_by("-round_id").values_list("round_id", flat=True)[0]
 
 

@@ -26,6 +26,11 @@ function html(name, attrs = {}, text) {
 
 const fmtMs = (v) => (v === null || v === undefined ? "—" : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ms`);
 const fmtLoss = (v) => (v === null || v === undefined ? "—" : `${v >= 10 ? v.toFixed(0) : v.toFixed(1)} %`);
+const pad = (n) => String(n).padStart(2, "0");
+const utc = (epoch) => {
+  const d = new Date(epoch * 1000);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+};
 const short = (text, n) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
 
 // Links: colour by loss at their far end, width by the round-trip time they add.
@@ -218,6 +223,13 @@ async function render(container) {
     const url = new URL(window.location.href);
     url.searchParams.set("agentId", state.filterInUrl);
     history.replaceState(history.state, "", url.pathname + url.search);
+  }
+  // view_data shows the latest round with traces at or before the selected one: say so when that is another round.
+  const note = container.querySelector("#path-note");
+  const selected = Number(document.getElementById("round-panel")?.dataset.roundId || 0);
+  if (note) {
+    note.hidden = !(data.roundId && selected && data.roundId !== selected);
+    note.textContent = note.hidden ? "" : `The selected round has no path traces: these are from ${utc(data.roundId)}.`;
   }
   const shown = filterFromUrl();
   state.filterInUrl = shown ? [...shown].join(",") : null;
