@@ -8,6 +8,7 @@ import re
 
 from django.test import Client
 
+from spyglass.monitoring import path_store
 from spyglass.monitoring.models import Agent, NetResult
 from spyglass.monitoring.seed import seed
 from tests import path_fixture
@@ -93,3 +94,39 @@ def test_a_download_of_a_test_without_traces_has_no_path_section(cast):
     snapshot = make_snapshot(cast.owner, test, hours=1, anchor=ROUND, display_name="d")
     body = json.loads(b"".join(Client().get(f"/s/{snapshot.link_id}/download.json").streaming_content))
     assert "pathVis" not in body and body["dns"]
+
+
+def test_a_live_share_recipient_sees_no_trace_from_before_the_share(cast):
+    from tests.test_web_live_shares import share_inside
+
+    test = make_test(cast.owner, "agent-to-server", name="shared edge")
+    first_agent, _ = traced(test, 2, 1, ROUND)
+    since = ROUND - 1800
+    # Before the share the first agent went another way.
+    earlier = [
+        row
+        for r in range(since - 900, since, 60)
+        for row in path_fixture.rows(test, first_agent, r, path_fixture.second_agent_hops("198.18.55.1"), "s")
+    ]
+    path_store.store(earlier, merge=False)
+    share = share_inside(cast.owner, test, "Dev")
+    dev = signed_in(cast.other_group)
+    assert dev.post(f"/live-shares/{share.id}/accept/").status_code == 302
+    share.__class__.objects.filter(id=share.id).update(start_round=since)
+    before = since - 600
+    owner_view = panel_data(
+        signed_in(cast.owner).get(f"/tests/{test.id}/?view=path-vis&roundId={before}").content.decode()
+    )
+    assert owner_view["roundId"] == before
+    # The recipient asking for that round gets nothing from before the share.
+    asked_before = panel_data(dev.get(f"/tests/{test.id}/?view=path-vis&roundId={before}").content.decode())
+    assert all(r >= since for r in asked_before["rounds"]) and asked_before["roundId"] != before
+    shared = panel_data(dev.get(f"/tests/{test.id}/?view=path-vis&roundId={since + 600}").content.decode())
+    assert shared["roundId"] == since + 600 and min(shared["rounds"]) == since
+    # The owner sees the first agent's path change at that round; the recipient, who may not look before the
+    # share, is not told of a change against a round it cannot see.
+    url = f"/tests/{test.id}/?view=path-vis&roundId={since}"
+    owners = panel_data(signed_in(cast.owner).get(url).content.decode())
+    assert [a["changed"] for a in owners["agents"]] == [True, False]
+    first = panel_data(dev.get(url).content.decode())
+    assert first["roundId"] == since and not any(a["changed"] for a in first["agents"])
