@@ -78,11 +78,11 @@ def parse_names(lines, source: str = "names") -> dict[int, str]:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        asn, _, name = line.partition(" ")
-        asn = asn.upper().removeprefix("AS")
-        if not asn.isdigit() or len(asn) > 10:
-            raise AsnFileError(f"{source}, line {number}: {asn[:20]!r} is not an AS number")
-        out[int(asn)] = name.strip()[:300]
+        given, _, name = line.partition(" ")
+        digits = given.upper().removeprefix("AS")
+        if not digits.isdigit() or len(digits) > 10:
+            raise AsnFileError(f"{source}, line {number}: {given[:20]!r} is not an AS number")
+        out[int(digits)] = name.strip()[:300]
     return out
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from .models import DnsResult, ExportChunk, HttpResult, NetResult, ResultHour, RetentionPin
+from .models import DnsResult, ExportChunk, HttpResult, NetResult, PathRound, ResultHour, RetentionPin
 from .results import HOUR
 
 # Export chunks are a cache of rows already exported: one not rebuilt for this long is dropped, so the copy of the
@@ -20,7 +20,8 @@ def purge_old_results(now: float | None = None, days: int | None = None) -> int:
     """Delete results older than the retention period, except pinned windows. Returns the number deleted."""
     cutoff = int(now if now is not None else time.time()) - (days or settings.RETENTION_DAYS) * 86400
     total = 0
-    for model in (NetResult, HttpResult, DnsResult):
+    # Path traces go as the other results do; a path (Path) stays while its test does: one row per distinct path.
+    for model in (NetResult, HttpResult, DnsResult, PathRound):
         pinned = RetentionPin.objects.filter(
             test_id=OuterRef("test_id"), start_round__lte=OuterRef("round_id"), end_round__gte=OuterRef("round_id")
         )
