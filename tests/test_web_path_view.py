@@ -130,3 +130,16 @@ def test_a_live_share_recipient_sees_no_trace_from_before_the_share(cast):
     assert [a["changed"] for a in owners["agents"]] == [True, False]
     first = panel_data(dev.get(url).content.decode())
     assert first["roundId"] == since and not any(a["changed"] for a in first["agents"])
+
+
+def test_export_data_offers_the_path_traces_of_a_traced_test(cast):
+    test = make_test(cast.owner, "agent-to-server", name="edge")
+    traced(test, 2, 1, ROUND)
+    client = signed_in(cast.owner)
+    content = client.get(f"/tests/{test.id}/?roundId={ROUND}").content.decode()
+    path = f"/v6/net/path-vis/{test.id}"
+    assert f'data-export-path="{path}"' in content and "Open Path visualization data" in content
+    body = client.get(f"{path}.json?from=2026-11-22T08:00:00&to=2026-11-22T09:00:00").json()
+    assert {e["roundId"] for e in body["net"]["pathVis"]} and body["net"]["pathVis"][0]["endpoints"]
+    quiet = make_test(cast.owner, "dns-server", name="quiet", networkMeasurements=0)
+    assert "/v6/net/path-vis/" not in client.get(f"/tests/{quiet.id}/").content.decode()
