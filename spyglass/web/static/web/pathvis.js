@@ -188,7 +188,7 @@ function drawNode(node, pos) {
     else g.append(el("text", { x: w / 2, y: h + 12, "text-anchor": "middle", class: "hop-label" }, short(node.address, 16)));
     return g;
   }
-  g.append(el("rect", { width: w, height: h, rx: node.kind === "chain" ? h / 2 : 6 }));
+  g.append(el("rect", { width: w, height: h, rx: node.kind === "chain" ? h / 2 : 6, class: node.kind === "chain" ? lossClass(node.loss) : null }));
   if (node.kind === "chain") {
     g.append(el("text", { x: w / 2, y: h / 2 + 4, "text-anchor": "middle" }, `+${node.label}`));
     return g;
@@ -280,7 +280,9 @@ async function render(container) {
     if (drawn) links.append(drawn);
   }
   const nodes = el("g", { class: "nodes" });
-  for (const child of layout.children) nodes.append(drawNode(graph.nodes.get(child.id), child));
+  // Tab goes left to right, then top to bottom, as a reader scans the graph.
+  const ordered = [...layout.children].sort((a, b) => a.x - b.x || a.y - b.y);
+  for (const child of ordered) nodes.append(drawNode(graph.nodes.get(child.id), child));
   svg.append(links, nodes);
   graphBox.replaceChildren(svg);
   applyHighlight(svg, graph);
