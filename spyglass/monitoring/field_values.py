@@ -88,12 +88,13 @@ def address(value, where: str) -> str:
         raise ValueError(f"{where} must be an IP address or null") from None
 
 
-def hops(value, where: str, read) -> list[dict]:
+def hops(value, where: str, read, ignored: frozenset = frozenset()) -> list[dict]:
     """A path trace's hops, each an object of HOP_FIELDS read with `read` (agent_value or imported_value), numbered
-    from 1 in order, no more probes lost than sent. Returns them as {column: value}."""
+    from 1 in order, no more probes lost than sent. Returns them as {column: value}. `ignored`: other fields a hop
+    may carry that are not stored (an import's prefix and network: they come from the AS table)."""
     if not isinstance(value, list) or len(value) > MAX_HOPS:
         raise ValueError(f"{where} must be a list of at most {MAX_HOPS} hops")
-    names = {f.name for f in HOP_FIELDS}
+    names = {f.name for f in HOP_FIELDS} | ignored
     out = []
     for i, hop in enumerate(value):
         at = f"{where}[{i}]"
@@ -135,6 +136,8 @@ def imported_value(f: Field, raw, where: str):
         if not isinstance(raw, list):
             raise ValueError(f"{where} must be a list")
         return raw
+    if f.value == "address":
+        return address(raw, where)
     if not isinstance(raw, str):
         raise ValueError(f"{where} must be a string, got {_shown(raw)}")
     if f.max_length is not None and len(raw) > f.max_length:

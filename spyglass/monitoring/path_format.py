@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 FORMAT = 1
 UNIT_MS = 0.01  # response times are kept to 10 µs
 MAX_HOPS = 30  # the flags byte holds the hop count in 5 bits
+MAX_MS = 10_000_000.0  # the longest response time kept
 
 _REACHED, _ICMP, _ERROR = 1, 2, 4
 
@@ -75,14 +76,17 @@ def encode(round_id: int, date: float, traces: list[Trace]) -> bytes:
             out += text
         sent = max(trace.sent, key=trace.sent.count) if trace.sent else 0
         _varint(out, sent)
-        q = [None if t is None else round(t / UNIT_MS) for t in trace.times]
+        # Clamped: an import may carry -1, or an absurd time, neither of which a trace can have taken.
+        q = [None if t is None else round(min(max(t, 0.0), MAX_MS) / UNIT_MS) for t in trace.times]
         for value, ref in zip(q, _references(previous, trace, previous_q), strict=True):
             if value is None:
                 out.append(0)
-            elif ref is None:
-                _varint(out, value + 1)
+                continue
+            number = value + 1 if ref is None else _zigzag(value - ref) + 1
+            if number < 0x80:  # most hops: one byte, without a call (the seed packs millions of them)
+                out.append(number)
             else:
-                _varint(out, _zigzag(value - ref) + 1)
+                _varint(out, number)
         exceptions = [
             (hop, s, lost)
             for hop, (value, s, lost) in enumerate(zip(q, trace.sent, trace.lost, strict=True))
