@@ -1,4 +1,5 @@
-"""Path traces for the Path Visualization View's tests, written through the real storage (path_store.store, which
+"""Path traces for the Path Visualization View's tests (whose tests are made with numPathTraces=0, so that `spyglass
+seed` writes their network rows and no traces of its own), written through the real storage (path_store.store, which
 writes through results.upsert like every result, so freezing and copy-on-write apply), and a prefix-to-AS table.
 
 Two agents whose paths meet at a shared core router; the first agent's path crosses one router that never answers

@@ -35,7 +35,7 @@ def panel_data(content: str) -> dict:
 
 
 def test_the_round_panel_carries_the_rounds_traces_escaped_without_inline_script(cast):
-    test = make_test(cast.owner, "agent-to-server", name="edge")
+    test = make_test(cast.owner, "agent-to-server", name="edge", numPathTraces=0)
     agent, _ = traced(test, 2, 1, ROUND)
     agent.name = EVIL
     agent.save()
@@ -60,7 +60,7 @@ def test_the_view_is_offered_only_to_tests_that_trace(cast):
 
 
 def test_an_http_snapshot_shows_the_path_view_of_its_own_agents_and_downloads_the_traces(cast):
-    test = make_test(cast.owner, "http-server", name="shop", interval=60, networkMeasurements=1)
+    test = make_test(cast.owner, "http-server", name="shop", interval=60, networkMeasurements=1, numPathTraces=0)
     agents = traced(test, 3, 4, ROUND + 2 * 3600)
     keep = [a.id for a in agents[:2]]
     snapshot = make_snapshot(cast.owner, test, hours=1, anchor=ROUND, agent_ids=keep, display_name="s", view="path-vis")
@@ -99,7 +99,7 @@ def test_a_download_of_a_test_without_traces_has_no_path_section(cast):
 def test_a_live_share_recipient_sees_no_trace_from_before_the_share(cast):
     from tests.test_web_live_shares import share_inside
 
-    test = make_test(cast.owner, "agent-to-server", name="shared edge")
+    test = make_test(cast.owner, "agent-to-server", name="shared edge", numPathTraces=0)
     first_agent, _ = traced(test, 2, 1, ROUND)
     since = ROUND - 1800
     # Before the share the first agent went another way.
@@ -133,7 +133,7 @@ def test_a_live_share_recipient_sees_no_trace_from_before_the_share(cast):
 
 
 def test_export_data_offers_the_path_traces_of_a_traced_test(cast):
-    test = make_test(cast.owner, "agent-to-server", name="edge")
+    test = make_test(cast.owner, "agent-to-server", name="edge", numPathTraces=0)
     traced(test, 2, 1, ROUND)
     client = signed_in(cast.owner)
     content = client.get(f"/tests/{test.id}/?roundId={ROUND}").content.decode()

@@ -32,7 +32,7 @@ def node(page, node_id):
 def traced(cast):
     """A test with two agents' rounds, every round traced by both (path_fixture), the first agent named with markup
     and its path changed in the last round; the prefix-to-AS table loaded."""
-    test = make_test(cast.owner, "agent-to-server", name="Edge <b>TCP</b>", interval=60)
+    test = make_test(cast.owner, "agent-to-server", name="Edge <b>TCP</b>", interval=60, numPathTraces=0)
     seed(test, agents=2, hours=2, random_seed=3)
     agents = list(Agent.objects.filter(tests=test).order_by("id"))
     agents[0].name = EVIL_NAME
