@@ -14,6 +14,7 @@ from tests import path_fixture
 from tests.conftest import make_snapshot, make_test
 
 from .conftest import sign_in
+from .test_results_page_in_browser import click_timeline_at
 from .test_snapshots_in_browser import new_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -135,6 +136,15 @@ def test_it_draws_merged_hops_hover_details_highlight_and_a_filter_that_survives
     page.wait_for_function("new URL(location.href).searchParams.get('agentId') !== null")
     assert query(page)["agentId"] == str(second.id)
     assert node(page, f"a:{first.id}").count() == 0
+    # So does a round picked on the timeline.
+    before_click = page.locator("#round-panel").get_attribute("data-round-id")
+    click_timeline_at(page, 0.5)
+    page.wait_for_selector(f"#round-panel:not([data-round-id='{before_click}']) #path-graph svg")
+    page.wait_for_function("new URL(location.href).searchParams.get('roundId') !== null")
+    assert query(page)["agentId"] == str(second.id)
+    page.reload()
+    page.wait_for_selector("#path-graph svg")
+    assert node(page, f"a:{first.id}").count() == 0 and node(page, f"a:{second.id}").count() == 1
 
     # A round without traces says so and shows the nearest round's.
     untraced = NetResult.objects.filter(test=test).order_by("round_id").values_list("round_id", flat=True)[0]
@@ -203,3 +213,50 @@ def test_the_path_view_is_offered_only_where_agents_trace(cast):
     assert "path-vis" in offered["a2s"] and "path-vis" in offered["http"]
     assert "path-vis" not in offered["quiet"]
     assert re.match(r"^[a-z-]+$", timeline.PATH_VIEW.key)
+
+
+MERGING = """async () => {
+  const { buildGraph, foldChains } = await import("/static/web/pathgraph.js");
+  const hop = (ipAddress, responseTime = 1) => ({ ipAddress, responseTime: ipAddress ? responseTime : null, loss: 0 });
+  const agent = (agentId, hops, reached = true) => ({
+    agentId, agentName: `agent ${agentId}`, traces: [{ reached, hops: hops.map((a) => hop(a)) }],
+  });
+  const data = {
+    target: { server: "t:443", serverIp: "198.18.9.2" },
+    agents: [
+      agent(1, ["198.18.1.1", null, "198.18.5.1", "198.18.9.2"]),
+      agent(2, ["198.18.2.1", null, "198.18.5.1", "198.18.9.2"]),  // another position: not merged with 1's
+      agent(3, ["198.18.1.1", null, "198.18.5.1", "198.18.9.2"]),  // the same position as 1's: merged
+      agent(4, ["198.18.1.1", "198.18.5.1", null, null], false),    // not reached: unknowns lead nowhere
+    ],
+  };
+  const graph = buildGraph(data, null);
+  const only = buildGraph(data, new Set(["2"]));
+  const chain = { target: data.target, agents: [agent(5, ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "198.18.9.2"])] };
+  const folded = foldChains(buildGraph(chain, null), new Set());
+  const opened = foldChains(buildGraph(chain, null), new Set(["ip:10.0.0.1"]));
+  return {
+    unknown: [...graph.nodes.values()].filter((n) => n.kind === "unknown").map((n) => n.id).sort(),
+    core: [...graph.nodes.get("ip:198.18.5.1").agents.keys()].sort(),
+    ends: graph.nodes.get("?:ip:198.18.5.1:2:end").traceEnds,
+    only: [...only.nodes.keys()].sort(),
+    folded: [...folded.nodes.keys()].sort(),
+    opened: opened.nodes.size,
+  };
+}"""
+
+
+def test_unknown_hops_merge_only_at_the_same_position_and_long_runs_fold(live_server, page):
+    page.goto(f"{live_server.url}/login/")
+    result = page.evaluate(MERGING)
+    assert result["unknown"] == [
+        "?:ip:198.18.1.1:1:ip:198.18.5.1",  # agents 1 and 3
+        "?:ip:198.18.2.1:1:ip:198.18.5.1",  # agent 2
+        "?:ip:198.18.5.1:1:end",  # agent 4's two unknown hops after the core router, apart
+        "?:ip:198.18.5.1:2:end",
+    ]
+    assert result["core"] == ["1", "2", "3", "4"]
+    assert result["ends"] == 1  # agent 4's trace stopped there
+    assert result["only"] == ["?:ip:198.18.2.1:1:ip:198.18.5.1", "a:2", "ip:198.18.2.1", "ip:198.18.5.1", "t"]
+    assert result["folded"] == ["a:5", "chain:ip:10.0.0.1", "t"]
+    assert result["opened"] == 6

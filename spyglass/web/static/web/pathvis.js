@@ -72,6 +72,15 @@ function writeFilter(shown, all) {
   history.replaceState(history.state, "", url.pathname + url.search);
 }
 
+// The previous/next links' addresses carry no agentId: put the viewer's filter back when htmx pushes one.
+function keepFilterInUrl() {
+  const url = new URL(window.location.href);
+  if (!state.filterInUrl || url.searchParams.get("agentId") || url.searchParams.get("view") !== "path-vis") return;
+  url.searchParams.set("agentId", state.filterInUrl);
+  history.replaceState(history.state, "", url.pathname + url.search);
+}
+document.body.addEventListener("htmx:pushedIntoHistory", keepFilterInUrl);
+
 function readData(container) {
   try {
     return JSON.parse(container.dataset.paths);
@@ -218,12 +227,7 @@ async function render(container) {
   const data = readData(container);
   const graphBox = container.querySelector("#path-graph");
   if (!data) return message(graphBox, { rounds: [] }, "The path data could not be read.");
-  // A round panel swapped in by previous/next carries no agentId in its address: keep the viewer's filter.
-  if (state.filterInUrl && !new URL(window.location.href).searchParams.get("agentId")) {
-    const url = new URL(window.location.href);
-    url.searchParams.set("agentId", state.filterInUrl);
-    history.replaceState(history.state, "", url.pathname + url.search);
-  }
+  keepFilterInUrl();
   // view_data shows the latest round with traces at or before the selected one: say so when that is another round.
   const note = container.querySelector("#path-note");
   const selected = Number(document.getElementById("round-panel")?.dataset.roundId || 0);

@@ -165,6 +165,9 @@ function errorPoints(u, seriesIdx, show) {
 function roundUrl(roundId, partial) {
   const url = new URL(partial ? data.roundUrl : data.pageUrl, window.location.href);
   url.searchParams.set("roundId", String(roundId));
+  // The agents the address names (a permalink's row, the path view's filter) stay named in the next round.
+  const agents = new URL(window.location.href).searchParams.get("agentId");
+  if (agents) url.searchParams.set("agentId", agents);
   return url.pathname + url.search;
 }
 
