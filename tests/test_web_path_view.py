@@ -76,6 +76,9 @@ def test_an_http_snapshot_shows_the_path_view_of_its_own_agents_and_downloads_th
     assert chart["view"] == "path-vis" and len(chart["rounds"]) == 61
     # The stored page is served again, the same.
     assert client.get(f"/s/{snapshot.link_id}/").content.decode().count('id="path-vis"') == 1
+    # Opened in the app by a member, the same.
+    in_app = panel_data(signed_in(cast.owner).get(f"/sharing/snapshots/{snapshot.link_id}/").content.decode())
+    assert in_app["roundId"] == data["roundId"] and {a["agentId"] for a in in_app["agents"]} == {str(k) for k in keep}
     # Other Views of the snapshot still come from its rollups.
     assert 'data-view="availability"' in client.get(f"/s/{snapshot.link_id}/?view=availability").content.decode()
 
