@@ -12,10 +12,6 @@ from dataclasses import replace
 from spyglass.monitoring import paths, timeline
 
 
-def _view_data(scope, round_id: int | None) -> dict:
-    return paths.view_data(scope, round_id)
-
-
 def is_path_view(view) -> bool:
     return view.key == timeline.PATH_VIEW.key
 
@@ -23,9 +19,9 @@ def is_path_view(view) -> bool:
 def every_round(scope):
     """Each round of the scope's window that has traces, as view_data gives it without its list of rounds: what a
     snapshot's JSON download carries under "pathVis". One round at a time, so memory stays bounded."""
-    for round_id in _view_data(scope, scope.end)["rounds"]:
+    for round_id in paths.round_ids(scope.rows):
         # Each round read over a window of that round alone (its `changed` still compares with what came before).
-        data = _view_data(replace(scope, start=round_id, end=round_id), round_id)
+        data = paths.view_data(replace(scope, start=round_id, end=round_id), round_id)
         data.pop("rounds", None)
         yield data
 
@@ -33,4 +29,4 @@ def every_round(scope):
 def path_json(scope, round_id: int | None) -> str:
     """The round's traces (view_data's shape, docs/path-visualization.md) as compact JSON for the round panel's
     data-paths attribute."""
-    return json.dumps(_view_data(scope, round_id), separators=(",", ":"))
+    return json.dumps(paths.view_data(scope, round_id), separators=(",", ":"))
