@@ -217,7 +217,9 @@ def test_the_path_view_is_offered_only_where_agents_trace(cast):
 
 MERGING = """async () => {
   const { buildGraph, foldChains } = await import("/static/web/pathgraph.js");
-  const hop = (ipAddress, responseTime = 1) => ({ ipAddress, responseTime: ipAddress ? responseTime : null, loss: 0 });
+  const hop = (ipAddress, responseTime = 1) => ({
+    ipAddress, responseTime: ipAddress ? responseTime : null, loss: ipAddress ? 0 : 100,
+  });
   const agent = (agentId, hops, reached = true) => ({
     agentId, agentName: `agent ${agentId}`, traces: [{ reached, hops: hops.map((a) => hop(a)) }],
   });
@@ -239,6 +241,8 @@ MERGING = """async () => {
     unknown: [...graph.nodes.values()].filter((n) => n.kind === "unknown").map((n) => n.id).sort(),
     core: [...graph.nodes.get("ip:198.18.5.1").agents.keys()].sort(),
     ends: graph.nodes.get("?:ip:198.18.5.1:2:end").traceEnds,
+    // A hop that never answers shows no loss, nor does the link into it (not the "100 %" of its unanswered probes).
+    unknownLoss: [graph.nodes.get("?:ip:198.18.2.1:1:ip:198.18.5.1").loss, graph.edges.get("ip:198.18.2.1>?:ip:198.18.2.1:1:ip:198.18.5.1").loss],
     only: [...only.nodes.keys()].sort(),
     folded: [...folded.nodes.keys()].sort(),
     opened: opened.nodes.size,
@@ -257,6 +261,7 @@ def test_unknown_hops_merge_only_at_the_same_position_and_long_runs_fold(live_se
     ]
     assert result["core"] == ["1", "2", "3", "4"]
     assert result["ends"] == 1  # agent 4's trace stopped there
+    assert result["unknownLoss"] == [None, None]
     assert result["only"] == ["?:ip:198.18.2.1:1:ip:198.18.5.1", "a:2", "ip:198.18.2.1", "ip:198.18.5.1", "t"]
     assert result["folded"] == ["a:5", "chain:ip:10.0.0.1", "t"]
     assert result["opened"] == 6

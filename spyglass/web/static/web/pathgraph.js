@@ -100,11 +100,12 @@ export function buildGraph(data, shownAgents) {
     });
   }
   for (const n of nodes.values()) {
-    n.loss = maxOf(n.losses);
+    // A hop that never answers has no loss of its own to show (all its probes are "lost" by definition).
+    n.loss = n.kind === "unknown" ? null : maxOf(n.losses);
     n.rtt = median(n.rtts.map((r) => r.rtt));
   }
   for (const e of edges.values()) {
-    e.loss = maxOf(e.losses);
+    e.loss = nodes.get(e.target).kind === "unknown" ? null : maxOf(e.losses);
     e.delay = median(e.delays);
     e.unknown = nodes.get(e.source).kind === "unknown" || nodes.get(e.target).kind === "unknown";
   }

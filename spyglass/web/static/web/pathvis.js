@@ -255,6 +255,8 @@ async function render(container) {
       "elk.algorithm": "layered",
       "elk.direction": "RIGHT",
       "elk.edgeRouting": "POLYLINE",
+      // One drawing, agents all in the first column, even for an agent whose trace never joins the others'.
+      "elk.separateConnectedComponents": "false",
       "elk.layered.spacing.nodeNodeBetweenLayers": "64",
       "elk.spacing.nodeNode": "30",
       "elk.padding": "[top=12,left=12,bottom=24,right=12]",
