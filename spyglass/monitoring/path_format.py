@@ -7,15 +7,16 @@ Layout, every number an unsigned LEB128 varint (7 bits a byte):
     per trace: index · path id · one byte hops << 3 | flags · [error: length, UTF-8] · probes sent per hop ·
                one value per hop: its response time · number of exceptions · [hop, sent, lost] per exception
 
-A response time is kept in units of 10 µs: 0 is a hop that did not answer; otherwise the value is q + 1, or, when
-the trace before it in the round took the same path and that hop answered there, zigzag(q − that hop's q) + 1 — the
-three traces of a round differ by their jitter, a byte a hop where the absolute time takes two. The probes of a hop
-are, unless listed as an exception, `sent` sent and none lost when it answered, all lost when it did not."""
+A response time is kept as a code q (see `code`): to 10 µs below 10 ms, to 0.1 ms up to 100 ms, to 1 ms beyond —
+off by at most 5 µs, 0.05 ms or 0.5 ms, 0.5 % from 10 ms up (traces are held to max(1 ms, 3 %) of mtr). In the packed round 0 is a hop that
+did not answer; otherwise the value is q + 1, or, when the trace before it in the round took the same path and that
+hop answered there, zigzag(q − that hop's q) + 1 — the traces of a round differ by their jitter, a byte a hop where
+the absolute time takes two. The probes of a hop are, unless listed as an exception, `sent` sent and none lost when
+it answered, all lost when it did not."""
 
 from dataclasses import dataclass, field
 
 FORMAT = 1
-UNIT_MS = 0.01  # response times are kept to 10 µs
 MAX_HOPS = 30  # the flags byte holds the hop count in 5 bits
 MAX_MS = 10_000_000.0  # the longest response time kept
 
@@ -32,6 +33,25 @@ class Trace:
     times: list = field(default_factory=list)  # ms per hop, None where the hop did not answer
     sent: list = field(default_factory=list)  # probes sent per hop
     lost: list = field(default_factory=list)  # probes lost per hop
+
+
+def code(ms: float) -> int:
+    """A response time's code: 10 µs steps to 10 ms (codes 0–999), 0.1 ms steps to 100 ms (1000–1899), then 1 ms.
+    Clamped to [0, MAX_MS]: an import may carry -1, or an absurd time, neither of which a trace can have taken."""
+    ms = min(max(ms, 0.0), MAX_MS)
+    if ms < 10:
+        return min(round(ms * 100), 999) if ms < 9.995 else 1000
+    if ms < 100:
+        return 1000 + round((ms - 10) * 10)
+    return 1900 + round(ms - 100)
+
+
+def time_of(q: int) -> float:
+    if q < 1000:
+        return q / 100
+    if q < 1900:
+        return round(10 + (q - 1000) / 10, 1)
+    return float(100 + q - 1900)
 
 
 def _varint(out: bytearray, value: int) -> None:
@@ -76,8 +96,7 @@ def encode(round_id: int, date: float, traces: list[Trace]) -> bytes:
             out += text
         sent = max(trace.sent, key=trace.sent.count) if trace.sent else 0
         _varint(out, sent)
-        # Clamped: an import may carry -1, or an absurd time, neither of which a trace can have taken.
-        q = [None if t is None else round(min(max(t, 0.0), MAX_MS) / UNIT_MS) for t in trace.times]
+        q = [None if t is None else code(t) for t in trace.times]
         for value, ref in zip(q, _references(previous, trace, previous_q), strict=True):
             if value is None:
                 out.append(0)
@@ -148,7 +167,7 @@ def decode(round_id: int, data: bytes | memoryview) -> tuple[float, list[Trace]]
                 q.append(raw - 1)
             else:
                 q.append(ref + _unzigzag(raw - 1))
-        trace.times = [None if v is None else round(v * UNIT_MS, 2) for v in q]
+        trace.times = [None if v is None else time_of(v) for v in q]
         trace.sent = [sent] * hops
         trace.lost = [sent if v is None else 0 for v in q]
         for _ in range(reader.varint()):
