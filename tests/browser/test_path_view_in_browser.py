@@ -10,8 +10,9 @@ import pytest
 from spyglass.monitoring import path_store
 from spyglass.monitoring.models import Agent, NetResult
 from spyglass.monitoring.seed import seed
+from spyglass.sharing.models import Snapshot
 from tests import path_fixture
-from tests.conftest import make_snapshot, make_test
+from tests.conftest import make_test
 
 from .conftest import sign_in
 from .test_results_page_in_browser import click_timeline_at
@@ -155,16 +156,42 @@ def test_it_draws_merged_hops_hover_details_highlight_and_a_filter_that_survives
     assert page.console_errors == []
 
 
-def test_a_snapshot_opened_signed_out_shows_the_path_view_and_downloads_the_traces(live_server, browser, cast, traced):
+def test_a_snapshot_made_on_the_path_view_opens_signed_out_frozen_and_downloads_the_traces(
+    live_server, browser, cast, traced, settings
+):
+    settings.BASE_URL = live_server.url
     test, (first, second) = traced
     latest = _latest_round(test)
-    snapshot = make_snapshot(cast.owner, test, hours=1, anchor=latest, position="ending", view="path-vis")
-    # After the freeze the second agent's traces of that round are written again, through another access router:
-    # the live page shows the new path, the snapshot the one it froze.
-    path_store.store(path_fixture.rows(test, second, latest, path_fixture.second_agent_hops("198.18.77.1"), "x"), False)
+    base = live_server.url
+    owner_context, owner = new_page(browser)
+    try:
+        # The creator, on the Path Visualization View of the latest round, makes a link from the sharing panel.
+        sign_in(owner, base, "owner@acme.test")
+        owner.goto(f"{base}/tests/{test.id}/?view=path-vis")
+        owner.wait_for_selector("#path-graph svg")
+        owner.click("#share-button")
+        owner.select_option("#share-hours", "1")
+        owner.select_option("#share-position", "ending")
+        owner.fill("#share-name", "path at the end")
+        owner.click("#share-link-button")
+        owner.wait_for_selector("#share-link")
+        link = owner.locator("#share-link").inner_text().strip()
+        snapshot = Snapshot.objects.get()
+        assert (snapshot.view, snapshot.round_id) == ("path-vis", latest)
+
+        # After the freeze the second agent's traces of that round are written again, through another access
+        # router: the live page shows the new path, the snapshot the one it froze.
+        again = path_fixture.rows(test, second, latest, path_fixture.second_agent_hops("198.18.77.1"), "198.18.2.2")
+        path_store.store(again, merge=False)
+        owner.goto(f"{base}/tests/{test.id}/?view=path-vis&roundId={latest}")
+        owner.wait_for_selector('#path-graph [data-node="ip:198.18.77.1"]')
+        assert owner.locator('#path-graph [data-node="ip:198.18.2.1"]').count() == 0
+    finally:
+        owner_context.close()
+
     context, page = new_page(browser)
     try:
-        page.goto(f"{live_server.url}/s/{snapshot.link_id}/")
+        page.goto(link)
         page.wait_for_selector("#path-graph svg")
         assert page.locator("#view-tabs a.active").get_attribute("data-view") == "path-vis"
         assert page.locator('#path-graph [data-node="ip:198.18.5.1"]').count() == 1
@@ -174,29 +201,20 @@ def test_a_snapshot_opened_signed_out_shows_the_path_view_and_downloads_the_trac
         # The agent's name is text on the share page too.
         assert page.locator("#evil-agent, #evil-rdns").count() == 0
         assert EVIL_NAME in page.locator("#path-agents").inner_text()
-        # The snapshot's JSON download carries the traces.
-        body = page.request.get(f"{live_server.url}/s/{snapshot.link_id}/download.json").json()
+        # The snapshot's JSON download carries the traces, frozen too.
+        body = page.request.get(f"{base}/s/{snapshot.link_id}/download.json").json()
         assert body["net"]["metrics"]
+        assert len(body["pathVis"]) == len({r["roundId"] for r in body["net"]["metrics"]})
         traced_round = body["pathVis"][-1]
         assert traced_round["roundId"] == latest
         hops = traced_round["agents"][1]["traces"][0]["hops"]
         assert [h["ipAddress"] for h in hops][:2] == ["198.18.2.1", "198.18.5.1"]
-        assert len(body["pathVis"]) == len({r["roundId"] for r in body["net"]["metrics"]})
         assert traced_round["agents"][0]["agentName"] == EVIL_NAME
         # `changed` as on the page: against the agent's previous round, not only within the round's own entry.
         assert traced_round["agents"][0]["changed"] is True and traced_round["agents"][1]["changed"] is False
         assert page.console_errors == []
     finally:
         context.close()
-    # The live page, signed in, shows the path as written after the freeze.
-    owner_context, owner = new_page(browser)
-    try:
-        sign_in(owner, live_server.url, "owner@acme.test")
-        owner.goto(f"{live_server.url}/tests/{test.id}/?view=path-vis&roundId={latest}")
-        owner.wait_for_selector('#path-graph [data-node="ip:198.18.77.1"]')
-        assert owner.locator('#path-graph [data-node="ip:198.18.2.1"]').count() == 0
-    finally:
-        owner_context.close()
 
 
 def _latest_round(test) -> int:
