@@ -117,7 +117,11 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 # Browser libraries come from the npm registry (package.json + package-lock.json, `npm ci` in scripts/bootstrap.sh)
 # and are served straight from node_modules: never copied into the repository, never loaded from a CDN.
-STATICFILES_DIRS = [("vendor/uplot", PROJECT_DIR / "node_modules" / "uplot" / "dist")]
+STATICFILES_DIRS = [
+    ("vendor/uplot", PROJECT_DIR / "node_modules" / "uplot" / "dist"),
+    # The Path Visualization view's layered layout (docs/path-visualization.md says why ELK).
+    ("vendor/elkjs", PROJECT_DIR / "node_modules" / "elkjs" / "lib"),
+]
 
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/tests/"

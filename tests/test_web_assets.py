@@ -1,5 +1,5 @@
-"""Browser libraries come from their registries (uPlot from npm, htmx from django-htmx) and pages carry no inline
-script or event handler, so the CSP without 'unsafe-inline' holds."""
+"""Browser libraries come from their registries (uPlot and elkjs from npm, htmx from django-htmx) and pages carry no
+inline script or event handler, so the CSP without 'unsafe-inline' holds."""
 
 import re
 from pathlib import Path
@@ -17,8 +17,11 @@ def test_it_serves_uplot_from_node_modules_and_htmx_from_django_htmx():
     uplot = finders.find("vendor/uplot/uPlot.iife.min.js")
     assert uplot and "node_modules/uplot/dist" in uplot
     assert "site-packages/django_htmx" in finders.find("django_htmx/htmx-2.min.js")
+    # The Path Visualization View's layout library (its template names this path).
+    elk = finders.find("vendor/elkjs/elk.bundled.js")
+    assert elk and "node_modules/elkjs/lib" in elk
     # Nothing third-party is copied into the repository.
-    assert not [p for p in (REPO / "spyglass").rglob("*") if p.name.lower().startswith(("uplot", "htmx"))]
+    assert not [p for p in (REPO / "spyglass").rglob("*") if p.name.lower().startswith(("uplot", "htmx", "elk"))]
 
 
 def test_it_puts_no_inline_script_or_handler_on_the_results_page(cast):

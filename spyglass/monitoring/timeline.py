@@ -129,9 +129,21 @@ DNS_VIEWS = (
 )
 VIEWS = {Test.AGENT_TO_SERVER: NET_VIEWS, Test.HTTP_SERVER: HTTP_VIEWS, Test.DNS_SERVER: DNS_VIEWS}
 
+# The Path Visualization View (spyglass/results_ui/paths.py draws the selected round's path traces). Its timeline is
+# the network rows' end-to-end loss, averaged across agents, as ThousandEyes' path view shows: loss is what sends
+# someone to look at the path, and the graph below says where on it the loss begins.
+PATH_VIEW = View(
+    "path-vis", "Path Visualization", "net", "%", (Series("loss", "Loss", Avg("loss")),), "loss", _NET_REST
+)
+
+
+def has_paths(test: Test) -> bool:
+    """Tests whose agents trace the path: those that take network measurements."""
+    return test.type == Test.AGENT_TO_SERVER or bool(test.network_measurements)
+
 
 def views_for(test: Test) -> tuple[View, ...]:
-    return VIEWS[test.type]
+    return (*VIEWS[test.type], PATH_VIEW) if has_paths(test) else VIEWS[test.type]
 
 
 def view_for(test: Test, key: str | None) -> View:

@@ -23,6 +23,8 @@ from spyglass.monitoring import catalogue, timeline
 from spyglass.monitoring.models import Test
 from spyglass.monitoring.scope import ReadScope
 
+from . import paths
+
 # Period choices of the live page: (URL value, seconds, label).
 PERIODS = [
     ("1h", 3600, "1 hour"),
@@ -134,6 +136,7 @@ def round_context(scope: ResultsScope, view, round_id: int | None, neighbours=No
     prev_round, next_round = neighbours or (None, None)
     errors = sum(1 for r in rows if r["error"])
     return {
+        "paths_json": paths.path_json(scope, round_id) if paths.is_path_view(view) else None,
         "round_id": round_id,
         "round_label": _iso(round_id),
         "rows": rows,

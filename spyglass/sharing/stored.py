@@ -50,6 +50,13 @@ def stamp(snapshot: Snapshot) -> str:
     return f"{release.current()}.{snapshot.content_version}"
 
 
+def _rolled_up(test) -> list:
+    """The Views the rollups hold: those of the test's own kind of measurement (one aggregate query). A View of
+    another kind (the path view's network loss on an HTTP or DNS test) is computed when asked (timelines_of)."""
+    primary = timeline.PRIMARY_KIND[test.type]
+    return [v for v in timeline.views_for(test) if v.kind == primary]
+
+
 def rollups(snapshot: Snapshot, rows) -> dict:
     """The snapshot's per-round aggregates for every View of its test: read, or computed with ONE aggregate query
     over `rows` (the page's scope: window, agents, freeze, copies) and stored."""
@@ -59,7 +66,7 @@ def rollups(snapshot: Snapshot, rows) -> dict:
     )
     if found:
         return orjson.loads(found[0])
-    views = timeline.views_for(snapshot.test)
+    views = _rolled_up(snapshot.test)
     document = _document(views, timeline.timelines(rows, views))
     if not _copies_appeared(snapshot, rows):
         # One row per snapshot, replaced when stale. Two processes may compute it at once: both hold the same numbers.
@@ -77,6 +84,8 @@ def timelines_of(snapshot: Snapshot, rows):
     loaded = {}
 
     def provide(view) -> timeline.Timeline:
+        if view.kind != timeline.PRIMARY_KIND[snapshot.test.type]:
+            return timeline.timeline(rows, view)
         if "document" not in loaded:
             loaded["document"] = rollups(snapshot, rows)
         document = loaded["document"]

@@ -1,5 +1,7 @@
 // The results page: draws the timeline with uPlot, selects a round on click (the table is fetched with htmx and the
 // URL updated so it can be shared or reloaded), sorts the per-agent table, opens the sharing panel.
+// The Path Visualization View draws itself (pathvis.js), on every page that loads this one.
+import "./pathvis.js";
 
 const COLORS = ["#2563eb", "#16a34a", "#d97706", "#9333ea", "#0891b2", "#db2777"];
 let chart = null;
@@ -163,6 +165,9 @@ function errorPoints(u, seriesIdx, show) {
 function roundUrl(roundId, partial) {
   const url = new URL(partial ? data.roundUrl : data.pageUrl, window.location.href);
   url.searchParams.set("roundId", String(roundId));
+  // The agents the address names (a permalink's row, the path view's filter) stay named in the next round.
+  const agents = new URL(window.location.href).searchParams.get("agentId");
+  if (agents) url.searchParams.set("agentId", agents);
   return url.pathname + url.search;
 }
 
