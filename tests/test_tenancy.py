@@ -175,3 +175,67 @@ def test_lists_never_show_another_tenants_tests_or_agents(cast):
     assert cast.owner.client.get("/v6/agents.json").json() == {"agents": []}
     users = {u["email"] for u in cast.owner.client.get("/v6/users.json").json()["users"]}
     assert users == {"owner@acme.test", "mate@acme.test", "regular@acme.test"}
+
+
+# The v7 routes (spyglass/api/v7/urls.py): the same people, the same one access decision underneath.
+V7_MATRIX = {
+    "v7-openapi": ("GET", "/v7/openapi.json", None, OK_ALL),
+    "v7-api-docs": ("GET", "/v7/docs/", None, OK_ALL),
+    "v7-account-groups": ("GET", "/v7/account-groups", None, OK_ALL),
+    "v7-account-group-detail": ("GET", "/v7/account-groups/{aid}", None, OWN_GROUP_ONLY),
+    "v7-users": ("GET", "/v7/users", None, {**OK_ALL, "regular": 403}),
+    "v7-user-current": ("GET", "/v7/users/current", None, OK_ALL),
+    "v7-user-detail": ("GET", "/v7/users/{uid}", None, {**OWN_GROUP_ONLY, "regular": 403}),
+    "v7-roles": ("GET", "/v7/roles", None, OK_ALL),
+    "v7-role-detail": ("GET", "/v7/roles/{role_id}", None, OK_ALL),
+    "v7-permissions": ("GET", "/v7/permissions", None, OK_ALL),
+    "v7-agents": ("GET", "/v7/agents", None, OK_ALL),
+    "v7-agent-detail": ("GET", "/v7/agents/{agent_id}", None, OWN_ORG_ONLY),
+}
+
+
+def _v7_url_names():
+    v7 = next(
+        p for p in get_resolver().url_patterns if getattr(p.urlconf_module, "__name__", "") == "spyglass.api.v7.urls"
+    )
+    return {p.name for p in v7.url_patterns if p.name}
+
+
+def test_every_v7_endpoint_has_a_row_in_the_matrix():
+    missing = _v7_url_names() - set(V7_MATRIX)
+    assert not missing, f"add these endpoints to the v7 tenancy matrix: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", sorted(V7_MATRIX))
+@pytest.mark.parametrize("who", ["owner", "teammate", "regular", "other_group", "other_org"])
+def test_each_person_gets_the_documented_answer_from_v7(cast, name, who):
+    test = make_test(cast.owner, "http-server", name="shared web")
+    dns_test = make_test(cast.owner, "dns-server", name="shared dns")
+    net_test = make_test(cast.owner, "agent-to-server", name="shared net")
+    agent = make_agent(cast.owner, agent_type="Enterprise")
+    snapshot = make_snapshot(cast.owner, test)
+    dashboard = dashboard_services.default_dashboard(access_for(cast.owner.user, None))
+    method, template, body, expected = V7_MATRIX[name]
+    ids = dict(
+        aid=cast.owner.aid,
+        link_id=snapshot.link_id,
+        test_id=test.id,
+        dns_test_id=dns_test.id,
+        net_test_id=net_test.id,
+        agent_id=agent.id,
+        uid=cast.owner.user.id,
+        role_id=cast.owner.user.memberships.first().role_id,
+        dashboard_id=dashboard.id,
+    )
+    path = template.format(**ids)
+    if body:
+        body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()}
+    client = cast.all()[who].client
+    if method == "GET":
+        response = client.get(path)
+    else:
+        response = getattr(client, method.lower())(path, body or {}, format="json")
+    assert response.status_code == expected[who], (who, path, response.content[:300])
+    if response.status_code == 404:  # never says whether it exists
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["detail"] == "Not found"

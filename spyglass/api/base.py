@@ -22,6 +22,8 @@ class OrganizationRateLimited(exceptions.Throttled):
 class V6View(APIView):
     # The permission each HTTP method needs, e.g. {"GET": VIEW_TESTS, "POST": EDIT_TESTS}; None = membership is enough.
     required_permissions: dict[str, str | None] = {}
+    # Where a client finds its account groups (named in the message refusing a malformed aid).
+    account_groups_path = "/v6/account-groups"
 
     def initial(self, request, *args, **kwargs):
         self.format_kwarg = self.get_format_suffix(**kwargs)
@@ -39,7 +41,7 @@ class V6View(APIView):
     def resolve_access(self, request):
         aid = requested_aid(request)
         if aid is False:
-            raise exceptions.ValidationError({"aid": "must be an account group id from /v6/account-groups"})
+            raise exceptions.ValidationError({"aid": f"must be an account group id from {self.account_groups_path}"})
 
         # Read with the token's user when it could be (auth._user_with_token); asked here otherwise.
         prefetched = getattr(request.user, "prefetched_access", None)

@@ -19,7 +19,9 @@ from ..base import V6View
 
 def as_api_error(exc: SharingError) -> exceptions.APIException:
     if exc.status == 429:
-        error = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
+        # The message already says the wait: Throttled(wait=…) would append "Expected available in …" a second time.
+        error = exceptions.Throttled(detail=exc.message)
+        error.wait = exc.retry_after  # → Retry-After
         return error
     if exc.status == 404:
         return exceptions.NotFound("Not found")
