@@ -191,6 +191,28 @@ V7_MATRIX = {
     "v7-permissions": ("GET", "/v7/permissions", None, OK_ALL),
     "v7-agents": ("GET", "/v7/agents", None, OK_ALL),
     "v7-agent-detail": ("GET", "/v7/agents/{agent_id}", None, OWN_ORG_ONLY),
+    "v7-tests": ("GET", "/v7/tests", None, OK_ALL),
+    "v7-tests-http-server": ("GET", "/v7/tests/http-server", None, OK_ALL),
+    "v7-tests-agent-to-server": (
+        "POST",
+        "/v7/tests/agent-to-server",
+        {"testName": "new one", "interval": 60, "server": "example.org:443", "agents": []},
+        {"owner": 201, "teammate": 201, "regular": 403, "other_group": 201, "other_org": 201},
+    ),
+    "v7-tests-dns-server": ("GET", "/v7/tests/dns-server", None, OK_ALL),
+    "v7-test-http-server": ("GET", "/v7/tests/http-server/{test_id}", None, OWN_GROUP_ONLY),
+    "v7-test-agent-to-server": (
+        "PUT",
+        "/v7/tests/agent-to-server/{net_test_id}",
+        {"description": "changed"},
+        {"owner": 200, "teammate": 200, **WRITE},
+    ),
+    "v7-test-dns-server": (
+        "DELETE",
+        "/v7/tests/dns-server/{dns_test_id}",
+        None,
+        {"owner": 204, "teammate": 204, **WRITE},
+    ),
 }
 
 
@@ -231,8 +253,8 @@ def test_each_person_gets_the_documented_answer_from_v7(cast, name, who):
     if body:
         body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()}
     client = cast.all()[who].client
-    if method == "GET":
-        response = client.get(path)
+    if method in ("GET", "DELETE"):
+        response = getattr(client, method.lower())(path)
     else:
         response = getattr(client, method.lower())(path, body or {}, format="json")
     assert response.status_code == expected[who], (who, path, response.content[:300])

@@ -3,7 +3,7 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from .views import admin, agents
+from .views import admin, agents, tests
 
 ID = r"(?P<{}>[^/]{{1,40}})"  # V7View.str_id decides: a string of digits, else 404
 
@@ -44,4 +44,10 @@ urlpatterns = [
     v7(r"permissions", admin.PermissionListView, "v7-permissions"),
     v7(r"agents", agents.AgentListView, "v7-agents"),
     v7(r"agents/" + ID.format("agent_id"), agents.AgentDetailView, "v7-agent-detail"),
+    v7(r"tests", tests.TestListView, "v7-tests"),
 ]
+for _type, (_list, _detail) in tests.TYPED.items():
+    urlpatterns += [
+        v7(f"tests/{_type}", _list, f"v7-tests-{_type}"),
+        v7(f"tests/{_type}/" + ID.format("test_id"), _detail, f"v7-test-{_type}"),
+    ]
