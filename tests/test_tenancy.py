@@ -207,6 +207,17 @@ V7_MATRIX = {
         {"description": "changed"},
         {"owner": 200, "teammate": 200, **WRITE},
     ),
+    "v7-results-network": ("GET", "/v7/test-results/{net_test_id}/network?window=1h", None, OWN_GROUP_ONLY),
+    "v7-results-http-server": ("GET", "/v7/test-results/{test_id}/http-server", None, OWN_GROUP_ONLY),
+    "v7-results-dns-server": ("GET", "/v7/test-results/{dns_test_id}/dns-server", None, OWN_GROUP_ONLY),
+    "v7-results-dns-server-one": ("GET", "/v7/test-results/{dns_test_id}/dns-server/1", None, OWN_GROUP_ONLY),
+    "v7-results-path-vis": ("GET", "/v7/test-results/{test_id}/path-vis", None, OWN_GROUP_ONLY),
+    "v7-results-path-vis-detail": (
+        "GET",
+        "/v7/test-results/{test_id}/path-vis/agent/{agent_id}/round/1795000020",
+        None,
+        OWN_GROUP_ONLY,
+    ),
     "v7-test-dns-server": (
         "DELETE",
         "/v7/tests/dns-server/{dns_test_id}",

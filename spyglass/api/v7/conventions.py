@@ -69,8 +69,8 @@ def self_links(request) -> dict:
 
 
 def parse_v7_range(params, now: int) -> TimeRange:
-    """`window` (e.g. 12h), or `startDate` [+ `endDate`] in ISO 8601 with a zone; the default is the last 5 minutes,
-    as ThousandEyes answers a query without either."""
+    """`window` (e.g. 12h), or `startDate` [+ `endDate`] in ISO 8601 with a zone; with neither, the latest round
+    (as v6 answers a data query without a range)."""
     window, start, end = params.get("window"), params.get("startDate"), params.get("endDate")
     if window is not None and (start is not None or end is not None):
         raise exceptions.ValidationError({"window": "cannot be combined with startDate or endDate"})
@@ -82,8 +82,10 @@ def parse_v7_range(params, now: int) -> TimeRange:
         if end_s < start_s:
             raise exceptions.ValidationError({"endDate": "must not be before startDate"})
         return TimeRange(start_s, end_s)
+    if window is None:
+        return TimeRange(None, now, latest_only=True)
     try:
-        seconds = parse_window(window) if window is not None else 300
+        seconds = parse_window(window)
     except RangeError as exc:
         raise exceptions.ValidationError({"window": str(exc).removeprefix("window ")}) from None
     return TimeRange(now - seconds, now)
