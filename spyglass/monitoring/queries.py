@@ -10,7 +10,6 @@ from spyglass.lib.timeranges import TimeRange
 from . import catalogue
 from .scope import ReadScope
 
-
 # Whole-number fields are written whole below this (exact in a double and in any JSON reader); an absurd stored
 # timing beyond it stays the float it is rather than a number no 64-bit reader could hold.
 WHOLE_LIMIT = 2**53
