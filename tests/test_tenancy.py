@@ -218,6 +218,12 @@ V7_MATRIX = {
         None,
         OWN_GROUP_ONLY,
     ),
+    "v7-test-snapshot": (
+        "POST",
+        "/v7/tests/{test_id}/snapshot",
+        {"displayName": "shared", "startDate": "2026-11-22T08:00:00Z", "endDate": "2026-11-22T10:00:00+00:00"},
+        {"owner": 201, "teammate": 201, **WRITE},
+    ),
     "v7-test-dns-server": (
         "DELETE",
         "/v7/tests/dns-server/{dns_test_id}",
