@@ -224,6 +224,8 @@ V7_MATRIX = {
         {"displayName": "shared", "startDate": "2026-11-22T08:00:00Z", "endDate": "2026-11-22T10:00:00+00:00"},
         {"owner": 201, "teammate": 201, **WRITE},
     ),
+    "v7-dashboards": ("GET", "/v7/dashboards", None, OK_ALL),
+    "v7-dashboard-detail": ("GET", "/v7/dashboards/{dashboard_id}", None, OWN_GROUP_ONLY),
     "v7-test-dns-server": (
         "DELETE",
         "/v7/tests/dns-server/{dns_test_id}",
