@@ -72,7 +72,7 @@ class TestListView(V7TestView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Tests of the account group", tags=TAG)
     def get(self, request):
-        tests = [simple_test(t) for t in self.tests().order_by("id")]
+        tests = [simple_test(t) for t in self.listed_tests().order_by("id")]
         return Response({"tests": tests, "_links": self_links(request)})
 
 
@@ -80,7 +80,7 @@ class TypedListView(V7TestView):
     required_permissions = {"GET": VIEW_TESTS, "POST": EDIT_TESTS}
 
     def get(self, request):
-        tests = [typed_test(t) for t in self.tests().filter(type=self.test_type).order_by("id")]
+        tests = [typed_test(t) for t in self.listed_tests().filter(type=self.test_type).order_by("id")]
         return Response({"tests": tests, "_links": self_links(request)})
 
     def post(self, request):
