@@ -87,3 +87,18 @@ def test_errors_are_problem_details_with_field_errors(cast, v7):
         UsersApi(v7(cast.owner)).get_current_user()
     assert unauthorized.value.status == 401
     assert unauthorized.value.data.error == "invalid_token"
+
+
+def test_conventions_outside_the_sdk_happy_path(cast):
+    client = cast.owner.client
+    unknown = client.get("/v7/no-such-thing")
+    assert unknown.status_code == 404 and unknown["Content-Type"] == "application/problem+json"
+    assert unknown.json()["title"] == "Not Found"
+    assert client.get("/v7/agents", HTTP_ACCEPT="text/html").status_code == 406
+    plain = client.get("/v7/agents", HTTP_ACCEPT="application/json")
+    assert plain.status_code == 200 and plain["Content-Type"] == "application/json"
+    assert client.get("/v7/agents")["Content-Type"] == "application/hal+json"
+    unreadable = client.post("/v7/tests/http-server", b"<test/>", content_type="text/xml")
+    assert unreadable.status_code == 415 and unreadable.json()["status"] == 415
+    for response in (unreadable, client.get("/v7/agents?aid=x")):  # refusals carry the rate-limit headers too
+        assert response["X-Organization-Rate-Limit-Limit"].isdigit()
