@@ -4,6 +4,8 @@ formats and problem-details errors."""
 
 from rest_framework.exceptions import NotFound
 
+from spyglass.lib.text import is_digits
+
 from ..base import V6View
 from . import conventions
 
@@ -20,6 +22,6 @@ class V7View(V6View):
     @staticmethod
     def str_id(value, name: str = "id") -> int:
         """v7 ids are strings of digits; anything else names nothing here (404, as for an unknown id)."""
-        if not isinstance(value, str) or not value.isdigit() or len(value) > 18:
+        if not isinstance(value, str) or not is_digits(value) or len(value) > 18:
             raise NotFound("Not found")
         return V6View.int_id(value, name)

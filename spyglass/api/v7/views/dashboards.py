@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from spyglass.accounts.roles import EDIT_TESTS, VIEW_TESTS
 from spyglass.dashboards import services
+from spyglass.lib.text import is_digits
 
 from ..base import V7View
 from ..conventions import href, iso
@@ -96,7 +97,7 @@ def _spyglass_widgets(raw) -> list[tuple[int, str, int]]:
         span = item.get("fixedTimespan") or {"value": 1, "unit": "Days"}
         if metric is None:
             errors[name] = f"metric must be one of {', '.join(_FROM_V7)}"
-        elif not isinstance(tests, list) or len(tests) != 1 or not str(tests[0]).isdigit() or len(str(tests[0])) > 18:
+        elif not isinstance(tests, list) or len(tests) != 1 or not is_digits(str(tests[0])) or len(str(tests[0])) > 18:
             errors[name] = "filters.TEST must name exactly one test id"
         elif not isinstance(span, dict) or span.get("unit") not in _UNIT_SECONDS or type(span.get("value")) is not int:
             errors[name] = "fixedTimespan must be {value, unit} with unit Minutes, Hours or Days"
