@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from spyglass.accounts.models import Membership, Permission
 from spyglass.accounts.roles import VIEW_USERS
 
-from ...views.accounts import _members, _roles
+from ...views.accounts import members_of, roles_of
 from ..base import V7View
 from ..conventions import href, iso, self_links
 
@@ -95,7 +95,7 @@ class UserListView(V7View):
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Users of the account group", tags=TAG)
     def get(self, request):
-        users = [user_summary(u) for u in _members(self.access).order_by("id")]
+        users = [user_summary(u) for u in members_of(self.access).order_by("id")]
         return Response({"users": users, "_links": self_links(request)})
 
 
@@ -119,7 +119,7 @@ class UserDetailView(V7View):
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="A user with roles per account group", tags=TAG)
     def get(self, request, uid):
-        user = get_object_or_404(_members(self.access), id=self.str_id(uid))
+        user = get_object_or_404(members_of(self.access), id=self.str_id(uid))
         return Response(user_detail(self.access, user))
 
 
@@ -132,14 +132,14 @@ class CurrentUserView(V7View):
 class RoleListView(V7View):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Roles", tags=TAG)
     def get(self, request):
-        roles = _roles(self.access).prefetch_related("permissions").order_by("id")
+        roles = roles_of(self.access).prefetch_related("permissions").order_by("id")
         return Response({"roles": [role_summary(r) for r in roles], "_links": self_links(request)})
 
 
 class RoleDetailView(V7View):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="A role with its permissions", tags=TAG)
     def get(self, request, role_id):
-        role = get_object_or_404(_roles(self.access).prefetch_related("permissions"), id=self.str_id(role_id))
+        role = get_object_or_404(roles_of(self.access).prefetch_related("permissions"), id=self.str_id(role_id))
         out = role_summary(role)
         del out["hasManagementPermissions"]  # not in v7's RoleDetail
         out["permissions"] = [permission_summary(p) for p in role.permissions.order_by("id")]
