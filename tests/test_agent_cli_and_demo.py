@@ -217,6 +217,14 @@ def test_demo_runs_live_stops_cleanly_and_reuses_its_data_when_run_again(tmp_pat
         rounds = sorted({m["roundId"] for m in history["net"]["metrics"]})
         assert rounds[0] <= time.time() - 47.9 * 3600  # history reaches 48 h back
         assert rounds[1] - rounds[0] == 60  # a round every minute
+        # Path history with depth: traces of every seeded agent, hops from its gateway to the target.
+        traced = httpx.get(f"{base}/v6/net/path-vis/{tcp['testId']}.json?window=1h", auth=auth).json()
+        entry = traced["net"]["pathVis"][0]
+        assert len({e["agentId"] for e in traced["net"]["pathVis"]}) >= 4 and len(entry["endpoints"]) == 3
+        detail = httpx.get(
+            f"{base}/v6/net/path-vis/{tcp['testId']}/{entry['agentId']}/{entry['roundId']}.json", auth=auth
+        ).json()
+        assert len(detail["net"]["pathVis"][0]["pathTraces"][0]["hops"]) >= 8
         host = __import__("socket").gethostname()
 
         def live_rows():

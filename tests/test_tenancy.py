@@ -50,6 +50,14 @@ MATRIX = {
     "net-metrics": ("GET", "/v6/net/metrics/{test_id}.json?window=1h", None, OWN_GROUP_ONLY),
     "http-server-data": ("GET", "/v6/web/http-server/{test_id}.json", None, OWN_GROUP_ONLY),
     "dns-server-data": ("GET", "/v6/dns/server/{dns_test_id}.json", None, OWN_GROUP_ONLY),
+    "path-vis": ("GET", "/v6/net/path-vis/{test_id}.json", None, OWN_GROUP_ONLY),
+    # no trace in that round: 404 for everyone alike (tests/test_path_vis_api.py reads a round that has one)
+    "path-vis-detail": (
+        "GET",
+        "/v6/net/path-vis/{test_id}/{agent_id}/1795000020.json",
+        None,
+        {who: 404 for who in OK_ALL},
+    ),
     # live shares: a pending share of the owner's test with the Dev group (other_group) exists
     "live-shares": ("GET", "/v6/live-shares.json", None, OK_ALL),
     "live-share-create": (

@@ -53,6 +53,7 @@ def test_summary(test) -> dict:
             protocol=test.protocol,
             probeCount=test.probe_count,
             probeSpacing=test.probe_spacing_ms,
+            numPathTraces=test.num_path_traces,
         )
     elif test.type == "http-server":
         out.update(
@@ -65,6 +66,7 @@ def test_summary(test) -> dict:
             desiredStatusCode=test.desired_status_code,
             contentRegex=test.content_regex,
             networkMeasurements=int(test.network_measurements),
+            numPathTraces=test.num_path_traces,
         )
     else:
         out.update(
@@ -73,6 +75,7 @@ def test_summary(test) -> dict:
             dnsTransportProtocol=test.dns_transport_protocol,
             recursiveQueries=int(test.recursive_queries),
             networkMeasurements=int(test.network_measurements),
+            numPathTraces=test.num_path_traces,
         )
     return out
 

@@ -3,7 +3,7 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from .views import accounts, agents, dashboards, data, liveshares, snapshots, tests
+from .views import accounts, agents, dashboards, data, liveshares, pathvis, snapshots, tests
 
 SUFFIX = r"(?:\.(?P<format>json|xml))?$"
 TYPE = r"(?P<test_type>[a-z0-9-]{1,40})"
@@ -46,6 +46,12 @@ urlpatterns = [
     v6(r"net/metrics/" + ID.format("test_id"), data.NetMetricsView, "net-metrics"),
     v6(r"web/http-server/" + ID.format("test_id"), data.HttpServerView, "http-server-data"),
     v6(r"dns/server/" + ID.format("test_id"), data.DnsServerView, "dns-server-data"),
+    v6(r"net/path-vis/" + ID.format("test_id"), pathvis.PathVisView, "path-vis"),
+    v6(
+        r"net/path-vis/" + ID.format("test_id") + "/" + ID.format("agent_id") + "/" + ID.format("round_id"),
+        pathvis.PathVisDetailView,
+        "path-vis-detail",
+    ),
     # live shares and dashboards (issue 6)
     v6(r"live-shares", liveshares.LiveShareListView, "live-shares"),
     v6(r"live-shares/new", liveshares.LiveShareCreateView, "live-share-create"),

@@ -19,7 +19,8 @@ def main():
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
-    from . import rows, uploads  # noqa: F401 (uploads registers the rows that upload through the agent API)
+    # uploads and paths register the rows that upload through the agent API and that measure path trace storage.
+    from . import paths, rows, uploads  # noqa: F401
     from .data import build
 
     data = build(quick=args.quick)

@@ -88,6 +88,47 @@ def import_files(args) -> int:
     return 1 if failures else 0
 
 
+def _text_lines(path: Path):
+    """The lines of a text file, gzip-compressed or not (RouteViews publishes .pfx2as.gz)."""
+    import gzip
+
+    with path.open("rb") as raw:
+        compressed = raw.read(2) == b"\x1f\x8b"
+    opener = gzip.open if compressed else open
+    with opener(path, "rt", encoding="utf-8", errors="strict") as text:
+        yield from text
+
+
+def asn_import(args) -> int:
+    from spyglass.monitoring import asn
+
+    migrate()
+    try:
+        prefixes = asn.parse_prefixes(_text_lines(Path(args.file)), args.file)
+        names = asn.parse_names(_text_lines(Path(args.names)), args.names) if args.names else None
+    except asn.AsnFileError as exc:
+        return _fail(f"{exc} (the table is unchanged)")
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        return _fail(
+            f"cannot read {exc.filename if isinstance(exc, OSError) else 'the file'}: {exc} (the table is unchanged)"
+        )
+    count = asn.load(prefixes, names, args.file)
+    named = f" and {len(names)} AS names" if names is not None else ""
+    err.print(f"loaded {count} prefixes{named} from {args.file}")
+    return 0
+
+
+def asn_lookup(args) -> int:
+    from spyglass.monitoring import asn
+
+    migrate()
+    found = asn.lookup(args.addresses)
+    for address in args.addresses:
+        network = found.get(address)
+        print(f"{address}\t{network.prefix}\t{network.label}" if network else f"{address}\t\t")
+    return 0
+
+
 def seed(args) -> int:
     from spyglass.monitoring.seed import seed as run_seed
 

@@ -63,6 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+")
     p.set_defaults(func=commands.import_files)
 
+    p = sub.add_parser("asn", help="the prefix-to-AS table that names hops' prefixes and networks")
+    asub = p.add_subparsers(dest="asn_command", required=True)
+    a = asub.add_parser("import", help="replace the table from a RouteViews prefix2as file (nothing is fetched)")
+    a.add_argument("file", help="prefix<TAB>length<TAB>AS lines (CAIDA routeviews-rv2-*.pfx2as, or .gz)")
+    a.add_argument("--names", help="AS names: 'ASN NAME' lines (RIPE asn.txt), optional")
+    a.set_defaults(func=commands.asn_import)
+    a = asub.add_parser("lookup", help="print the longest stored prefix and network of addresses")
+    a.add_argument("addresses", nargs="+")
+    a.set_defaults(func=commands.asn_lookup)
+
     p = sub.add_parser("bench", help="measure the hot paths as ratios against their baselines (a report)")
     p.add_argument("--quick", action="store_true", help="smaller data, every row, under 2 minutes")
     p.add_argument("--json", dest="json_path", help="also write the figures as JSON to this file")

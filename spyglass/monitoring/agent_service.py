@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from spyglass.lib import tokens
 
-from . import results
+from . import path_store, results
 from .models import Agent, AgentToken, Test
 
 AGENT_TOKEN_PREFIX = "sga_"
@@ -141,6 +141,7 @@ def assignment(test: Test) -> dict:
             protocol=test.protocol,
             probeCount=test.probe_count,
             probeSpacing=test.probe_spacing_ms,
+            numPathTraces=test.num_path_traces,
         )
     elif test.type == Test.HTTP_SERVER:
         out.update(
@@ -151,6 +152,7 @@ def assignment(test: Test) -> dict:
             verifyCertificate=test.verify_certificate,
             headers=test.headers,
             networkMeasurements=test.network_measurements,
+            numPathTraces=test.num_path_traces,
         )
     else:
         out.update(
@@ -159,6 +161,7 @@ def assignment(test: Test) -> dict:
             dnsTransportProtocol=test.dns_transport_protocol,
             recursiveQueries=test.recursive_queries,
             networkMeasurements=test.network_measurements,
+            numPathTraces=test.num_path_traces,
         )
     return out
 
@@ -176,6 +179,11 @@ def store_batch(agent: Agent | int, columns_by_kind: dict[str, dict[str, list]])
     agent_id = agent if isinstance(agent, int) else agent.id
     total = 0
     for kind, columns in columns_by_kind.items():
+        if kind == "path":  # one row per trace, packed per round (path_store.py)
+            names = list(columns)
+            traces = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+            total += path_store.store([{**trace, "agent_id": agent_id} for trace in traces])
+            continue
         total += results.upsert_columns(kind, columns, {"agent_id": agent_id})
     last_seen = Agent._meta.get_field("last_seen").get_db_prep_save(timezone.now(), connection)
     with connection.cursor() as cur:

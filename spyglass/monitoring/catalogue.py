@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.backends.base.operations import BaseDatabaseOperations
 
-from .models import DnsResult, HttpResult, NetResult, Test
+from .models import DnsResult, HttpResult, NetResult, PathRound, Test
 
 # What an agent may report as a row's error (the importer takes any text its column holds).
 ERROR_TYPES = frozenset({"None", "DNS", "Connect", "SSL", "Send", "Receive", "HTTP", "Timeout", "Error"})
@@ -29,7 +29,9 @@ _BIGINT_LIMIT = 2**62
 #   whole    a whole number from 0 within the column's range, or null
 #   text     one line of text                   multiline  text that may hold line breaks
 #   error    one of ERROR_TYPES                 certs    a list of certificate objects
-VALUE_KINDS = ("number", "percent", "whole", "text", "multiline", "error", "certs")
+#   flag     true or false                      address  an IP address, or null / "" when there is none
+#   choice   one of the field's `choices`       hops     a path trace's hops, each read with HOP_FIELDS
+VALUE_KINDS = ("number", "percent", "whole", "text", "multiline", "error", "certs", "flag", "address", "choice", "hops")
 NUMERIC = frozenset({"number", "percent", "whole"})
 
 
@@ -92,6 +94,42 @@ class Field:
     def upload_max_length(self) -> int:
         """The longest text an agent may send: the column's length, else TEXT_LIMIT."""
         return min(self.max_length or TEXT_LIMIT, TEXT_LIMIT)
+
+
+@dataclass(frozen=True)
+class PackedField(Field):
+    """A field of a path trace. Traces are packed (PathRound.traces, path_format.py; hop addresses and names in
+    Path), so there is no column to read a bound from: the bounds are declared here, once."""
+
+    null: bool = True  # numbers: null allowed
+    missing: Any = None  # what an absent field (or null, where null is not allowed) stands for
+    top: int | None = None  # whole numbers lie below this
+    length: int | None = None  # the longest text
+    choices: tuple[str, ...] = ()
+
+    @property
+    def nullable(self) -> bool:
+        return self.null
+
+    @property
+    def default(self):
+        return list(self.missing) if isinstance(self.missing, list) else self.missing
+
+    @property
+    def required(self) -> bool:
+        return not self.null and self.missing is None
+
+    @property
+    def limit(self) -> int | None:
+        return self.top if self.value == "whole" else None
+
+    @property
+    def max_length(self) -> int | None:
+        return self.length
+
+    @property
+    def upload_max_length(self) -> int:
+        return min(self.length or TEXT_LIMIT, TEXT_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -208,6 +246,40 @@ DNS = _kind(
     ("server", "availability", "resolution_time", "mappings"),
 )
 
+# Path traces (issue 19): an agent sends one row per trace (docs/agents.md). Not a table of v6 rows like the kinds
+# above — the v6 data API, chunks and downloads iterate kinds(), which leaves it out — but read through the same
+# catalogue: the agent API's validation (rows.py, field_values.py) and `spyglass import` take its fields from here.
+MAX_TRACES = 10  # numPathTraces at most
+MAX_HOPS = 30
+MAX_PROBES = 10  # per hop
+HOP_FIELDS = (
+    PackedField("hop", "hop", "whole", null=False, top=MAX_HOPS + 1),
+    PackedField("ipAddress", "ip_address", "address", missing=""),
+    PackedField("rdns", "rdns", "text", missing="", length=255),
+    PackedField("responseTime", "response_time", "number", "ms"),
+    PackedField("sent", "sent", "whole", null=False, missing=0, top=MAX_PROBES + 1),
+    PackedField("lost", "lost", "whole", null=False, missing=0, top=MAX_PROBES + 1),
+)
+PATH = _kind(
+    "path",
+    PathRound,
+    _ALL_TYPES,
+    "net/path-vis",
+    ("net", "pathVis"),
+    "path traces",
+    (
+        PackedField("traceIndex", "trace_index", "whole", null=False, top=MAX_TRACES),
+        PackedField("server", "server", "text", missing="", length=300),
+        PackedField("serverIp", "server_ip", "address", missing=""),
+        PackedField("sourceIp", "source_ip", "address", missing=""),
+        PackedField("protocol", "protocol", "choice", missing="TCP", choices=("TCP", "ICMP")),
+        PackedField("reached", "reached", "flag", missing=False),
+        PackedField("hops", "hops", "hops", missing=[]),
+        PackedField("errorDetails", "error_details", "multiline", missing="", length=1000),
+    ),
+    (),
+)
+
 _KINDS = {"net": NET, "http": HTTP, "dns": DNS}
 # Each test type's own kind of result: the one that decides its status and leads its results page and downloads.
 PRIMARY = {Test.AGENT_TO_SERVER: "net", Test.HTTP_SERVER: "http", Test.DNS_SERVER: "dns"}
@@ -225,8 +297,13 @@ def kinds() -> dict[str, Kind]:
     return _KINDS
 
 
+def upload_kinds() -> dict[str, Kind]:
+    """The kinds an agent uploads and an import reads: the tabular kinds and path traces."""
+    return {**_KINDS, "path": PATH}
+
+
 def kind(key: str) -> Kind:
-    return _KINDS[key]
+    return PATH if key == "path" else _KINDS[key]
 
 
 def kinds_of(test_type: str) -> tuple[str, ...]:
@@ -237,13 +314,13 @@ def kinds_of(test_type: str) -> tuple[str, ...]:
 
 @derived
 def by_name(key: str) -> dict[str, Field]:
-    return {f.name: f for f in _KINDS[key].fields}
+    return {f.name: f for f in kind(key).fields}
 
 
 @derived
 def defaults(key: str) -> dict[str, object]:
     """Every column of the kind with its default: a row sent again replaces the whole earlier row."""
-    return {f.column: f.default for f in _KINDS[key].fields}
+    return {f.column: f.default for f in kind(key).fields}
 
 
 @derived

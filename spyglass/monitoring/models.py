@@ -82,6 +82,8 @@ class Test(models.Model):
     recursive_queries = models.BooleanField(default=True)
     # http-server and dns-server also take network end-to-end measurements toward their target
     network_measurements = models.BooleanField(default=True)
+    # Path traces per round toward the target (agent-to-server; http/dns with network measurements); 0 = none.
+    num_path_traces = models.PositiveSmallIntegerField(default=3)
 
     # A snapshot is a test of its own (savedEvent), frozen from a source test; see spyglass.sharing.
     saved_event = models.BooleanField(default=False)
@@ -175,6 +177,65 @@ class DnsResult(ResultBase):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["test", "round_id", "agent", "server"], name="uniq_dns_result")]
+
+
+class Path(models.Model):
+    """One distinct path of a test: where it starts and ends and its hop addresses, stored once however many rounds
+    take it (spyglass.monitoring.path_store). PathRound rows name it by id. The hops' reverse-DNS names are the first
+    ones an agent reported for them; a name first reported later fills an empty one (a database trigger then bumps
+    the content version of the test's snapshots, sharing migration 0007)."""
+
+    test = models.ForeignKey(Test, on_delete=models.CASCADE, db_index=False)
+    digest = models.CharField(max_length=32)  # of server, serverIp, sourceIp and the hop addresses (path_store.py)
+    server = models.CharField(max_length=300, blank=True, default="")
+    server_ip = models.CharField(max_length=64, blank=True, default="")
+    source_ip = models.CharField(max_length=64, blank=True, default="")
+    hops = models.JSONField(default=list)  # [[address or "" for an unknown hop, rdns], …] from hop 1
+    # The rounds it was taken in, first and last (the last kept to within a day: path_store.path_ids), so that
+    # retention drops a path no stored round can name any more (retention.py).
+    first_round = models.BigIntegerField(default=0)
+    last_round = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["test", "digest"], name="uniq_path")]
+
+
+class PathRound(models.Model):
+    """The path traces of one agent in one round of a test, packed (spyglass.monitoring.path_format): per trace
+    only its index, its path's id, and per hop the response time and the probes lost. One row per
+    (test, round, agent) with no surrogate key, so a round of 3 traces of an unchanging path costs what its numbers
+    cost (bench row 11). Written and read like the other results: results.upsert (kind "path") replaces the row,
+    copies it first for a snapshot frozen before, and scope.results reads it."""
+
+    pk = models.CompositePrimaryKey("test", "round_id", "agent")
+    test = models.ForeignKey(Test, on_delete=models.CASCADE, db_index=False)
+    round_id = models.BigIntegerField()
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, db_index=False)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    traces = models.BinaryField()
+
+
+class AsnTable(models.Model):
+    """The prefix-to-AS table the operator loaded (`spyglass asn import`): one row, its version bumped by each import
+    (a database trigger then bumps every snapshot's content version: hop prefixes and networks are read from it)."""
+
+    version = models.BigIntegerField(default=0)
+    loaded_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=500, blank=True, default="")
+    prefixes = models.BigIntegerField(default=0)
+
+
+class AsnPrefix(models.Model):
+    """One announced prefix and its origin AS, as a RouteViews prefix2as line gives it."""
+
+    cidr = models.CharField(max_length=50, unique=True)  # normalized, e.g. "198.18.0.0/15"
+    length = models.PositiveSmallIntegerField()
+    origin = models.CharField(max_length=100)  # the file's origin field: "64500", "64500_64501" or "64500,64501"
+
+
+class AsnName(models.Model):
+    asn = models.BigIntegerField(primary_key=True)
+    name = models.CharField(max_length=300)
 
 
 class RetentionPin(models.Model):

@@ -59,32 +59,44 @@ def read_page(
     model, fields = catalogue.kind(kind).model, catalogue.shown(kind, tuple(sorted(extras)))
     limit = limit or settings.DATA_PAGE_ROWS
     scope = scope or ReadScope(source_test_id=test.id)
+    qs = latest_or_range(model, time_range, last_round_id, scope)
+    if qs is None:
+        return Page([], None)
+    raw, next_round = cut_page(
+        list(ordered_rows(kind, fields, qs)[: limit + 1]),
+        limit,
+        lambda round_id: list(ordered_rows(kind, fields, qs.filter(round_id=round_id))),
+    )
+    rows = as_dicts(test, fields, raw, catalogue.whole_names(kind))
+    return Page(rows, next_round)
+
+
+def latest_or_range(model, time_range: TimeRange, last_round_id: int | None, scope: ReadScope):
+    """The rows of `model` a page reads: the scope's latest round (no range given), or the range from after
+    `last_round_id` on."""
     if time_range.latest_only:
         qs = scope.results(model)
         latest = qs.aggregate(m=Max("round_id"))["m"]
         if latest is None:
-            return Page([], None)
+            return None
         qs = qs.filter(round_id=latest)
-        if last_round_id is not None:
-            qs = qs.filter(round_id__gt=last_round_id)
-    else:
-        # The range, the page's start and the scope's own bounds folded into one lower and one upper bound: given
-        # `round_id >= a AND round_id > b`, SQLite ranges its index on one and filters the other, so page N of an
-        # export stepped over every row of the pages before it.
-        start = time_range.start if last_round_id is None else max(time_range.start or 0, last_round_id + 1)
-        qs = scope.within(start, time_range.end).results(model)
-    raw = list(ordered_rows(kind, fields, qs)[: limit + 1])
-    next_round = None
-    if len(raw) > limit:
-        cut_round = raw[limit][0]
-        kept = [r for r in raw[:limit] if r[0] < cut_round]
-        if kept:
-            raw = kept
-        else:  # one round larger than a page: return the whole round rather than split it
-            raw = list(ordered_rows(kind, fields, qs.filter(round_id=cut_round)))
-        next_round = raw[-1][0]
-    rows = as_dicts(test, fields, raw, catalogue.whole_names(kind))
-    return Page(rows, next_round)
+        return qs.filter(round_id__gt=last_round_id) if last_round_id is not None else qs
+    # The range, the page's start and the scope's own bounds folded into one lower and one upper bound: given
+    # `round_id >= a AND round_id > b`, SQLite ranges its index on one and filters the other, so page N of an
+    # export stepped over every row of the pages before it.
+    start = time_range.start if last_round_id is None else max(time_range.start or 0, last_round_id + 1)
+    return scope.within(start, time_range.end).results(model)
+
+
+def cut_page(raw: list[tuple], limit: int, whole_round) -> tuple[list[tuple], int | None]:
+    """A page of at most `limit` rows (tuples led by their roundId; `limit + 1` were read) that never splits a
+    round, and the roundId the next page starts after (None: the last page). `whole_round(round_id)` reads one
+    round's rows, for a round larger than a page, which is returned whole rather than split."""
+    if len(raw) <= limit:
+        return raw, None
+    cut_round = raw[limit][0]
+    kept = [r for r in raw[:limit] if r[0] < cut_round] or whole_round(cut_round)
+    return kept, kept[-1][0]
 
 
 def ordered_rows(kind: str, fields: dict, qs):

@@ -15,9 +15,11 @@ import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import DnsResult, HttpResult, NetResult, ResultHour, RetentionPin
+from .models import DnsResult, HttpResult, NetResult, PathRound, ResultHour, RetentionPin
 
-KINDS = {"net": NetResult, "http": HttpResult, "dns": DnsResult}
+# "path": an agent's packed path traces of a round (path_store.py packs them and writes them through here, so a
+# replaced round is copied for a snapshot frozen before it like any other result).
+KINDS = {"net": NetResult, "http": HttpResult, "dns": DnsResult, "path": PathRound}
 _CONVERTED = ("JSONField", "DateTimeField")
 
 
@@ -29,6 +31,7 @@ _CONFLICT_KEYS = {
     "net": ("test_id", "round_id", "agent_id"),
     "http": ("test_id", "round_id", "agent_id"),
     "dns": ("test_id", "round_id", "agent_id", "server"),
+    "path": ("test_id", "round_id", "agent_id"),
 }
 # Results are versioned by hour of roundIds (ResultHour): what an export chunk covers (spyglass.monitoring.chunks).
 HOUR = 3600
@@ -168,7 +171,7 @@ def _copy_before_replace(kind: str, pin: RetentionPin, keys: list[tuple], cur) -
         f"AND ({', '.join(key_cols[1:])}) IN (VALUES {row_values}) "
         f"ON CONFLICT ({', '.join(key_cols)}) DO NOTHING"
     )
-    frozen = model._meta.get_field("recorded_at").get_db_prep_save(pin.frozen_at, connection)
+    frozen = model._meta.get_field("recorded_at").get_db_prep_save(pin.frozen_at, connection)  # type: ignore[union-attr]  # a column
     params = [pin.copy_to_id, pin.test_id, frozen]
     for key in keys:
         params.extend(key[1:])

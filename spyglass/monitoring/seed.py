@@ -1,4 +1,5 @@
-"""`spyglass seed`: believable synthetic history — diurnal latency, loss bursts, outages — written set-based."""
+"""`spyglass seed`: believable synthetic history — diurnal latency, loss bursts, outages, and path traces with a
+route change and a lossy hop (seed_paths.py) — written set-based."""
 
 import math
 import random
@@ -11,6 +12,7 @@ from spyglass.lib.rounds import round_of
 
 from . import results
 from .models import Agent, Test
+from .seed_paths import SeededPaths
 
 CITIES = [
     ("Amsterdam", "NL"),
@@ -215,7 +217,8 @@ def _dns(test, agent, r, date, latency, down, rng):
 def seed(
     test: Test, agents: int, hours: float, random_seed: int | None = None, now: float | None = None, progress=None
 ) -> int:
-    """Write `hours` of history for `agents` agents; returns the number of rows written (all kinds)."""
+    """Write `hours` of history for `agents` agents; returns the number of result rows written (net, http, dns).
+    Tests that take network measurements also get `numPathTraces` path traces per agent and round."""
     rng = random.Random(random_seed)
     end = round_of(now if now is not None else time.time(), test.interval)
     start = end - int(hours * 3600) + test.interval
@@ -223,6 +226,8 @@ def seed(
     with transaction.atomic():
         agent_objs = seed_agents(test, agents, rng)
         models = [_AgentModel(rng, start, end, test.interval) for _ in agent_objs]
+        traced = test.type == Test.AGENT_TO_SERVER or test.network_measurements
+        paths = SeededPaths(test, agent_objs, start, end, random_seed) if traced else None
         total = 0
         net_rows, http_rows, dns_rows = [], [], []
         chunk = max(1, 20000 // max(1, len(agent_objs)))
@@ -230,8 +235,9 @@ def seed(
             for agent, model in zip(agent_objs, models, strict=True):
                 date = datetime.fromtimestamp(r + rng.randint(0, max(0, test.interval // 3)), tz=UTC)
                 latency, loss, down = model.at(r)
-                if test.type == Test.AGENT_TO_SERVER or test.network_measurements:
+                if paths is not None:
                     net_rows.append(_net(test, agent, r, date, latency, loss, down, rng))
+                    paths.add(agent, r, date.timestamp(), latency, down)
                 if test.type == Test.HTTP_SERVER:
                     http_rows.append(_http(test, agent, r, date, latency, down, rng))
                 elif test.type == Test.DNS_SERVER:
@@ -240,6 +246,8 @@ def seed(
                 for kind, rows in (("net", net_rows), ("http", http_rows), ("dns", dns_rows)):
                     total += results.upsert(kind, rows)
                     rows.clear()
+                if paths is not None:
+                    paths.flush()
                 if progress:
                     progress(n, len(rounds))
     return total

@@ -95,6 +95,8 @@ class TestWriteSerializer(serializers.Serializer):
     enabled = FlagField(required=False)
     alertsEnabled = FlagField(required=False)
     networkMeasurements = FlagField(required=False)
+    # Path traces per round (agent-to-server, and http/dns with networkMeasurements); 0 turns them off.
+    numPathTraces = StrictIntegerField(min_value=0, max_value=10, required=False)
     sharedWithAccounts = SharedAccountRefSerializer(many=True, required=False)
     # agent-to-server
     server = TextField(max_length=300, required=False)

@@ -20,6 +20,7 @@ FIELD_MAP = {
     "enabled": "enabled",
     "alertsEnabled": "alerts_enabled",
     "networkMeasurements": "network_measurements",
+    "numPathTraces": "num_path_traces",
     "server": "server",
     "port": "port",
     "protocol": "protocol",

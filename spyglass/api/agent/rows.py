@@ -32,8 +32,8 @@ def validate_row(i: int, row, tests: dict, now: float) -> tuple[str, dict]:
     if not isinstance(row, dict):
         raise ValueError(f"{where} must be an object")
     kind = row.get("kind")
-    if not isinstance(kind, str) or kind not in catalogue.kinds():  # a list or an object is no kind (and unhashable)
-        raise ValueError(f"{where}.kind must be net, http or dns")
+    if not isinstance(kind, str) or kind not in catalogue.upload_kinds():  # a list or an object is no kind
+        raise ValueError(f"{where}.kind must be net, http, dns or path")
     test_id = _int(row, "testId", where)
     test = tests.get(test_id)
     if test is None:
@@ -62,8 +62,10 @@ def validate_row(i: int, row, tests: dict, now: float) -> tuple[str, dict]:
             out[field.column] = agent_value(field, row[name], f"{where}.{name}")
     if kind == "dns" and not out.get("server"):
         raise ValueError(f"{where}.server is required for dns results")
-    if kind == "net" and not out["server"]:
+    if kind in ("net", "path") and not out["server"]:
         out["server"] = test.target
+    if kind == "path" and out["trace_index"] is None:
+        raise ValueError(f"{where}.traceIndex is required for path results")
     return kind, out
 
 
@@ -95,9 +97,10 @@ def validate_rows(rows: list, tests: dict, now: float) -> dict[str, dict[str, li
             problems.append(str(exc))
             bad.append(i)
             continue
-        key = (kind, clean["test_id"], clean["round_id"], clean.get("server") if kind == "dns" else None)
+        key = (kind, clean["test_id"], clean["round_id"], clean.get("server" if kind == "dns" else "trace_index"))
         if key in seen:
-            problems.append(f"results[{i}] repeats the key (test, round, agent) of results[{seen[key]}]")
+            what = "(test, round, agent, traceIndex)" if kind == "path" else "(test, round, agent)"
+            problems.append(f"results[{i}] repeats the key {what} of results[{seen[key]}]")
             bad.append(i)
             continue
         seen[key] = i

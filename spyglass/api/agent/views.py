@@ -46,19 +46,29 @@ class HeartbeatSerializer(serializers.Serializer):
 
 def _row_serializer():
     """For the OpenAPI document only: the fields a result row may carry (validation is rows.validate_batch)."""
-    kinds = {"number": serializers.FloatField, "percent": serializers.FloatField, "whole": serializers.IntegerField}
+    kinds = {
+        "number": serializers.FloatField,
+        "percent": serializers.FloatField,
+        "whole": serializers.IntegerField,
+        "flag": serializers.BooleanField,
+    }
     fields = {
-        "kind": serializers.ChoiceField(choices=list(catalogue.kinds())),
+        "kind": serializers.ChoiceField(choices=list(catalogue.upload_kinds())),
         "testId": serializers.IntegerField(),
         "roundId": serializers.IntegerField(help_text="floor(measured at / interval) * interval"),
         "date": serializers.FloatField(help_text="epoch seconds when the round was measured"),
     }
-    for kind, described in catalogue.kinds().items():
+    for kind, described in catalogue.upload_kinds().items():
         for f in described.fields:
             if f.name not in fields:
                 field = kinds.get(f.value, serializers.CharField)
                 if f.value == "certs":
                     fields[f.name] = serializers.ListField(child=serializers.DictField(), required=False)
+                elif f.value == "hops":
+                    hop = ", ".join(h.name for h in catalogue.HOP_FIELDS)
+                    fields[f.name] = serializers.ListField(
+                        child=serializers.DictField(), required=False, help_text=f"path results: hops of {hop}"
+                    )
                 else:
                     fields[f.name] = field(required=False, allow_null=True, help_text=f"{kind} results")
     return type("AgentResultRow", (serializers.Serializer,), fields)

@@ -29,8 +29,11 @@ RANGE_PARAMS = [
 
 
 class DataView(V6View):
+    """A test's results of one kind in a window, paged by round: the tenancy, range, paging and format rules every
+    data endpoint shares (path-vis included, views/pathvis.py); `read_page` is what differs."""
+
     required_permissions = {"GET": VIEW_TESTS}
-    kind = ""  # net | http | dns
+    kind = ""  # net | http | dns | path
     wrapper = ""  # top-level key
     rows_key = ""
     test_types = ()
@@ -51,13 +54,7 @@ class DataView(V6View):
                 raise ValidationError({"lastRoundId": "must be a roundId (epoch seconds)"})
             last = int(last)
         extras = tuple(p for p in self.extras_params if params.get(p) in ("1", "true"))
-        scope = read_scope(self.access, test)
-        page = None
-        if request.accepted_renderer.format == "json" and not extras:
-            # Rows already written as JSON when they can be (monitoring/chunks.py); the same page either way.
-            page = chunks.read_page_json(self.kind, test, time_range, last, scope=scope)
-        if page is None:
-            page = queries.read_page(self.kind, test, time_range, last, extras, scope=scope)
+        page = self.read_page(request, test, time_range, last, extras, read_scope(self.access, test))
         body = {self.wrapper: {"test": rep.test_summary(test), self.rows_key: page.rows}, "pages": {"current": 1}}
         if not time_range.latest_only:
             body["from"] = format_v6_date(time_range.start)
@@ -67,6 +64,14 @@ class DataView(V6View):
             else:
                 body["pages"] = {"current": self._page_number(params)}
         return Response(body)
+
+    def read_page(self, request, test, time_range: TimeRange, last: int | None, extras: tuple, scope):
+        if request.accepted_renderer.format == "json" and not extras:
+            # Rows already written as JSON when they can be (monitoring/chunks.py); the same page either way.
+            page = chunks.read_page_json(self.kind, test, time_range, last, scope=scope)
+            if page is not None:
+                return page
+        return queries.read_page(self.kind, test, time_range, last, extras, scope=scope)
 
     @staticmethod
     def _page_number(params) -> int:
