@@ -14,7 +14,8 @@ from thousandeyes_sdk.test_results import (
 from thousandeyes_sdk.test_results.models import Expand
 
 from spyglass.monitoring.seed import seed
-from tests.conftest import make_test
+from tests.conftest import make_agent, make_test
+from tests.path_helpers import write_traces
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,13 +70,28 @@ def test_network_and_dns_results_with_dates_and_one_server(cast, v7):
     assert one and {r.server_id for r in one} == {"2"}
 
 
-def test_path_visualization_answers_the_shape_without_traces(cast, web, v7):
+def test_path_visualization_pages_the_traces_and_details_one_round(cast, v7, settings):
+    settings.DATA_PAGE_ROWS = 3  # 2 agents a round: a page holds one round
+    test = make_test(cast.owner, "agent-to-server", name="edge", server="example.com:443")
+    agents = [make_agent(cast.owner, "Frankfurt"), make_agent(cast.owner, "Tokyo")]
+    start = int(time.time()) // 60 * 60 - 600
+    write_traces(test, agents, [start + 60 * i for i in range(4)])
     api = NetworkTestResultsApi(v7(cast.owner))
-    page = api.get_test_path_vis_results(str(web.id), window="1h")
-    assert page.results == [] and page.test.test_id == str(web.id)
-    agent_id = str(web.agents.first().id) if web.agents.exists() else "1"
-    detail = api.get_test_path_vis_agent_round_results(str(web.id), agent_id, "1795000020")
-    assert detail.results == []
+    every = list(api.get_test_path_vis_results_paginated(test_id=str(test.id), window="1h"))
+    assert [(r.round_id, r.agent.agent_name) for r in every] == [
+        (start + 60 * i, name) for i in range(4) for name in ("Frankfurt", "Tokyo")
+    ]
+    first = every[0]
+    assert first.server_ip == "198.18.9.2" and first.source_ip == "198.18.0.2"
+    assert len(first.path_traces) == 3 and first.path_traces[0].number_of_hops == 4
+    assert isinstance(first.path_traces[0].response_time, int)
+    detail = api.get_test_path_vis_agent_round_results(str(test.id), str(agents[1].id), str(start)).results
+    (entry,) = detail
+    assert entry.agent.agent_name == "Tokyo" and len(entry.path_traces) == 3
+    hops = entry.path_traces[0].hops
+    assert [h.hop for h in hops] == [1, 2, 3, 4] and hops[0].ip_address == "198.18.1.1" and hops[1].ip_address is None
+    nothing = api.get_test_path_vis_agent_round_results(str(test.id), str(agents[1].id), str(start - 3600))
+    assert nothing.results == []
 
 
 def test_bad_ranges_and_other_tenants(cast, web, v7):

@@ -1,7 +1,7 @@
 """v7 test results: `/test-results/{testId}/network`, `/http-server`, `/dns-server` (and `/dns-server/{serverId}`),
 read by the same window query as v6 (monitoring/queries.read_page, through the reader's scope) and written under
 the field catalogue's v7 names. Paging: `_links.next` carries an opaque cursor with the range and the last round.
-Path visualization answers the right shape with no traces until path data is served."""
+Path visualization reads the stored path traces as v6's net/path-vis does (monitoring/paths.py)."""
 
 import time
 
@@ -11,7 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from spyglass.accounts.roles import VIEW_TESTS
-from spyglass.monitoring import catalogue, queries
+from spyglass.monitoring import catalogue, paths, queries
 from spyglass.monitoring.scope import read_scope
 from spyglass.monitoring.tests_service import visible_test
 
@@ -139,21 +139,41 @@ class DnsServerResultsView(ResultsView):
     kind, test_types = "dns", ("dns-server",)
 
 
+def v7_path_entry(entry: dict) -> dict:
+    """A v6 pathVis entry (monitoring/paths.py) as v7's PathVisTestResult or, with its detailed traces,
+    PathVisDetailTestResult: v6's `endpoints` are v7's `pathTraces` of the list, the detail's traces keep their hops."""
+    out = {
+        "date": v7_date(entry["date"]),
+        "roundId": entry["roundId"],
+        "agent": result_agent(entry["agentId"], entry["agentName"], entry["countryId"]),
+        "_links": {"appLink": {"href": entry["permalink"]}},
+        "server": entry["server"],
+        "serverIp": entry["serverIp"],
+        "sourceIp": entry["sourceIp"],
+        "sourcePrefix": entry["sourcePrefix"],
+        "direction": "to-target",
+    }
+    out["pathTraces"] = entry["pathTraces"] if "pathTraces" in entry else entry["endpoints"]
+    return out
+
+
 class PathVisResultsView(ResultsView):
-    """No path data is served yet: the right shape (results, test, range, links) with no results."""
+    """Path visualization from the stored path traces (monitoring/paths.py, as v6's net/path-vis reads them)."""
 
     test_types = ("agent-to-server", "http-server", "dns-server")
 
     def get(self, request, test_id, agent_id=None, round_id=None):
         test = self.visible(test_id)
+        scope = read_scope(self.access, test)
         if agent_id is not None:
-            self.str_id(agent_id)
-            self.str_id(round_id)
-            return Response(
-                {"results": [], "test": simple_test(test), "_links": {"self": {"href": request.build_absolute_uri()}}}
-            )
-        time_range, _ = self.time_range(request)
-        return Response(self.body(request, test, [], time_range, None))
+            entries = paths.detail(test, self.str_id(agent_id), self.str_id(round_id), scope)
+            body = {"results": [v7_path_entry(e) for e in entries], "test": simple_test(test)}
+            body["_links"] = {"self": {"href": request.build_absolute_uri()}}
+            return Response(body)
+        time_range, last = self.time_range(request)
+        page = paths.read_page(test, time_range, last, scope)
+        rows = [v7_path_entry(e) for e in page.rows]
+        return Response(self.body(request, test, rows, time_range, page.next_last_round_id))
 
 
 NETWORK = _documented(NetworkResultsView, "Network end-to-end metrics")
@@ -167,7 +187,10 @@ DNS_SERVER = _documented(DnsServerResultsView, "DNS server results (of one serve
 
 class PATH_VIS(PathVisResultsView):  # noqa: N801 (named like the others)
     @extend_schema(
-        responses=OpenApiTypes.OBJECT, summary="Path visualization (no traces yet)", tags=TAG, parameters=RANGE_PARAMS
+        responses=OpenApiTypes.OBJECT,
+        summary="Path visualization: per agent and round its traces, or one round's detailed hops",
+        tags=TAG,
+        parameters=RANGE_PARAMS,
     )
     def get(self, request, test_id, agent_id=None, round_id=None):
         return super().get(request, test_id, agent_id, round_id)
