@@ -48,15 +48,19 @@ urlpatterns = [
     v7(r"dashboards", dashboards.DashboardListView, "v7-dashboards"),
     v7(r"dashboards/" + ID.format("dashboard_id"), dashboards.DashboardDetailView, "v7-dashboard-detail"),
     v7(r"tests/" + ID.format("test_id") + "/snapshot", snapshots.SnapshotCreateView, "v7-test-snapshot"),
-    v7(r"test-results/" + ID.format("test_id") + "/network", results.NETWORK, "v7-results-network"),
-    v7(r"test-results/" + ID.format("test_id") + "/http-server", results.HTTP_SERVER, "v7-results-http-server"),
-    v7(r"test-results/" + ID.format("test_id") + "/dns-server", results.DNS_SERVER, "v7-results-dns-server"),
+    v7(r"test-results/" + ID.format("test_id") + "/network", results.NetworkResultsView, "v7-results-network"),
+    v7(
+        r"test-results/" + ID.format("test_id") + "/http-server",
+        results.HttpServerResultsView,
+        "v7-results-http-server",
+    ),
+    v7(r"test-results/" + ID.format("test_id") + "/dns-server", results.DnsServerResultsView, "v7-results-dns-server"),
     v7(
         r"test-results/" + ID.format("test_id") + "/dns-server/" + ID.format("server_id"),
-        results.DNS_SERVER,
+        results.DnsServerResultsView,
         "v7-results-dns-server-one",
     ),
-    v7(r"test-results/" + ID.format("test_id") + "/path-vis", results.PATH_VIS, "v7-results-path-vis"),
+    v7(r"test-results/" + ID.format("test_id") + "/path-vis", results.PathVisResultsView, "v7-results-path-vis"),
     v7(
         r"test-results/"
         + ID.format("test_id")
@@ -64,7 +68,7 @@ urlpatterns = [
         + ID.format("agent_id")
         + "/round/"
         + ID.format("round_id"),
-        results.PATH_VIS,
+        results.PathVisResultsView,
         "v7-results-path-vis-detail",
     ),
 ]

@@ -115,28 +115,40 @@ class ResultsView(V7View):
         return Response(self.body(request, test, rows, time_range, page.next_last_round_id))
 
 
-def _documented(view_class, summary: str, parameters=()):
-    class Documented(view_class):
-        @extend_schema(
-            responses=OpenApiTypes.OBJECT, summary=summary, tags=TAG, parameters=RANGE_PARAMS + [*parameters]
-        )
-        def get(self, request, test_id, server_id=None):
-            return super().get(request, test_id, server_id)
-
-    Documented.__name__ = view_class.__name__
-    return Documented
-
-
 class NetworkResultsView(ResultsView):
     kind, test_types = "net", ("agent-to-server", "http-server", "dns-server")
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT, summary="Network end-to-end metrics", tags=TAG, parameters=RANGE_PARAMS
+    )
+    def get(self, request, test_id, server_id=None):
+        return super().get(request, test_id)
 
 
 class HttpServerResultsView(ResultsView):
     kind, test_types = "http", ("http-server",)
 
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="HTTP server results",
+        tags=TAG,
+        parameters=RANGE_PARAMS + [OpenApiParameter("expand", str, many=True, enum=list(_EXPAND))],
+    )
+    def get(self, request, test_id, server_id=None):
+        return super().get(request, test_id)
+
 
 class DnsServerResultsView(ResultsView):
     kind, test_types = "dns", ("dns-server",)
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="DNS server results (of one server with /{serverId})",
+        tags=TAG,
+        parameters=RANGE_PARAMS,
+    )
+    def get(self, request, test_id, server_id=None):
+        return super().get(request, test_id, server_id)
 
 
 def v7_path_entry(entry: dict) -> dict:
@@ -162,6 +174,12 @@ class PathVisResultsView(ResultsView):
 
     test_types = ("agent-to-server", "http-server", "dns-server")
 
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="Path visualization: per agent and round its traces, or one round's detailed hops",
+        tags=TAG,
+        parameters=RANGE_PARAMS,
+    )
     def get(self, request, test_id, agent_id=None, round_id=None):
         test = self.visible(test_id)
         scope = read_scope(self.access, test)
@@ -174,23 +192,3 @@ class PathVisResultsView(ResultsView):
         page = paths.read_page(test, time_range, last, scope)
         rows = [v7_path_entry(e) for e in page.rows]
         return Response(self.body(request, test, rows, time_range, page.next_last_round_id))
-
-
-NETWORK = _documented(NetworkResultsView, "Network end-to-end metrics")
-HTTP_SERVER = _documented(
-    HttpServerResultsView,
-    "HTTP server results",
-    [OpenApiParameter("expand", str, many=True, enum=list(_EXPAND))],
-)
-DNS_SERVER = _documented(DnsServerResultsView, "DNS server results (of one server with /{serverId})")
-
-
-class PATH_VIS(PathVisResultsView):  # noqa: N801 (named like the others)
-    @extend_schema(
-        responses=OpenApiTypes.OBJECT,
-        summary="Path visualization: per agent and round its traces, or one round's detailed hops",
-        tags=TAG,
-        parameters=RANGE_PARAMS,
-    )
-    def get(self, request, test_id, agent_id=None, round_id=None):
-        return super().get(request, test_id, agent_id, round_id)
