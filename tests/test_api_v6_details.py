@@ -49,9 +49,11 @@ def test_rate_limit_headers_are_on_refusals_too(cast):
     unauthorized = APIClient().get("/v6/tests.json", HTTP_AUTHORIZATION="Bearer not-a-token")
     not_acceptable = cast.owner.client.get("/v6/tests", HTTP_ACCEPT="text/html")
     unreadable = cast.owner.client.post("/v6/tests/http-server/new.json", b"%PDF-1.7", content_type="application/pdf")
-    statuses = [r.status_code for r in (bad_aid, unauthorized, not_acceptable, unreadable)]
-    assert statuses == [400, 401, 406, 415]
-    for response in (bad_aid, unauthorized, not_acceptable, unreadable):
+    unknown = cast.owner.client.get("/v6/no-such-endpoint.json")
+    status = APIClient().get("/v6/status.json")
+    refusals = (bad_aid, unauthorized, not_acceptable, unreadable, unknown, status)
+    assert [r.status_code for r in refusals] == [400, 401, 406, 415, 404, 200]
+    for response in refusals:
         assert all(response[h].isdigit() for h in RATE_HEADERS), response.status_code
     assert int(bad_aid["X-Organization-Rate-Limit-Remaining"]) < int(bad_aid["X-Organization-Rate-Limit-Limit"])
     assert "Accept" in not_acceptable.json()["errorMessage"]

@@ -20,11 +20,18 @@ class OrganizationRateLimited(exceptions.Throttled):
 
 
 def rate_headers(limit: int, remaining: int, reset: int) -> dict[str, str]:
+    """The X-Organization-Rate-Limit-* headers of a response."""
     return {
         "X-Organization-Rate-Limit-Limit": str(limit),
         "X-Organization-Rate-Limit-Remaining": str(remaining),
         "X-Organization-Rate-Limit-Reset": str(reset),
     }
+
+
+def uncounted_rate_headers() -> dict[str, str]:
+    """For an answer given before an organization was known: the limit, nothing counted, when the window resets."""
+    limit = settings.API_RATE_LIMIT_PER_MINUTE
+    return rate_headers(limit, limit, ratelimit.window_start(60) + 60)
 
 
 class V6View(APIView):
@@ -78,13 +85,8 @@ class V6View(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        headers = getattr(self, "rate_headers", None)
-        if headers is None:
-            # Refused before an organization was known (bad credentials, an Accept it cannot produce): nothing was
-            # counted, and the client still reads the limit and when the window resets.
-            limit = settings.API_RATE_LIMIT_PER_MINUTE
-            headers = rate_headers(limit, limit, ratelimit.window_start(60) + 60)
-        for key, value in headers.items():
+        # Refused before an organization was known, a response has none here: RateLimitHeadersMiddleware adds them.
+        for key, value in getattr(self, "rate_headers", {}).items():
             response[key] = value
         return response
 
