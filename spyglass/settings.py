@@ -37,6 +37,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "spyglass.api.middleware.RateLimitHeadersMiddleware",
     "spyglass.api.middleware.BodySizeLimitMiddleware",
     "spyglass.sharing.middleware.ShareHostMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("spyglass.api.urls")),
+    path("", include("spyglass.api.v7.urls")),
     path("", include("spyglass.sharing.urls")),
     path("", include("spyglass.api.agent.urls")),
     path("", include("spyglass.web.urls")),

@@ -146,3 +146,25 @@ def make_derived_snapshot(cast: Cast, test: Test):
     live_shares.accept(in_lab, share.id)
     snapshot = create_snapshot(in_lab, test.id, display_name="made in Lab", hours=1, anchor=1795334400)
     return share, snapshot
+
+
+@pytest.fixture
+def v7(live_server, settings):
+    """v7(person) → the official ThousandEyes SDK's ApiClient (the v7 API), unchanged, for that person's API token
+    against the live server."""
+    from thousandeyes_sdk.core import ApiClient, Configuration
+
+    settings.BASE_URL = live_server.url
+    clients = []
+
+    def client_for(person: Person):
+        client = ApiClient(Configuration(host=f"{live_server.url}/v7", access_token=person.token))
+        # One connection per request: a kept-alive connection outlives the test in the live server's thread, which
+        # then closes the test's shared SQLite connection from the wrong thread.
+        client.set_default_header("Connection", "close")
+        clients.append(client)
+        return client
+
+    yield client_for
+    for client in clients:
+        client.close()

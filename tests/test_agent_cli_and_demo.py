@@ -242,7 +242,7 @@ def test_demo_runs_live_stops_cleanly_and_reuses_its_data_when_run_again(tmp_pat
         assert {g["accountGroupName"] for g in groups} == {"Operations", "Engineering"}
         listed = httpx.get(f"{base}/v6/tests.json", auth=auth).json()["test"]
         tests = [t for t in listed if not t["savedEvent"]]
-        assert [t["testName"] for t in listed if t["savedEvent"]] == ["Demo web page"]  # the share link
+        assert not [t for t in listed if t["savedEvent"]]  # the demo's share link is no test of the list
         assert sorted(t["type"] for t in tests) == ["agent-to-server", "dns-server", "http-server"]
         tcp = next(t for t in tests if t["type"] == "agent-to-server")
         history = httpx.get(f"{base}/v6/net/metrics/{tcp['testId']}.json?window=2d", auth=auth).json()

@@ -137,9 +137,10 @@ def test_tokens_and_passwords_never_reach_the_logs(cluster):
 
 
 def test_schemathesis_finds_no_server_error_and_every_response_matches_the_schema(cluster):
-    """≥ 2,000 generated requests against every operation of /v6/openapi.json, as a member. A process of its own
-    with a high rate limit, on the cluster's database (the fuzzing would otherwise spend the organization's budget).
-    SPYGLASS_FUZZ_EXAMPLES raises the count for a long run."""
+    """≥ 2,000 generated requests against every operation of /v6/openapi.json, and of /v7/openapi.json (no server
+    error, the documented content types), as a member. A process of its own with a high rate limit, on the cluster's
+    database (the fuzzing would otherwise spend the organization's budget). SPYGLASS_FUZZ_EXAMPLES raises the count
+    for a long run."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cluster.env.update({"SPYGLASS_API_RATE_LIMIT": "1000000", "SPYGLASS_FAILED_LOGIN_LIMIT": "1000000"})
@@ -158,28 +159,15 @@ def test_schemathesis_finds_no_server_error_and_every_response_matches_the_schem
             ],
         )
         wait_for_http(url + "/v6/status.json", proc=proc)
-        result = subprocess.run(
-            [
-                str(Path(sys.executable).parent / "schemathesis"),
-                "run",
-                url + "/v6/openapi.json",
-                "--url",
+        results = [
+            _fuzz(
+                cluster,
                 url,
-                "-H",
-                f"Authorization: Bearer {cluster.other_token}",
-                "--max-examples",
-                os.environ.get("SPYGLASS_FUZZ_EXAMPLES", "100"),
-                "--seed",
-                "1",
-                "--checks",
+                "/v6/openapi.json",
                 "not_a_server_error,response_schema_conformance,content_type_conformance",
-                "--no-color",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            env={**os.environ, "NO_COLOR": "1"},
-        )
+            ),
+            _fuzz(cluster, url, "/v7/openapi.json", "not_a_server_error,content_type_conformance"),
+        ]
     finally:
         cluster.stop("fuzz-app")
         # The fuzzing sends requests without valid credentials from this address: forgive them for later tests.
@@ -187,12 +175,38 @@ def test_schemathesis_finds_no_server_error_and_every_response_matches_the_schem
         cluster.env.update(
             {"SPYGLASS_API_RATE_LIMIT": str(RATE_LIMIT), "SPYGLASS_FAILED_LOGIN_LIMIT": str(FAILED_LOGIN_LIMIT)}
         )
-    summary = result.stdout[-4000:]
-    print(summary)
-    generated = re.search(r"(\d+) generated", result.stdout)
-    assert result.returncode == 0, summary
-    assert generated and int(generated.group(1)) >= 2000, summary
-    assert "Rate limited" not in result.stdout, summary  # the requests reached the API's logic
+    for result in results:
+        summary = result.stdout[-4000:]
+        print(summary)
+        generated = re.search(r"(\d+) generated", result.stdout)
+        assert result.returncode == 0, summary
+        assert generated and int(generated.group(1)) >= 2000, summary
+        assert "Rate limited" not in result.stdout, summary  # the requests reached the API's logic
+
+
+def _fuzz(cluster, url: str, document: str, checks: str):
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "schemathesis"),
+            "run",
+            url + document,
+            "--url",
+            url,
+            "-H",
+            f"Authorization: Bearer {cluster.other_token}",
+            "--max-examples",
+            os.environ.get("SPYGLASS_FUZZ_EXAMPLES", "100"),
+            "--seed",
+            "1",
+            "--checks",
+            checks,
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
 
 
 def _snapshot_body(test_id: int, name: str) -> dict:

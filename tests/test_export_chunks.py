@@ -169,8 +169,8 @@ def test_a_write_racing_a_build_is_not_lost(cast, recent, settings, monkeypatch)
     ExportChunk.objects.all().delete()
     real = queries.as_dicts
 
-    def write_after_reading(test, fields, raw):
-        out = real(test, fields, raw)
+    def write_after_reading(test, fields, raw, *whole):
+        out = real(test, fields, raw, *whole)
         if any(r[0] == target["roundId"] for r in raw):
             monkeypatch.setattr(chunks, "as_dicts", real)
             results.upsert("net", [net_row(recent, target["roundId"], target["agentId"], 99.0)])

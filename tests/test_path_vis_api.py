@@ -202,12 +202,12 @@ def test_retention_drops_paths_no_stored_round_names(cast):
     test = make_test(cast.owner, server="example.com:443")
     fra = make_agent(cast.owner, "Frankfurt")
     old = ["198.18.1.1", "198.18.4.4", "198.18.9.2"]
-    write_traces(test, [fra], [START + i * 60 for i in range(60)], addresses=old)
-    write_traces(test, [fra], [START + i * 60 for i in range(60, 180)])
+    write_traces(test, [fra], [START - 2 * 86400 + i * 60 for i in range(60)], addresses=old)  # two days before
+    write_traces(test, [fra], [START + i * 60 for i in range(180)])
     assert Path.objects.filter(test=test).count() == 2
     snapshot = make_snapshot(cast.owner, test, hours=1, anchor=START + 7200)
     frozen = cast.owner.client.get(f"/v6/net/path-vis/{snapshot.test_id}.json?{WIDE}").json()["net"]["pathVis"]
-    purge_old_results(now=START + 180 * 60 + 86400, days=1)
+    purge_old_results(now=START + 180 * 60 + 2 * 86400, days=1)
     (kept,) = Path.objects.filter(test=test)
     assert [a for a, _ in kept.hops] == CORE
     assert cast.owner.client.get(f"/v6/net/path-vis/{snapshot.test_id}.json?{WIDE}").json()["net"]["pathVis"] == frozen

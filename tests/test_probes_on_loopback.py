@@ -107,7 +107,11 @@ def test_it_times_every_phase_of_an_http_request(web):
     assert result["sslTime"] == 0.0
     assert result["totalTime"] >= result["connectTime"] + result["waitTime"]
     assert result["throughput"] > 0
-    assert "host: 127.0.0.1" in result["requestHeaders"].lower()
+    request_head, response_head = result["requestHeaders"], result["responseHeaders"]
+    assert request_head.startswith("GET / HTTP/1.1\r\n") and "\r\nHost: 127.0.0.1" in request_head
+    assert response_head.startswith("HTTP/1.0 200 OK\r\n")  # http.server answers as HTTP/1.0
+    assert response_head.endswith("\r\n")
+    assert "\n" not in response_head.replace("\r\n", "")  # every line ends in CRLF, as v6 writes them
 
 
 def test_it_follows_redirects_and_counts_them(web):

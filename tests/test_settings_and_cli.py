@@ -162,6 +162,18 @@ def test_the_openapi_document_lists_every_v6_endpoint(client):
     assert docs.status_code == 200 and b"redoc" in docs.content.lower()
 
 
+def test_each_api_version_has_its_own_openapi_document_and_docs(client):
+    v6 = set(client.get("/v6/openapi.json").json()["paths"])
+    v7 = client.get("/v7/openapi.json").json()
+    assert v7["info"]["version"] == "7"
+    assert {"/v7/account-groups", "/v7/agents/{agent_id}", "/v7/users/current"} <= set(v7["paths"])
+    assert not any(p.startswith("/v7/") for p in v6) and all(p.startswith("/v7/") for p in v7["paths"])
+    problem = v7["paths"]["/v7/agents"]["get"]["responses"]["404"]["content"]
+    assert list(problem) == ["application/problem+json"]
+    docs = client.get("/v7/docs/")
+    assert docs.status_code == 200 and b"/v7/openapi.json" in docs.content
+
+
 def test_passwords_are_stored_as_salted_pbkdf2_hashes_never_as_given(tmp_path):
     """The product's own settings (the suite speeds passwords up in-process): `user create` in a process of its own."""
     import sqlite3

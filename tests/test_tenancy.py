@@ -50,6 +50,14 @@ MATRIX = {
     "net-metrics": ("GET", "/v6/net/metrics/{test_id}.json?window=1h", None, OWN_GROUP_ONLY),
     "http-server-data": ("GET", "/v6/web/http-server/{test_id}.json", None, OWN_GROUP_ONLY),
     "dns-server-data": ("GET", "/v6/dns/server/{dns_test_id}.json", None, OWN_GROUP_ONLY),
+    "path-vis": ("GET", "/v6/net/path-vis/{test_id}.json", None, OWN_GROUP_ONLY),
+    # no trace in that round: 404 for everyone alike (tests/test_path_vis_api.py reads a round that has one)
+    "path-vis-detail": (
+        "GET",
+        "/v6/net/path-vis/{test_id}/{agent_id}/1795000020.json",
+        None,
+        {who: 404 for who in OK_ALL},
+    ),
     # live shares: a pending share of the owner's test with the Dev group (other_group) exists
     "live-shares": ("GET", "/v6/live-shares.json", None, OK_ALL),
     "live-share-create": (
@@ -175,3 +183,108 @@ def test_lists_never_show_another_tenants_tests_or_agents(cast):
     assert cast.owner.client.get("/v6/agents.json").json() == {"agents": []}
     users = {u["email"] for u in cast.owner.client.get("/v6/users.json").json()["users"]}
     assert users == {"owner@acme.test", "mate@acme.test", "regular@acme.test"}
+
+
+# The v7 routes (spyglass/api/v7/urls.py): the same people, the same one access decision underneath.
+V7_MATRIX = {
+    "v7-openapi": ("GET", "/v7/openapi.json", None, OK_ALL),
+    "v7-api-docs": ("GET", "/v7/docs/", None, OK_ALL),
+    "v7-account-groups": ("GET", "/v7/account-groups", None, OK_ALL),
+    "v7-account-group-detail": ("GET", "/v7/account-groups/{aid}", None, OWN_GROUP_ONLY),
+    "v7-users": ("GET", "/v7/users", None, {**OK_ALL, "regular": 403}),
+    "v7-user-current": ("GET", "/v7/users/current", None, OK_ALL),
+    "v7-user-detail": ("GET", "/v7/users/{uid}", None, {**OWN_GROUP_ONLY, "regular": 403}),
+    "v7-roles": ("GET", "/v7/roles", None, OK_ALL),
+    "v7-role-detail": ("GET", "/v7/roles/{role_id}", None, OK_ALL),
+    "v7-permissions": ("GET", "/v7/permissions", None, OK_ALL),
+    "v7-agents": ("GET", "/v7/agents", None, OK_ALL),
+    "v7-agent-detail": ("GET", "/v7/agents/{agent_id}", None, OWN_ORG_ONLY),
+    "v7-tests": ("GET", "/v7/tests", None, OK_ALL),
+    "v7-tests-http-server": ("GET", "/v7/tests/http-server", None, OK_ALL),
+    "v7-tests-agent-to-server": (
+        "POST",
+        "/v7/tests/agent-to-server",
+        {"testName": "new one", "interval": 60, "server": "example.org:443", "agents": []},
+        {"owner": 201, "teammate": 201, "regular": 403, "other_group": 201, "other_org": 201},
+    ),
+    "v7-tests-dns-server": ("GET", "/v7/tests/dns-server", None, OK_ALL),
+    "v7-test-http-server": ("GET", "/v7/tests/http-server/{test_id}", None, OWN_GROUP_ONLY),
+    "v7-test-agent-to-server": (
+        "PUT",
+        "/v7/tests/agent-to-server/{net_test_id}",
+        {"description": "changed"},
+        {"owner": 200, "teammate": 200, **WRITE},
+    ),
+    "v7-results-network": ("GET", "/v7/test-results/{net_test_id}/network?window=1h", None, OWN_GROUP_ONLY),
+    "v7-results-http-server": ("GET", "/v7/test-results/{test_id}/http-server", None, OWN_GROUP_ONLY),
+    "v7-results-dns-server": ("GET", "/v7/test-results/{dns_test_id}/dns-server", None, OWN_GROUP_ONLY),
+    "v7-results-dns-server-one": ("GET", "/v7/test-results/{dns_test_id}/dns-server/1", None, OWN_GROUP_ONLY),
+    "v7-results-path-vis": ("GET", "/v7/test-results/{test_id}/path-vis", None, OWN_GROUP_ONLY),
+    "v7-results-path-vis-detail": (
+        "GET",
+        "/v7/test-results/{test_id}/path-vis/agent/{agent_id}/round/1795000020",
+        None,
+        OWN_GROUP_ONLY,
+    ),
+    "v7-test-snapshot": (
+        "POST",
+        "/v7/tests/{test_id}/snapshot",
+        {"displayName": "shared", "startDate": "2026-11-22T08:00:00Z", "endDate": "2026-11-22T10:00:00+00:00"},
+        {"owner": 201, "teammate": 201, **WRITE},
+    ),
+    "v7-dashboards": ("GET", "/v7/dashboards", None, OK_ALL),
+    "v7-dashboard-detail": ("GET", "/v7/dashboards/{dashboard_id}", None, OWN_GROUP_ONLY),
+    "v7-test-dns-server": (
+        "DELETE",
+        "/v7/tests/dns-server/{dns_test_id}",
+        None,
+        {"owner": 204, "teammate": 204, **WRITE},
+    ),
+}
+
+
+def _v7_url_names():
+    v7 = next(
+        p for p in get_resolver().url_patterns if getattr(p.urlconf_module, "__name__", "") == "spyglass.api.v7.urls"
+    )
+    return {p.name for p in v7.url_patterns if p.name}
+
+
+def test_every_v7_endpoint_has_a_row_in_the_matrix():
+    missing = _v7_url_names() - set(V7_MATRIX)
+    assert not missing, f"add these endpoints to the v7 tenancy matrix: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", sorted(V7_MATRIX))
+@pytest.mark.parametrize("who", ["owner", "teammate", "regular", "other_group", "other_org"])
+def test_each_person_gets_the_documented_answer_from_v7(cast, name, who):
+    test = make_test(cast.owner, "http-server", name="shared web")
+    dns_test = make_test(cast.owner, "dns-server", name="shared dns")
+    net_test = make_test(cast.owner, "agent-to-server", name="shared net")
+    agent = make_agent(cast.owner, agent_type="Enterprise")
+    snapshot = make_snapshot(cast.owner, test)
+    dashboard = dashboard_services.default_dashboard(access_for(cast.owner.user, None))
+    method, template, body, expected = V7_MATRIX[name]
+    ids = dict(
+        aid=cast.owner.aid,
+        link_id=snapshot.link_id,
+        test_id=test.id,
+        dns_test_id=dns_test.id,
+        net_test_id=net_test.id,
+        agent_id=agent.id,
+        uid=cast.owner.user.id,
+        role_id=cast.owner.user.memberships.first().role_id,
+        dashboard_id=dashboard.id,
+    )
+    path = template.format(**ids)
+    if body:
+        body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()}
+    client = cast.all()[who].client
+    if method in ("GET", "DELETE"):
+        response = getattr(client, method.lower())(path)
+    else:
+        response = getattr(client, method.lower())(path, body or {}, format="json")
+    assert response.status_code == expected[who], (who, path, response.content[:300])
+    if response.status_code == 404:  # never says whether it exists
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["detail"] == "Not found"

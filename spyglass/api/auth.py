@@ -13,6 +13,7 @@ from spyglass.accounts import failed_logins
 from spyglass.accounts.roles import access_for_token
 from spyglass.lib import tokens
 from spyglass.lib.compiled import CompiledQuery
+from spyglass.lib.text import is_digits
 
 
 class TooManyFailedLogins(exceptions.Throttled):
@@ -54,7 +55,7 @@ def requested_aid(request):
     raw = request.query_params.get("aid")
     if raw is None:
         return None
-    return int(raw) if raw.isdigit() and len(raw) <= 18 else False
+    return int(raw) if is_digits(raw) and len(raw) <= 18 else False
 
 
 @functools.cache

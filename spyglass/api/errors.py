@@ -9,6 +9,8 @@ from rest_framework.response import Response
 
 from spyglass.lib.error_messages import message_of
 
+from .v7 import conventions as v7
+
 log = logging.getLogger(__name__)
 
 
@@ -40,6 +42,8 @@ def json_error(request, message: str, status_code: int) -> JsonResponse:
 
 
 def handler404(request, exception=None):
+    if request.path.startswith(v7.PREFIX):
+        return v7.problem_response(request, 404, "Not found")
     if request.path.startswith(("/v6/", "/agent/")):
         return json_error(request, "Not found", status.HTTP_404_NOT_FOUND)
     from django.views.defaults import page_not_found
@@ -48,6 +52,8 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    if request.path.startswith(v7.PREFIX):
+        return v7.problem_response(request, 500, "Internal server error")
     if request.path.startswith(("/v6/", "/agent/")):
         return json_error(request, "Internal server error", 500)
     from django.views.defaults import server_error

@@ -129,12 +129,22 @@ class V6ContentNegotiation(BaseContentNegotiation):
         return None
 
     def select_renderer(self, request, renderers, format_suffix=None):
-        fmt = format_suffix or _from_accept(request.META.get("HTTP_ACCEPT", ""))
+        accept = request.META.get("HTTP_ACCEPT", "")
+        fmt = format_suffix or _from_accept(accept)
         if not fmt:
-            fmt = (request.query_params.get("format") or "json").lower()
+            fmt = (request.query_params.get("format") or "").lower()
+            if not fmt and accept.strip() and not _accepts_anything(accept):
+                raise NotAcceptable("Accept must allow application/json, text/xml or application/xml")
+            fmt = fmt or "json"
         for renderer in renderers:
             if renderer.format == fmt:
                 return renderer, renderer.media_type
         if format_suffix is None and request.query_params.get("format") and fmt not in ("json", "xml"):
             raise NotAcceptable("format must be json or xml")
         return renderers[0], renderers[0].media_type
+
+
+def _accepts_anything(header: str) -> bool:
+    """Whether the Accept header takes any type (*/*, application/*, text/*): JSON or XML will do."""
+    wanted = {part.split(";")[0].strip().lower() for part in header.split(",")}
+    return bool(wanted & {"*/*", "*", "application/*", "text/*"})

@@ -8,6 +8,8 @@ from spyglass.monitoring import catalogue
 from spyglass.monitoring.models import Test
 from spyglass.monitoring.tests_service import shared_with_accounts
 
+from .test_settings import v6_fixed
+
 ONLINE_AFTER_SECONDS = 180
 
 # The v6 data paths of a test type's kinds of result, its own first.
@@ -43,6 +45,7 @@ def test_summary(test) -> dict:
         "apiLinks": [{"rel": "self", "href": api_url(f"tests/{test.id}")}]
         + [{"rel": "data", "href": api_url(f"{p}/{test.id}")} for p in DATA_PATHS[test.type]],
     }
+    out.update(v6_fixed(test.type))  # what the example bodies carry and spyglass does not vary
     if test.type == "agent-to-server":
         out.update(
             server=f"{test.server}:{test.port}",

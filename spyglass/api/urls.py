@@ -16,7 +16,13 @@ def v6(pattern: str, view, name: str):
 
 
 urlpatterns = [
-    re_path(r"^v6/openapi\.json$", SpectacularAPIView.as_view(), name="openapi"),
+    re_path(
+        r"^v6/openapi\.json$",
+        SpectacularAPIView.as_view(
+            custom_settings={"PREPROCESSING_HOOKS": ["spyglass.api.v7.schema.only_v6"]},
+        ),
+        name="openapi",
+    ),
     re_path(
         r"^v6/docs/?$",
         SpectacularRedocView.as_view(url_name="openapi", template_name="api/docs.html"),

@@ -79,8 +79,9 @@ def series(test, metric: str, period: int, now: int, scope: ReadScope) -> tuple[
     )
     return step, [
         {
-            "roundId": point,
-            "date": format_v6_date(datetime.fromtimestamp(point, UTC)),
+            # The database computes `round_id - round_id % step` as a float on some engines: a roundId is an integer.
+            "roundId": int(point),
+            "date": format_v6_date(datetime.fromtimestamp(int(point), UTC)),
             "value": None if v is None else round(v, 3),
         }
         for point, v in points

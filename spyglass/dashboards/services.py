@@ -41,6 +41,36 @@ def default_dashboard(access) -> Dashboard:
     return dashboard
 
 
+def create_dashboard(access, name: str) -> Dashboard:
+    return Dashboard.objects.create(account_group=access.account_group, name=_name(name), created_by=access.user)
+
+
+def rename_dashboard(dashboard: Dashboard, name: str) -> None:
+    dashboard.name = _name(name)
+    dashboard.save(update_fields=["name"])
+
+
+def delete_dashboard(dashboard: Dashboard) -> None:
+    dashboard.delete()
+
+
+def _name(name) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError({"title": "must be a non-empty string"})
+    if len(name.strip()) > Dashboard._meta.get_field("name").max_length:
+        raise ValidationError({"title": "must be at most 200 characters"})
+    return name.strip()
+
+
+@transaction.atomic
+def replace_widgets(access, dashboard: Dashboard, widgets: list[tuple[int, str, int]]) -> None:
+    """The dashboard's widgets become these (testId, metric, period), in this order, each checked as add_widget
+    checks it."""
+    dashboard.widgets.all().delete()
+    for test_id, metric, period in widgets:
+        add_widget(access, dashboard, test_id, metric, period)
+
+
 def metrics_for(test_type: str) -> list[str]:
     return [name for name, spec in METRICS.items() if test_type in spec.test_types]
 

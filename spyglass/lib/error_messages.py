@@ -2,24 +2,25 @@
 `errorMessage` and the web forms' messages read the same."""
 
 
-def _flatten(detail, prefix="") -> list[str]:
+def field_errors(detail, prefix="") -> list[tuple[str, str]]:
+    """(field, message) for each error of the detail; field is "" for an error of the whole input. The v7 API's
+    validation errors list these; the v6 `errorMessage` joins them into one line."""
     if isinstance(detail, dict):
         out = []
         for key, value in detail.items():
             name = f"{prefix}.{key}" if prefix else str(key)
             if key == "non_field_errors":
                 name = prefix
-            out.extend(_flatten(value, name))
+            out.extend(field_errors(value, name))
         return out
     if isinstance(detail, list):
         out = []
         for i, value in enumerate(detail):
             name = f"{prefix}[{i}]" if isinstance(value, dict) else prefix
-            out.extend(_flatten(value, name))
+            out.extend(field_errors(value, name))
         return out
-    text = str(detail)
-    return [f"{prefix}: {text}" if prefix else text]
+    return [(prefix, str(detail))]
 
 
 def message_of(detail) -> str:
-    return "; ".join(_flatten(detail)) or "Bad request"
+    return "; ".join(f"{name}: {text}" if name else text for name, text in field_errors(detail)) or "Bad request"

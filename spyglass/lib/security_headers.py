@@ -16,10 +16,10 @@ _DIRECTIVES = {
     "frame-ancestors": "'none'",
 }
 POLICY = "; ".join(f"{name} {value}" for name, value in _DIRECTIVES.items())
-# The API's reference (Redoc from drf-spectacular-sidecar, spyglass/api/templates/api/docs.html) inserts its styles
+# The API references of both versions (Redoc from drf-spectacular-sidecar, spyglass/api/templates/api/docs.html) inserts its styles
 # at run time (it renders nothing without them) and searches in a blob: worker. Scripts stay 'self' only; the page
 # shows nothing user-written.
-DOCS_PREFIX = "/v6/docs"
+DOCS_PREFIXES = ("/v6/docs", "/v7/docs")
 DOCS_POLICY = "; ".join(
     f"{name} {value}"
     for name, value in {
@@ -40,7 +40,7 @@ class ContentSecurityPolicyMiddleware:
 
 def add_policy(request, response):
     if "Content-Security-Policy" not in response:
-        response["Content-Security-Policy"] = DOCS_POLICY if request.path.startswith(DOCS_PREFIX) else POLICY
+        response["Content-Security-Policy"] = DOCS_POLICY if request.path.startswith(DOCS_PREFIXES) else POLICY
     # Sent whatever the scheme of the request: behind a proxy that ends TLS, spyglass sees plain HTTP (and Django's
     # SecurityMiddleware would send nothing), while browsers ignore the header on a response that came over HTTP.
     if settings.SECURE_HSTS_SECONDS and "Strict-Transport-Security" not in response:

@@ -13,3 +13,9 @@ def find_control_character(value: str, allow_newlines: bool = False) -> str | No
     """The first control character in the text (newlines and tabs allowed only when asked), else None."""
     found = (_CONTROL_BUT_NEWLINES if allow_newlines else _CONTROL).search(value)
     return found.group() if found else None
+
+
+def is_digits(value: str) -> bool:
+    """Only the ASCII digits 0-9: str.isdigit() also takes "²", which int() refuses (a 500 where a 400 or 404 is
+    due)."""
+    return value.isascii() and value.isdigit()

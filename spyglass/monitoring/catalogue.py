@@ -39,7 +39,9 @@ NUMERIC = frozenset({"number", "percent", "whole"})
 class Field:
     """One v6 result field. `shown`: where the v6 data API and the share downloads show it: "always", or only
     with that request option ("headers", "certificates"), or "" (stored, never shown there). `label`: its
-    heading in the results page's table ("" when the table has no such column)."""
+    heading in the results page's table ("" when the table has no such column). `v7`: its name in the v7 API's
+    results when not `name` (a dotted name nests: "headers.requestHeaders"; "" = not in v7). `whole`: both APIs
+    write it as a whole number (milliseconds), as the v6 example bodies and the v7 models do."""
 
     name: str
     column: str
@@ -47,6 +49,8 @@ class Field:
     unit: str = ""
     shown: str = "always"
     label: str = ""
+    v7: str | None = None
+    whole: bool = False
     model: Any = field(default=None, compare=False, repr=False)  # the kind's model, set when the kind is built
 
     def __post_init__(self):
@@ -190,23 +194,23 @@ HTTP = _kind(
         Field("serverIp", "server_ip", "text", label="Server IP"),
         Field("responseCode", "response_code", "whole", label="Response code"),
         Field("numRedirects", "num_redirects", "whole"),
-        Field("redirectTime", "redirect_time", "number", "ms"),
-        Field("dnsTime", "dns_time", "number", "ms", label="DNS (ms)"),
-        Field("sslTime", "ssl_time", "number", "ms", label="SSL (ms)"),
-        Field("connectTime", "connect_time", "number", "ms", label="Connect (ms)"),
-        Field("waitTime", "wait_time", "number", "ms", label="Wait (ms)"),
-        Field("receiveTime", "receive_time", "number", "ms", label="Receive (ms)"),
+        Field("redirectTime", "redirect_time", "number", "ms", whole=True),
+        Field("dnsTime", "dns_time", "number", "ms", label="DNS (ms)", whole=True),
+        Field("sslTime", "ssl_time", "number", "ms", label="SSL (ms)", whole=True),
+        Field("connectTime", "connect_time", "number", "ms", label="Connect (ms)", whole=True),
+        Field("waitTime", "wait_time", "number", "ms", label="Wait (ms)", whole=True),
+        Field("receiveTime", "receive_time", "number", "ms", label="Receive (ms)", whole=True),
         Field("wireSize", "wire_size", "whole", "bytes", label="Wire size (bytes)"),
-        Field("responseTime", "response_time", "number", "ms", label="Response time (ms)"),
+        Field("responseTime", "response_time", "number", "ms", label="Response time (ms)", whole=True),
         # Stored in bytes per second; the results page shows kB/s.
         Field("throughput", "throughput", "number", "bytes/s", label="Throughput (kB/s)"),
-        Field("totalTime", "total_time", "number", "ms", label="Total time (ms)"),
+        Field("totalTime", "total_time", "number", "ms", label="Total time (ms)", whole=True),
         *_ERROR_FIELDS,
         Field("sslCipher", "ssl_cipher", "text"),
         Field("sslVersion", "ssl_version", "text"),
-        Field("requestHeaders", "request_headers", "multiline", shown="headers"),
-        Field("responseHeaders", "response_headers", "multiline", shown="headers"),
-        Field("sslCerts", "ssl_certs", "certs", shown="certificates"),
+        Field("requestHeaders", "request_headers", "multiline", shown="headers", v7="headers.requestHeaders"),
+        Field("responseHeaders", "response_headers", "multiline", shown="headers", v7="headers.responseHeaders"),
+        Field("sslCerts", "ssl_certs", "certs", shown="certificates", v7="sslCertificates"),
     ),
     (
         "response_code",
@@ -235,7 +239,7 @@ DNS = _kind(
         Field("serverIp", "server_ip", "text", shown=""),
         Field("serverId", "server_id", "whole"),
         Field("server", "server", "text", label="DNS server"),
-        Field("resolutionTime", "resolution_time", "number", "ms", label="Resolution time (ms)"),
+        Field("resolutionTime", "resolution_time", "number", "ms", label="Resolution time (ms)", whole=True),
         *_ERROR_FIELDS,
         Field("mappings", "mappings", "multiline", label="Answers"),
     ),
@@ -324,6 +328,18 @@ def shown(key: str, options: tuple[str, ...] = ()) -> dict[str, str]:
     """v6 name → column of what the data API and the downloads show, in their order; `options` adds the fields
     shown only on request (headers, certificates)."""
     return {f.name: f.column for f in _KINDS[key].fields if f.shown == "always" or (f.shown and f.shown in options)}
+
+
+@derived
+def whole_names(key: str) -> frozenset[str]:
+    """v6 names of the fields both APIs write as whole numbers."""
+    return frozenset(f.name for f in _KINDS[key].fields if f.whole)
+
+
+@derived
+def v7_names(key: str) -> dict[str, str]:
+    """v6 name → v7 name of every field v7 shows (dotted names nest)."""
+    return {f.name: (f.name if f.v7 is None else f.v7) for f in _KINDS[key].fields if f.v7 != ""}
 
 
 @derived

@@ -93,7 +93,8 @@ def read_page_json(kind, test, time_range, last_round_id=None, limit=None, scope
 
 def _layout(kind: str, test) -> str:
     fields = catalogue.shown(kind)
-    text = f"{FORMAT}|{kind}|{','.join(fields)}|{permalink(test.id, 0, 0)}"
+    whole = ",".join(sorted(catalogue.whole_names(kind)))
+    text = f"{FORMAT}|{kind}|{','.join(fields)}|{whole}|{permalink(test.id, 0, 0)}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -197,7 +198,7 @@ def _build(kind, test, chunk: _Chunk, layout: str) -> None:
     """Write one hour's rows as JSON, store them and point `chunk` at the new build."""
     model, fields = catalogue.kind(kind).model, catalogue.shown(kind)
     qs = ReadScope(source_test_id=test.id, start_round=chunk.hour, end_round=chunk.hour + HOUR - 1).results(model)
-    rows = as_dicts(test, fields, list(ordered_rows(kind, fields, qs)))
+    rows = as_dicts(test, fields, list(ordered_rows(kind, fields, qs)), catalogue.whole_names(kind))
     rounds = []
     for round_id, round_rows in groupby(rows, key=itemgetter("roundId")):
         group = list(round_rows)

@@ -194,7 +194,7 @@ class Path(models.Model):
     server_ip = models.CharField(max_length=64, blank=True, default="")
     source_ip = models.CharField(max_length=64, blank=True, default="")
     hops = models.JSONField(default=list)  # [[address or "" for an unknown hop, rdns], …] from hop 1
-    # The rounds it was taken in, first and last (the last kept to within an hour: path_store.path_ids), so that
+    # The rounds it was taken in, first and last (the last kept to within a day: path_store.path_ids), so that
     # retention drops a path no stored round can name any more (retention.py).
     first_round = models.BigIntegerField(default=0)
     last_round = models.BigIntegerField(default=0)

@@ -6,10 +6,11 @@ Layout, every number an unsigned LEB128 varint (7 bits a byte):
 
     format (1) · date − roundId in tenths of a second (zigzag) · number of traces
     per trace: flags byte · [index · path id · hops · probes sent per hop, unless LIKE] · [error: length, UTF-8] ·
-               one value per hop: its response time · number of exceptions · [hop, sent, lost] per exception
+               one value per hop: its response time · [number of exceptions · [hop, sent, lost] per exception]
 
 LIKE (a flag) says the trace follows the one before it in the round: the next index, the same path (so as many
-hops) and the same probes per hop — the usual second and third trace, whose header is then one byte.
+hops) and the same probes per hop — the usual second and third trace, whose header is then one byte. EXCEPTIONS (a
+flag) says probe exceptions follow the hops (a trace with none spends no byte saying so).
 
 A response time is kept as a code q (see `code`): to 10 µs below 10 ms, to 0.1 ms up to 100 ms, to 1 ms beyond —
 off by at most 5 µs, 0.05 ms or 0.5 ms, 0.5 % from 10 ms up (traces are held to max(1 ms, 3 %) of mtr). In the
@@ -25,7 +26,7 @@ FORMAT = 1
 MAX_HOPS = 30
 MAX_MS = 10_000_000.0  # the longest response time kept
 
-_REACHED, _ICMP, _ERROR, _LIKE = 1, 2, 4, 8
+_REACHED, _ICMP, _ERROR, _LIKE, _EXCEPTIONS = 1, 2, 4, 8, 16
 
 
 @dataclass
@@ -108,8 +109,14 @@ def encode(round_id: int, date: float, traces: list[Trace]) -> bytes:
             raise ValueError(f"a trace holds at most {MAX_HOPS} hops")
         like = _like(previous, trace)
         sent = _sent(trace)
+        q = [None if t is None else code(t) for t in trace.times]
+        exceptions = [
+            (hop, s, lost)
+            for hop, (value, s, lost) in enumerate(zip(q, trace.sent, trace.lost, strict=True))
+            if s != sent or lost != (s if value is None else 0)
+        ]
         flags = (_REACHED if trace.reached else 0) | (_ICMP if trace.icmp else 0) | (_ERROR if trace.error else 0)
-        out.append(flags | (_LIKE if like else 0))
+        out.append(flags | (_LIKE if like else 0) | (_EXCEPTIONS if exceptions else 0))
         if not like:
             for number in (trace.index, trace.path_id, hops, sent):
                 _varint(out, number)
@@ -117,7 +124,6 @@ def encode(round_id: int, date: float, traces: list[Trace]) -> bytes:
             text = trace.error.encode()
             _varint(out, len(text))
             out += text
-        q = [None if t is None else code(t) for t in trace.times]
         for value, ref in zip(q, _references(previous, trace, previous_q), strict=True):
             if value is None:
                 out.append(0)
@@ -127,12 +133,8 @@ def encode(round_id: int, date: float, traces: list[Trace]) -> bytes:
                 out.append(number)
             else:
                 _varint(out, number)
-        exceptions = [
-            (hop, s, lost)
-            for hop, (value, s, lost) in enumerate(zip(q, trace.sent, trace.lost, strict=True))
-            if s != sent or lost != (s if value is None else 0)
-        ]
-        _varint(out, len(exceptions))
+        if exceptions:
+            _varint(out, len(exceptions))
         for exception in exceptions:
             for number in exception:
                 _varint(out, number)
@@ -194,7 +196,7 @@ def decode(round_id: int, data: bytes | memoryview) -> tuple[float, list[Trace]]
         trace.times = [None if v is None else time_of(v) for v in q]
         trace.sent = [sent] * hops
         trace.lost = [sent if v is None else 0 for v in q]
-        for _ in range(reader.varint()):
+        for _ in range(reader.varint() if flags & _EXCEPTIONS else 0):
             hop, s, lost = reader.varint(), reader.varint(), reader.varint()
             trace.sent[hop], trace.lost[hop] = s, lost
         traces.append(trace)

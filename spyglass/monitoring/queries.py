@@ -10,6 +10,10 @@ from spyglass.lib.timeranges import TimeRange
 from . import catalogue
 from .scope import ReadScope
 
+# Whole-number fields are written whole below this (exact in a double and in any JSON reader); an absurd stored
+# timing beyond it stays the float it is rather than a number no 64-bit reader could hold.
+WHOLE_LIMIT = 2**53
+
 
 @dataclass
 class Page:
@@ -63,7 +67,7 @@ def read_page(
         limit,
         lambda round_id: list(ordered_rows(kind, fields, qs.filter(round_id=round_id))),
     )
-    rows = as_dicts(test, fields, raw)
+    rows = as_dicts(test, fields, raw, catalogue.whole_names(kind))
     return Page(rows, next_round)
 
 
@@ -103,9 +107,10 @@ def ordered_rows(kind: str, fields: dict, qs):
     return qs.order_by(*order).values_list(*columns)
 
 
-def as_dicts(test, fields: dict, raw: list[tuple]) -> list[dict]:
-    """ordered_rows' tuples as v6 rows."""
+def as_dicts(test, fields: dict, raw: list[tuple], whole: frozenset[str] = frozenset()) -> list[dict]:
+    """ordered_rows' tuples as v6 rows; the fields named in `whole` as whole numbers (catalogue.whole_names)."""
     names = list(fields.keys())
+    rounded = [name for name in names if name in whole]
     link = permalink(test.id, 0, 0).partition("?")[0]  # formatted once: this loop runs for every exported row
     rows = []
     for r in raw:
@@ -118,5 +123,9 @@ def as_dicts(test, fields: dict, raw: list[tuple]) -> list[dict]:
             "permalink": f"{link}?roundId={r[0]}&agentId={r[1]}",
         }
         row.update(zip(names, r[5:], strict=True))
+        for name in rounded:
+            value = row[name]
+            if value is not None and value < WHOLE_LIMIT:
+                row[name] = int(value + 0.5)  # timings are never negative: half up, as people round
         rows.append(row)
     return rows

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from . import path_store
 from .models import DnsResult, ExportChunk, HttpResult, NetResult, Path, PathRound, ResultHour, RetentionPin
 from .results import HOUR
 
@@ -38,11 +39,12 @@ def purge_old_results(now: float | None = None, days: int | None = None) -> int:
 
 
 def _purge_paths(cutoff: int) -> None:
-    """Drop the paths no stored round can name: last taken before the cutoff (less the hour by which a path's last
-    round may lag, and an hour's margin), outside every window a snapshot pins."""
+    """Drop the paths no stored round can name: last taken before the cutoff, less the time by which a path's last
+    round may lag (path_store.TOUCH_SECONDS) and an hour's margin, outside every window a snapshot pins."""
+    lag = path_store.TOUCH_SECONDS + HOUR
     pinned = RetentionPin.objects.filter(
         test_id=OuterRef("test_id"),
-        start_round__lte=OuterRef("last_round") + HOUR,
+        start_round__lte=OuterRef("last_round") + lag,
         end_round__gte=OuterRef("first_round"),
     )
-    Path.objects.filter(last_round__lt=cutoff - 2 * HOUR).exclude(Exists(pinned)).delete()
+    Path.objects.filter(last_round__lt=cutoff - lag).exclude(Exists(pinned)).delete()

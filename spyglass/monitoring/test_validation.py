@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from spyglass.lib.rounds import ALLOWED_INTERVALS
-from spyglass.lib.text import find_control_character
+from spyglass.lib.text import find_control_character, is_digits
 from spyglass.monitoring.models import Test
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9_.\-]+$|^\[?[0-9A-Fa-f:.]+\]?$")
@@ -200,6 +200,6 @@ def split_host_port(server: str, port: int | None) -> tuple[str, int]:
 
 
 def _port(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+    if not is_digits(raw) or not 1 <= int(raw) <= 65535:
         raise serializers.ValidationError({"server": "port must be a number from 1 to 65535"})
     return int(raw)

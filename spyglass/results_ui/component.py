@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 
 from spyglass.lib.rounds import round_of
+from spyglass.lib.text import is_digits
 from spyglass.monitoring import catalogue, timeline
 from spyglass.monitoring.models import Test
 from spyglass.monitoring.scope import ReadScope
@@ -83,7 +84,7 @@ class ResultsScope:
 
 
 def parse_round(raw) -> int | None:
-    if raw is None or not str(raw).isdigit() or len(str(raw)) > 12:
+    if raw is None or not is_digits(str(raw)) or len(str(raw)) > 12:
         return None
     return int(raw)
 

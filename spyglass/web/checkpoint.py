@@ -11,6 +11,7 @@ from django.http import Http404
 from spyglass.accounts.roles import EDIT_TESTS, access_for
 from spyglass.dashboards import services as dashboards
 from spyglass.dashboards.models import Dashboard, Widget
+from spyglass.lib.text import is_digits
 from spyglass.liveshares import services as liveshares
 from spyglass.liveshares.models import LiveShare
 from spyglass.monitoring.models import Agent, AgentToken, Test
@@ -26,7 +27,7 @@ def _requested_aid(request) -> tuple[int | None, bool]:
     """(aid, came from the URL). `?aid=` in the URL wins over the one kept in the session."""
     raw = request.GET.get("aid")
     if raw is not None:
-        if not raw.isdigit() or len(raw) > 18:
+        if not is_digits(raw) or len(raw) > 18:
             raise Http404
         return int(raw), True
     aid = request.session.get(SESSION_AID)

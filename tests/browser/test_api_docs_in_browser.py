@@ -1,4 +1,4 @@
-"""The API reference at /v6/docs/ renders in Chromium under its Content-Security-Policy: Redoc's script and the
+"""The API references at /v6/docs/ and /v7/docs/ render in Chromium under its Content-Security-Policy: Redoc's script and the
 schema come from our own origin, no inline script is allowed, and the one thing the policy blocks is the one it
 should: Redoc's footer logo from cdn.redoc.ly (no visitor's address goes to a third party; Redoc hides the image)."""
 
@@ -16,20 +16,24 @@ document.addEventListener('securitypolicyviolation',
 REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
-def test_the_api_docs_render_with_a_policy_and_no_violations(live_server, page):
+@pytest.mark.parametrize(
+    "docs, title, operation",
+    [("/v6/docs/", "spyglass API", "/v6/status"), ("/v7/docs/", "spyglass API v7", "/v7/account-groups")],
+)
+def test_the_api_docs_render_with_a_policy_and_no_violations(live_server, page, docs, title, operation):
     requested, failed = [], []
     page.on("request", lambda r: requested.append(r.url))
     page.on("response", lambda r: r.status >= 400 and failed.append(r.url))
     page.add_init_script(RECORD_VIOLATIONS)
-    response = page.goto(f"{live_server.url}/v6/docs/")
+    response = page.goto(f"{live_server.url}{docs}")
     policy = response.headers.get("content-security-policy", "")
     directives = {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
     assert directives.get("script-src") == ["'self'"], policy  # no inline script, no eval
     assert directives.get("default-src") == ["'self'"] and directives.get("frame-ancestors") == ["'none'"], policy
 
-    # Redoc rendered the document: the title and an operation of the v6 API are on the page.
-    page.get_by_role("heading", name="spyglass API").first.wait_for(timeout=30000)
-    page.get_by_text("/v6/status", exact=False).first.wait_for(timeout=30000)
+    # Redoc rendered the document: the title and an operation of that version's API are on the page.
+    page.get_by_role("heading", name=title).first.wait_for(timeout=30000)
+    page.get_by_text(operation, exact=False).first.wait_for(timeout=30000)
     page.wait_for_load_state("networkidle")
     assert page.evaluate("window.__violations") == [f"img-src {REDOC_LOGO}"]
     assert failed == []

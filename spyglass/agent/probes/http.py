@@ -206,8 +206,8 @@ def _one_hop(
         totalTime=_ms((body_done - begin) * 1000.0),
         wireSize=size,
         throughput=round(size / (receive / 1000.0), 1) if receive > 0 else None,
-        requestHeaders="\n".join(f"{k}: {v}" for k, v in response.request.headers.items()),
-        responseHeaders="\n".join(f"{k}: {v}" for k, v in response.headers.items()),
+        requestHeaders=raw_request_head(response.request),
+        responseHeaders=raw_response_head(response),
     )
     return out, response
 
@@ -232,6 +232,21 @@ def _check_answer(out: dict, response: httpx.Response, desired_status: str, cont
         out.update(
             errorType=ERROR_CONTENT, errorDetails=f"the response does not match the content regex {content_regex!r}"
         )
+
+
+def _header_lines(raw: list[tuple[bytes, bytes]]) -> str:
+    return "".join(f"{k.decode('latin-1')}: {v.decode('latin-1')}\r\n" for k, v in raw)
+
+
+def raw_request_head(request: httpx.Request) -> str:
+    """The request as it went on the wire, request line first, CRLF line endings (as v6's headers=1 shows it)."""
+    return f"{request.method} {request.url.raw_path.decode('ascii')} HTTP/1.1\r\n" + _header_lines(request.headers.raw)
+
+
+def raw_response_head(response: httpx.Response) -> str:
+    """The status line and headers as received, CRLF line endings."""
+    status = f"{response.http_version} {response.status_code} {response.reason_phrase}".rstrip()
+    return status + "\r\n" + _header_lines(response.headers.raw)
 
 
 def http_probe(

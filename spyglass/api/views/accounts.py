@@ -50,7 +50,7 @@ class AccountGroupListView(V6View):
         return Response({"accountGroups": groups})
 
 
-def _members(access):
+def members_of(access):
     return User.objects.filter(memberships__account_group=access.account_group).select_related("default_account_group")
 
 
@@ -59,7 +59,7 @@ class UserListView(V6View):
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Users of the account group", operation_id="users_list")
     def get(self, request, format=None):
-        return Response({"users": [rep.user_summary(u) for u in _members(self.access).order_by("id")]})
+        return Response({"users": [rep.user_summary(u) for u in members_of(self.access).order_by("id")]})
 
 
 class UserDetailView(V6View):
@@ -67,7 +67,7 @@ class UserDetailView(V6View):
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="User detail with roles per account group")
     def get(self, request, uid, format=None):
-        user = get_object_or_404(_members(self.access), id=self.int_id(uid))
+        user = get_object_or_404(members_of(self.access), id=self.int_id(uid))
         memberships = (
             Membership.objects.filter(user=user, account_group__organization_id=self.access.organization_id)
             .select_related("account_group", "role")
@@ -81,21 +81,21 @@ class UserDetailView(V6View):
         return Response({"users": [out]})
 
 
-def _roles(access):
+def roles_of(access):
     return Role.objects.filter(organization__isnull=True) | Role.objects.filter(organization_id=access.organization_id)
 
 
 class RoleListView(V6View):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Roles", operation_id="roles_list")
     def get(self, request, format=None):
-        roles = _roles(self.access).prefetch_related("permissions").order_by("id")
+        roles = roles_of(self.access).prefetch_related("permissions").order_by("id")
         return Response({"roles": [rep.role_summary(r) for r in roles]})
 
 
 class RoleDetailView(V6View):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Role detail with permissions")
     def get(self, request, role_id, format=None):
-        role = get_object_or_404(_roles(self.access).prefetch_related("permissions"), id=self.int_id(role_id))
+        role = get_object_or_404(roles_of(self.access).prefetch_related("permissions"), id=self.int_id(role_id))
         out = rep.role_summary(role)
         out["permissions"] = [rep.permission_summary(p) for p in role.permissions.order_by("id")]
         return Response({"roles": [out]})

@@ -12,11 +12,31 @@ from ..base import V6View
 
 
 def dashboard_summary(dashboard) -> dict:
+    """`id` and `title` as ThousandEyes' v6 dashboards (what community clients read); `dashboardId` and `name`,
+    spyglass's first names for them, stay for its earlier clients."""
     return {
+        "id": dashboard.id,
+        "title": dashboard.name,
         "dashboardId": dashboard.id,
         "name": dashboard.name,
         "createdBy": dashboard.created_by.display if dashboard.created_by else None,
         "createdDate": format_v6_date(dashboard.created_date),
+    }
+
+
+def v6_widget(item: dict) -> dict:
+    """A widget as v6 clients read it: `id`, `title`, and `dataComponents[].filter.filters[]` naming its test by
+    {"key": "Test Name", "value": …}; spyglass's own fields (metric, period, state, data) stay beside them."""
+    component = {
+        "filter": {"filters": [{"key": "Test Name", "value": item["testName"]}]},
+        "metric": item["metric"],
+        "data": item["data"],
+    }
+    return {
+        "id": item["widgetId"],
+        "title": f"{item['testName']}: {item['metric']}",
+        **item,
+        "dataComponents": [component],
     }
 
 
@@ -41,5 +61,5 @@ class DashboardDetailView(V6View):
     def get(self, request, dashboard_id, format=None):
         dashboard = services.get_dashboard(self.access, self.int_id(dashboard_id))
         out = dashboard_summary(dashboard)
-        out["widgets"] = services.widget_data(self.access, dashboard)
+        out["widgets"] = [v6_widget(w) for w in services.widget_data(self.access, dashboard)]
         return Response({"dashboards": [out]})

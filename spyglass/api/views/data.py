@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from spyglass.accounts.roles import VIEW_TESTS
+from spyglass.lib.text import is_digits
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import RangeError, TimeRange, parse_range
 from spyglass.monitoring import chunks, queries
@@ -49,7 +50,7 @@ class DataView(V6View):
             raise ValidationError(str(exc)) from None
         last = params.get("lastRoundId")
         if last is not None:
-            if not last.isdigit() or len(last) > 12:
+            if not is_digits(last) or len(last) > 12:
                 raise ValidationError({"lastRoundId": "must be a roundId (epoch seconds)"})
             last = int(last)
         extras = tuple(p for p in self.extras_params if params.get(p) in ("1", "true"))
@@ -75,7 +76,7 @@ class DataView(V6View):
     @staticmethod
     def _page_number(params) -> int:
         raw = params.get("page", "1")
-        return int(raw) if raw.isdigit() and len(raw) < 9 else 1
+        return int(raw) if is_digits(raw) and len(raw) < 9 else 1
 
     def _next(self, request, time_range: TimeRange, page) -> str:
         query = {

@@ -19,7 +19,9 @@ from ..base import V6View
 
 def as_api_error(exc: SharingError) -> exceptions.APIException:
     if exc.status == 429:
-        error = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
+        # The message already says the wait: Throttled(wait=…) would append "Expected available in …" a second time.
+        error = exceptions.Throttled(detail=exc.message)
+        error.wait = exc.retry_after  # → Retry-After
         return error
     if exc.status == 404:
         return exceptions.NotFound("Not found")
@@ -112,6 +114,27 @@ def snapshot_detail(snapshot) -> dict:
     return out
 
 
+def create_from_api(access, test_id: int, start: int, end: int, **options):
+    """A snapshot of [start, end) (epoch seconds) as both API versions create it: a window of a whole number of
+    hours starting at `start`, the API's 30-day expiry, through the one creating service (which checks the
+    permission, the allowed lengths and the organization's limit)."""
+    length = end - start
+    hours = length // 3600 if length > 0 and length % 3600 == 0 else None
+    try:
+        return services.create_snapshot(
+            access,
+            test_id,
+            hours=hours,
+            anchor=start,
+            position="starting",
+            expires_in_days=services.API_EXPIRY_DAYS,
+            origin="api",
+            **options,
+        )
+    except SharingError as exc:
+        raise as_api_error(exc) from None
+
+
 class SnapshotBaseView(V6View):
     def snapshots(self):
         return services.visible_snapshots(self.access).select_related("test", "created_by")
@@ -139,28 +162,18 @@ class SnapshotCreateView(SnapshotBaseView):
         serializer = SnapshotCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        start = epoch(_date(data["from"], "from"))
-        end = epoch(_date(data["to"], "to"))
-        length = end - start
-        hours = length // 3600 if length > 0 and length % 3600 == 0 else None
-        try:
-            snapshot = services.create_snapshot(
-                self.access,
-                data["testId"],
-                display_name=data["displayName"],
-                hours=hours,
-                anchor=start,
-                position="starting",
-                is_public=data["isPublic"],
-                agent_ids=[a["agentId"] for a in data["agents"]] if "agents" in data else None,
-                expires_in_days=services.API_EXPIRY_DAYS,
-                recipients=data.get("recipients", []),
-                note=data.get("note", ""),
-                comments_signed_in_only=data["commentsSignedInOnly"],
-                origin="api",
-            )
-        except SharingError as exc:
-            raise as_api_error(exc) from None
+        snapshot = create_from_api(
+            self.access,
+            data["testId"],
+            epoch(_date(data["from"], "from")),
+            epoch(_date(data["to"], "to")),
+            display_name=data["displayName"],
+            is_public=data["isPublic"],
+            agent_ids=[a["agentId"] for a in data["agents"]] if "agents" in data else None,
+            recipients=data.get("recipients", []),
+            note=data.get("note", ""),
+            comments_signed_in_only=data["commentsSignedInOnly"],
+        )
         return Response(link_body(snapshot), status=status.HTTP_201_CREATED)
 
 

@@ -12,6 +12,7 @@ from spyglass.accounts.roles import EDIT_TESTS, VIEW_TESTS
 from spyglass.monitoring import tests_service
 from spyglass.monitoring.models import Test
 from spyglass.monitoring.test_validation import TestWriteSerializer
+from spyglass.sharing.services import share_link_test_ids
 
 from .. import representations as rep
 from ..base import V6View
@@ -29,6 +30,10 @@ def check_type(test_type: str) -> str:
 class TestBaseView(V6View):
     def tests(self):
         return tests_service.visible_tests(self.access).select_related("created_by", "modified_by")
+
+    def listed_tests(self):
+        """What the lists show: saved events among the tests, share links not (each is also reachable by id)."""
+        return self.tests().exclude(id__in=share_link_test_ids())
 
     def get_test(self, test_id, test_type=None) -> Test:
         test = get_object_or_404(self.tests(), id=self.int_id(test_id))
@@ -49,7 +54,7 @@ class TestListView(TestBaseView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Tests of the account group", operation_id="tests_list")
     def get(self, request, test_type=None, format=None):
-        tests = self.tests().order_by("id")
+        tests = self.listed_tests().order_by("id")
         if test_type is not None:
             tests = tests.filter(type=check_type(test_type))
         return Response({"test": [rep.test_summary(t) for t in tests]})

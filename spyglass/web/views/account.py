@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from spyglass.accounts import failed_logins
 from spyglass.accounts.models import ApiToken, Membership
 from spyglass.accounts.roles import access_for
+from spyglass.lib.text import is_digits
 
 from ..checkpoint import SESSION_AID, member_view
 
@@ -90,7 +91,7 @@ def profile(request):
 @member_view
 def switch_account_group(request):
     raw = request.POST.get("aid", "")
-    if not raw.isdigit() or len(raw) > 18 or access_for(request.user, int(raw)) is None:
+    if not is_digits(raw) or len(raw) > 18 or access_for(request.user, int(raw)) is None:
         raise Http404("Not a member of this account group")
     request.session[SESSION_AID] = int(raw)
     target = request.POST.get("next") or "/tests/"

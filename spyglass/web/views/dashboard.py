@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from spyglass.dashboards import services
 from spyglass.dashboards.metrics import METRICS, PERIODS
 from spyglass.lib.error_messages import message_of
+from spyglass.lib.text import is_digits
 from spyglass.monitoring.tests_service import visible_tests
 
 from ..checkpoint import can_edit_dashboard, dashboard_or_404, member_view, widget_or_404
@@ -103,7 +104,7 @@ def dashboard_page(request):
 
 
 def _int_or_none(raw):
-    return int(raw) if raw and raw.isdigit() and len(raw) <= MAX_ID_DIGITS else None
+    return int(raw) if raw and is_digits(raw) and len(raw) <= MAX_ID_DIGITS else None
 
 
 @require_POST

@@ -12,6 +12,7 @@ from rest_framework import exceptions as drf
 
 from spyglass.accounts.roles import ACCEPT_LIVE_SHARES, LIVE_SHARE_INSIDE, LIVE_SHARE_OUTSIDE
 from spyglass.lib.error_messages import message_of
+from spyglass.lib.text import is_digits
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.liveshares import services
 from spyglass.liveshares.models import LiveShare
@@ -103,7 +104,7 @@ def share_groups(request, test_id):
     _need(access, LIVE_SHARE_INSIDE)
     raw = request.POST.getlist("aid")
     error = notice = ""
-    if any(not v.isdigit() or len(v) > MAX_ID_DIGITS for v in raw):
+    if any(not is_digits(v) or len(v) > MAX_ID_DIGITS for v in raw):
         error = "Choose account groups from the list."
     else:
         try:

@@ -5,6 +5,7 @@ see, change or revoke, the window, the limits — are spyglass.sharing.services'
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
+from spyglass.lib.text import is_digits
 from spyglass.sharing import links, services
 from spyglass.sharing.emails import snapshot_date
 from spyglass.sharing.errors import SharingError
@@ -14,7 +15,7 @@ from ..sharing_panel import expiry_choices
 
 
 def _int(raw, field: str) -> int:
-    if raw is None or not str(raw).isdigit() or len(str(raw)) > 12:
+    if raw is None or not is_digits(str(raw)) or len(str(raw)) > 12:
         raise SharingError("is missing or not a number", field)
     return int(raw)
 
@@ -34,7 +35,7 @@ def _expiry(raw: str) -> int | None:
 def _agents(request, test) -> list[int] | None:
     """None (every agent, also those added later to the window) when every agent of the test is ticked."""
     chosen = request.POST.getlist("agents")
-    if not all(a.isdigit() and len(a) < 19 for a in chosen):
+    if not all(is_digits(a) and len(a) < 19 for a in chosen):
         raise SharingError("must be agent ids", "agents")
     chosen = sorted({int(a) for a in chosen})
     every = sorted(test.agents.values_list("id", flat=True))

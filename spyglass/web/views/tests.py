@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 
 from spyglass.lib.error_messages import message_of
 from spyglass.lib.rounds import ALLOWED_INTERVALS
+from spyglass.lib.text import is_digits
 from spyglass.liveshares import services as liveshares
 from spyglass.monitoring import tests_service, timeline
 from spyglass.monitoring.models import Test
@@ -109,7 +110,7 @@ def _form(request, test_type: str, test: Test | None):
             errors = _errors(serializer.errors)
     agents = organization_agents(access)
     if values:
-        chosen = {int(v) for v in values.get("agents", []) if v.isdigit()}
+        chosen = {int(v) for v in values.get("agents", []) if is_digits(v)}
         form = {k: v[-1] for k, v in values.items()}
     elif test is not None:
         chosen = set(test.agents.values_list("id", flat=True))
