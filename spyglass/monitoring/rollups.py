@@ -1,0 +1,171 @@
+"""Per-round rollups of a test's results, kept by hour: what makes a timeline cost what its rounds cost, not what its
+rows cost (the way TimescaleDB's continuous aggregates work).
+
+What is stored: for each (test, kind, hour of roundIds) one RollupHour holding, for every round of the hour, exactly
+what timeline.per_round computes from rows (agents reporting, errors, rows, each series' sum and count), plus the
+agents that reported in the hour. A window's timeline is the rounds of its hours' rollups: 168 rows for 7 days,
+whatever the number of agents.
+
+How it stays right — the invalidation log is the one every write of results already keeps: each write bumps its
+hours' ResultHour version in the writing transaction (results.bump_hours; retention's purge, and a trigger when an
+agent is deleted, bump too), which costs the upload nothing more. A rollup is read only while its version equals the
+hour's; a stale or missing one is computed again from the hour's rows on the next read and stored (so the first
+read after a write pays for its hours only, and `refresh` lets the worker do it beforehand). Replacing a row,
+deleting an agent, retention: each bumps the hour, so nothing computed before is read again.
+
+Snapshots (frozen at `frozen_at`, their replaced rows copied): an hour whose latest write (ResultHour.written_at) is
+not after the freeze shows the snapshot exactly what the live rollup holds — no row of it was written or replaced
+later, so it has no copies either; the other hours (usually the last one or two of a window ending at the freeze)
+are computed from the rows through the snapshot's scope. Scopes limited to some agents read their agents' rows:
+the rollups hold all agents together (docs/benchmarks.md, row 9, says why)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+import orjson
+from django.db import connection
+from django.db.models import F, Q
+
+from .models import ResultHour, RollupHour
+from .results import HOUR
+from .scope import ReadScope
+
+
+@dataclass
+class Rounds:
+    rows: list[tuple]  # timeline.per_round's tuples, ordered by round
+    agents: set[int] | None = None  # the distinct agents over the window, when asked for
+
+
+def _hours(lo: int, hi: int) -> list[int]:
+    return list(range(lo - lo % HOUR, hi - hi % HOUR + 1, HOUR))
+
+
+def _ranges(hours: list[int]) -> Q:
+    """The rows of these hours: one range per run of consecutive hours."""
+    runs: list[list[int]] = []
+    for hour in sorted(hours):
+        if runs and runs[-1][1] + HOUR == hour:
+            runs[-1][1] = hour
+        else:
+            runs.append([hour, hour])
+    return reduce(or_, (Q(round_id__gte=a, round_id__lt=b + HOUR) for a, b in runs))
+
+
+def _state(scope: ReadScope, kind: str, hours: list[int]) -> list[tuple]:
+    """Every written hour among `hours`: (hour, version, changed after the scope's freeze, stored version, stored
+    layout, stored data), in one query. The versions are read before any row, so rollups computed from rows read
+    after are stored under a version no newer than theirs: a write in between makes them stale, never wrong."""
+    hour_table, rollup_table = ResultHour._meta.db_table, RollupHour._meta.db_table
+    changed, params = "0", []
+    if scope.frozen_at is not None:
+        changed = "CASE WHEN h.written_at IS NULL OR h.written_at > %s THEN 1 ELSE 0 END"
+        params.append(ResultHour._meta.get_field("written_at").get_db_prep_value(scope.frozen_at, connection))
+    sql = (
+        f"SELECT h.hour, h.version, {changed}, r.version, r.layout, r.data FROM {hour_table} h "
+        f"LEFT JOIN {rollup_table} r ON r.test_id = h.test_id AND r.kind = %s AND r.hour = h.hour "
+        f"WHERE h.test_id = %s AND h.hour >= %s AND h.hour <= %s"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, kind, scope.source_test_id, hours[0], hours[-1]])
+        return cur.fetchall()
+
+
+def _agents_by_hour(rows) -> dict[int, set[int]]:
+    found: dict[int, set[int]] = {}
+    hourly = rows.annotate(h=F("round_id") - F("round_id") % HOUR).values_list("h", "agent_id").distinct()
+    for hour, agent_id in hourly:
+        found.setdefault(hour, set()).add(agent_id)
+    return found
+
+
+def _compute(test_id: int, kind: str, model, rule: Callable, layout: str, versions: dict[int, int]) -> dict:
+    """The rollups of these hours from the test's rows (all agents, as written now), stored under `versions`."""
+    rows = model.objects.filter(test_id=test_id).filter(_ranges(list(versions)))
+    docs: dict[int, dict] = {hour: {"rounds": [], "agents": []} for hour in versions}
+    for row in rule(rows, kind):
+        docs[row[0] - row[0] % HOUR]["rounds"].append(row)
+    for hour, agents in _agents_by_hour(rows).items():
+        docs[hour]["agents"] = sorted(agents)
+    RollupHour.objects.bulk_create(
+        [
+            RollupHour(
+                test_id=test_id, kind=kind, hour=hour, version=versions[hour], layout=layout, data=orjson.dumps(doc).decode()
+            )
+            for hour, doc in docs.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["test", "kind", "hour"],
+        update_fields=["version", "layout", "data"],
+    )
+    return docs
+
+
+def rounds(scope: ReadScope, kind: str, model, rule: Callable, layout: str, agents: bool = False) -> Rounds:
+    """rule(rows of the scope, kind) — timeline.per_round — from the rollups wherever they hold what the scope
+    shows, from the rows elsewhere; with the distinct agents over the window when `agents`."""
+    start, end = scope.start_round, scope.end_round
+    if start is None or end is None or start > end or scope.agent_ids is not None:
+        rows = scope.results(model)
+        return Rounds(rule(rows, kind), set(rows.values_list("agent_id", flat=True).distinct()) if agents else None)
+    hours = _hours(start, end)
+    docs, stale = {}, {}
+    # Hours with no write counted (none of their rows, or rows from before writes were counted) are read from the
+    # rows too: usually an empty range.
+    changed = set(hours)
+    for hour, version, after_freeze, stored, stored_layout, data in _state(scope, kind, hours):
+        if after_freeze:
+            continue
+        changed.discard(hour)
+        if stored == version and stored_layout == layout:
+            docs[hour] = orjson.loads(data)
+        else:
+            stale[hour] = version
+    if stale:
+        docs.update(_compute(scope.source_test_id, kind, model, rule, layout, stale))
+    found = [tuple(r) for hour in sorted(docs) for r in docs[hour]["rounds"] if start <= r[0] <= end]
+    if changed:
+        found.extend(rule(scope.results(model).filter(_ranges(list(changed))), kind))
+        found.sort(key=lambda r: r[0])
+    if not agents:
+        return Rounds(found)
+    # An hour's agents are the whole hour's: where the window cuts an hour, or the hour changed after the freeze,
+    # its agents are read from the rows (a DISTINCT over at most two hours and the changed ones).
+    partial = {h for h in (hours[0], hours[-1]) if h in docs and not (start <= h and h + HOUR - 1 <= end)}
+    seen = set().union(*(docs[h]["agents"] for h in docs if h not in partial))
+    exact = [*partial, *changed]
+    if exact:
+        seen |= set(scope.results(model).filter(_ranges(exact)).values_list("agent_id", flat=True).distinct())
+    return Rounds(found, seen)
+
+
+def refresh(limit: int = 500) -> int:
+    """Compute the stale or missing rollups of up to `limit` written hours (the worker's pass, like a continuous
+    aggregate's refresh policy), so that the first read after a write rarely pays for it. Returns how many."""
+    from . import timeline
+
+    hour_table, rollup_table = ResultHour._meta.db_table, RollupHour._meta.db_table
+    done = 0
+    for kind, model in timeline.KIND_MODEL.items():
+        layout = timeline.LAYOUT[kind]
+        sql = (
+            f"SELECT h.test_id, h.hour, h.version FROM {hour_table} h LEFT JOIN {rollup_table} r "
+            f"ON r.test_id = h.test_id AND r.kind = %s AND r.hour = h.hour "
+            f"WHERE (r.version IS NULL OR r.version <> h.version OR r.layout <> %s) "
+            f"AND EXISTS (SELECT 1 FROM {model._meta.db_table} x WHERE x.test_id = h.test_id "
+            f"AND x.round_id >= h.hour AND x.round_id < h.hour + {HOUR}) ORDER BY h.test_id, h.hour LIMIT %s"
+        )
+        with connection.cursor() as cur:
+            cur.execute(sql, [kind, layout, limit - done])
+            stale = cur.fetchall()
+        by_test: dict[int, dict[int, int]] = {}
+        for test_id, hour, version in stale:
+            by_test.setdefault(test_id, {})[hour] = version
+        for test_id, versions in by_test.items():
+            _compute(test_id, kind, model, timeline.per_round, layout, versions)
+        done += len(stale)
+        if done >= limit:
+            break
+    return done
