@@ -92,7 +92,12 @@ def _compute(test_id: int, kind: str, model, rule: Callable, layout: str, versio
     RollupHour.objects.bulk_create(
         [
             RollupHour(
-                test_id=test_id, kind=kind, hour=hour, version=versions[hour], layout=layout, data=orjson.dumps(doc).decode()
+                test_id=test_id,
+                kind=kind,
+                hour=hour,
+                version=versions[hour],
+                layout=layout,
+                data=orjson.dumps(doc).decode(),
             )
             for hour, doc in docs.items()
         ],

@@ -6,10 +6,9 @@ The per-round aggregate is ONE rule (`per_round`: a GROUP BY round_id computed b
 whether it runs over a window's rows or comes from the hour rollups that keep it per round
 (spyglass.monitoring.rollups), so a timeline costs what its rounds cost, not what its rows cost."""
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
-
-import hashlib
 
 from django.db.models import Case, Count, F, FloatField, Max, Min, Q, Sum, Value, When
 
