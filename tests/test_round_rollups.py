@@ -171,3 +171,20 @@ def test_dns_rounds_count_agents_once_whatever_their_servers(cast):
     ]
     assert got["availability"].errors == errors
     assert got["availability"].values[0] == [round(100.0 * (6 - e) / 6, 3) for e in errors]
+
+
+def test_the_workers_refresh_computes_the_hours_just_written_so_a_read_touches_no_row(cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from spyglass.worker import refresh_rollups
+
+    test = make_test(cast.owner, name="edge")
+    agents = [make_agent(cast.owner, f"A{i}") for i in range(3)]
+    _write(test, agents, range(FIRST, LAST + 1, 60))
+    assert refresh_rollups() == 4  # the four hours written
+    assert refresh_rollups() == 0
+    with CaptureQueriesContext(connection) as queries:
+        shown = _shown(_live(test), test)
+    assert [q["sql"] for q in queries if "netresult" in q["sql"]] == []
+    assert shown == _expected(_live(test), "net", NetResult, [s.key for s in timeline.KIND_SERIES["net"]])

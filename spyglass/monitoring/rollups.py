@@ -21,12 +21,14 @@ the rollups hold all agents together (docs/benchmarks.md, row 9, says why)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import reduce
 from operator import or_
 
 import orjson
 from django.db import connection
 from django.db.models import F, Q
+from django.utils import timezone
 
 from .models import ResultHour, RollupHour
 from .results import HOUR
@@ -146,24 +148,28 @@ def rounds(scope: ReadScope, kind: str, model, rule: Callable, layout: str, agen
     return Rounds(found, seen)
 
 
-def refresh(limit: int = 500) -> int:
-    """Compute the stale or missing rollups of up to `limit` written hours (the worker's pass, like a continuous
-    aggregate's refresh policy), so that the first read after a write rarely pays for it. Returns how many."""
+def refresh(limit: int = 500, within: int = 86400) -> int:
+    """Compute the stale or missing rollups of up to `limit` hours written in the last `within` seconds — the
+    worker's pass, as a continuous aggregate's refresh policy — so that the first timeline read after a write
+    rarely pays for it (a read computes whatever is still stale). Returns how many hours it computed."""
     from . import timeline
 
     hour_table, rollup_table = ResultHour._meta.db_table, RollupHour._meta.db_table
+    since = ResultHour._meta.get_field("written_at").get_db_prep_value(
+        timezone.now() - timedelta(seconds=within), connection
+    )
     done = 0
     for kind, model in timeline.KIND_MODEL.items():
         layout = timeline.LAYOUT[kind]
         sql = (
             f"SELECT h.test_id, h.hour, h.version FROM {hour_table} h LEFT JOIN {rollup_table} r "
             f"ON r.test_id = h.test_id AND r.kind = %s AND r.hour = h.hour "
-            f"WHERE (r.version IS NULL OR r.version <> h.version OR r.layout <> %s) "
+            f"WHERE h.written_at >= %s AND (r.version IS NULL OR r.version <> h.version OR r.layout <> %s) "
             f"AND EXISTS (SELECT 1 FROM {model._meta.db_table} x WHERE x.test_id = h.test_id "
             f"AND x.round_id >= h.hour AND x.round_id < h.hour + {HOUR}) ORDER BY h.test_id, h.hour LIMIT %s"
         )
         with connection.cursor() as cur:
-            cur.execute(sql, [kind, layout, limit - done])
+            cur.execute(sql, [kind, since, layout, limit - done])
             stale = cur.fetchall()
         by_test: dict[int, dict[int, int]] = {}
         for test_id, hour, version in stale:
