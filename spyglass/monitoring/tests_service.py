@@ -2,12 +2,14 @@
 
 import functools
 from collections.abc import Callable
+from types import SimpleNamespace
 
 from django.db import transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
+from spyglass.accounts.models import display_of
 from spyglass.lib.compiled import CompiledQuery
 
 from .models import Agent, RetentionPin, Test
@@ -79,6 +81,35 @@ def visible_tests(access):
     return Test.objects.filter(visible, deleted_date__isnull=True).annotate(
         live_share=ExpressionWrapper(~Q(account_group_id=access.account_group.id), output_field=BooleanField())
     )
+
+
+# What a list of tests shows of each (the v6 list's representation reads these and nothing else): the test's own
+# columns but its account group, agents, headers and provenance, and its creator's and last editor's names.
+LISTED_COLUMNS = tuple(
+    f.attname
+    for f in Test._meta.concrete_fields
+    if f.name not in {"account_group", "headers", "source_test", "deleted_date", "created_by", "modified_by"}
+)
+
+
+def listed_tests(access, test_type: str | None = None) -> list[SimpleNamespace]:
+    """visible_tests(access) in id order (of one type when given) as a list shows them: the listed columns read as
+    values, the people's names through the join — where model instances of every test and of both its users (every
+    column, the password hash included) cost most of a list request. Each has the Test attributes of
+    LISTED_COLUMNS, `live_share`, and `created_by` / `modified_by` with the person's `display` (None: nobody)."""
+    tests = visible_tests(access).order_by("id")
+    if test_type is not None:
+        tests = tests.filter(type=test_type)
+    people = {
+        f"{role}_{part}": F(f"{role}__{part}") for role in ("created_by", "modified_by") for part in ("name", "email")
+    }
+    listed = []
+    for row in tests.values(*LISTED_COLUMNS, "live_share", **people):
+        for role in ("created_by", "modified_by"):
+            name, email = row.pop(f"{role}_name"), row.pop(f"{role}_email")
+            row[role] = None if email is None else SimpleNamespace(display=display_of(name, email))
+        listed.append(SimpleNamespace(**row))
+    return listed
 
 
 def visible_test(access, test_id: int, *related: str) -> Test | None:

@@ -279,7 +279,9 @@ _ROW_FIELDS = {kind: _row_fields(kind) for kind in catalogue.kinds()}
 
 def round_rows(scope: ReadScope, kind: str, round_id: int) -> list[dict]:
     """Every agent's row of one round in the scope (one query), with the agent's name, location and country."""
-    qs = _rows(kind, scope).filter(round_id=round_id)
+    # The scope narrowed to the round, not the window's bounds plus `round_id = …`: SQLite ranges the index on the
+    # window's bounds then, reading every row of the window for one round's.
+    qs = _rows(kind, scope.within(round_id, round_id))
     order = ["agent__name"] + (["server"] if kind == "dns" else [])
     rows = list(
         qs.order_by(*order).values(

@@ -49,9 +49,7 @@ class TestListView(TestBaseView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Tests of the account group", operation_id="tests_list")
     def get(self, request, test_type=None, format=None):
-        tests = self.tests().order_by("id")
-        if test_type is not None:
-            tests = tests.filter(type=check_type(test_type))
+        tests = tests_service.listed_tests(self.access, None if test_type is None else check_type(test_type))
         return Response({"test": [rep.test_summary(t) for t in tests]})
 
 
