@@ -39,7 +39,7 @@ class Series:
 
     key: str
     label: str
-    value: object  # a Django expression over one row of the kind
+    value: Any  # a Django expression over one row of the kind
     divisor: float = 1.0
 
 
@@ -204,7 +204,7 @@ def per_round(rows, kind: str) -> list[tuple]:
     """THE per-round aggregate, ONE query over `rows` (a queryset of the kind's results): per round the agents
     reporting, the rows with an error, the rows, and each series' sum and count (KIND_SERIES), ordered by round.
     The rollups store exactly this per round (spyglass.monitoring.rollups): it is computed here only."""
-    sums = {}
+    sums: dict[str, Sum | Count] = {}
     for i, s in enumerate(KIND_SERIES[kind]):
         sums[f"s{i}"] = Sum(s.value)
         sums[f"c{i}"] = Count(s.value)
