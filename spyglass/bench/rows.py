@@ -1,6 +1,7 @@
 """The benchmark's rows. Each measures a ratio within the same run, against a baseline on the same data."""
 
 import base64
+import gc
 import statistics
 import time
 from collections.abc import Callable
@@ -47,11 +48,13 @@ def interleaved_medians(a, b, repeat: int = 7) -> tuple[float, float]:
 
 
 def interleaved_prepared(a, b, repeat: int = 7) -> tuple[float, float]:
-    """interleaved_medians of two (prepare, run) pairs: each run timed alone, after its prepare (untimed)."""
+    """interleaved_medians of two (prepare, run) pairs: each run timed alone, after its prepare and a garbage
+    collection (untimed); the first run of each is a warm-up."""
     times: tuple[list[float], list[float]] = ([], [])
     for i in range(repeat + 1):
         for (prepare, run), taken in zip((a, b), times, strict=True):
             prepare()
+            gc.collect()  # what the previous run left is not collected during this one
             start = time.perf_counter()
             run()
             if i:  # the first of each warms up
