@@ -35,7 +35,7 @@ def test_quick_runs_every_row_and_writes_its_figures_as_json(tmp_path):
     assert set(report["machine"]) >= {"cpus", "platform", "python", "processor"}
     assert isinstance(report["machine"]["cpus"], int)
     assert report["database"] == database and report["quick"] is True
-    assert [r["id"] for r in report["results"]] == list(range(1, 11))
+    assert [r["id"] for r in report["results"]] == list(range(1, 12))
     for result in report["results"]:
         assert set(result) >= {"id", "what", "value", "target", "met", "detail"}
         assert isinstance(result["what"], str) and result["what"]
@@ -73,6 +73,16 @@ def test_quick_runs_every_row_and_writes_its_figures_as_json(tmp_path):
     assert rows[10]["value"] > 0, rows[10]["detail"]
     answered, sent = re.search(r"(\d+) of (\d+) requests answered 200", rows[10]["detail"]).groups()
     assert answered == sent and "tests listed 50" in rows[10]["detail"], rows[10]["detail"]
+
+    # Rows 9 and 11 time pages over the hour rollups the worker's pass computed (it found every seeded hour to
+    # compute); row 9's first views start with no valid rollup document of the snapshot stored; row 11's pages
+    # answered 200, else it reads infinity.
+    assert "a valid rollup document of the snapshot when a first view started: 0 times" in rows[9]["detail"]
+    computed = re.search(r"hour rollups computed by the worker's pass before: (\d+)", rows[9]["detail"]).group(1)
+    assert int(computed) > 0, rows[9]["detail"]
+    assert "answers [200, 200]" in rows[11]["detail"] and rows[11]["value"] > 0, rows[11]["detail"]
+    computed = re.search(r"hour rollups computed by the worker's pass before: (\d+)", rows[11]["detail"]).group(1)
+    assert int(computed) >= 2 * 24, rows[11]["detail"]  # the two tests' 24 hours at least (25 with the partial one)
 
 
 @pytest.mark.slow

@@ -90,7 +90,13 @@ def test_rollups_equal_rows_after_inserts_replacements_agent_deletion_and_retent
     agents = [make_agent(cast.owner, f"A{i}") for i in range(4)]
     rounds = range(FIRST, LAST + 1, 60)
     _write(test, agents, rounds)
+    # Agents that reported only in the parts of the first and last hours the window leaves out: not counted.
+    early, tail = make_agent(cast.owner, "Early"), make_agent(cast.owner, "Tail")
+    _write(test, [early], range(FIRST, FIRST + 300, 60))
+    _write(test, [tail], range(LAST - 240, LAST + 1, 60))
     before = assert_rollups_match_rows(_live(test), test)
+    assert timeline.window_totals(_live(test), "net")["agents"] == 4
+    assert timeline.window_totals(_live(test, FIRST, LAST), "net")["agents"] == 6
     assert RollupHour.objects.filter(test=test, kind="net").count() == 4  # one per hour of the window
 
     # Replacing rows (the same keys written again) in one hour: that hour is computed again, the rest read.

@@ -23,8 +23,8 @@ def test_it_averages_each_round_across_agents_in_one_query_then_reads_the_stored
     view = timeline.view_for(test, "latency")
     with CaptureQueriesContext(connection) as queries:
         series = timeline.timeline(window(test, R1, R2), view)
-    grouped = [q["sql"] for q in queries if "GROUP BY" in q["sql"].upper() and "netresult" in q["sql"]]
-    assert len(grouped) == 1  # the hour's rollup, computed once from its rows and stored
+    grouped = [q["sql"] for q in queries if "COUNT(DISTINCT" in q["sql"].upper() and "netresult" in q["sql"]]
+    assert len(grouped) == 1  # the hour's per-round aggregate, computed once from its rows and stored
     with CaptureQueriesContext(connection) as queries:
         again = timeline.timeline(window(test, R1, R2), view)
     assert len(queries) == 1 and "netresult" not in queries[0]["sql"]  # read back without touching a row

@@ -32,8 +32,8 @@ def test_it_renders_48_hours_of_50_agents_from_one_aggregate_query_under_300_kb(
     assert page.count('data-agent-id="') == 50
 
     touching_results = [q["sql"] for q in queries if any(t in q["sql"] for t in RESULT_TABLES)]
-    aggregates = [sql for sql in touching_results if "GROUP BY" in sql.upper()]
-    # The first view computes the period's hour rollups — one aggregate and one read of each hour's agents — and
+    aggregates = [sql for sql in touching_results if "COUNT(DISTINCT" in sql.upper()]
+    # The first view computes the period's hour rollups — one per-round aggregate and one of each hour's agents — and
     # reads the selected round's rows: nothing per round or per agent.
     assert len(aggregates) == 1 and len(touching_results) == 3, touching_results
     assert len(queries) <= 13, [q["sql"][:80] for q in queries]

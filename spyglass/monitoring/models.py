@@ -221,7 +221,10 @@ class RollupHour(models.Model):
     hour = models.BigIntegerField()
     version = models.BigIntegerField()
     layout = models.CharField(max_length=64)
-    data = models.TextField()  # JSON {"rounds": [[roundId, agents, errors, sum, count, …], …], "agents": [ids]}
+    data = models.TextField()  # JSON [[roundId, agents, errors, rows, sum, count, …], …]: timeline.per_round's
+    # The agents that reported in the hour, JSON [[agentId, first roundId, last roundId], …]: a window that cuts the
+    # hour on one side still knows exactly which of them reported inside it (a snapshot's summary counts them).
+    agents = models.TextField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["test", "kind", "hour"], name="uniq_rollup_hour")]

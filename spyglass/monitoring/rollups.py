@@ -2,9 +2,9 @@
 rows cost (the way TimescaleDB's continuous aggregates work).
 
 What is stored: for each (test, kind, hour of roundIds) one RollupHour holding, for every round of the hour, exactly
-what timeline.per_round computes from rows (agents reporting, errors, rows, each series' sum and count), plus the
-agents that reported in the hour. A window's timeline is the rounds of its hours' rollups: 168 rows for 7 days,
-whatever the number of agents.
+what timeline.per_round computes from rows (agents reporting, errors, rows, each series' sum and count), and apart
+from it the agents that reported in the hour with their first and last round there. A window's timeline is the
+rounds of its hours' rollups: 168 rows for 7 days, whatever the number of agents.
 
 How it stays right — the invalidation log is the one every write of results already keeps: each write bumps its
 hours' ResultHour version in the writing transaction (results.bump_hours; retention's purge, and a trigger when an
@@ -27,7 +27,7 @@ from operator import or_
 
 import orjson
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from .models import ResultHour, RollupHour
@@ -56,9 +56,9 @@ def _ranges(hours: list[int]) -> Q:
     return reduce(or_, (Q(round_id__gte=a, round_id__lt=b + HOUR) for a, b in runs))
 
 
-def _state(scope: ReadScope, kind: str, hours: list[int]) -> list[tuple]:
+def _state(scope: ReadScope, kind: str, hours: list[int], agents: bool) -> list[tuple]:
     """Every written hour among `hours`: (hour, version, changed after the scope's freeze, stored version, stored
-    layout, stored data), in one query. The versions are read before any row, so rollups computed from rows read
+    layout, stored rounds, stored agents when asked for), in one query. The versions are read before any row, so rollups computed from rows read
     after are stored under a version no newer than theirs: a write in between makes them stale, never wrong."""
     hour_table, rollup_table = ResultHour._meta.db_table, RollupHour._meta.db_table
     changed, params = "0", []
@@ -66,7 +66,8 @@ def _state(scope: ReadScope, kind: str, hours: list[int]) -> list[tuple]:
         changed = "CASE WHEN h.written_at IS NULL OR h.written_at > %s THEN 1 ELSE 0 END"
         params.append(ResultHour._meta.get_field("written_at").get_db_prep_value(scope.frozen_at, connection))
     sql = (
-        f"SELECT h.hour, h.version, {changed}, r.version, r.layout, r.data FROM {hour_table} h "
+        f"SELECT h.hour, h.version, {changed}, r.version, r.layout, r.data, {'r.agents' if agents else 'NULL'} "
+        f"FROM {hour_table} h "
         f"LEFT JOIN {rollup_table} r ON r.test_id = h.test_id AND r.kind = %s AND r.hour = h.hour "
         f"WHERE h.test_id = %s AND h.hour >= %s AND h.hour <= %s"
     )
@@ -75,11 +76,18 @@ def _state(scope: ReadScope, kind: str, hours: list[int]) -> list[tuple]:
         return cur.fetchall()
 
 
-def _agents_by_hour(rows) -> dict[int, set[int]]:
-    found: dict[int, set[int]] = {}
-    hourly = rows.annotate(h=F("round_id") - F("round_id") % HOUR).values_list("h", "agent_id").distinct()
-    for hour, agent_id in hourly:
-        found.setdefault(hour, set()).add(agent_id)
+def _agents_by_hour(rows) -> dict[int, list[list[int]]]:
+    """{hour: [[agent id, its first round in the hour, its last], …]} of the rows, in one query."""
+    found: dict[int, list[list[int]]] = {}
+    hourly = (
+        rows.annotate(h=F("round_id") - F("round_id") % HOUR)
+        .values("h", "agent_id")
+        .annotate(first=Min("round_id"), last=Max("round_id"))
+        .values_list("h", "agent_id", "first", "last")
+        .order_by()
+    )
+    for hour, agent_id, first, last in hourly:
+        found.setdefault(hour, []).append([agent_id, first, last])
     return found
 
 
@@ -90,7 +98,7 @@ def _compute(test_id: int, kind: str, model, rule: Callable, layout: str, versio
     for row in rule(rows, kind):
         docs[row[0] - row[0] % HOUR]["rounds"].append(row)
     for hour, agents in _agents_by_hour(rows).items():
-        docs[hour]["agents"] = sorted(agents)
+        docs[hour]["agents"] = agents
     RollupHour.objects.bulk_create(
         [
             RollupHour(
@@ -99,13 +107,14 @@ def _compute(test_id: int, kind: str, model, rule: Callable, layout: str, versio
                 hour=hour,
                 version=versions[hour],
                 layout=layout,
-                data=orjson.dumps(doc).decode(),
+                data=orjson.dumps(doc["rounds"]).decode(),
+                agents=orjson.dumps(doc["agents"]).decode(),
             )
             for hour, doc in docs.items()
         ],
         update_conflicts=True,
         unique_fields=["test", "kind", "hour"],
-        update_fields=["version", "layout", "data"],
+        update_fields=["version", "layout", "data", "agents"],
     )
     return docs
 
@@ -122,12 +131,12 @@ def rounds(scope: ReadScope, kind: str, model, rule: Callable, layout: str, agen
     # Hours with no write counted (none of their rows, or rows from before writes were counted) are read from the
     # rows too: usually an empty range.
     changed = set(hours)
-    for hour, version, after_freeze, stored, stored_layout, data in _state(scope, kind, hours):
+    for hour, version, after_freeze, stored, stored_layout, data, stored_agents in _state(scope, kind, hours, agents):
         if after_freeze:
             continue
         changed.discard(hour)
         if stored == version and stored_layout == layout:
-            docs[hour] = orjson.loads(data)
+            docs[hour] = {"rounds": orjson.loads(data), "agents": orjson.loads(stored_agents) if agents else None}
         else:
             stale[hour] = version
     if stale:
@@ -138,11 +147,12 @@ def rounds(scope: ReadScope, kind: str, model, rule: Callable, layout: str, agen
         found.sort(key=lambda r: r[0])
     if not agents:
         return Rounds(found)
-    # An hour's agents are the whole hour's: where the window cuts an hour, or the hour changed after the freeze,
-    # its agents are read from the rows (a DISTINCT over at most two hours and the changed ones).
-    partial = {h for h in (hours[0], hours[-1]) if h in docs and not (start <= h and h + HOUR - 1 <= end)}
-    seen = set().union(*(docs[h]["agents"] for h in docs if h not in partial))
-    exact = [*partial, *changed]
+    # An agent reported inside the window when its first round in the hour is not after the window's end and its
+    # last not before its start — exact unless the window cuts the hour on both sides; then, and for the hours
+    # changed after the freeze, the agents are read from the rows.
+    inside = [h for h in docs if start <= h or h + HOUR - 1 <= end]
+    seen = {a for h in inside for a, first, last in docs[h]["agents"] if first <= end and last >= start}
+    exact = [*(h for h in docs if h not in inside), *changed]
     if exact:
         seen |= set(scope.results(model).filter(_ranges(exact)).values_list("agent_id", flat=True).distinct())
     return Rounds(found, seen)

@@ -59,6 +59,7 @@ class Migration(migrations.Migration):
                 ('version', models.BigIntegerField()),
                 ('layout', models.CharField(max_length=64)),
                 ('data', models.TextField()),
+                ('agents', models.TextField()),
                 ('test', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, to='monitoring.test')),
             ],
             options={
