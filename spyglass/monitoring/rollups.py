@@ -16,18 +16,17 @@ deleting an agent, retention: each bumps the hour, so nothing computed before is
 Snapshots (frozen at `frozen_at`, their replaced rows copied): an hour whose latest write (ResultHour.written_at) is
 not after the freeze shows the snapshot exactly what the live rollup holds — no row of it was written or replaced
 later, so it has no copies either; the other hours (usually the last one or two of a window ending at the freeze)
-are computed from the rows through the snapshot's scope. Scopes limited to some agents read their agents' rows:
-the rollups hold all agents together (docs/benchmarks.md, row 9, says why)."""
+are computed from the rows through the snapshot's scope. Scopes limited to some agents read, of the hours the rollups
+hold, the rollups less the other agents' rows when those are fewer, else their own agents' rows (docs/benchmarks.md,
+row 9, says why)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import reduce
-from operator import or_
 
 import orjson
 from django.db import connection
-from django.db.models import F, Max, Min, Q
+from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from .models import ResultHour, RollupHour
@@ -45,15 +44,20 @@ def _hours(lo: int, hi: int) -> list[int]:
     return list(range(lo - lo % HOUR, hi - hi % HOUR + 1, HOUR))
 
 
-def _ranges(hours: list[int]) -> Q:
-    """The rows of these hours: one range per run of consecutive hours."""
+def _runs(scope: ReadScope, hours) -> list[ReadScope]:
+    """The scope narrowed to each run of consecutive hours among `hours`: one query each, bounded by the run. (One
+    query with an OR of ranges let SQLite range its index on the window's bounds and read every row of it.)"""
     runs: list[list[int]] = []
     for hour in sorted(hours):
         if runs and runs[-1][1] + HOUR == hour:
             runs[-1][1] = hour
         else:
             runs.append([hour, hour])
-    return reduce(or_, (Q(round_id__gte=a, round_id__lt=b + HOUR) for a, b in runs))
+    return [scope.within(a, b + HOUR - 1) for a, b in runs]
+
+
+def _each(scope: ReadScope, hours, model, read: Callable) -> list:
+    return [item for run in _runs(scope, hours) for item in read(run.results(model))]
 
 
 def _state(scope: ReadScope, kind: str, hours: list[int], agents: bool) -> list[tuple]:
@@ -76,29 +80,25 @@ def _state(scope: ReadScope, kind: str, hours: list[int], agents: bool) -> list[
         return cur.fetchall()
 
 
-def _agents_by_hour(rows) -> dict[int, list[list[int]]]:
-    """{hour: [[agent id, its first round in the hour, its last], …]} of the rows, in one query."""
-    found: dict[int, list[list[int]]] = {}
-    hourly = (
+def _agents_by_hour(rows) -> list[tuple[int, int, int, int]]:
+    """(hour, agent id, its first round in the hour, its last) of the rows, in one query."""
+    return list(
         rows.annotate(h=F("round_id") - F("round_id") % HOUR)
         .values("h", "agent_id")
         .annotate(first=Min("round_id"), last=Max("round_id"))
         .values_list("h", "agent_id", "first", "last")
         .order_by()
     )
-    for hour, agent_id, first, last in hourly:
-        found.setdefault(hour, []).append([agent_id, first, last])
-    return found
 
 
 def _compute(test_id: int, kind: str, model, rule: Callable, layout: str, versions: dict[int, int]) -> dict:
     """The rollups of these hours from the test's rows (all agents, as written now), stored under `versions`."""
-    rows = model.objects.filter(test_id=test_id).filter(_ranges(list(versions)))
+    whole = ReadScope(source_test_id=test_id)
     docs: dict[int, dict] = {hour: {"rounds": [], "agents": []} for hour in versions}
-    for row in rule(rows, kind):
+    for row in _each(whole, versions, model, lambda rows: rule(rows, kind)):
         docs[row[0] - row[0] % HOUR]["rounds"].append(row)
-    for hour, agents in _agents_by_hour(rows).items():
-        docs[hour]["agents"] = agents
+    for hour, agent_id, first, last in _each(whole, versions, model, _agents_by_hour):
+        docs[hour]["agents"].append([agent_id, first, last])
     RollupHour.objects.bulk_create(
         [
             RollupHour(
@@ -119,13 +119,41 @@ def _compute(test_id: int, kind: str, model, rule: Callable, layout: str, versio
     return docs
 
 
+def _from_rows(scope: ReadScope, kind: str, model, rule: Callable, agents: bool) -> Rounds:
+    rows = scope.results(model)
+    return Rounds(rule(rows, kind), set(rows.values_list("agent_id", flat=True).distinct()) if agents else None)
+
+
+def _less(found: list[tuple], taken: list[tuple]) -> list[tuple]:
+    """Per round, `found` less `taken` (per_round tuples of disjoint sets of agents): counts and sums subtract
+    (agents too: the sets are disjoint); a round left with no row goes."""
+    by_round = {r[0]: r for r in taken}
+    out = []
+    for row in found:
+        minus = by_round.get(row[0])
+        if minus is None:
+            out.append(row)
+            continue
+        rest = [a - b for a, b in zip(row[1:4], minus[1:4], strict=True)]
+        if rest[2] <= 0:
+            continue
+        for i in range(4, len(row), 2):
+            count = row[i + 1] - minus[i + 1]
+            rest += [((row[i] or 0.0) - (minus[i] or 0.0)) if count else None, count]
+        out.append((row[0], *rest))
+    return out
+
+
 def rounds(scope: ReadScope, kind: str, model, rule: Callable, layout: str, agents: bool = False) -> Rounds:
     """rule(rows of the scope, kind) — timeline.per_round — from the rollups wherever they hold what the scope
-    shows, from the rows elsewhere; with the distinct agents over the window when `agents`."""
+    shows, from the rows elsewhere; with the distinct agents over the window when `agents`. A scope of some agents
+    only reads the rollups less the other agents' rows when those are fewer, else its own agents' rows."""
     start, end = scope.start_round, scope.end_round
-    if start is None or end is None or start > end or scope.agent_ids is not None:
-        rows = scope.results(model)
-        return Rounds(rule(rows, kind), set(rows.values_list("agent_id", flat=True).distinct()) if agents else None)
+    if start is None or end is None or start > end:
+        return _from_rows(scope, kind, model, rule, agents)
+    limited = scope.agent_ids is not None
+    if limited:
+        agents = True  # which agents the rollups hold decides how to leave the others out
     hours = _hours(start, end)
     docs, stale = {}, {}
     # Hours with no write counted (none of their rows, or rows from before writes were counted) are read from the
@@ -142,8 +170,17 @@ def rounds(scope: ReadScope, kind: str, model, rule: Callable, layout: str, agen
     if stale:
         docs.update(_compute(scope.source_test_id, kind, model, rule, layout, stale))
     found = [tuple(r) for hour in sorted(docs) for r in docs[hour]["rounds"] if start <= r[0] <= end]
+    if limited:
+        held = {a for doc in docs.values() for a, first, last in doc["agents"] if first <= end and last >= start}
+        included = scope.agent_ids or frozenset()
+        left_out = held - included
+        if len(left_out) >= len(held & included):
+            return _from_rows(scope, kind, model, rule, agents)  # reading the included agents' rows costs less
+        # The rollups less the left-out agents' rows of the same hours, as written now (what the rollups hold).
+        live = ReadScope(source_test_id=scope.source_test_id).within(start, end, left_out)
+        found = _less(found, _each(live, docs, model, lambda rows: rule(rows, kind)))
     if changed:
-        found.extend(rule(scope.results(model).filter(_ranges(list(changed))), kind))
+        found.extend(_each(scope, changed, model, lambda rows: rule(rows, kind)))
         found.sort(key=lambda r: r[0])
     if not agents:
         return Rounds(found)
@@ -152,9 +189,11 @@ def rounds(scope: ReadScope, kind: str, model, rule: Callable, layout: str, agen
     # changed after the freeze, the agents are read from the rows.
     inside = [h for h in docs if start <= h or h + HOUR - 1 <= end]
     seen = {a for h in inside for a, first, last in docs[h]["agents"] if first <= end and last >= start}
+    if limited:
+        seen &= scope.agent_ids or frozenset()
     exact = [*(h for h in docs if h not in inside), *changed]
     if exact:
-        seen |= set(scope.results(model).filter(_ranges(exact)).values_list("agent_id", flat=True).distinct())
+        seen |= set(_each(scope, exact, model, lambda rows: rows.values_list("agent_id", flat=True).distinct()))
     return Rounds(found, seen)
 
 
