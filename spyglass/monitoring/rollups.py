@@ -155,15 +155,12 @@ def rounds(scope: ReadScope, kind: str, model, rule: Callable, layout: str, agen
     if limited:
         agents = True  # which agents the rollups hold decides how to leave the others out
     hours = _hours(start, end)
-    docs, stale = {}, {}
-    # Hours with no write counted (none of their rows, or rows from before writes were counted) are read from the
-    # rows too: usually an empty range.
-    changed = set(hours)
+    docs, stale, changed = {}, {}, []
+    # An hour with no write counted has no rows (every write counts its hours; migration 0004 counted the older ones).
     for hour, version, after_freeze, stored, stored_layout, data, stored_agents in _state(scope, kind, hours, agents):
         if after_freeze:
-            continue
-        changed.discard(hour)
-        if stored == version and stored_layout == layout:
+            changed.append(hour)
+        elif stored == version and stored_layout == layout:
             docs[hour] = {"rounds": orjson.loads(data), "agents": orjson.loads(stored_agents) if agents else None}
         else:
             stale[hour] = version
