@@ -33,7 +33,9 @@ def run_once(now: float | None = None) -> dict:
     counters = ratelimit.purge_older_than(2 * 3600)
     creations = limits.purge_log(timezone.now())
     mail = deliver_mail()
+    rollups = refresh_rollups()
     return {
+        "rollup_hours_computed": rollups,
         "results_purged": purged,
         "counters_purged": counters,
         "creations_purged": creations,
