@@ -1,5 +1,6 @@
-"""The background worker: work that must not run on a request — sending queued e-mail (often), retention purge and
-expired counters (hourly).
+"""The background worker: work that must not run on a request — sending queued e-mail (often), the per-round rollups
+of the hours just written (every minute: spyglass.monitoring.rollups), retention purge and expired counters
+(hourly).
 
 Several workers may run at once against PostgreSQL: e-mail rows are claimed with a conditional UPDATE, and the
 housekeeping passes are idempotent and set-based."""
@@ -13,6 +14,7 @@ from django.db import close_old_connections
 log = logging.getLogger(__name__)
 MAIL_EVERY = 2
 RETENTION_EVERY = 3600
+ROLLUPS_EVERY = 60
 
 
 class _Stop:
@@ -31,13 +33,23 @@ def run_once(now: float | None = None) -> dict:
     counters = ratelimit.purge_older_than(2 * 3600)
     creations = limits.purge_log(timezone.now())
     mail = deliver_mail()
+    rollups = refresh_rollups()
     return {
+        "rollup_hours_computed": rollups,
         "results_purged": purged,
         "counters_purged": counters,
         "creations_purged": creations,
         "expired_snapshots_purged": snapshots,
         "mail": mail,
     }
+
+
+def refresh_rollups() -> int:
+    """The rollups of the hours written lately, so that the first timeline read after a write rarely computes them
+    (a read computes what is still stale: this is never needed for correctness)."""
+    from spyglass.monitoring.rollups import refresh
+
+    return refresh()
 
 
 def deliver_mail() -> dict:
@@ -54,7 +66,7 @@ def run_forever() -> int:
 
     signal.signal(signal.SIGTERM, _handle)
     signal.signal(signal.SIGINT, _handle)
-    last_housekeeping = 0.0
+    last_housekeeping = last_rollups = 0.0
     while not stop.requested:
         close_old_connections()
         try:
@@ -63,6 +75,9 @@ def run_forever() -> int:
                 last_housekeeping = time.time()
             else:
                 deliver_mail()
+            if time.time() - last_rollups >= ROLLUPS_EVERY:
+                refresh_rollups()
+                last_rollups = time.time()
         except Exception:  # keep the worker alive; the next pass retries
             log.exception("worker pass failed")
         for _ in range(MAIL_EVERY * 10):

@@ -81,6 +81,16 @@ def test_quick_runs_every_row_and_writes_its_figures_as_json(tmp_path):
     answered, sent = re.search(r"(\d+) of (\d+) requests answered 200", rows[10]["detail"]).groups()
     assert answered == sent and "tests listed 50" in rows[10]["detail"], rows[10]["detail"]
 
+    # Rows 9 and 11 time pages over the hour rollups the worker's pass computed (it found every seeded hour to
+    # compute); row 9's first views start with no valid rollup document of the snapshot stored; row 11's pages
+    # answered 200, else it reads infinity.
+    assert "a valid rollup document of the snapshot when a first view started: 0 times" in rows[9]["detail"]
+    computed = re.search(r"hour rollups computed by the worker's pass before: (\d+)", rows[9]["detail"]).group(1)
+    assert int(computed) > 0, rows[9]["detail"]
+    assert "answers [200, 200]" in rows[11]["detail"] and rows[11]["value"] > 0, rows[11]["detail"]
+    computed = re.search(r"hour rollups computed by the worker's pass before: (\d+)", rows[11]["detail"]).group(1)
+    assert int(computed) >= 2 * 24, rows[11]["detail"]  # the two tests' 24 hours at least (25 with the partial one)
+
 
 @pytest.mark.slow
 def test_it_leaves_no_database_behind_on_postgresql(tmp_path):

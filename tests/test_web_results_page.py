@@ -4,6 +4,7 @@ scope (a window and a subset of agents, read-only) that share links will reuse."
 import json
 import re
 import time
+from datetime import UTC, datetime
 
 from django.template.loader import render_to_string
 from django.test import RequestFactory
@@ -131,3 +132,37 @@ def test_it_marks_the_agent_of_an_api_permalink(cast):
     page = signed_in(cast.owner).get(f"/tests/{test.id}/?roundId={R1}&agentId={b.id}").content.decode()
     assert f'class=" row-highlight" data-agent-id="{b.id}"' in page
     assert f'class="" data-agent-id="{a.id}"' in page
+
+
+def test_the_round_table_escapes_every_text_it_shows_and_marks_errors_and_the_permalinked_agent(cast):
+    test = make_test(cast.owner, name="edge")
+    hostile = make_agent(cast.owner, "<img src=x onerror=\"alert(1)\"> & 'co'", location="<b>Köln</b>")
+    plain = make_agent(cast.owner, "Berlin")
+    net_rows(test, {hostile: (100.0, None, None), plain: (0.0, 12.5, 1.0)}, R3, error_agents=[hostile])
+    results.upsert(
+        "net",
+        [
+            {
+                "test_id": test.id,
+                "agent_id": hostile.id,
+                "round_id": R3,
+                "date": datetime.fromtimestamp(R3, tz=UTC),
+                "server_ip": '"><script>x</script>',
+                "loss": 100.0,
+                "error_type": "Connect",
+                "error_details": "<i>refused</i> & gone",
+            }
+        ],
+    )
+    page = signed_in(cast.owner).get(f"/tests/{test.id}/?agentId={plain.id}").content.decode()
+    table = re.search(r"<tbody>(.*)</tbody>", page, re.S).group(1)
+    assert "<img" not in table and "<script" not in table and "<b>" not in table and "<i>" not in table
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &#x27;co&#x27;" in table
+    assert "&lt;b&gt;Köln&lt;/b&gt;" in table and "&quot;&gt;&lt;script&gt;x&lt;/script&gt;" in table
+    assert "Connect: &lt;i&gt;refused&lt;/i&gt; &amp; gone" in table
+    rows = re.findall(r'<tr class="([^"]*)" data-agent-id="(\d+)">', table)
+    assert sorted(rows) == sorted([("row-error", str(hostile.id)), (" row-highlight", str(plain.id))])
+    assert (
+        f'data-agent-id="{plain.id}"><td class="strong">Berlin</td><td>Berlin <span class="muted">DE</span></td>'
+        '<td data-value="0.0" class="lead num">0.00</td>' in table
+    )  # the loss View leads with loss, a number

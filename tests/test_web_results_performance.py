@@ -1,4 +1,5 @@
-"""A 48 h period of a test with 50 agents at 60 s (144,000 results) renders from one aggregate query, small."""
+"""A 48 h period of a test with 50 agents at 60 s (144,000 results) renders from one aggregate query, small; later
+views from the stored per-round rollups."""
 
 import json
 import re
@@ -31,7 +32,15 @@ def test_it_renders_48_hours_of_50_agents_from_one_aggregate_query_under_300_kb(
     assert page.count('data-agent-id="') == 50
 
     touching_results = [q["sql"] for q in queries if any(t in q["sql"] for t in RESULT_TABLES)]
-    aggregates = [sql for sql in touching_results if "GROUP BY" in sql.upper()]
-    # One aggregate for the whole period, one read of the selected round's rows: nothing per round or per agent.
-    assert len(aggregates) == 1 and len(touching_results) == 2, touching_results
-    assert len(queries) <= 12, [q["sql"][:80] for q in queries]
+    aggregates = [sql for sql in touching_results if "COUNT(DISTINCT" in sql.upper()]
+    # The first view computes the period's hour rollups — one per-round aggregate and one of each hour's agents — and
+    # reads the selected round's rows: nothing per round or per agent.
+    assert len(aggregates) == 1 and len(touching_results) == 3, touching_results
+    assert len(queries) <= 13, [q["sql"][:80] for q in queries]
+    # A later view reads the stored rollups: of the results, only the selected round's rows.
+    with CaptureQueriesContext(connection) as again:
+        later = client.get(f"/tests/{test.id}/?period=48h&view=latency").content.decode()
+    chart = re.compile(r'data-chart="[^"]+"|<tbody>.*</tbody>', re.S)
+    assert chart.findall(later) == chart.findall(page)  # the same chart and the same round table
+    touching_results = [q["sql"] for q in again if any(t in q["sql"] for t in RESULT_TABLES)]
+    assert len(touching_results) == 1 and "GROUP BY" not in touching_results[0].upper(), touching_results

@@ -39,6 +39,11 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, is_superuser=True, **extra)
 
 
+def display_of(name: str, email: str) -> str:
+    """How v6 writes a person in createdBy/modifiedBy: 'Name (email)'."""
+    return f"{name} ({email})"
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person; logs in with their e-mail. What they may do is per account group, through Membership."""
 
@@ -57,8 +62,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def display(self) -> str:
-        """How v6 writes a person in createdBy/modifiedBy: 'Name (email)'."""
-        return f"{self.name} ({self.email})"
+        return display_of(self.name, self.email)
 
     def __str__(self):
         return self.email

@@ -1,6 +1,7 @@
 """The benchmark's rows. Each measures a ratio within the same run, against a baseline on the same data."""
 
 import base64
+import gc
 import statistics
 import time
 from collections.abc import Callable
@@ -44,6 +45,21 @@ def interleaved_medians(a, b, repeat: int = 7) -> tuple[float, float]:
             fn()
             times.append(time.perf_counter() - start)
     return statistics.median(times_a), statistics.median(times_b)
+
+
+def interleaved_prepared(a, b, repeat: int = 7) -> tuple[float, float]:
+    """interleaved_medians of two (prepare, run) pairs: each run timed alone, after its prepare and a garbage
+    collection (untimed); the first run of each is a warm-up."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for i in range(repeat + 1):
+        for (prepare, run), taken in zip((a, b), times, strict=True):
+            prepare()
+            gc.collect()  # what the previous run left is not collected during this one
+            start = time.perf_counter()
+            run()
+            if i:  # the first of each warms up
+                taken.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def api_client(data, authenticated: bool = True):
@@ -322,20 +338,70 @@ def share_page_weight(data):
     return size / 1024, f"{size:,} bytes, chart data included in the page"
 
 
-@row(9, "cost grows with rounds, not rows: share page time (repeat views), 50 agents ÷ 5 agents", "<= 1.5")
+def _refreshed(test) -> int:
+    """Untimed: the worker's rollup pass over what was written (spyglass.worker.refresh_rollups, every minute in
+    production), so a read finds the hours' rollups a live system keeps. Returns the hours it computed."""
+    from spyglass.monitoring.rollups import refresh
+
+    total = 0
+    while done := refresh(limit=5000, within=30 * 86400):
+        total += done
+    return total
+
+
+def _cold_first_view(data, test) -> float:
+    """Seconds of one first view of a share page of `test` with none of its test's hour rollups stored either."""
+    from spyglass.monitoring.models import RollupHour
+
+    snapshot = data.snapshot(test)
+    client = api_client(data, authenticated=False)
+    _forget_stored(snapshot)
+    RollupHour.objects.filter(test=test).delete()
+    start = time.perf_counter()
+    client.get(f"/s/{snapshot.link_id}/")
+    return time.perf_counter() - start
+
+
+@row(
+    9,
+    "cost grows with rounds, not rows: share page first views (nothing stored for the snapshot), 48 h, "
+    "50 agents ÷ 5 agents",
+    "<= 1.5",
+)
 def rounds_not_rows(data):
-    """Repeat views, which read the per-round rollups' render; first views (which compute the rollups from every
-    row of the window, once per snapshot) are in the detail."""
+    """First views — the snapshot's stored summary, rollup document and renders dropped (untimed) before each, so
+    the page computes them — over the test's hour rollups as the worker keeps them; the detail adds repeat views
+    and a first view with no hour rollup of the test stored (what every first view cost before them)."""
+    from spyglass.sharing.models import SnapshotRollup
+    from spyglass.sharing.stored import stamp
+
+    computed = _refreshed(data.big_test) + _refreshed(data.small_test)
+    client = api_client(data, authenticated=False)
+    valid = []  # per first view: whether a rollup document of the snapshot was valid when its timer started
+
+    def first(test):
+        snapshot = data.snapshot(test)
+
+        def prepare():
+            _forget_stored(snapshot)
+            snapshot.refresh_from_db()
+            valid.append(SnapshotRollup.objects.filter(snapshot=snapshot, stamp=stamp(snapshot)).exists())
+
+        return prepare, lambda: client.get(f"/s/{snapshot.link_id}/")
+
+    big_first, small_first = interleaved_prepared(first(data.big_test), first(data.small_test), repeat=9)
     big, _, _ = _share_page(data, data.big_test)
     small, _, _ = _share_page(data, data.small_test)
     big_time, small_time = interleaved_medians(big, small, repeat=9)
-    big_first, _ = _first_views(data, data.big_test, 3)
-    small_first, _ = _first_views(data, data.small_test, 3)
+    big_cold, small_cold = _cold_first_view(data, data.big_test), _cold_first_view(data, data.small_test)
     detail = (
-        f"{data.agents} agents {big_time * 1000:.1f} ms, 5 agents {small_time * 1000:.1f} ms; first views "
-        f"{big_first * 1000:.1f} ms and {small_first * 1000:.1f} ms"
+        f"first views {data.agents} agents {big_first * 1000:.1f} ms, 5 agents {small_first * 1000:.1f} ms "
+        f"(a valid rollup document of the snapshot when a first view started: {sum(valid)} times; hour rollups "
+        f"computed by the worker's pass before: {computed}); repeat views {big_time * 1000:.1f} ms and "
+        f"{small_time * 1000:.1f} ms; a first view with no hour rollup of the test stored {big_cold * 1000:.1f} ms "
+        f"and {small_cold * 1000:.1f} ms"
     )
-    return big_time / small_time, detail
+    return big_first / small_first, detail
 
 
 @row(
@@ -406,3 +472,77 @@ def creation_under_contention(data):
     others = f", other answers: {', '.join(f'{codes.count(c)}× {c}' for c in other)}" if other else ""
     detail = f"{codes.count(201)} created, {codes.count(429)} refused (429){others}; p99 {p99:.0f} ms"
     return (1.0 if exact else 0.0), detail
+
+
+def _live_tests(data):
+    """Row 11's two tests, seeded when the row first runs (no other row reads them): 200 and 20 agents over 7 days
+    up to now at 60 s (2,016,000 and 201,600 results); 20 and 2 agents over 24 hours with --quick."""
+    from spyglass.monitoring.seed import seed
+    from spyglass.monitoring.tests_service import create_test
+
+    agents, hours = ((20, 2), 24) if data.quick else ((200, 20), 7 * 24)
+    made = []
+    for count in agents:
+        body = {"testName": f"live {count}", "interval": 60, "server": "bench.example.com", "port": 443}
+        test = create_test(data.access, "agent-to-server", body)
+        seed(test, agents=count, hours=hours, random_seed=count, now=time.time())
+        made.append(test)
+    return made, agents, hours
+
+
+def _latest_round_written(test):
+    """Untimed: one agent's result for the test's latest round written again through the upload path, as a live
+    test's agents do every minute: the latest hour's rollup is stale for the next view."""
+    from spyglass.monitoring import results
+    from spyglass.monitoring.models import NetResult
+
+    row = NetResult.objects.filter(test=test).order_by("-round_id").values().first()
+    row.pop("id"), row.pop("recorded_at")
+    results.upsert("net", [row])
+
+
+@row(
+    11,
+    "cost grows with rounds, not rows: the live results page over 7 days, server time, 200 agents ÷ 20 agents",
+    "<= 1.5",
+)
+def live_page_rounds_not_rows(data):
+    """GET of a test's results page (period 7 days, signed in) while its agents write: before each timed view
+    (untimed) one result of the latest round is written again, so the view computes the latest hour's rollup from
+    its rows, as a live page does between the worker's passes. The rest of the week comes from the hour rollups the
+    worker keeps (its pass runs untimed first). The detail adds views with every hour's rollup stored, and a view
+    with none (what every view cost before the rollups)."""
+    from django.test import Client
+
+    from spyglass.monitoring.models import RollupHour
+
+    from .child import settle
+
+    (big, small), (many, few), hours = _live_tests(data)
+    settle()  # as after the other rows' seeding
+    computed = _refreshed(big) + _refreshed(small)
+    client = Client()
+    client.force_login(data.user)
+    period = "7d" if hours > 24 else "24h"
+
+    def page(test):
+        return lambda: client.get(f"/tests/{test.id}/?period={period}")
+
+    answers = [client.get(f"/tests/{t.id}/?period={period}").status_code for t in (big, small)]
+    writing = interleaved_prepared(
+        (lambda: _latest_round_written(big), page(big)), (lambda: _latest_round_written(small), page(small)), 7
+    )
+    stored = interleaved_prepared((lambda: None, page(big)), (lambda: None, page(small)), 5)
+
+    def none_stored(test):
+        return lambda: RollupHour.objects.filter(test=test).delete()
+
+    cold = interleaved_prepared((none_stored(big), page(big)), (none_stored(small), page(small)), 1)
+    detail = (
+        f"{many} agents {writing[0] * 1000:.1f} ms, {few} agents {writing[1] * 1000:.1f} ms while written to "
+        f"({hours} h, answers {answers}; hour rollups computed by the worker's pass before: {computed}); "
+        f"with every hour's rollup stored {stored[0] * 1000:.1f} ms and {stored[1] * 1000:.1f} ms "
+        f"(ratio {stored[0] / stored[1]:.3g}); with none stored {cold[0] * 1000:.1f} ms and {cold[1] * 1000:.1f} ms "
+        f"(ratio {cold[0] / cold[1]:.3g})"
+    )
+    return (writing[0] / writing[1] if answers == [200, 200] else float("inf")), detail

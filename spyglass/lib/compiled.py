@@ -94,7 +94,7 @@ class CompiledQuery:
             fields = _columns(model)
             start = len(names)
             names += [f.attname if path is None else f"{path}__{f.attname}" for f in fields]
-            converters = [(i, c) for i, f in enumerate(fields) if (c := _converter(f, connection)) is not None]
+            converters = [(i, c) for i, f in enumerate(fields) if (c := converter(f, connection)) is not None]
             self.parts.append((path, model, [f.attname for f in fields], start, len(names), converters))
         self.annotations = {}
         for name, convert in (annotations or {}).items():
@@ -142,7 +142,7 @@ def _columns(model) -> list:
     return [f for f in model._meta.get_fields() if f.concrete and not f.many_to_many]
 
 
-def _converter(field, connection):
+def converter(field, connection):
     """What turns the database's value of this field into the model's, or None when it already is."""
     if hasattr(field, "from_db_value"):  # JSONField: text on both databases
         return lambda value: field.from_db_value(value, None, connection)

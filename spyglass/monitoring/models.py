@@ -266,9 +266,32 @@ class ResultHour(models.Model):
     test = models.ForeignKey(Test, on_delete=models.CASCADE, db_index=False)
     hour = models.BigIntegerField()  # the hour's first roundId (epoch seconds, a multiple of 3600)
     version = models.BigIntegerField(default=1)
+    # The latest write's recorded_at (retention's deletions aside, which never touch a pinned window): a snapshot
+    # frozen at or after it shows the hour as its rollup does (spyglass.monitoring.rollups). Null = not known.
+    written_at = models.DateTimeField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["test", "hour"], name="uniq_result_hour")]
+
+
+class RollupHour(models.Model):
+    """The per-round aggregates of one hour of a test's rows of one kind (spyglass.monitoring.rollups): for each
+    round the agents reporting, the rows with an error and each series' sum and count, as the timeline's ONE rule
+    computes them from rows. Valid while `version` equals the hour's ResultHour version and `layout` the current
+    series; anything else is computed again from the rows and stored."""
+
+    test = models.ForeignKey(Test, on_delete=models.CASCADE, db_index=False)
+    kind = models.CharField(max_length=4)
+    hour = models.BigIntegerField()
+    version = models.BigIntegerField()
+    layout = models.CharField(max_length=64)
+    data = models.TextField()  # JSON [[roundId, agents, errors, rows, sum, count, …], …]: timeline.per_round's
+    # The agents that reported in the hour, JSON [[agentId, first roundId, last roundId], …]: a window that cuts the
+    # hour on one side still knows exactly which of them reported inside it (a snapshot's summary counts them).
+    agents = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["test", "kind", "hour"], name="uniq_rollup_hour")]
 
 
 class ExportChunk(models.Model):

@@ -281,7 +281,7 @@ def _write(
             _execute_chunk(kind, cur, cols, len(given), chunk, tail, direct)
         # Last, so the hours' rows stay locked only until the commit that follows.
         hours = (r - r % HOUR for r in rounds)
-        bump_hours(cur, set(zip(columns[given.index("test_id")], hours, strict=True)))
+        bump_hours(cur, set(zip(columns[given.index("test_id")], hours, strict=True)), tail[-1])
     return count
 
 
@@ -318,14 +318,19 @@ def _execute_direct(cur, sql: str, params: list) -> None:
         sqlite3.Cursor.execute(cur.cursor, sql, params)
 
 
-def bump_hours(cur, test_hours: set[tuple[int, int]]) -> None:
-    """Count a write to each (test id, hour): export chunks built from an earlier version are then stale. Sorted, so
-    concurrent writers lock the rows in the same order."""
+def bump_hours(cur, test_hours: set[tuple[int, int]], written_at) -> None:
+    """Count a write to each (test id, hour): export chunks and rollups built from an earlier version are then stale;
+    and keep the hour's latest `written_at` (the write's recorded_at, converted for the driver), which tells a
+    snapshot whether the hour changed after its freeze. Sorted, so concurrent writers lock the rows in the same
+    order; the latest time kept whichever commits first."""
     if not test_hours:
         return
     table = ResultHour._meta.db_table
+    latest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
     cur.execute(
-        f"INSERT INTO {table} (test_id, hour, version) VALUES {', '.join(['(%s, %s, 1)'] * len(test_hours))} "
-        f"ON CONFLICT (test_id, hour) DO UPDATE SET version = {table}.version + 1",
-        list(chain.from_iterable(sorted(test_hours))),
+        f"INSERT INTO {table} (test_id, hour, version, written_at) "
+        f"VALUES {', '.join(['(%s, %s, 1, %s)'] * len(test_hours))} "
+        f"ON CONFLICT (test_id, hour) DO UPDATE SET version = {table}.version + 1, "
+        f"written_at = {latest}(COALESCE({table}.written_at, excluded.written_at), excluded.written_at)",
+        list(chain.from_iterable((test_id, hour, written_at) for test_id, hour in sorted(test_hours))),
     )

@@ -2,13 +2,15 @@
 
 import functools
 from collections.abc import Callable
+from types import SimpleNamespace
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
-from spyglass.lib.compiled import CompiledQuery
+from spyglass.accounts.models import display_of
+from spyglass.lib.compiled import Compiled, CompiledQuery, converter
 
 from .models import Agent, RetentionPin, Test
 
@@ -43,6 +45,8 @@ FIELD_MAP = {
 # Sharing apps add the tests other account groups share with the caller: functions (access) -> a queryset of test
 # ids (spyglass.liveshares registers accepted live shares). Registered at app start, so every process agrees.
 _SHARED_TEST_SOURCES: list[Callable] = []
+# Tests a list never shows though they are visible (share links' frozen tests): functions () -> id subquery.
+_UNLISTED_SOURCES: list[Callable] = []
 
 # What a sharing app plugs in for the test settings: functions (access, test, aids: list[int]) that make the test's
 # inside-the-organization shares match `sharedWithAccounts`, and (test) -> [{aid, name}] that reads them back.
@@ -64,6 +68,12 @@ def register_shared_with(reader, writer):
     _SHARED_WITH_WRITERS.append(writer)
 
 
+def register_unlisted_tests(source):
+    """source() -> a subquery of test ids that lists of tests leave out though they stay readable by id."""
+    _UNLISTED_SOURCES.append(source)
+    return source
+
+
 def register_on_delete(callback):
     _ON_DELETE.append(callback)
     return callback
@@ -80,6 +90,91 @@ def visible_tests(access):
     return Test.objects.filter(visible, deleted_date__isnull=True).annotate(
         live_share=ExpressionWrapper(~Q(account_group_id=access.account_group.id), output_field=BooleanField())
     )
+
+
+# What a list of tests shows of each (the v6 list's representation reads these and nothing else): the test's own
+# columns but its account group, agents, headers and provenance, and its creator's and last editor's names.
+LISTED_COLUMNS = tuple(
+    f.attname
+    for f in Test._meta.concrete_fields
+    if f.name not in {"account_group", "headers", "source_test", "deleted_date", "created_by", "modified_by"}
+)
+
+
+_PEOPLE = tuple(f"{role}__{part}" for role in ("created_by", "modified_by") for part in ("name", "email"))
+_LISTED_NAMES = (*LISTED_COLUMNS, "live_share", *_PEOPLE)
+
+
+def listed_queryset(access):
+    """visible_tests(access) as lists show them: without the tests a registered source keeps out of lists."""
+    tests = visible_tests(access)
+    for source in _UNLISTED_SOURCES:
+        tests = tests.exclude(id__in=source())
+    return tests
+
+
+def _listed(access, test_type: str | None):
+    tests = listed_queryset(access).order_by("id")
+    if test_type is not None:
+        tests = tests.filter(type=test_type)
+    return tests.values_list(*_LISTED_NAMES)
+
+
+@functools.cache
+def _listed_query(typed: bool) -> tuple[Compiled, list] | None:
+    """listed_tests' statement built once per process, and what converts its columns, as visible_test's is: None
+    when the access shapes the SQL beyond its ids (then it is built for each call)."""
+    try:
+        first, second = [
+            Compiled(
+                _listed(access, Test.AGENT_TO_SERVER if typed else None),
+                group=ids["group"],
+                organization=ids["organization"],
+                **({"type": Test.AGENT_TO_SERVER} if typed else {}),
+            )
+            for access, ids in _stand_ins()
+        ]
+    except ValueError:
+        return None
+    same_ids = {"group": 0, "organization": 0, "type": ""}
+    if first.sql != second.sql or first.params(**same_ids) != second.params(**same_ids):
+        return None
+    fields = [Test._meta.get_field(name) for name in LISTED_COLUMNS]
+    converters = [(i, c) for i, f in enumerate(fields) if (c := converter(f, connection)) is not None]
+    return first, converters
+
+
+def listed_tests(access, test_type: str | None = None) -> list[SimpleNamespace]:
+    """visible_tests(access) in id order (of one type when given) as a list shows them: the listed columns read as
+    values, the people's names through the join, the SQL built once per process — where model instances of every
+    test and of both its users (every column, the password hash included) and compiling the query cost most of a
+    list request. Each has the Test attributes of LISTED_COLUMNS, `live_share`, and `created_by` / `modified_by`
+    with the person's `display` (None: nobody)."""
+    compiled = _listed_query(test_type is not None)
+    if compiled is None:
+        rows = list(_listed(access, test_type))
+    else:
+        query, converters = compiled
+        values = {"group": access.account_group.id, "organization": access.organization_id, "type": test_type}
+        with connection.cursor() as cursor:
+            cursor.execute(query.sql, query.params(**values))
+            rows = []
+            for row in cursor.fetchall():
+                row = list(row)
+                for i, convert in converters:
+                    if row[i] is not None:
+                        row[i] = convert(row[i])
+                rows.append(row)
+    listed = []
+    width = len(LISTED_COLUMNS) + 1
+    for row in rows:
+        test = SimpleNamespace(**dict(zip(_LISTED_NAMES[:width], row[:width], strict=True)))
+        for role, (name, email) in zip(
+            ("created_by", "modified_by"), (row[width : width + 2], row[width + 2 :]), strict=True
+        ):
+            setattr(test, role, None if email is None else SimpleNamespace(display=display_of(name, email)))
+        listed.append(test)
+    return listed
 
 
 def visible_test(access, test_id: int, *related: str) -> Test | None:

@@ -2,14 +2,17 @@
 
 Every read takes a ReadScope (spyglass.monitoring.scope: window, agents, freeze, copied rows), so the live results
 page, a live share's view of it and a frozen snapshot all read through here and only through `scope.results(...)`.
-The timeline is ONE aggregate query per period (GROUP BY round_id) computed by the database."""
+The per-round aggregate is ONE rule (`per_round`: a GROUP BY round_id computed by the database, finished by `_values`),
+whether it runs over a window's rows or comes from the hour rollups that keep it per round
+(spyglass.monitoring.rollups), so a timeline costs what its rounds cost, not what its rows cost."""
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Case, Count, F, FloatField, Max, Min, Q, Sum, Value, When
+from django.db.models import Case, Count, F, FloatField, Max, Min, Q, Sum, Value, When
 
-from . import catalogue
+from . import catalogue, rollups
 from .models import Test
 from .scope import ReadScope
 
@@ -26,14 +29,18 @@ ERROR_Q = {
 
 
 def _availability():
-    return Avg(Case(When(error_type="None", then=Value(100.0)), default=Value(0.0), output_field=FloatField()))
+    return Case(When(error_type="None", then=Value(100.0)), default=Value(0.0), output_field=FloatField())
 
 
 @dataclass(frozen=True)
 class Series:
+    """One line of a timeline: per round, the average across the round's rows of `value` (rows where it is null
+    left out), divided by `divisor`."""
+
     key: str
     label: str
-    aggregate: object  # a Django aggregate expression over the kind's rows
+    value: Any  # a Django expression over one row of the kind
+    divisor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -62,11 +69,11 @@ PHASE_LABELS = {
 }
 
 NET_VIEWS = (
-    View("loss", "Loss", "net", "%", (Series("loss", "Loss", Avg("loss")),), "loss", _NET_REST),
+    View("loss", "Loss", "net", "%", (Series("loss", "Loss", F("loss")),), "loss", _NET_REST),
     View(
-        "latency", "Latency", "net", "ms", (Series("latency", "Latency", Avg("avg_latency")),), "avg_latency", _NET_REST
+        "latency", "Latency", "net", "ms", (Series("latency", "Latency", F("avg_latency")),), "avg_latency", _NET_REST
     ),
-    View("jitter", "Jitter", "net", "ms", (Series("jitter", "Jitter", Avg("jitter")),), "jitter", _NET_REST),
+    View("jitter", "Jitter", "net", "ms", (Series("jitter", "Jitter", F("jitter")),), "jitter", _NET_REST),
 )
 HTTP_VIEWS = (
     View(
@@ -83,7 +90,7 @@ HTTP_VIEWS = (
         "Response Time",
         "http",
         "ms",
-        (Series("response_time", "Response Time", Avg("response_time")),),
+        (Series("response_time", "Response Time", F("response_time")),),
         "response_time",
         _HTTP_REST,
     ),
@@ -92,7 +99,7 @@ HTTP_VIEWS = (
         "Throughput",
         "http",
         "kB/s",
-        (Series("throughput", "Throughput", Avg("throughput") / 1000.0),),
+        (Series("throughput", "Throughput", F("throughput"), 1000.0),),
         "throughput",
         _HTTP_REST,
     ),
@@ -101,7 +108,7 @@ HTTP_VIEWS = (
         "Phase Breakdown",
         "http",
         "ms",
-        tuple(Series(p, PHASE_LABELS[p], Avg(p)) for p in _PHASES),
+        tuple(Series(p, PHASE_LABELS[p], F(p)) for p in _PHASES),
         "total_time",
         (*_PHASES, *[c for c in _HTTP_REST if c not in _PHASES]),
         stacked=True,
@@ -122,7 +129,7 @@ DNS_VIEWS = (
         "Resolution Time",
         "dns",
         "ms",
-        (Series("resolution_time", "Resolution Time", Avg("resolution_time")),),
+        (Series("resolution_time", "Resolution Time", F("resolution_time")),),
         "resolution_time",
         _DNS_REST,
     ),
@@ -140,6 +147,26 @@ PATH_VIEW = View(
 def has_paths(test: Test) -> bool:
     """Tests whose agents trace the path: those that take network measurements."""
     return test.type == Test.AGENT_TO_SERVER or bool(test.network_measurements)
+
+
+def _kind_series(kind: str, *extra: Series) -> tuple[Series, ...]:
+    found = {s.key: s for views in VIEWS.values() for v in views if v.kind == kind for s in v.series}
+    return (*found.values(), *extra)
+
+
+# Every series a kind's rollups keep: its Views' and the snapshot summary's (spyglass.sharing.summary).
+KIND_SERIES = {
+    "net": _kind_series("net"),
+    "http": _kind_series("http", Series("total_time", "Total Time", F("total_time"))),
+    "dns": _kind_series("dns"),
+}
+# What a stored rollup was computed with: a change here makes every stored hour of the kind stale.
+LAYOUT = {
+    kind: hashlib.sha256(repr([(s.key, str(s.value)) for s in series] + [str(ERROR_Q[kind])]).encode()).hexdigest()
+    for kind, series in KIND_SERIES.items()
+}
+# per_round's tuples: (round_id, agents reporting, rows with an error, rows, then each series' sum and count).
+FIXED = 4
 
 
 def views_for(test: Test) -> tuple[View, ...]:
@@ -181,47 +208,72 @@ class Timeline:
 
 
 def timeline(scope: ReadScope, view: View) -> Timeline:
-    """ONE query: the view's aggregates per round over the scope's window, computed by the database."""
+    """The view's aggregates per round over the scope's window."""
     return timelines(scope, (view,))[view.key]
 
 
+def per_round(rows, kind: str) -> list[tuple]:
+    """THE per-round aggregate, ONE query over `rows` (a queryset of the kind's results): per round the agents
+    reporting, the rows with an error, the rows, and each series' sum and count (KIND_SERIES), ordered by round.
+    The rollups store exactly this per round (spyglass.monitoring.rollups): it is computed here only."""
+    sums: dict[str, Sum | Count] = {}
+    for i, s in enumerate(KIND_SERIES[kind]):
+        sums[f"s{i}"] = Sum(s.value)
+        sums[f"c{i}"] = Count(s.value)
+    error = Sum(Case(When(ERROR_Q[kind], then=Value(1)), default=Value(0)))
+    grouped = (
+        rows.values("round_id")
+        .annotate(n=Count("agent_id", distinct=True), e=error, r=Count("id"), **sums)
+        .order_by("round_id")
+        .values_list("round_id", "n", "e", "r", *sums)
+    )
+    return [(row[0], row[1], row[2] or 0, *row[3:]) for row in grouped]
+
+
+def rounds_of(scope: ReadScope, kind: str, agents: bool = False) -> rollups.Rounds:
+    """per_round over the scope (window, agents, freeze, copies): from the hour rollups where they hold it."""
+    return rollups.rounds(scope, kind, KIND_MODEL[kind], per_round, LAYOUT[kind], agents=agents)
+
+
+def _values(rows: list[tuple], kind: str, series: Series) -> list[float | None]:
+    """One series per round: its sum ÷ its count ÷ the divisor, to 3 decimals (None: no row had a value)."""
+    at = FIXED + 2 * next(i for i, s in enumerate(KIND_SERIES[kind]) if s.key == series.key)
+    return [None if not r[at + 1] else round(r[at] / r[at + 1] / series.divisor, 3) for r in rows]
+
+
 def timelines(scope: ReadScope, views) -> dict[str, Timeline]:
-    """ONE query for several views of one kind (a snapshot's rollups hold them all): {view key: Timeline}. Each is
-    what timeline(scope, view) gives alone: same grouping, same aggregates, same rounding."""
+    """Several views of one kind at once (a snapshot's stored document holds them all): {view key: Timeline}. Each
+    is what timeline(scope, view) gives alone."""
     kinds = {v.kind for v in views}
     if len(kinds) != 1:
         raise ValueError("views of one kind of measurement only")
     kind = kinds.pop()
-    series = {s.key: s.aggregate for v in views for s in v.series}
-    aliases = {key: f"s{i}" for i, key in enumerate(series)}
-    error = Sum(Case(When(ERROR_Q[kind], then=Value(1)), default=Value(0)))
-    rows = (
-        _rows(kind, scope)
-        .values("round_id")
-        .annotate(n=Count("agent_id", distinct=True), e=error, **{aliases[k]: a for k, a in series.items()})
-        .order_by("round_id")
-        .values_list("round_id", "n", "e", *aliases.values())
-    )
-    rounds, agents, errors = [], [], []
-    values: dict[str, list] = {key: [] for key in series}
-    columns = list(values.values())
-    for row in rows:
-        rounds.append(row[0])
-        agents.append(row[1])
-        errors.append(row[2] or 0)
-        for column, value in zip(columns, row[3:], strict=True):
-            column.append(None if value is None else round(float(value), 3))
-    return {v.key: Timeline(rounds, [values[s.key] for s in v.series], agents, errors) for v in views}
+    rows = rounds_of(scope, kind).rows
+    rounds, agents, errors = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    return {v.key: Timeline(rounds, [_values(rows, kind, s) for s in v.series], agents, errors) for v in views}
+
+
+def window_totals(scope: ReadScope, kind: str) -> dict:
+    """Over the whole window, from the same per-round aggregates summed: the rows, the rows with an error, the
+    distinct agents and each series' average (by KIND_SERIES key; None without a value)."""
+    found = rounds_of(scope, kind, agents=True)
+    rows = found.rows
+    totals: dict = {"rows": sum(r[3] for r in rows), "errors": sum(r[2] for r in rows)}
+    totals["agents"] = len(found.agents or ())
+    for i, s in enumerate(KIND_SERIES[kind]):
+        at = FIXED + 2 * i
+        total, count = sum(r[at] or 0.0 for r in rows), sum(r[at + 1] for r in rows)
+        totals[s.key] = total / count / s.divisor if count else None
+    return totals
 
 
 def neighbours(scope: ReadScope, kind: str, round_id: int):
-    """(previous round, next round) with data in the scope, in one query."""
-    result = _rows(kind, scope).aggregate(
-        prev=Max(Case(When(round_id__lt=round_id, then=F("round_id")))),
-        next=Min(Case(When(round_id__gt=round_id, then=F("round_id")))),
-        last=Max("round_id"),
-    )
-    return result["prev"], result["next"]
+    """(previous round, next round) with data in the scope: two lookups along the results' index, whatever the
+    window's rows."""
+    rows = _rows(kind, scope)
+    previous = rows.filter(round_id__lt=round_id).aggregate(m=Max("round_id"))["m"]
+    following = rows.filter(round_id__gt=round_id).aggregate(m=Min("round_id"))["m"]
+    return previous, following
 
 
 def latest_round(scope: ReadScope, kind: str) -> int | None:
@@ -239,7 +291,9 @@ _ROW_FIELDS = {kind: _row_fields(kind) for kind in catalogue.kinds()}
 
 def round_rows(scope: ReadScope, kind: str, round_id: int) -> list[dict]:
     """Every agent's row of one round in the scope (one query), with the agent's name, location and country."""
-    qs = _rows(kind, scope).filter(round_id=round_id)
+    # The scope narrowed to the round, not the window's bounds plus `round_id = …`: SQLite ranges the index on the
+    # window's bounds then, reading every row of the window for one round's.
+    qs = _rows(kind, scope.within(round_id, round_id))
     order = ["agent__name"] + (["server"] if kind == "dns" else [])
     rows = list(
         qs.order_by(*order).values(

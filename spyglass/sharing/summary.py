@@ -1,8 +1,8 @@
-"""The one-line summary of a snapshot's window for link previews, from one aggregate SQL query per kind."""
+"""The one-line summary of a snapshot's window for link previews, from the window's per-round aggregates
+(timeline.window_totals: the hour rollups where they hold the frozen window, its rows elsewhere)."""
 
-from django.db.models import Avg, Count, Q
-
-from spyglass.monitoring.models import HttpResult, NetResult, Test
+from spyglass.monitoring import timeline
+from spyglass.monitoring.models import Test
 
 from .scope_provider import scope_of
 
@@ -14,22 +14,15 @@ def _fmt(value, unit: str, digits=1) -> str:
 def one_line(snapshot) -> str:
     scope = scope_of(snapshot)
     parts = []
-    net = scope.results(NetResult).aggregate(
-        loss=Avg("loss"), latency=Avg("avg_latency"), agents=Count("agent_id", distinct=True), rows=Count("id")
-    )
+    net = timeline.window_totals(scope, "net")
     if net["rows"]:
         parts.append(f"avg loss {_fmt(net['loss'], '%')}, avg latency {_fmt(net['latency'], ' ms')}")
     agents = net["agents"]
     if snapshot.test.type == Test.HTTP_SERVER:
-        http = scope.results(HttpResult).aggregate(
-            total=Avg("total_time"),
-            rows=Count("id"),
-            errors=Count("id", filter=~Q(error_type="None")),
-            agents=Count("agent_id", distinct=True),
-        )
+        http = timeline.window_totals(scope, "http")
         if http["rows"]:
             availability = 100.0 * (http["rows"] - http["errors"]) / http["rows"]
-            parts.append(f"availability {availability:.1f}%, avg total time {_fmt(http['total'], ' ms')}")
+            parts.append(f"availability {availability:.1f}%, avg total time {_fmt(http['total_time'], ' ms')}")
         agents = max(agents, http["agents"])
     if not parts:
         return "no results in this window"

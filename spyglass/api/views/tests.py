@@ -12,7 +12,6 @@ from spyglass.accounts.roles import EDIT_TESTS, VIEW_TESTS
 from spyglass.monitoring import tests_service
 from spyglass.monitoring.models import Test
 from spyglass.monitoring.test_validation import TestWriteSerializer
-from spyglass.sharing.services import share_link_test_ids
 
 from .. import representations as rep
 from ..base import V6View
@@ -33,7 +32,7 @@ class TestBaseView(V6View):
 
     def listed_tests(self):
         """What the lists show: saved events among the tests, share links not (each is also reachable by id)."""
-        return self.tests().exclude(id__in=share_link_test_ids())
+        return tests_service.listed_queryset(self.access).select_related("created_by", "modified_by")
 
     def get_test(self, test_id, test_type=None) -> Test:
         test = get_object_or_404(self.tests(), id=self.int_id(test_id))
@@ -54,9 +53,7 @@ class TestListView(TestBaseView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Tests of the account group", operation_id="tests_list")
     def get(self, request, test_type=None, format=None):
-        tests = self.listed_tests().order_by("id")
-        if test_type is not None:
-            tests = tests.filter(type=check_type(test_type))
+        tests = tests_service.listed_tests(self.access, None if test_type is None else check_type(test_type))
         return Response({"test": [rep.test_summary(t) for t in tests]})
 
 
