@@ -139,9 +139,7 @@ VIEWS = {Test.AGENT_TO_SERVER: NET_VIEWS, Test.HTTP_SERVER: HTTP_VIEWS, Test.DNS
 # The Path Visualization View (spyglass/results_ui/paths.py draws the selected round's path traces). Its timeline is
 # the network rows' end-to-end loss, averaged across agents, as ThousandEyes' path view shows: loss is what sends
 # someone to look at the path, and the graph below says where on it the loss begins.
-PATH_VIEW = View(
-    "path-vis", "Path Visualization", "net", "%", (Series("loss", "Loss", Avg("loss")),), "loss", _NET_REST
-)
+PATH_VIEW = View("path-vis", "Path Visualization", "net", "%", (Series("loss", "Loss", F("loss")),), "loss", _NET_REST)
 
 
 def has_paths(test: Test) -> bool:

@@ -7,11 +7,12 @@ class SharingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from spyglass.monitoring import tests_service
+
         from . import (
             scope_provider,  # noqa: F401  registers the snapshot read scope
             services,  # noqa: F401  ends snapshots with the live shares they were made through
         )
-        from spyglass.monitoring import tests_service
 
         # Lists of tests show saved events, never share links (each stays readable by its id).
         tests_service.register_unlisted_tests(services.share_link_test_ids)

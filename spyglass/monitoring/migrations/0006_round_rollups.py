@@ -55,7 +55,7 @@ def drop_trigger(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0003_export_chunks'),
+        ('monitoring', '0005_agent_path_trace_problem'),
     ]
 
     operations = [
