@@ -256,7 +256,9 @@ def test_demo_runs_live_stops_cleanly_and_reuses_its_data_when_run_again(tmp_pat
         detail = httpx.get(
             f"{base}/v6/net/path-vis/{tcp['testId']}/{entry['agentId']}/{entry['roundId']}.json", auth=auth
         ).json()
-        assert len(detail["net"]["pathVis"][0]["pathTraces"][0]["hops"]) >= 8
+        hops = detail["net"]["pathVis"][0]["pathTraces"][0]["hops"]
+        assert len(hops) >= 8
+        assert "DEMO-TRANSIT (AS 64500)" in {h.get("network") for h in hops}  # the demo's AS table names networks
         host = __import__("socket").gethostname()
 
         def live_rows():

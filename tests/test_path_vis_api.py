@@ -136,6 +136,13 @@ def test_bad_ranges_are_400(cast):
     assert response.status_code == 400 and "window" in response.json()["errorMessage"]
 
 
+def test_a_test_links_its_path_vis_data_as_v6_does(cast):
+    test, _ = traced(cast.owner, rounds=1)
+    links = cast.owner.client.get(f"/v6/tests/{test.id}.json").json()["test"][0]["apiLinks"]
+    assert {"rel": "data", "href": f"http://127.0.0.1:8000/v6/net/path-vis/{test.id}"} in links
+    assert cast.owner.client.get(f"/v6/tests/{test.id}.json").json()["test"][0]["numPathTraces"] == 3
+
+
 def test_the_openapi_document_lists_both_endpoints(cast):
     schema = cast.owner.client.get("/v6/openapi.json").json()
     assert "/v6/net/path-vis/{test_id}" in {p.replace(".{format}", "") for p in schema["paths"]} or any(

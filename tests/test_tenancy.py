@@ -8,6 +8,9 @@ from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services as dashboard_services
 from spyglass.liveshares import services as live_share_services
 from tests.conftest import make_agent, make_derived_snapshot, make_snapshot, make_test
+from tests.path_helpers import write_traces
+
+TRACED_ROUND = 1795334400
 
 # name → (method, path template, body, expected status per person)
 OK_ALL = {"owner": 200, "teammate": 200, "regular": 200, "other_group": 200, "other_org": 200}
@@ -50,14 +53,9 @@ MATRIX = {
     "net-metrics": ("GET", "/v6/net/metrics/{test_id}.json?window=1h", None, OWN_GROUP_ONLY),
     "http-server-data": ("GET", "/v6/web/http-server/{test_id}.json", None, OWN_GROUP_ONLY),
     "dns-server-data": ("GET", "/v6/dns/server/{dns_test_id}.json", None, OWN_GROUP_ONLY),
+    # the agent's path traces of one round of the owner's test exist
     "path-vis": ("GET", "/v6/net/path-vis/{test_id}.json", None, OWN_GROUP_ONLY),
-    # no trace in that round: 404 for everyone alike (tests/test_path_vis_api.py reads a round that has one)
-    "path-vis-detail": (
-        "GET",
-        "/v6/net/path-vis/{test_id}/{agent_id}/1795000020.json",
-        None,
-        {who: 404 for who in OK_ALL},
-    ),
+    "path-vis-detail": ("GET", "/v6/net/path-vis/{test_id}/{agent_id}/{round_id}.json", None, OWN_GROUP_ONLY),
     # live shares: a pending share of the owner's test with the Dev group (other_group) exists
     "live-shares": ("GET", "/v6/live-shares.json", None, OK_ALL),
     "live-share-create": (
@@ -119,6 +117,7 @@ def test_each_person_gets_the_documented_answer(cast, name, who):
     test = make_test(cast.owner, "http-server", name="shared web")
     dns_test = make_test(cast.owner, "dns-server", name="shared dns")
     agent = make_agent(cast.owner)
+    write_traces(test, [agent], [TRACED_ROUND])
     share = live_share_services.create(access_for(cast.owner.user, None), test.id, aid=cast.other_group.aid)
     dashboard = dashboard_services.default_dashboard(access_for(cast.owner.user, None))
     snapshot = make_snapshot(cast.owner, test)
@@ -135,6 +134,7 @@ def test_each_person_gets_the_documented_answer(cast, name, who):
         dashboard_id=dashboard.id,
         derived_share_id=derived_share.id,
         derived_snapshot_id=derived.id,
+        round_id=TRACED_ROUND,
     )
     path = template.format(**ids)
     if body:

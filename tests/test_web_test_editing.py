@@ -102,3 +102,21 @@ def test_it_disables_enables_and_deletes(cast):
 def test_it_refuses_toggle_by_get(cast):
     test = make_test(cast.owner, name="edge")
     assert signed_in(cast.owner).get(f"/tests/{test.id}/toggle/").status_code == 405
+
+
+def test_it_sets_the_path_traces_per_round_with_the_apis_rule(cast):
+    client = signed_in(cast.owner)
+    form = client.get("/tests/new/agent-to-server/").content.decode()
+    assert 'name="numPathTraces"' in form and 'value="3"' in form
+    client.post("/tests/new/agent-to-server/", {"testName": "edge", "server": "example.com:443", "interval": "60"})
+    test = models.Test.objects.get(name="edge")
+    assert test.num_path_traces == 3
+    response = client.post(f"/tests/{test.id}/edit/", {"testName": "edge", "interval": "60", "numPathTraces": "11"})
+    assert response.status_code == 400 and "Ensure this value is less than or equal to 10." in response.content.decode()
+    client.post(f"/tests/{test.id}/edit/", {"testName": "edge", "interval": "60", "numPathTraces": "0"})
+    test.refresh_from_db()
+    assert test.num_path_traces == 0
+    assert (
+        'name="numPathTraces" type="number" min="0" max="10" step="1" value="0"'
+        in client.get(f"/tests/{test.id}/edit/").content.decode()
+    )

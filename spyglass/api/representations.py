@@ -12,9 +12,10 @@ from .test_settings import v6_fixed
 
 ONLINE_AFTER_SECONDS = 180
 
-# The v6 data paths of a test type's kinds of result, its own first.
+# The v6 data paths of a test type's kinds of result, its own first, then path visualization (as v6 lists them).
 DATA_PATHS = {
-    test_type: [catalogue.kind(kind).path for kind in catalogue.kinds_of(test_type)] for test_type, _ in Test.TYPES
+    test_type: [catalogue.kind(kind).path for kind in catalogue.kinds_of(test_type)] + [catalogue.PATH.path]
+    for test_type, _ in Test.TYPES
 }
 
 

@@ -11,8 +11,8 @@ from django.db.models import Max
 from spyglass.accounts.models import ApiToken
 from spyglass.accounts.roles import access_for
 from spyglass.accounts.services import create_user
-from spyglass.monitoring import tests_service
-from spyglass.monitoring.models import Agent, NetResult, Test
+from spyglass.monitoring import asn, tests_service
+from spyglass.monitoring.models import Agent, AsnPrefix, NetResult, Test
 from spyglass.monitoring.seed import seed
 from spyglass.monitoring.test_validation import TestWriteSerializer
 from spyglass.sharing.links import view_url
@@ -28,6 +28,15 @@ USERS = [
     ("regular@demo.spyglass.test", "Rita Regular", ["Operations"], "Regular User"),
 ]
 SEED_AGENTS, SEED_HOURS = 4, 48
+# A prefix-to-AS table for the seeded paths' addresses (documentation ranges and ASNs, RFC 5737, 6598 and 5398),
+# loaded only when the operator has loaded none: the path view then names the hops' networks.
+DEMO_PREFIXES = [
+    "198.51.100.0\t24\t64500",
+    "203.0.113.0\t24\t64501",
+    "192.0.2.0\t24\t64502",
+    "100.64.0.0\t10\t64502",
+]
+DEMO_AS_NAMES = {64500: "DEMO-TRANSIT", 64501: "DEMO-TARGET-HOSTING", 64502: "DEMO-ACCESS-ISP"}
 
 
 @dataclass
@@ -94,6 +103,8 @@ def prepare(ports: dict, progress=None) -> DemoData:
     agent, _ = Agent.objects.get_or_create(
         organization_id=admin_access.organization_id, name=agent_name, defaults={"location": "this machine"}
     )
+    if not AsnPrefix.objects.exists():
+        asn.load(asn.parse_prefixes(DEMO_PREFIXES, "demo prefixes"), DEMO_AS_NAMES, "spyglass demo")
     tests = []
     for test_type, name, attrs in _tests(ports):
         test = Test.objects.filter(account_group=admin_access.account_group, name=name).first()

@@ -10,7 +10,6 @@ An import replaces the whole table in one transaction, or, on any bad line, chan
 import ipaddress
 import re
 from dataclasses import dataclass
-from functools import cache
 
 from django.db import transaction
 from django.utils import timezone
@@ -102,34 +101,27 @@ def load(prefixes: list[tuple[str, int, str]], names: dict[int, str] | None, sou
         named = [AsnName(asn=a, name=n) for a, n in names.items()]
         for i in range(0, len(named), _BATCH):
             AsnName.objects.bulk_create(named[i : i + _BATCH])
+    lengths: dict[str, set[int]] = {"4": set(), "6": set()}
+    for cidr, (length, _) in seen.items():
+        lengths["6" if ":" in cidr else "4"].add(length)
     table, _ = AsnTable.objects.get_or_create(id=1)
     AsnTable.objects.filter(id=table.id).update(
-        version=table.version + 1, loaded_at=timezone.now(), source=source[:500], prefixes=len(rows)
+        version=table.version + 1,
+        loaded_at=timezone.now(),
+        source=source[:500],
+        prefixes=len(rows),
+        lengths={family: sorted(found, reverse=True) for family, found in lengths.items()},
     )
-    _lengths.cache_clear()
     return len(rows)
 
 
-@cache
-def _lengths(version: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """The prefix lengths the table holds, IPv4 and IPv6 (version: the table's, so a new import is seen)."""
-    v4: set[int] = set()
-    v6: set[int] = set()
-    for cidr, length in AsnPrefix.objects.values_list("cidr", "length").distinct():
-        (v6 if ":" in cidr else v4).add(length)
-    return tuple(sorted(v4, reverse=True)), tuple(sorted(v6, reverse=True))
-
-
-def table_version() -> int:
-    return AsnTable.objects.filter(id=1).values_list("version", flat=True).first() or 0
-
-
 def lookup(addresses) -> dict[str, Network]:
-    """The longest stored prefix of each address (those without one are left out). Two queries whatever the count."""
-    version = table_version()
-    if not version:
+    """The longest stored prefix of each address (those without one are left out): three queries whatever the
+    count — the table's prefix lengths, the candidate prefixes of those lengths, their AS names."""
+    table = AsnTable.objects.filter(id=1).values("version", "lengths").first()
+    if not table or not table["version"]:
         return {}
-    v4, v6 = _lengths(version)
+    v4, v6 = table["lengths"].get("4", []), table["lengths"].get("6", [])
     candidates: dict[str, list[str]] = {}
     for address in set(addresses):
         try:

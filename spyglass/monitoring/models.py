@@ -226,6 +226,9 @@ class AsnTable(models.Model):
     loaded_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=500, blank=True, default="")
     prefixes = models.BigIntegerField(default=0)
+    # The prefix lengths the table holds, longest first, per IP version ({"4": [24, 23, …], "6": […]}): a lookup tries
+    # only these, without reading the table to find them.
+    lengths = models.JSONField(default=dict)
 
 
 class AsnPrefix(models.Model):

@@ -36,6 +36,7 @@ class Migration(migrations.Migration):
                 ('loaded_at', models.DateTimeField(blank=True, null=True)),
                 ('source', models.CharField(blank=True, default='', max_length=500)),
                 ('prefixes', models.BigIntegerField(default=0)),
+                ('lengths', models.JSONField(default=dict)),
             ],
         ),
         migrations.AddField(

@@ -69,6 +69,8 @@ def _body_from_form(post, test_type: str, creating: bool) -> dict:
         "enabled": 1 if post.get("enabled") else 0,
         "agents": [{"agentId": v} for v in post.getlist("agents")],
     }
+    if post.get("numPathTraces", "") != "":  # left out: the test keeps its own (3 for a new test)
+        body["numPathTraces"] = post["numPathTraces"]
     if test_type == Test.DNS_SERVER:
         body["dnsServers"] = [
             {"serverName": line.strip()} for line in post.get("dnsServers", "").splitlines() if line.strip()
@@ -119,10 +121,11 @@ def _form(request, test_type: str, test: Test | None):
             "interval": str(test.interval),
             "description": test.description,
             "enabled": "1" if test.enabled else "",
+            "numPathTraces": str(test.num_path_traces),
             "dnsServers": "\n".join(s["serverName"] for s in test.dns_servers),
         }
     else:
-        chosen, form = set(), {"interval": "300", "enabled": "1", "protocol": "TCP"}
+        chosen, form = set(), {"interval": "300", "enabled": "1", "protocol": "TCP", "numPathTraces": "3"}
     if values and test_type == Test.DNS_SERVER:
         form["dnsServers"] = request.POST.get("dnsServers", "")
     return render(
