@@ -153,14 +153,22 @@ def v7(live_server, settings):
     """v7(person) → the official ThousandEyes SDK's ApiClient (the v7 API), unchanged, for that person's API token
     against the live server."""
     from thousandeyes_sdk.core import ApiClient, Configuration
+    from urllib3.util.retry import Retry
 
     settings.BASE_URL = live_server.url
     clients = []
 
     def client_for(person: Person):
-        client = ApiClient(Configuration(host=f"{live_server.url}/v7", access_token=person.token))
-        # One connection per request: a kept-alive connection outlives the test in the live server's thread, which
-        # then closes the test's shared SQLite connection from the wrong thread.
+        # One connection per request: a kept-alive connection would outlive the test in a live-server thread, which
+        # then closes the test's shared SQLite connection from the wrong thread. The server closes each connection
+        # after its answer without saying so, so the pool may still pick a socket closing under it: a request sent
+        # there was never read, and is sent again (for every method; nothing else is retried).
+        configuration = Configuration(
+            host=f"{live_server.url}/v7",
+            access_token=person.token,
+            retries=Retry(total=3, connect=3, read=3, status=0, other=0, allowed_methods=None, redirect=False),
+        )
+        client = ApiClient(configuration)
         client.set_default_header("Connection", "close")
         clients.append(client)
         return client

@@ -198,6 +198,7 @@ def test_it_stores_a_batch_and_replaces_rows_sent_again(cast, registered):
     assert HttpResult.objects.count() == 1
     data = cast.owner.client.get(f"/v6/web/http-server/{test.id}.json?window=1h&certificates=1").json()
     row = data["web"]["httpServer"][0]
+    # timings are whole milliseconds in v6, as its example bodies (12.5 is stored, 13 is shown)
     assert row["connectTime"] == 13 and row["agentName"] == "lab-1" and row["roundId"] == r - 60
     assert row["sslCerts"][0]["subjectName"] == "CN=example.com"
 

@@ -57,7 +57,8 @@ def run(args) -> int:
         err.print(f"share link (anyone can open it, signed out): {data.share_url}")
         err.print(
             f"\nopen http://{args.addr}/ and sign in as a user above "
-            f"(API docs: http://{args.addr}/v6/docs; curl -u {data.users[0][0]}:TOKEN http://{args.addr}/v6/tests.json)\n"
+            f"(API docs: http://{args.addr}/v6/docs and /v7/docs; "
+            f"curl -u {data.users[0][0]}:TOKEN http://{args.addr}/v6/tests.json)\n"
         )
         options = Namespace(addr=args.addr, no_agent=False, no_worker=False, workers=2)
         return serve(options, agent_org=setup.ORG, agent_name=data.agent_name)
