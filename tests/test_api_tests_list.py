@@ -2,7 +2,6 @@
 test answers exactly as the representation of the model instance does, for each type, with a creator who is gone,
 a live-shared test and a filter by type."""
 
-
 from spyglass.accounts.models import AccountGroup, User
 from spyglass.accounts.roles import access_for
 from spyglass.api import representations as rep
