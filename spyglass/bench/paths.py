@@ -1,4 +1,4 @@
-"""Bench row 11: what path traces cost on disk. Each distinct path is stored once (Path) and each agent's round as
+"""Bench row 12: what path traces cost on disk. Each distinct path is stored once (Path) and each agent's round as
 one packed row (PathRound), so a round of 3 traces of an unchanging 15-hop path costs its times, not its addresses.
 
 The size is the database's own count of the tables' bytes, indexes included (PostgreSQL: pg_total_relation_size;
@@ -122,7 +122,7 @@ def _cost(name: str, agent_count: int, hours: int, change_every: int | None) -> 
 
 
 @row(
-    11,
+    12,
     "path trace storage: bytes stored per (agent, round) for 3 traces of an unchanging 15-hop path, 50 agents × 48 h "
     "(the path tables' size with indexes ÷ agents × rounds); a changing path in the detail",
     "<= 200",
