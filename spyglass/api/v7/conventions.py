@@ -7,20 +7,20 @@ import binascii
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-import orjson
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
-from rest_framework.exceptions import NotAcceptable, ParseError, UnsupportedMediaType
+from rest_framework.exceptions import NotAcceptable, UnsupportedMediaType
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 
 from spyglass.lib import jsonsplice
 from spyglass.lib.error_messages import field_errors
 from spyglass.lib.timeranges import RangeError, TimeRange, parse_window
+
+from ..formats import V6JSONParser
 
 PREFIX = "/v7/"
 HAL = "application/hal+json"
@@ -131,20 +131,8 @@ class PlainJSONRenderer(HalJSONRenderer):
     media_type = JSON
 
 
-class V7JSONParser(BaseParser):
-    media_type = JSON
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        raw = stream.read() if stream else b""
-        if not raw.strip():
-            return {}
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise ParseError(f"The request body is not valid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise ParseError("The request body must be a JSON object")
-        return data
+# v7 bodies are read as v6's are: one JSON object, the same messages for what is not one.
+V7JSONParser = V6JSONParser
 
 
 class V7ContentNegotiation(BaseContentNegotiation):

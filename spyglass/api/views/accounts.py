@@ -27,16 +27,18 @@ class StatusView(APIView):
         return Response({"timestamp": int(time.time() * 1000)})
 
 
+def memberships_of(user):
+    """The caller's memberships with their groups and organizations, in group id order (both versions' lists)."""
+    return (
+        Membership.objects.filter(user=user).select_related("account_group__organization").order_by("account_group_id")
+    )
+
+
 class AccountGroupListView(V6View):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Account groups of the caller")
     def get(self, request, format=None):
         current = self.access.account_group.id
         default = request.user.default_account_group_id or current
-        memberships = (
-            Membership.objects.filter(user=request.user)
-            .select_related("account_group__organization")
-            .order_by("account_group_id")
-        )
         groups = [
             {
                 "aid": m.account_group.id,
@@ -45,7 +47,7 @@ class AccountGroupListView(V6View):
                 "default": int(m.account_group.id == default),
                 "organizationName": m.account_group.organization.name,
             }
-            for m in memberships
+            for m in memberships_of(request.user)
         ]
         return Response({"accountGroups": groups})
 

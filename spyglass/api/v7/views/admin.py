@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from spyglass.accounts.models import Membership, Permission
 from spyglass.accounts.roles import VIEW_USERS
 
-from ...views.accounts import members_of, roles_of
+from ...views.accounts import members_of, memberships_of, roles_of
 from ..base import V7View
 from ..conventions import href, iso, self_links
 
@@ -66,12 +66,7 @@ class AccountGroupListView(V7View):
     def get(self, request):
         current = self.access.account_group.id
         default = request.user.default_account_group_id or current
-        memberships = (
-            Membership.objects.filter(user=request.user)
-            .select_related("account_group__organization")
-            .order_by("account_group_id")
-        )
-        groups = [_group_info(m.account_group, current, default) for m in memberships]
+        groups = [_group_info(m.account_group, current, default) for m in memberships_of(request.user)]
         return Response({"accountGroups": groups, "_links": self_links(request)})
 
 
