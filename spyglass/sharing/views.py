@@ -30,7 +30,7 @@ from spyglass.accounts import ratelimit
 from spyglass.accounts.ratelimit import client_ip
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import TimeRange
-from spyglass.monitoring import catalogue, queries, timeline
+from spyglass.monitoring import catalogue, queries
 from spyglass.monitoring.models import Test
 from spyglass.results_ui import paths
 from spyglass.results_ui.component import (
@@ -395,7 +395,7 @@ def _json_stream(snapshot):
             yield (b"" if first else b",") + orjson.dumps(row)
             first = False
         yield b"]}"
-    if timeline.has_paths(test):
+    if test.takes_network_measurements:
         # The path traces of every round with traces, as the Path Visualization View shows them.
         yield b',"pathVis":['
         for i, data in enumerate(paths.every_round(results_scope(snapshot))):

@@ -5,7 +5,7 @@ spyglass.web.views.snapshots, which calls spyglass.sharing.services.create_snaps
 from django.conf import settings
 from django.urls import reverse
 
-from spyglass.monitoring import catalogue, timeline
+from spyglass.monitoring import catalogue
 from spyglass.monitoring.models import Test
 from spyglass.sharing.services import WEB_EXPIRY_CHOICES
 from spyglass.sharing.windows import ALLOWED_HOURS
@@ -45,7 +45,7 @@ def panel_context(access, test: Test) -> dict:
         "export_queries": [
             {"kind": kind, "label": EXPORT_PATHS[kind][0], "path": EXPORT_PATHS[kind][1].format(id=test.id)}
             # Tests whose agents trace their path also export the traces (GET /v6/net/path-vis/{testId}).
-            for kind in (*EXPORT_KINDS[test.type], *(("path",) if timeline.has_paths(test) else ()))
+            for kind in (*EXPORT_KINDS[test.type], *(("path",) if test.takes_network_measurements else ()))
         ],
         "export_aid": access.account_group.id,
     }
