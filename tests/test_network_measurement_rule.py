@@ -2,6 +2,7 @@
 the agent's assignment, `spyglass seed`, the Views offered, the snapshot download and the Export Data tab all agree."""
 
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -37,6 +38,10 @@ def test_every_part_agrees_on_which_tests_measure_the_network(cast, test_type, f
     assert ("path-vis" in [v.key for v in views_for(test)]) is measured
     page = signed_in(cast.owner).get(f"/tests/{test.id}/").content.decode()
     assert ('data-view="path-vis"' in page) is measured
+    # The Export Data tab opens the test's own data, and its network metrics and path traces when it has them.
+    own = {"agent-to-server": "net/metrics", "http-server": "web/http-server", "dns-server": "dns/server"}[test_type]
+    offered = set(re.findall(r'data-export-path="/v6/([a-z/-]+)/\d+"', page))
+    assert offered == ({own, "net/metrics", "net/path-vis"} if measured else {own})
     # A snapshot's download carries the traces for them only.
     snapshot = make_snapshot(cast.owner, test, hours=1, anchor=ROUND - 1800)
     body = json.loads(b"".join(Client().get(f"/s/{snapshot.link_id}/download.json").streaming_content))
