@@ -396,11 +396,9 @@ def _json_stream(snapshot):
             first = False
         yield b"]}"
     if test.takes_network_measurements:
-        # The path traces of every round with traces, as the Path Visualization View shows them.
-        yield b',"pathVis":['
-        for i, data in enumerate(paths.every_round(results_scope(snapshot))):
-            yield (b"," if i else b"") + orjson.dumps(data)
-        yield b"]"
+        # The path traces of every round with traces: each distinct path once, per round only its id and numbers.
+        yield b',"pathVis":'
+        yield from paths.download(results_scope(snapshot))
     yield b"}"
 
 

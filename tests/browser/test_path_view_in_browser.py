@@ -204,12 +204,13 @@ def test_a_snapshot_made_on_the_path_view_opens_signed_out_frozen_and_downloads_
         # The snapshot's JSON download carries the traces, frozen too.
         body = page.request.get(f"{base}/s/{snapshot.link_id}/download.json").json()
         assert body["net"]["metrics"]
-        assert len(body["pathVis"]) == len({r["roundId"] for r in body["net"]["metrics"]})
-        traced_round = body["pathVis"][-1]
+        traces = body["pathVis"]
+        assert len(traces["rounds"]) == len({r["roundId"] for r in body["net"]["metrics"]})
+        traced_round = traces["rounds"][-1]
         assert traced_round["roundId"] == latest
-        hops = traced_round["agents"][1]["traces"][0]["hops"]
+        hops = traces["paths"][traced_round["agents"][1]["traces"][0]["pathId"]]["hops"]
         assert [h["ipAddress"] for h in hops][:2] == ["198.18.2.1", "198.18.5.1"]
-        assert traced_round["agents"][0]["agentName"] == EVIL_NAME
+        assert traces["agents"][traced_round["agents"][0]["agentId"]] == EVIL_NAME
         # `changed` as on the page: against the agent's previous round, not only within the round's own entry.
         assert traced_round["agents"][0]["changed"] is True and traced_round["agents"][1]["changed"] is False
         assert page.console_errors == []
