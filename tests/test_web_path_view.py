@@ -211,3 +211,54 @@ def test_the_download_holds_each_path_once_and_every_rounds_hops_can_be_rebuilt(
         assert rebuilt(traces, entry) == shown["agents"]
     assert [a["changed"] for a in rounds[-1]["agents"]] == [True, False, False, False]
     assert shown["agents"][0]["traces"][0]["hops"][0]["network"] == path_fixture.NETWORK
+
+
+def chart_data(content: str) -> dict:
+    return json.loads(html.unescape(re.search(r'data-chart="([^"]*)"', content).group(1)))
+
+
+def test_the_timeline_marks_the_rounds_where_an_agents_path_changed(cast):
+    test = make_test(cast.owner, "agent-to-server", name="edge", numPathTraces=0)
+    _, second = traced(test, 2, 1, ROUND)  # the first agent's path changes in the last round, ROUND
+    # The second agent goes another way for two rounds in the middle of the hour, then back: a change each way.
+    detour = path_fixture.second_agent_hops("198.18.66.1")
+    path_store.store(
+        [row for r in (ROUND - 1800, ROUND - 1740) for row in path_fixture.rows(test, second, r, detour, "s")],
+        merge=False,
+    )
+    client = signed_in(cast.owner)
+    content = client.get(f"/tests/{test.id}/?view=path-vis&roundId={ROUND - 600}").content.decode()
+    changes = [ROUND - 1800, ROUND - 1680, ROUND]
+    assert chart_data(content)["changes"] == changes
+    # The same in text, for whoever does not see the chart: each round a link that selects it.
+    text = re.search(r'<p id="path-changes"[^>]*>(.*?)</p>', content, re.S).group(1)
+    assert "An agent&#x27;s path changed in 3 rounds" in text or "An agent's path changed in 3 rounds" in text
+    links = re.findall(r'<a href="([^"]*)"[^>]*data-change-round>', text)
+    assert [int(re.search(r"roundId=(\d+)", link).group(1)) for link in links] == changes
+    assert "rounds where a path changed are marked" in content
+    # They agree with the View's own `changed` of those rounds.
+    for r in changes:
+        shown = panel_data(client.get(f"/tests/{test.id}/?view=path-vis&roundId={r}").content.decode())
+        assert any(a["changed"] for a in shown["agents"])
+    assert not any(a["changed"] for a in panel_data(content)["agents"])
+    # Other Views carry no marks.
+    other = client.get(f"/tests/{test.id}/?view=loss&roundId={ROUND}").content.decode()
+    assert "changes" not in chart_data(other) and 'id="path-changes"' not in other
+
+
+def test_the_marks_of_a_window_are_read_with_as_many_queries_whatever_its_length(cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from spyglass.monitoring import paths
+    from spyglass.monitoring.scope import ReadScope
+
+    test = make_test(cast.owner, "agent-to-server", name="edge", numPathTraces=0)
+    traced(test, 3, 4, ROUND)  # rounds before both windows too: each compares its first round with the one before
+    allowed = ReadScope(source_test_id=test.id)
+    counts = []
+    for hours in (1, 3):
+        with CaptureQueriesContext(connection) as queries:
+            assert paths.changed_rounds(allowed, ROUND - hours * 3600 + 60, ROUND) == [ROUND]
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1], counts  # 60 rounds or 180: one read of the window's rows

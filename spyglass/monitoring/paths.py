@@ -5,8 +5,9 @@ and agents as they were when frozen, a live share from its start on. Traces are 
 (path_store.py, path_format.py); hop addresses and names come from Path, prefixes and networks from the AS table
 (asn.py) at read time."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.db.models import Max
@@ -17,6 +18,8 @@ from spyglass.lib.timeranges import TimeRange
 from . import asn, path_format, queries
 from .models import Agent, Path, PathRound
 from .scope import ReadScope
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -75,31 +78,48 @@ def _previous(allowed: ReadScope, round_id: int, agent_ids: list[int]) -> dict[i
     return found
 
 
-def window_rounds(allowed: ReadScope, start: int | None, end: int | None) -> Iterator[tuple[AgentRound, bool]]:
-    """Every agent round with traces of the window [start, end] within `allowed`, by round then agent, each with
-    whether that agent's paths differ from its previous round with traces (before the window too, as far as
-    `allowed` reaches) — view_data's `changed`, for a whole window at once. The window's rows are one query, read
-    in chunks; the rounds before it cost what _previous costs (a few queries, at most one per agent)."""
+def _tracked(
+    allowed: ReadScope, start: int | None, end: int | None, read: Callable[[int, int, bytes], tuple[T, set[int]]]
+) -> Iterator[tuple[T, bool]]:
+    """read(round_id, agent_id, packed) -> (what to yield, that round's set of path ids) for every agent round with
+    traces of the window [start, end] within `allowed`, by round then agent, each with whether the agent's paths
+    differ from its previous round with traces (before the window too, as far as `allowed` reaches): view_data's
+    `changed` for a whole window. The window's rows are one query, read in chunks; the rounds before it cost what
+    _previous costs (a few queries, at most one per agent), never one per round."""
     window = allowed.within(start, end)
     last: dict[int, set[int]] = {}
-    if start is not None:
+    if window.start_round is not None:
         agent_ids = list(window.results(PathRound).values_list("agent_id", flat=True).distinct())
-        last = _previous(allowed, window.start_round or start, agent_ids)
+        last = _previous(allowed, window.start_round, agent_ids)
     rows = window.results(PathRound).order_by("round_id", "agent_id").values_list("round_id", "agent_id", "traces")
     for round_id, agent_id, packed in rows.iterator(chunk_size=2000):
-        (agent_round,) = _decoded([(round_id, agent_id, packed)])
-        ids = {t.path_id for t in agent_round.traces}
+        value, ids = read(round_id, agent_id, packed)
         before = last.get(agent_id)
         last[agent_id] = ids
-        yield agent_round, before is not None and before != ids
+        yield value, before is not None and before != ids
+
+
+def _read_round(round_id: int, agent_id: int, packed) -> tuple[AgentRound, set[int]]:
+    (agent_round,) = _decoded([(round_id, agent_id, packed)])
+    return agent_round, {t.path_id for t in agent_round.traces}
+
+
+def _read_ids(round_id: int, agent_id: int, packed) -> tuple[int, set[int]]:
+    return round_id, path_format.path_ids(packed)
+
+
+def window_rounds(allowed: ReadScope, start: int | None, end: int | None) -> Iterator[tuple[AgentRound, bool]]:
+    """Every agent round with traces of the window, decoded, with whether its agent's path changed (_tracked)."""
+    yield from _tracked(allowed, start, end, _read_round)
 
 
 def changed_rounds(allowed: ReadScope, start: int | None, end: int | None) -> list[int]:
-    """The rounds of the window in which any agent's path changed (the timeline's markers)."""
+    """The rounds of the window in which any agent's path changed: the timeline's markers. The rounds' path ids
+    are read without decoding their hops."""
     out: list[int] = []
-    for agent_round, changed in window_rounds(allowed, start, end):
-        if changed and (not out or out[-1] != agent_round.round_id):
-            out.append(agent_round.round_id)
+    for round_id, changed in _tracked(allowed, start, end, _read_ids):
+        if changed and (not out or out[-1] != round_id):
+            out.append(round_id)
     return out
 
 

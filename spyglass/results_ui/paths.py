@@ -18,6 +18,11 @@ def is_path_view(view) -> bool:
     return view.key == timeline.PATH_VIEW.key
 
 
+def changed_rounds(scope) -> list[int]:
+    """The rounds of the page's window in which any agent's path changed: marked on the View's timeline."""
+    return paths.changed_rounds(scope.allowed, scope.start, scope.end)
+
+
 def download(scope) -> Iterator[bytes]:
     """The value of a snapshot's JSON download's "pathVis" (docs/path-visualization.md, "Download"), streamed: the
     scope's rounds with traces first, a round at a time, then each distinct path they took once, and the agents'
