@@ -55,6 +55,29 @@ def alive(pid: int) -> bool:
         return False
 
 
+def processes(pids: set[int]) -> dict[int, str]:
+    """{pid: command line}: what all_gone() checks, so that a pid the system reuses meanwhile is not taken for ours."""
+    return {pid: command_line(pid) for pid in pids}
+
+
+def all_gone(recorded: dict[int, str]) -> bool:
+    return not [pid for pid, line in recorded.items() if alive(pid) and command_line(pid) == line]
+
+
+def wait_until_gone(recorded: dict[int, str]):
+    """serve ends its children on its way out, and a child that outlived SIGTERM was killed without being waited
+    for; it is gone a moment after serve itself, however loaded the machine (the parent's exit is no barrier)."""
+    wait_for(lambda: all_gone(recorded), timeout=60)
+
+
+def answers(url: str) -> bool:
+    """The server answers 200: False while it is still starting (nothing listens yet, or too busy to answer)."""
+    try:
+        return httpx.get(url, timeout=30).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 class Running:
     """A long-running spyglass command whose stderr goes to a file we can read while it runs."""
 
@@ -135,7 +158,7 @@ def test_agent_stops_when_the_server_refuses_its_token(tmp_path):
 
 
 def agents_of(base: str, email: str, token: str) -> list[dict]:
-    return httpx.get(f"{base}/v6/agents.json", auth=(email, token)).json()["agents"]
+    return httpx.get(f"{base}/v6/agents.json", auth=(email, token), timeout=60).json()["agents"]
 
 
 @pytest.mark.slow
@@ -163,30 +186,32 @@ def test_serve_runs_an_embedded_agent_named_after_the_host_unless_told_not_to(tm
     quiet = Running(["serve", "--addr", f"127.0.0.1:{port}", "--no-agent", "--no-worker"], tmp_path)
     try:
         wait_for(lambda: "listening" in quiet.output(), timeout=60)
-        wait_for(lambda: httpx.get(f"{base}/v6/status").status_code == 200, timeout=120)
+        wait_for(lambda: answers(f"{base}/v6/status"), timeout=120)
         # serve starts its children before it says it is listening: none of them is an agent, so none can register.
         assert not [k for k in children_of(quiet.proc.pid) if " agent " in command_line(k)]
         assert "embedded agent" not in quiet.output()
         assert agents_of(base, "a@x.test", token) == []
+        quiet_kids = processes(children_of(quiet.proc.pid))
     finally:
         code = quiet.stop()
     assert code == 0
+    wait_until_gone(quiet_kids)  # its gunicorn workers hold the port: the next serve would share it with them
     serving = Running(["serve", "--addr", f"127.0.0.1:{port}"], tmp_path)
     try:
         wait_for(lambda: "listening" in serving.output(), timeout=60)
-        wait_for(lambda: httpx.get(f"{base}/v6/status").status_code == 200, timeout=120)
+        wait_for(lambda: answers(f"{base}/v6/status"), timeout=120)
         (agent,) = wait_for(lambda: agents_of(base, "a@x.test", token), timeout=60)
         assert agent["agentName"] == f"{__import__('socket').gethostname()}:{port}"  # the port: not the default
         assert agent["agentState"] == "Online"
         assert agent["agentType"] == "Enterprise"
         assert agent["version"]
-        kids = children_of(serving.proc.pid)
+        kids = processes(children_of(serving.proc.pid))
         assert len(kids) >= 2  # worker and agent (gunicorn workers too)
-        assert [k for k in kids if " agent " in command_line(k)]  # what the first start had none of
+        assert [k for k, line in kids.items() if " agent " in line]  # what the first start had none of
     finally:
         code = serving.stop()
     assert code == 0
-    assert not [k for k in kids if alive(k)]
+    wait_until_gone(kids)
 
 
 @pytest.mark.slow
@@ -200,7 +225,7 @@ def test_two_serve_processes_on_one_database_each_keep_their_own_embedded_agent(
         for port in ports:
             servers.append(Running(["serve", "--addr", f"127.0.0.1:{port}", "--no-worker"], tmp_path))
             wait_for(lambda s=servers[-1]: "listening" in s.output(), timeout=60)
-            wait_for(lambda p=port: httpx.get(f"http://127.0.0.1:{p}/v6/status").status_code == 200, timeout=120)
+            wait_for(lambda p=port: answers(f"http://127.0.0.1:{p}/v6/status"), timeout=120)
         base = f"http://127.0.0.1:{ports[0]}"
         host = __import__("socket").gethostname()
         names = {f"{host}:{port}" for port in ports}
@@ -237,7 +262,7 @@ def test_demo_runs_live_stops_cleanly_and_reuses_its_data_when_run_again(tmp_pat
         assert sorted(roles) == ["Account Admin", "Organization Admin", "Regular User"]
         admin = "org.admin@demo.spyglass.test"
         auth = (admin, creds[admin])
-        wait_for(lambda: httpx.get(f"{base}/v6/status").status_code == 200, timeout=120)
+        wait_for(lambda: answers(f"{base}/v6/status"), timeout=120)
         groups = httpx.get(f"{base}/v6/account-groups.json", auth=auth).json()["accountGroups"]
         assert {g["accountGroupName"] for g in groups} == {"Operations", "Engineering"}
         listed = httpx.get(f"{base}/v6/tests.json", auth=auth).json()["test"]
@@ -273,11 +298,11 @@ def test_demo_runs_live_stops_cleanly_and_reuses_its_data_when_run_again(tmp_pat
         live = wait_for(live_rows, timeout=100, step=1)
 
         assert live[0]["serverIp"] == "127.0.0.1"
-        kids = children_of(demo.proc.pid)
+        kids = processes(children_of(demo.proc.pid))
     finally:
         code = demo.stop()
     assert code == 0
-    assert not [k for k in kids if alive(k)]
+    wait_until_gone(kids)
 
     again = Running(["demo", "--addr", f"127.0.0.1:{port}"], tmp_path)
     try:
@@ -287,7 +312,7 @@ def test_demo_runs_live_stops_cleanly_and_reuses_its_data_when_run_again(tmp_pat
         assert re.search(r"signed out\): (\S+)", again.output()).group(1) == share
 
         auth = (admin, creds[admin])
-        wait_for(lambda: httpx.get(f"{base}/v6/status").status_code == 200, timeout=120)
+        wait_for(lambda: answers(f"{base}/v6/status"), timeout=120)
         tests_again = httpx.get(f"{base}/v6/tests.json", auth=auth).json()["test"]
         assert sorted(t["testId"] for t in tests_again) == sorted(t["testId"] for t in listed)
         history_again = httpx.get(f"{base}/v6/net/metrics/{tcp['testId']}.json?window=2d", auth=auth).json()

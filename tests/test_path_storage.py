@@ -26,7 +26,9 @@ def test_a_packed_round_reads_back_what_was_written():
             random_trace(rng, i, shared if rng.random() < 0.7 else rng.randrange(1, 10**7), rng.randint(0, 30))
             for i in sorted(rng.sample(range(10), rng.randint(1, 10)))
         ]
-        got_date, got = path_format.decode(round_id, path_format.encode(round_id, date, traces))
+        packed = path_format.encode(round_id, date, traces)
+        got_date, got = path_format.decode(round_id, packed)
+        assert path_format.path_ids(packed) == {t.path_id for t in traces}  # read without decoding the hops
         assert abs(got_date - date) <= 0.05 + 1e-6  # a tenth of a second
         assert len(got) == len(traces)
         for a, b in zip(traces, got, strict=True):

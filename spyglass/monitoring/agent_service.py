@@ -140,7 +140,14 @@ def assigned_tests(agent: Agent):
 
 def assignment(test: Test) -> dict:
     """What the agent needs to run a test, in v6 field names."""
-    out = {"testId": test.id, "type": test.type, "interval": test.interval, "testName": test.name}
+    out = {
+        "testId": test.id,
+        "type": test.type,
+        "interval": test.interval,
+        "testName": test.name,
+        "networkMeasurements": test.takes_network_measurements,  # the agent's copy of the rule: it has no models
+        "numPathTraces": test.num_path_traces,
+    }
     if test.type == Test.AGENT_TO_SERVER:
         out.update(
             server=test.server,
@@ -148,7 +155,6 @@ def assignment(test: Test) -> dict:
             protocol=test.protocol,
             probeCount=test.probe_count,
             probeSpacing=test.probe_spacing_ms,
-            numPathTraces=test.num_path_traces,
         )
     elif test.type == Test.HTTP_SERVER:
         out.update(
@@ -160,8 +166,6 @@ def assignment(test: Test) -> dict:
             desiredStatusCode=test.desired_status_code,
             contentRegex=test.content_regex,
             headers=test.headers,
-            networkMeasurements=test.network_measurements,
-            numPathTraces=test.num_path_traces,
         )
     else:
         out.update(
@@ -169,8 +173,6 @@ def assignment(test: Test) -> dict:
             dnsServers=[s["serverName"] for s in test.dns_servers],
             dnsTransportProtocol=test.dns_transport_protocol,
             recursiveQueries=test.recursive_queries,
-            networkMeasurements=test.network_measurements,
-            numPathTraces=test.num_path_traces,
         )
     return out
 

@@ -312,6 +312,13 @@ def kinds_of(test_type: str) -> tuple[str, ...]:
     return (own, *(key for key, k in _KINDS.items() if key != own and test_type in k.fits))
 
 
+def recorded_kinds(test: Test) -> tuple[str, ...]:
+    """The kinds of result this test records: its type's own first, then, when it takes network measurements,
+    network metrics and path traces."""
+    measured = test.takes_network_measurements
+    return (*(k for k in kinds_of(test.type) if measured or k == PRIMARY[test.type]), *(("path",) if measured else ()))
+
+
 @derived
 def by_name(key: str) -> dict[str, Field]:
     return {f.name: f for f in kind(key).fields}

@@ -106,6 +106,13 @@ class Test(models.Model):
         return self.name
 
     @property
+    def takes_network_measurements(self) -> bool:
+        """Whether its agents measure the network toward the target (loss, latency, path traces; the Path
+        Visualization View): an agent-to-server test always, an HTTP or DNS server test when networkMeasurements
+        is on. The one place of this rule on the server; the agent reads it from its assignment."""
+        return self.type == self.AGENT_TO_SERVER or bool(self.network_measurements)
+
+    @property
     def target(self) -> str:
         if self.type == self.AGENT_TO_SERVER:
             return f"{self.server}:{self.port}" if self.port else self.server

@@ -202,3 +202,29 @@ def decode(round_id: int, data: bytes | memoryview) -> tuple[float, list[Trace]]
         traces.append(trace)
         previous, previous_q = trace, q
     return date, traces
+
+
+def path_ids(data: bytes | memoryview) -> set[int]:
+    """The ids of the paths a packed round's traces took, its hops skipped, not decoded: the timeline's path-change
+    markers read every round of a window for these alone."""
+    reader = _Reader(bytes(data))
+    if reader.varint() != FORMAT:
+        raise ValueError("unknown path trace format")
+    reader.varint()  # the date
+    ids: set[int] = set()
+    path_id: int | None = None
+    hops = 0
+    for _ in range(reader.varint()):
+        flags = reader.take(1)[0]
+        if not (flags & _LIKE and path_id is not None):
+            reader.varint()  # index
+            path_id, hops = reader.varint(), reader.varint()
+            reader.varint()  # probes sent per hop
+        ids.add(path_id)
+        if flags & _ERROR:
+            reader.take(reader.varint())
+        for _ in range(hops):
+            reader.varint()
+        for _ in range(reader.varint() * 3 if flags & _EXCEPTIONS else 0):
+            reader.varint()
+    return ids

@@ -5,7 +5,9 @@ and agents as they were when frozen, a live share from its start on. Traces are 
 (path_store.py, path_format.py); hop addresses and names come from Path, prefixes and networks from the AS table
 (asn.py) at read time."""
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.db.models import Max
@@ -16,6 +18,8 @@ from spyglass.lib.timeranges import TimeRange
 from . import asn, path_format, queries
 from .models import Agent, Path, PathRound
 from .scope import ReadScope
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -72,6 +76,51 @@ def _previous(allowed: ReadScope, round_id: int, agent_ids: list[int]) -> dict[i
             if rows:
                 found[agent_id] = {t.path_id for t in rows[0].traces}
     return found
+
+
+def _tracked(
+    allowed: ReadScope, start: int | None, end: int | None, read: Callable[[int, int, bytes], tuple[T, set[int]]]
+) -> Iterator[tuple[T, bool]]:
+    """read(round_id, agent_id, packed) -> (what to yield, that round's set of path ids) for every agent round with
+    traces of the window [start, end] within `allowed`, by round then agent, each with whether the agent's paths
+    differ from its previous round with traces (before the window too, as far as `allowed` reaches): view_data's
+    `changed` for a whole window. The window's rows are one query, read in chunks; the rounds before it cost what
+    _previous costs (a few queries, at most one per agent), never one per round."""
+    window = allowed.within(start, end)
+    last: dict[int, set[int]] = {}
+    if window.start_round is not None:
+        agent_ids = list(window.results(PathRound).values_list("agent_id", flat=True).distinct())
+        last = _previous(allowed, window.start_round, agent_ids)
+    rows = window.results(PathRound).order_by("round_id", "agent_id").values_list("round_id", "agent_id", "traces")
+    for round_id, agent_id, packed in rows.iterator(chunk_size=2000):
+        value, ids = read(round_id, agent_id, packed)
+        before = last.get(agent_id)
+        last[agent_id] = ids
+        yield value, before is not None and before != ids
+
+
+def _read_round(round_id: int, agent_id: int, packed) -> tuple[AgentRound, set[int]]:
+    (agent_round,) = _decoded([(round_id, agent_id, packed)])
+    return agent_round, {t.path_id for t in agent_round.traces}
+
+
+def _read_ids(round_id: int, agent_id: int, packed) -> tuple[int, set[int]]:
+    return round_id, path_format.path_ids(packed)
+
+
+def window_rounds(allowed: ReadScope, start: int | None, end: int | None) -> Iterator[tuple[AgentRound, bool]]:
+    """Every agent round with traces of the window, decoded, with whether its agent's path changed (_tracked)."""
+    yield from _tracked(allowed, start, end, _read_round)
+
+
+def changed_rounds(allowed: ReadScope, start: int | None, end: int | None) -> list[int]:
+    """The rounds of the window in which any agent's path changed: the timeline's markers. The rounds' path ids
+    are read without decoding their hops."""
+    out: list[int] = []
+    for round_id, changed in _tracked(allowed, start, end, _read_ids):
+        if changed and (not out or out[-1] != round_id):
+            out.append(round_id)
+    return out
 
 
 def _loss(sent: int, lost: int) -> float | None:
@@ -150,6 +199,93 @@ def view_data(scope, round_id: int | None) -> dict:
             }
         )
     return out
+
+
+def _number(value: float | None) -> float | int | None:
+    """A whole number without its ".0": the download writes hundreds of thousands of them."""
+    return int(value) if value is not None and value == int(value) else value
+
+
+class WindowExport:
+    """A window's traces for a download, compact and self-describing (docs/path-visualization.md, "Download"):
+    `rounds()` gives per round and agent only which path each trace took, whether the agent's paths changed, and
+    per hop its response time and loss; then `paths()` gives each distinct path once (its hops' addresses, prefixes,
+    reverse DNS and networks) and `agents()` the agents' names. Rounds are read a chunk at a time; what is kept in
+    memory is one Path per distinct path."""
+
+    def __init__(self, allowed: ReadScope, start: int | None, end: int | None):
+        self.allowed, self.start, self.end = allowed, start, end
+        self._paths: dict[int, Path] = {}
+        self._agent_ids: set[int] = set()
+
+    def _path(self, path_id: int) -> Path | None:
+        if path_id not in self._paths:
+            found = Path.objects.filter(id=path_id).first()  # a query per distinct path: paths rarely change
+            if found is None:
+                return None
+            self._paths[path_id] = found
+        return self._paths[path_id]
+
+    def rounds(self) -> Iterator[dict]:
+        """{"roundId", "agents": [{"agentId", "changed", "traces": [{"pathId", "reached", "responseTime": [per
+        hop], "loss": [per hop, %]}]}]}, one round at a time."""
+        current: dict | None = None
+        for agent_round, changed in window_rounds(self.allowed, self.start, self.end):
+            traces = []
+            for t in agent_round.traces:
+                path = self._path(t.path_id)
+                if path is None:
+                    continue
+                traces.append(
+                    {
+                        "pathId": path_id_text(path),
+                        "reached": t.reached,
+                        "responseTime": [_number(ms) for ms in t.times],
+                        "loss": [_number(_loss(s, lost)) for s, lost in zip(t.sent, t.lost, strict=True)],
+                    }
+                )
+            if not traces:
+                continue
+            if current is not None and current["roundId"] != agent_round.round_id:
+                yield current
+                current = None
+            if current is None:
+                current = {"roundId": agent_round.round_id, "agents": []}
+            self._agent_ids.add(agent_round.agent_id)
+            current["agents"].append({"agentId": str(agent_round.agent_id), "changed": changed, "traces": traces})
+        if current is not None:
+            yield current
+
+    def paths(self) -> dict[str, dict]:
+        """{pathId: {"server", "serverIp", "sourceIp", "hops": [{"hop", "ipAddress", "prefix", "rdns",
+        "network"}]}} of every path rounds() named (call it after them)."""
+        networks = asn.lookup(a for p in self._paths.values() for a, _ in p.hops if a)
+        out = {}
+        for path in self._paths.values():
+            hops = []
+            for i, (address, rdns) in enumerate(path.hops, 1):
+                network = networks.get(address)
+                hops.append(
+                    {
+                        "hop": i,
+                        "ipAddress": address or None,
+                        "prefix": network.prefix if network else "",
+                        "rdns": rdns,
+                        "network": network.label if network else "",
+                    }
+                )
+            out[path_id_text(path)] = {
+                "server": path.server,
+                "serverIp": path.server_ip,
+                "sourceIp": path.source_ip,
+                "hops": hops,
+            }
+        return out
+
+    def agents(self) -> dict[str, str]:
+        """{agentId: agentName} of every agent rounds() named (call it after them)."""
+        names = Agent.objects.filter(id__in=self._agent_ids).values_list("id", "name")
+        return {str(agent_id): name for agent_id, name in names}
 
 
 # The v6 path-vis endpoints (api/views/pathvis.py presents them).

@@ -226,7 +226,7 @@ def seed(
     with transaction.atomic():
         agent_objs = seed_agents(test, agents, rng)
         models = [_AgentModel(rng, start, end, test.interval) for _ in agent_objs]
-        traced = test.type == Test.AGENT_TO_SERVER or test.network_measurements
+        traced = test.takes_network_measurements
         paths = SeededPaths(test, agent_objs, start, end, random_seed) if traced else None
         total = 0
         net_rows, http_rows, dns_rows = [], [], []

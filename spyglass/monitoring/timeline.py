@@ -142,11 +142,6 @@ VIEWS = {Test.AGENT_TO_SERVER: NET_VIEWS, Test.HTTP_SERVER: HTTP_VIEWS, Test.DNS
 PATH_VIEW = View("path-vis", "Path Visualization", "net", "%", (Series("loss", "Loss", F("loss")),), "loss", _NET_REST)
 
 
-def has_paths(test: Test) -> bool:
-    """Tests whose agents trace the path: those that take network measurements."""
-    return test.type == Test.AGENT_TO_SERVER or bool(test.network_measurements)
-
-
 def _kind_series(kind: str, *extra: Series) -> tuple[Series, ...]:
     found = {s.key: s for views in VIEWS.values() for v in views if v.kind == kind for s in v.series}
     return (*found.values(), *extra)
@@ -168,7 +163,7 @@ FIXED = 4
 
 
 def views_for(test: Test) -> tuple[View, ...]:
-    return (*VIEWS[test.type], PATH_VIEW) if has_paths(test) else VIEWS[test.type]
+    return (*VIEWS[test.type], PATH_VIEW) if test.takes_network_measurements else VIEWS[test.type]
 
 
 def view_for(test: Test, key: str | None) -> View:

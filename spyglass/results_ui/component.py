@@ -156,6 +156,9 @@ def round_context(scope: ResultsScope, view, round_id: int | None, neighbours=No
     }
 
 
+LISTED_CHANGES = 20  # rounds with a path change named under the timeline; the marks show all of them
+
+
 def page_context(scope: ResultsScope, view_key: str | None, round_id: int | None) -> dict:
     """Everything the component template needs: views, the timeline data and the selected round."""
     test = scope.test
@@ -180,6 +183,9 @@ def page_context(scope: ResultsScope, view_key: str | None, round_id: int | None
         "roundUrl": scope.partial(view=view.key),
         "pageUrl": scope.url(view=view.key),
     }
+    changes = paths.changed_rounds(scope) if paths.is_path_view(view) else []
+    if paths.is_path_view(view):
+        chart["changes"] = changes  # drawn as marks on the timeline (results.js)
     context = {
         "scope": scope,
         "test": test,
@@ -192,6 +198,14 @@ def page_context(scope: ResultsScope, view_key: str | None, round_id: int | None
         "chart_json": json.dumps(chart, separators=(",", ":")),
         "window_label": f"{_iso(scope.start)} – {_iso(scope.end)}",
         "round_count": len(series.rounds),
+        "path_view": paths.is_path_view(view),
+        # The marks' text alternative: the first rounds with a change, each a link that selects it.
+        "path_changes": [
+            (_iso(r), scope.url(roundId=r, view=view.key), scope.partial(roundId=r, view=view.key))
+            for r in changes[:LISTED_CHANGES]
+        ],
+        "path_change_count": len(changes),
+        "path_changes_unlisted": max(0, len(changes) - LISTED_CHANGES),
     }
     # The table's neighbours come from the timeline already in memory: no extra query.
     context.update(round_context(scope, view, round_id, neighbours=neighbours if round_id is not None else None))

@@ -7,7 +7,9 @@ content; the CSP allows no inline script). Django escapes the attribute, and the
 page as text, never as markup."""
 
 import json
-from dataclasses import replace
+from collections.abc import Iterator
+
+import orjson
 
 from spyglass.monitoring import paths, timeline
 
@@ -16,14 +18,20 @@ def is_path_view(view) -> bool:
     return view.key == timeline.PATH_VIEW.key
 
 
-def every_round(scope):
-    """Each round of the scope's window that has traces, as view_data gives it without its list of rounds: what a
-    snapshot's JSON download carries under "pathVis". One round at a time, so memory stays bounded."""
-    for round_id in paths.round_ids(scope.rows):
-        # Each round read over a window of that round alone (its `changed` still compares with what came before).
-        data = paths.view_data(replace(scope, start=round_id, end=round_id), round_id)
-        data.pop("rounds", None)
-        yield data
+def changed_rounds(scope) -> list[int]:
+    """The rounds of the page's window in which any agent's path changed: marked on the View's timeline."""
+    return paths.changed_rounds(scope.allowed, scope.start, scope.end)
+
+
+def download(scope) -> Iterator[bytes]:
+    """The value of a snapshot's JSON download's "pathVis" (docs/path-visualization.md, "Download"), streamed: the
+    scope's rounds with traces first, a round at a time, then each distinct path they took once, and the agents'
+    names — {"rounds": [...], "paths": {...}, "agents": {...}}."""
+    export = paths.WindowExport(scope.allowed, scope.start, scope.end)
+    yield b'{"rounds":['
+    for i, data in enumerate(export.rounds()):
+        yield (b"," if i else b"") + orjson.dumps(data)
+    yield b'],"paths":' + orjson.dumps(export.paths()) + b',"agents":' + orjson.dumps(export.agents()) + b"}"
 
 
 def path_json(scope, round_id: int | None) -> str:

@@ -30,7 +30,7 @@ from spyglass.accounts import ratelimit
 from spyglass.accounts.ratelimit import client_ip
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import TimeRange
-from spyglass.monitoring import catalogue, queries, timeline
+from spyglass.monitoring import catalogue, queries
 from spyglass.monitoring.models import Test
 from spyglass.results_ui import paths
 from spyglass.results_ui.component import (
@@ -395,12 +395,10 @@ def _json_stream(snapshot):
             yield (b"" if first else b",") + orjson.dumps(row)
             first = False
         yield b"]}"
-    if timeline.has_paths(test):
-        # The path traces of every round with traces, as the Path Visualization View shows them.
-        yield b',"pathVis":['
-        for i, data in enumerate(paths.every_round(results_scope(snapshot))):
-            yield (b"," if i else b"") + orjson.dumps(data)
-        yield b"]"
+    if test.takes_network_measurements:
+        # The path traces of every round with traces: each distinct path once, per round only its id and numbers.
+        yield b',"pathVis":'
+        yield from paths.download(results_scope(snapshot))
     yield b"}"
 
 

@@ -5,7 +5,7 @@ spyglass.web.views.snapshots, which calls spyglass.sharing.services.create_snaps
 from django.conf import settings
 from django.urls import reverse
 
-from spyglass.monitoring import catalogue, timeline
+from spyglass.monitoring import catalogue
 from spyglass.monitoring.models import Test
 from spyglass.sharing.services import WEB_EXPIRY_CHOICES
 from spyglass.sharing.windows import ALLOWED_HOURS
@@ -13,10 +13,9 @@ from spyglass.sharing.windows import ALLOWED_HOURS
 POSITIONS = [("starting", "starting at"), ("around", "around"), ("ending", "ending at")]
 DEFAULT_HOURS = 2
 EXPORT_MINUTES = (5, 15, 30, 60)
-# The v6 data endpoints of each kind of measurement a test type records.
+# The v6 data endpoints of each kind of result a test records (catalogue.recorded_kinds).
 EXPORT_LABELS = {"net": "Network metrics", "http": "HTTP server", "dns": "DNS server", "path": "Path visualization"}
 EXPORT_PATHS = {kind: (label, f"/v6/{catalogue.kind(kind).path}/{{id}}") for kind, label in EXPORT_LABELS.items()}
-EXPORT_KINDS = {Test.AGENT_TO_SERVER: ("net",), Test.HTTP_SERVER: ("http", "net"), Test.DNS_SERVER: ("dns",)}
 
 
 def expiry_choices() -> list[tuple[str, str]]:
@@ -44,8 +43,7 @@ def panel_context(access, test: Test) -> dict:
         "export_minutes": EXPORT_MINUTES,
         "export_queries": [
             {"kind": kind, "label": EXPORT_PATHS[kind][0], "path": EXPORT_PATHS[kind][1].format(id=test.id)}
-            # Tests whose agents trace their path also export the traces (GET /v6/net/path-vis/{testId}).
-            for kind in (*EXPORT_KINDS[test.type], *(("path",) if timeline.has_paths(test) else ()))
+            for kind in catalogue.recorded_kinds(test)
         ],
         "export_aid": access.account_group.id,
     }

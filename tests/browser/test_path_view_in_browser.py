@@ -22,6 +22,26 @@ pytestmark = pytest.mark.django_db(transaction=True)
 EVIL_NAME = '<img src=x id="evil-agent">Frankfurt'
 
 
+# Whether the timeline's canvas shows the path-change mark (results.js: an amber triangle at the top of the plot) at
+# the round given, read from the canvas's pixels just inside the triangle.
+CHANGE_MARK_DRAWN = """(roundId) => {
+  const box = document.getElementById("timeline");
+  const canvas = box.querySelector("canvas"), over = box.querySelector(".u-over");
+  if (!canvas || !over) return false;
+  const data = JSON.parse(box.dataset.chart);
+  const c = canvas.getBoundingClientRect(), o = over.getBoundingClientRect();
+  const scale = canvas.width / c.width;
+  const x = (o.left - c.left + ((roundId - data.start) / (data.end - data.start)) * o.width) * scale;
+  const y = (o.top - c.top) * scale + 2 * scale;
+  const [r, g, b, a] = canvas.getContext("2d").getImageData(Math.round(x) - 1, Math.round(y), 1, 1).data;
+  return a > 200 && r > 150 && g > 60 && g < 110 && b < 40;  // #b45309
+}"""
+
+
+def rounds_of(test) -> list[int]:
+    return sorted(set(NetResult.objects.filter(test=test).values_list("round_id", flat=True)))
+
+
 def query(page) -> dict:
     return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
@@ -59,6 +79,11 @@ def test_it_draws_merged_hops_hover_details_highlight_and_a_filter_that_survives
     page.wait_for_selector("#path-graph svg")
     assert page.locator("#view-tabs a.active").get_attribute("data-view") == "path-vis"
     assert "Loss" in page.locator(".timeline-head h2").inner_text()
+    # The first agent's path changed in the last round: the timeline marks that round, and says so in text.
+    changes = page.locator("#path-changes")
+    assert "path changed in 1 round:" in changes.inner_text()
+    assert f"roundId={rounds_of(test)[-1]}&" in changes.locator("a[data-change-round]").get_attribute("href")
+    page.wait_for_function(CHANGE_MARK_DRAWN, arg=rounds_of(test)[-1], timeout=10000)
 
     # Agents on the left, the target on the right, the shared core router once, between them.
     agent_a, agent_b = node(page, f"a:{first.id}"), node(page, f"a:{second.id}")
@@ -204,12 +229,13 @@ def test_a_snapshot_made_on_the_path_view_opens_signed_out_frozen_and_downloads_
         # The snapshot's JSON download carries the traces, frozen too.
         body = page.request.get(f"{base}/s/{snapshot.link_id}/download.json").json()
         assert body["net"]["metrics"]
-        assert len(body["pathVis"]) == len({r["roundId"] for r in body["net"]["metrics"]})
-        traced_round = body["pathVis"][-1]
+        traces = body["pathVis"]
+        assert len(traces["rounds"]) == len({r["roundId"] for r in body["net"]["metrics"]})
+        traced_round = traces["rounds"][-1]
         assert traced_round["roundId"] == latest
-        hops = traced_round["agents"][1]["traces"][0]["hops"]
+        hops = traces["paths"][traced_round["agents"][1]["traces"][0]["pathId"]]["hops"]
         assert [h["ipAddress"] for h in hops][:2] == ["198.18.2.1", "198.18.5.1"]
-        assert traced_round["agents"][0]["agentName"] == EVIL_NAME
+        assert traces["agents"][traced_round["agents"][0]["agentId"]] == EVIL_NAME
         # `changed` as on the page: against the agent's previous round, not only within the round's own entry.
         assert traced_round["agents"][0]["changed"] is True and traced_round["agents"][1]["changed"] is False
         assert page.console_errors == []

@@ -41,7 +41,9 @@ def reverse_names(addresses: set[str], timeout_s: float = TIMEOUT_S) -> dict[str
         pool.shutdown(wait=False, cancel_futures=True)
         with _lock:
             for address, future in futures.items():
-                names[address] = future.result() if future.done() else ""
-                if future.done():  # an address not looked up in time is tried again next round
+                # A lookup still queued when time ran out was cancelled (done, without a result).
+                answered = future.done() and not future.cancelled()
+                names[address] = future.result() if answered else ""
+                if answered:  # an address not looked up in time is tried again next round
                     _cache[address] = (now + CACHE_S, names[address])
     return names

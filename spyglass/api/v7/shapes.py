@@ -49,7 +49,8 @@ def typed_test(test) -> dict:
     out.update(v7_fixed(test.type))
     if test.type == "agent-to-server":
         out.update(server=f"{test.server}:{test.port}", port=test.port, protocol=test.protocol.lower())
-        out.update(probeCount=test.probe_count, probeSpacing=test.probe_spacing_ms, networkMeasurements=True)
+        out.update(probeCount=test.probe_count, probeSpacing=test.probe_spacing_ms)
+        out.update(networkMeasurements=test.takes_network_measurements)
     elif test.type == "http-server":
         out.update(
             url=test.url,

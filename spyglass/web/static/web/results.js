@@ -49,6 +49,41 @@ function selectionPlugin() {
   };
 }
 
+// The Path Visualization View's timeline: a mark (a thin line under a small triangle at the top) at every round in
+// which an agent's path changed, `changes` in the chart's data. The list under the chart says the same in text.
+const CHANGE_COLOR = "#b45309";
+function changesPlugin() {
+  return {
+    hooks: {
+      draw: (u) => {
+        const { top, height } = u.bbox;
+        const size = 5 * devicePixelRatio;
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.fillStyle = CHANGE_COLOR;
+        ctx.strokeStyle = CHANGE_COLOR;
+        ctx.lineWidth = devicePixelRatio;
+        for (const roundId of data.changes) {
+          const x = Math.round(u.valToPos(roundId, "x", true));
+          ctx.globalAlpha = 0.45;
+          ctx.beginPath();
+          ctx.moveTo(x, top);
+          ctx.lineTo(x, top + height);
+          ctx.stroke();
+          ctx.globalAlpha = 1;
+          ctx.beginPath();
+          ctx.moveTo(x - size, top);
+          ctx.lineTo(x + size, top);
+          ctx.lineTo(x, top + 1.6 * size);
+          ctx.closePath();
+          ctx.fill();
+        }
+        ctx.restore();
+      },
+    },
+  };
+}
+
 function formatValue(value) {
   if (value === null || value === undefined) return "—";
   const unit = data.unit === "%" ? " %" : ` ${data.unit}`;
@@ -116,7 +151,7 @@ function drawChart() {
     legend: { live: true },
     // Stacked parts fill only the band between themselves and the part below.
     bands: data.stacked ? data.labels.slice(1).map((_, i) => ({ series: [i + 2, i + 1] })) : [],
-    plugins: [selectionPlugin()],
+    plugins: [selectionPlugin(), ...(data.changes && data.changes.length ? [changesPlugin()] : [])],
   };
   chart = new uPlot(options, [data.rounds, ...drawn, errors], container);
   chart.over.addEventListener("click", () => {
