@@ -21,7 +21,7 @@ class Rendezvous:
     arriving at once may or may not overlap; with it, they overlap whenever the code lets them."""
 
     def __init__(self):
-        self.lock = threading.Condition()
+        self.lock = threading.Lock()
         self.read = set()  # uploads past their read of the stored round
         self.done = set()
         self.backend = {}  # upload → its PostgreSQL backend's pid
@@ -35,7 +35,6 @@ class Rendezvous:
     def finish(self, me: int) -> None:
         with self.lock:
             self.done.add(me)
-            self.lock.notify_all()
 
     def _waits(self, other: int, since: float) -> bool:
         """Whether the other upload is held back by a lock the database keeps for this one. PostgreSQL lists the
@@ -51,7 +50,6 @@ class Rendezvous:
         since = time.monotonic()
         with self.lock:
             self.read.add(me)
-            self.lock.notify_all()
         deadline = since + 60
         while time.monotonic() < deadline:
             with self.lock:
