@@ -1,8 +1,25 @@
 """The agent's HTTP client for the agent API (/agent/v1/...)."""
 
+import json
+
 import httpx
 
 from . import VERSION
+
+# The largest request body the server takes (its DATA_UPLOAD_MAX_MEMORY_SIZE, 1 MiB; larger ones are answered 413,
+# which no retry mends), less room for the envelope.
+MAX_BODY_BYTES = 1024 * 1024 - 1024
+
+
+def rows_fitting(rows: list[dict]) -> int:
+    """How many of `rows`, from the first, one results request carries within MAX_BODY_BYTES (at least one): 500
+    rows of 30-hop traces with hop names come to about 1.5 MB. Measured as httpx encodes the body."""
+    size = len(b'{"results":[]}')
+    for count, row in enumerate(rows):
+        size += len(json.dumps(row, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()) + 1
+        if size > MAX_BODY_BYTES and count:
+            return count
+    return len(rows)
 
 
 class ServerUnavailable(Exception):

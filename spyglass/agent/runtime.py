@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .client import AgentClient, Refused, ServerUnavailable
+from .client import AgentClient, Refused, ServerUnavailable, rows_fitting
 from .probes.trace import raw_socket_problem
 from .scheduler import Scheduler
 from .spool import DEFAULT_MAX_ROWS, Spool
@@ -55,6 +55,7 @@ class AgentRuntime:
         self.upload_seconds = upload_seconds
         self.stop = threading.Event()
         self.results_ready = threading.Event()
+        self.batch_cut = False  # the last batch was cut to fit a request: more rows wait in the spool
         self.agent_id: int | None = None
         self.scheduler: Scheduler | None = None
         self.threads: list[threading.Thread] = []
@@ -176,6 +177,9 @@ class AgentRuntime:
         batch = self.spool.batch(BATCH_ROWS)
         if not batch:
             return 0
+        fitting = rows_fitting([row for _, row in batch])
+        self.batch_cut = fitting < len(batch)
+        batch = batch[:fitting]  # the rest goes on the next pass, at once
         seqs = [seq for seq, _ in batch]
         try:
             self.client.post_results(self.agent_id, [row for _, row in batch])
@@ -205,6 +209,6 @@ class AgentRuntime:
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
-            if sent < BATCH_ROWS:
+            if sent < BATCH_ROWS and not self.batch_cut:
                 self.results_ready.wait(self.upload_seconds)
                 self.results_ready.clear()

@@ -189,7 +189,9 @@ def store_batch(agent: Agent | int, columns_by_kind: dict[str, dict[str, list]])
     transaction: all of it or nothing."""
     agent_id = agent if isinstance(agent, int) else agent.id
     total = 0
-    for kind, columns in columns_by_kind.items():
+    # Path rows first: their writer's lock on the agent's rounds must be the transaction's first (path_store.lock_agents).
+    for kind in sorted(columns_by_kind, key=lambda kind: kind != "path"):
+        columns = columns_by_kind[kind]
         if kind == "path":  # one row per trace, packed per round (path_store.py)
             names = list(columns)
             traces = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]

@@ -82,6 +82,7 @@ def _summary_hops(endpoint: dict, where: str) -> list[dict]:
 
 def store(rows: list[dict], summary_keys: set[tuple]) -> int:
     """Write imported trace rows; a summary's round is skipped where the round is already stored."""
+    path_store.lock_agents(row["agent_id"] for row in rows)  # before the read: an upload may be storing the round
     if summary_keys:
         rounds = [k[1] for k in summary_keys]
         stored = set(

@@ -6,13 +6,16 @@ addresses) is looked up by digest and created when new; the round's row keeps, p
 hops' times and losses (path_format.py). Writing a trace index again replaces that trace: the round's other traces
 are kept (merge=True, as agents send them), or the whole round is replaced (merge=False: an import or the seed
 brings every trace of a round at once). The row goes through results.upsert_columns, so the lock against a freeze,
-the copy for a snapshot frozen before, and the hour's count are those of every other result."""
+the copy for a snapshot frozen before, and the hour's count are those of every other result.
+
+Merging reads the stored row and writes it back: two uploads of one agent's round at once would each write back
+what they read without the other's traces. So writers of an agent's rounds take turns (lock_agents)."""
 
 import hashlib
 import json
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Greatest, Least
 
 from . import path_format, results
@@ -21,6 +24,26 @@ from .models import Path, PathRound
 # A path's last round is moved on at most this often: each move writes a new version of its row (on PostgreSQL
 # about 12 bytes per agent and round when it was hourly, bench row 11). Retention allows for the lag.
 TOUCH_SECONDS = 86400
+
+# The first key of the PostgreSQL advisory locks of lock_agents (the two-key form: never one of results.py's locks).
+_AGENT_ROUNDS_LOCK = 0x53505054
+
+
+def lock_agents(agent_ids) -> None:
+    """Hold other writers of these agents' path rounds until the caller's transaction ends; call it before reading
+    a stored round that is written back, and before taking any other lock (an upload writes its path rows first:
+    agent_service.store_batch), so that waiting for it can close no circle.
+
+    One lock per agent, not per round: an upload takes one (one per round would fill PostgreSQL's shared lock table
+    with a spool's worth of rounds), and an agent's own uploads rarely overlap. The reads that follow see what the
+    writer before committed (Django's READ COMMITTED: each statement reads the latest commits). SQLite needs no
+    lock: its transactions begin IMMEDIATE (settings.py), so a second writer waits before its first read."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            for agent_id in sorted(set(agent_ids)):
+                cur.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", [_AGENT_ROUNDS_LOCK, agent_id % 2**31]
+                )  # ids past 2³¹ share one: a wait
 
 
 def digest(server: str, server_ip: str, source_ip: str, addresses: list[str]) -> str:
@@ -95,6 +118,7 @@ def store(rows: list[dict], merge: bool = True) -> int:
     seconds). Returns the number of traces written."""
     if not rows:
         return 0
+    lock_agents(row["agent_id"] for row in rows)
     by_test: dict[int, dict] = defaultdict(dict)
     identities = []
     for row in rows:

@@ -87,7 +87,7 @@ def checked_rounds(kind: str, out: dict[str, list], tests: dict, now: float) -> 
     """The checks that need the agent's tests: each row's test is the agent's and fits the kind, its round is one
     of the test's within retention and not in the future, its date within the round, its key unique in the batch.
     `out` holds the kind's columns with their values checked (test ids and rounds ints, dates floats); the net
-    kind's empty servers become the test's target."""
+    and path kinds' empty servers become the test's target."""
     test_ids, round_ids = out["test_id"], out["round_id"]
     n = len(test_ids)
     if not set(test_ids) <= tests.keys():
@@ -118,11 +118,13 @@ def checked_rounds(kind: str, out: dict[str, list], tests: dict, now: float) -> 
             return None
     if kind == "dns" and not all(out["server"]):
         return None
-    if kind == "net" and not all(out["server"]):
+    if kind in ("net", "path") and not all(out["server"]):
         target = {i: t.target for i, t in used.items()}
         out["server"] = [s or target[i] for s, i in zip(out["server"], test_ids, strict=True)]
     if kind == "dns":
         keys = zip(test_ids, round_ids, out["server"], strict=True)
+    elif kind == "path":  # a round holds several traces
+        keys = zip(test_ids, round_ids, out["trace_index"], strict=True)
     else:  # with one test, a round is a key
         keys = round_ids if len(used) == 1 else zip(test_ids, round_ids, strict=True)
     if len(set(keys)) != n:
