@@ -2,7 +2,7 @@
 stored datetime (UTC, whole seconds), on SQLite and PostgreSQL alike."""
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.monitoring import results
@@ -29,3 +29,15 @@ def test_it_exports_each_rows_date_in_utc_whole_seconds(cast):
     stored = {r.round_id: format_v6_date(r.date) for r in NetResult.objects.filter(test=test)}
     assert exported == stored and len(exported) == 3
     assert exported[last] == datetime.fromtimestamp(last + 59, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_response_dates_read_in_utc_whole_seconds_whatever_the_datetime_carries():
+    # format_v6_date writes the fields itself (cheaper than strftime): it must still read as strftime would.
+    plus_five = timezone(timedelta(hours=5, minutes=30))
+    assert format_v6_date(datetime(2026, 1, 2, 3, 4, 5, 999999, tzinfo=UTC)) == "2026-01-02 03:04:05"
+    assert format_v6_date(datetime(2026, 1, 1, 2, 0, 7, tzinfo=plus_five)) == "2025-12-31 20:30:07"
+    assert format_v6_date(datetime(2026, 7, 8, 9, 10, 11)) == "2026-07-08 09:10:11"  # naive: taken as UTC
+    assert format_v6_date(1_800_000_000) == "2027-01-15 08:00:00"
+    early = datetime(999, 3, 4, 5, 6, 7, tzinfo=UTC)
+    assert format_v6_date(early) == early.strftime("%Y-%m-%d %H:%M:%S")
+    assert format_v6_date(None) is None

@@ -2,6 +2,8 @@
 test answers exactly as the representation of the model instance does, for each type, with a creator who is gone,
 a live-shared test and a filter by type."""
 
+from django.db import connection
+
 from spyglass.accounts.models import AccountGroup, User
 from spyglass.accounts.roles import access_for
 from spyglass.api import representations as rep
@@ -41,3 +43,17 @@ def test_the_list_answers_what_each_tests_instance_would(cast):
     assert any(t["createdBy"] is None for t in body) and any("Tom <Mate>" in (t["modifiedBy"] or "") for t in body)
     typed = cast.owner.client.get(f"/v6/tests/http-server.json?aid={edge.account_group_id}").json()["test"]
     assert typed == _by_instances(access, type="http-server") and [t["testName"] for t in typed] == ["shop"]
+
+
+def test_json_columns_read_as_the_model_reads_them_whatever_they_hold(cast):
+    # listed_tests reads JSON with msgspec, and what msgspec refuses through the field: a lone surrogate (which
+    # json.dumps writes) and an integer past 64 bits must come back exactly as the instance's.
+    dns = make_test(cast.owner, "dns-server", name="odd servers")
+    odd = [{"serverName": "ns1.example.net", "weight": 10**30}]
+    if connection.vendor == "sqlite":  # PostgreSQL's jsonb refuses a lone surrogate
+        odd.append({"serverName": "\ud800"})
+    Test.objects.filter(id=dns.id).update(dns_servers=odd)
+    access = access_for(cast.owner.user, dns.account_group_id)
+    listed = [rep.test_summary(t) for t in tests_service.listed_tests(access)]
+    assert listed == _by_instances(access)
+    assert [t["dnsServers"] for t in listed if t["testId"] == dns.id] == [odd]

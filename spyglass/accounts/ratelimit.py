@@ -29,17 +29,18 @@ def hit_keys(keys: list[str], window_seconds: int, amount: int = 1, now: float |
     start = window_start(window_seconds, now)
     params = [value for key in keys for value in (key, start, amount)]
     plain, relaxed = _statements(len(keys))
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        # Committed without waiting for the disk: the wait (2–4 ms here) cost more than the rest of an API request,
-        # and a crash can lose at most the last moments' counts. One statement, its own transaction (autocommit), to
-        # which set_config(…, true) applies as SET LOCAL would. Never inside a caller's transaction, whose own
-        # writes must stay durable.
-        with connection.cursor() as cur:
-            cur.execute(relaxed, params)
+    if connection.in_atomic_block:
+        with transaction.atomic(), connection.cursor() as cur:  # a savepoint in the caller's transaction
+            cur.execute(plain, params)
             rows = cur.fetchall()
     else:
-        with transaction.atomic(), connection.cursor() as cur:
-            cur.execute(plain, params)
+        # Its own transaction, the one statement's (autocommit): SQLite takes the write lock as it starts, under the
+        # busy timeout, so BEGIN and COMMIT around it only cost an API request two more statements. PostgreSQL
+        # commits it without waiting for the disk: the wait (2–4 ms here) cost more than the rest of an API request,
+        # and a crash can lose at most the last moments' counts; set_config(…, true) applies to this transaction as
+        # SET LOCAL would. Never inside a caller's transaction, whose own writes must stay durable.
+        with connection.cursor() as cur:
+            cur.execute(relaxed if connection.vendor == "postgresql" else plain, params)
             rows = cur.fetchall()
     return {key: count for count, key in rows}
 

@@ -2,6 +2,8 @@
 once per test type and written by each API version in its own spelling (v6: upper-case enums and 0/1 flags as in
 the v6 example bodies; v7: lower-case enums and booleans, as the v7 models' enums)."""
 
+import functools
+
 # name → value, in v7 spelling. Flags are booleans; enums lower case.
 FIXED = {
     "agent-to-server": {
@@ -54,6 +56,12 @@ def v7_fixed(test_type: str) -> dict:
 
 
 def v6_fixed(test_type: str) -> dict:
+    return dict(_v6_spelled(test_type))
+
+
+@functools.cache
+def _v6_spelled(test_type: str) -> dict:
+    # Spelled once per type and process: a list of tests asks once per test.
     out = {}
     for name, value in FIXED[test_type].items():
         if isinstance(value, bool):

@@ -10,8 +10,10 @@ here (`values_list`), and rows become instances through `Model.from_db` with eac
 (`from_db_value`, `to_python`)."""
 
 import datetime
+import functools
 import threading
 
+import msgspec
 from django.conf import settings
 from django.db import connections
 
@@ -145,6 +147,8 @@ def _columns(model) -> list:
 def converter(field, connection):
     """What turns the database's value of this field into the model's, or None when it already is."""
     if hasattr(field, "from_db_value"):  # JSONField: text on both databases
+        if getattr(field, "decoder", True) is None:
+            return functools.partial(_json_value, field, connection)
         return lambda value: field.from_db_value(value, None, connection)
     if connection.vendor != "sqlite":
         return None  # psycopg returns Python's types, datetimes aware in UTC (Django's connection time zone)
@@ -156,6 +160,19 @@ def converter(field, connection):
     if kind in ("DateField", "TimeField", "DecimalField", "UUIDField"):
         return field.to_python
     return None
+
+
+_JSON = msgspec.json.Decoder()
+
+
+def _json_value(field, connection, value):
+    # msgspec reads JSON as the standard library's json does (integers of any size included), several times faster:
+    # a list of 50 tests reads 50 JSON columns. What it refuses (NaN, Infinity, lone surrogates, which json.dumps
+    # writes) goes to the field's own reading.
+    try:
+        return _JSON.decode(value)
+    except (msgspec.DecodeError, TypeError):  # TypeError: not text
+        return field.from_db_value(value, None, connection)
 
 
 def _sqlite_datetime(value):

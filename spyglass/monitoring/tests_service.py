@@ -1,8 +1,9 @@
 """Creating, updating and deleting tests: one place for the API and the web UI."""
 
 import functools
+from collections import namedtuple
 from collections.abc import Callable
-from types import SimpleNamespace
+from types import SimpleNamespace as Person
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
@@ -144,7 +145,13 @@ def _listed_query(typed: bool) -> tuple[Compiled, list] | None:
     return first, converters
 
 
-def listed_tests(access, test_type: str | None = None) -> list[SimpleNamespace]:
+# A listed test: a tuple with names, which costs a list of 50 tests less to make than an object with a __dict__
+# each. (mypy reads only literal field names.) A person named in it is a namespace with `display`, made in C.
+_LISTED_FIELDS = (*LISTED_COLUMNS, "live_share", "created_by", "modified_by")
+ListedTest = namedtuple("ListedTest", _LISTED_FIELDS)  # type: ignore[misc]
+
+
+def listed_tests(access, test_type: str | None = None) -> list[ListedTest]:
     """visible_tests(access) in id order (of one type when given) as a list shows them: the listed columns read as
     values, the people's names through the join, the SQL built once per process — where model instances of every
     test and of both its users (every column, the password hash included) and compiling the query cost most of a
@@ -165,16 +172,18 @@ def listed_tests(access, test_type: str | None = None) -> list[SimpleNamespace]:
                     if row[i] is not None:
                         row[i] = convert(row[i])
                 rows.append(row)
-    listed = []
     width = len(LISTED_COLUMNS) + 1
-    for row in rows:
-        test = SimpleNamespace(**dict(zip(_LISTED_NAMES[:width], row[:width], strict=True)))
-        for role, (name, email) in zip(
-            ("created_by", "modified_by"), (row[width : width + 2], row[width + 2 :]), strict=True
-        ):
-            setattr(test, role, None if email is None else SimpleNamespace(display=display_of(name, email)))
-        listed.append(test)
-    return listed
+    make = ListedTest._make
+    return [
+        make(
+            (
+                *row[:width],
+                None if row[width + 1] is None else Person(display=display_of(row[width], row[width + 1])),
+                None if row[width + 3] is None else Person(display=display_of(row[width + 2], row[width + 3])),
+            )
+        )
+        for row in rows
+    ]
 
 
 def visible_test(access, test_id: int, *related: str) -> Test | None:
