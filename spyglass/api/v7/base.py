@@ -8,6 +8,7 @@ from spyglass.lib.text import is_digits
 
 from ..base import V6View
 from . import conventions
+from .schema import V7AutoSchema
 
 
 class V7View(V6View):
@@ -15,6 +16,7 @@ class V7View(V6View):
     parser_classes = [conventions.V7JSONParser]
     content_negotiation_class = conventions.V7ContentNegotiation
     account_groups_path = "/v7/account-groups"
+    schema = V7AutoSchema()
 
     def get_exception_handler(self):
         return conventions.exception_handler

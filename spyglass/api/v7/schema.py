@@ -1,5 +1,7 @@
 """OpenAPI of the two versions: each document describes its own routes; v7's errors are problem details."""
 
+from drf_spectacular.openapi import AutoSchema
+
 from . import conventions
 
 ERROR_RESPONSES = {
@@ -11,6 +13,17 @@ ERROR_RESPONSES = {
     "415": "The body is not application/json",
     "429": "Rate limit exceeded",
 }
+
+
+class V7AutoSchema(AutoSchema):
+    """v7's views answer plain objects, so drf-spectacular names a collection's GET `…_retrieve` like its item's
+    (`/v7/roles` and `/v7/roles/{role_id}` collided): a GET of a path that does not end in a parameter is a list."""
+
+    def get_operation_id(self):
+        operation_id = super().get_operation_id()
+        if self.method == "GET" and not self.path.rstrip("/").endswith("}") and operation_id.endswith("_retrieve"):
+            return operation_id.removesuffix("_retrieve") + "_list"
+        return operation_id
 
 
 def only_v6(endpoints):

@@ -28,6 +28,7 @@ class PathVisView(DataView):
         responses=OpenApiTypes.OBJECT,
         parameters=RANGE_PARAMS,
         summary="Path visualization: per agent and round, the endpoints of its path traces",
+        operation_id="net_path_vis",
         description="One pathVis entry per agent and round: agentId, agentName, countryId, date, roundId, server, "
         "serverIp, sourceIp, sourcePrefix, permalink and endpoints (one per trace: numberOfHops, ipAddress, "
         "responseTime in whole ms, pathId). No range: the latest round.",
@@ -40,6 +41,7 @@ class PathVisDetailView(DataView):
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
         summary="Detailed path trace of one agent in one round",
+        operation_id="net_path_vis_detail",
         description="The agent's pathVis entry of that round with pathTraces: each its pathId and hops (hop, "
         "ipAddress, prefix, rdns, network, responseTime in whole ms); an unknown hop is only its hop number. "
         "404 when the test, or a trace of that agent in that round, is not visible.",
