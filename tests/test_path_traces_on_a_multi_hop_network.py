@@ -11,7 +11,7 @@ import statistics
 
 import pytest
 
-from tests.netlab import NetlabUnavailable, normal, realtime
+from tests.netlab import NetlabUnavailable, measuring_thread_not_starved  # noqa: F401  (autouse)
 from tests.netlab.chain import R1, R3, R4, TARGET, Chain
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
@@ -40,13 +40,6 @@ with ThreadPoolExecutor(5) as pool:
     traces = list(pool.map(lambda _: trace(target, port, probes_per_hop=probes), range(count)))
 print(json.dumps(traces))
 """
-
-
-@pytest.fixture(autouse=True)
-def measuring_thread_not_starved():
-    realtime()
-    yield
-    normal()
 
 
 @pytest.fixture(scope="module")

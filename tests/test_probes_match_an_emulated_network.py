@@ -13,19 +13,12 @@ import pytest
 from spyglass.agent.probes.dns import dns_probe
 from spyglass.agent.probes.http import http_probe
 from spyglass.agent.probes.tcp import tcp_burst
-from tests.netlab import NS_IP, Netlab, NetlabUnavailable, normal, realtime
+from tests.netlab import NS_IP, Netlab, NetlabUnavailable, measuring_thread_not_starved  # noqa: F401  (autouse)
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
 DELAY_MS, LOSS = 40.0, 0.10
 PROBES = 1500  # ±3 points of loss is ~4 standard deviations at 10 % over 1500 probes
-
-
-@pytest.fixture(autouse=True)
-def measuring_thread_not_starved():
-    realtime()
-    yield
-    normal()
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 ROOT_IP, NS_IP = "198.18.0.1", "198.18.0.2"
 TUNSETIFF = 0x400454CA
@@ -33,6 +35,14 @@ def normal() -> None:
         os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
     except (PermissionError, AttributeError, OSError):
         pass
+
+
+@pytest.fixture(autouse=True)
+def measuring_thread_not_starved():
+    """Imported by a test module of the emulated networks: each of its tests measures on a real-time thread."""
+    realtime()
+    yield
+    normal()
 
 
 class NetlabUnavailable(Exception):
