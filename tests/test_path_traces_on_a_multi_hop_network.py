@@ -26,7 +26,7 @@ RUN_ROUND = """
 import json, sys
 from spyglass.agent.measure import run_assignment
 from spyglass.agent.probes.trace import raw_socket_problem
-rows = run_assignment(json.loads(sys.argv[1]), int(sys.argv[2]))
+rows = run_assignment(json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[2]))  # run at its round's start
 print(json.dumps({"rows": rows, "problem": raw_socket_problem()}))
 """
 # Many traces at once, several flows side by side (each trace is one flow): enough probes per hop for loss.
