@@ -60,9 +60,7 @@ def test_icmp_traces_and_none_at_all(service):
     now = time.time()
     icmp = run_assignment(assignment(0, protocol="ICMP", numPathTraces=1), int(now), now)
     assert [(r["protocol"], r["reached"]) for r in icmp if r["kind"] == "path"] == [("ICMP", True)]
-    assert [r["kind"] for r in run_assignment(assignment(service.port, numPathTraces=0), int(now))] == [
-        "net"
-    ]
+    assert [r["kind"] for r in run_assignment(assignment(service.port, numPathTraces=0), int(now))] == ["net"]
 
 
 @pytest.mark.django_db(transaction=True)
