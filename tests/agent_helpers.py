@@ -4,6 +4,8 @@ import socket
 import threading
 import time
 
+from django.db import OperationalError
+
 
 class TcpService:
     """Accepts connections on loopback and closes them (what the TCP probe needs on the other end)."""
@@ -119,3 +121,17 @@ def wait_for(predicate, timeout: float = 20.0, step: float = 0.1):
             return value
         time.sleep(step)
     raise AssertionError("condition not met in time")
+
+
+def write_beside_live_server(write, seconds: float = 10.0):
+    """Runs a test's own database write while a live server's thread reads. The SQLite pass's in-memory database has
+    a shared cache, where a table another connection is reading is refused at once ("database table is locked")
+    rather than waited for; a file database, as deployed, waits. PostgreSQL never refuses."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return write()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

@@ -8,7 +8,7 @@ import pytest
 from spyglass.agent.runtime import AgentRuntime
 from spyglass.monitoring.agent_service import issue_agent_token
 from spyglass.monitoring.models import Agent, AgentToken
-from tests.agent_helpers import wait_for
+from tests.agent_helpers import wait_for, write_beside_live_server
 
 
 @pytest.mark.django_db(transaction=True)
@@ -21,7 +21,7 @@ def test_an_agent_whose_token_is_revoked_stops_and_says_why(cast, live_server, t
     with caplog.at_level(logging.INFO, logger="spyglass.agent"):
         thread.start()
         wait_for(lambda: Agent.objects.filter(name="branch-1").exists())
-        AgentToken.objects.filter(name="branch office").update(revoked=True)
+        write_beside_live_server(lambda: AgentToken.objects.filter(name="branch office").update(revoked=True))
         thread.join(timeout=20)
         stopped = not thread.is_alive()
         if not stopped:

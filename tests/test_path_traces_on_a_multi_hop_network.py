@@ -141,7 +141,10 @@ def test_round_trip_times_behind_the_delayed_link_match_mtr(chain):
         theirs = hubs[index]["Avg"]
         print(f"\nhop {index + 1}: spyglass {ours:.3f} ms, mtr avg {theirs:.3f} ms (best {hubs[index]['Best']})")
         assert ours >= DELAY_MS
-        assert abs(ours - theirs) <= max(1.0, 0.03 * theirs)
+        # Our median against mtr's best and average over the same hop: a busy moment lifts mtr's average (44.7 ms
+        # once, best 40.2, where ours said 40.1), so ours must lie between its best and its average, give or take.
+        slack = max(1.0, 0.03 * theirs)
+        assert hubs[index]["Best"] - slack <= ours <= theirs + slack
     first = statistics.median(t["hops"][0]["responseTime"] for t in traces)
     assert first < 5.0  # before the delayed link
 
