@@ -122,6 +122,8 @@ STATICFILES_DIRS = [
     ("vendor/uplot", PROJECT_DIR / "node_modules" / "uplot" / "dist"),
     # The Path Visualization view's layered layout (docs/path-visualization.md says why ELK).
     ("vendor/elkjs", PROJECT_DIR / "node_modules" / "elkjs" / "lib"),
+    # The dashboard's drag and drop of widgets.
+    ("vendor/sortablejs", PROJECT_DIR / "node_modules" / "sortablejs"),
 ]
 
 LOGIN_URL = "/login/"

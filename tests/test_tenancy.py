@@ -67,6 +67,13 @@ MATRIX = {
     ),
     "live-share-accept": ("POST", "/v6/live-shares/{share_id}/accept.json", None, RECIPIENT_ONLY),
     "live-share-decline": ("POST", "/v6/live-shares/{share_id}/decline.json", None, RECIPIENT_ONLY),
+    # the share is pending: the recipient passes the checkpoint and is told only an accepted one can be dropped
+    "live-share-drop": (
+        "POST",
+        "/v6/live-shares/{share_id}/drop.json",
+        None,
+        {"owner": 404, "teammate": 404, "regular": 403, "other_group": 400, "other_org": 404},
+    ),
     "live-share-delete": (
         "POST",
         "/v6/live-shares/{share_id}/delete.json",

@@ -70,8 +70,17 @@ MATRIX = {
     ),
     "live-share-accept": ("POST", {"share_id": "group_share"}, row(404, 404, 404, "→/tests/", 404)),  # recipient only
     "live-share-decline": ("POST", {"share_id": "group_share"}, row(404, 404, 404, "→/tests/", 404)),
+    # the share is pending: the recipient passes the checkpoint and is told only an accepted share can be dropped
+    "live-share-drop": ("POST", {"share_id": "group_share"}, row(404, 404, 404, "→/sharing/live-shares/", 404)),
+    "live-shares": ("GET", {}, MEMBERS),
+    "live-share-revoke": (
+        "POST",
+        {"share_id": "group_share"},
+        row("→/sharing/live-shares/", "→/sharing/live-shares/", 403, 404, 404),
+    ),
     "dashboard": ("GET", {}, MEMBERS),
     "widget-add": ("POST", {}, row(400, 400, 404, 400, 400)),
+    "widget-order": ("POST", {}, row(400, 400, 404, 400, 400)),  # no ids: refused; other groups have their own board
     "widget-move": ("POST", {"widget_id": "widget"}, row(400, 400, 404, 404, 404)),
     "widget-remove": ("POST", {"widget_id": "widget"}, row("→/dashboard/", "→/dashboard/", 404, 404, 404)),
     "snapshots": ("GET", {}, MEMBERS),

@@ -57,6 +57,7 @@ urlpatterns = [
     v6(r"live-shares/new", liveshares.LiveShareCreateView, "live-share-create"),
     v6(r"live-shares/" + ID.format("share_id") + r"/accept", liveshares.LiveShareAcceptView, "live-share-accept"),
     v6(r"live-shares/" + ID.format("share_id") + r"/decline", liveshares.LiveShareDeclineView, "live-share-decline"),
+    v6(r"live-shares/" + ID.format("share_id") + r"/drop", liveshares.LiveShareDropView, "live-share-drop"),
     v6(r"live-shares/" + ID.format("share_id") + r"/delete", liveshares.LiveShareDeleteView, "live-share-delete"),
     v6(
         r"live-shares/" + ID.format("share_id") + r"/snapshots/" + ID.format("snapshot_id") + r"/delete",

@@ -11,8 +11,9 @@ from spyglass.monitoring.models import Test
 
 
 class LiveShare(models.Model):
-    PENDING, ACCEPTED, DECLINED = "pending", "accepted", "declined"
-    STATUSES = [(PENDING, PENDING), (ACCEPTED, ACCEPTED), (DECLINED, DECLINED)]
+    PENDING, ACCEPTED, DECLINED, DROPPED = "pending", "accepted", "declined", "dropped"
+    # dropped: the recipient accepted it and later let it go (the sharer sees that; nothing is readable any more)
+    STATUSES = [(PENDING, PENDING), (ACCEPTED, ACCEPTED), (DECLINED, DECLINED), (DROPPED, DROPPED)]
 
     test = models.ForeignKey(Test, on_delete=models.CASCADE, related_name="live_shares")
     sharer = models.ForeignKey(AccountGroup, on_delete=models.CASCADE, related_name="outgoing_live_shares")
@@ -31,6 +32,7 @@ class LiveShare(models.Model):
     created_date = models.DateTimeField(default=timezone.now)
     accepted_date = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    dropped_date = models.DateTimeField(null=True, blank=True)
     # The recipient reads rounds with roundId >= start_round only: the share's creation, in epoch seconds.
     start_round = models.BigIntegerField()
 

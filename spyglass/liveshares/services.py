@@ -165,8 +165,8 @@ def create(access, test_id: int, aid: int | None = None, email: str | None = Non
 
 
 def _open(access, test, lookup: dict) -> LiveShare | None:
-    """Create the share, or reopen a declined one as a new pending invitation starting now; None when a pending or
-    accepted share to that recipient exists already."""
+    """Create the share, or reopen a declined or dropped one as a new pending invitation starting now; None when a
+    pending or accepted share to that recipient exists already."""
     now = timezone.now()
     fresh = {
         "sharer": test.account_group,
@@ -175,13 +175,14 @@ def _open(access, test, lookup: dict) -> LiveShare | None:
         "created_date": now,
         "accepted_date": None,
         "decided_by": None,
+        "dropped_date": None,
         "recipient_organization": None,
         "start_round": _start_round(now),
     }
     share = LiveShare.objects.select_for_update().filter(test=test, **lookup).first()
     if share is None:
         return LiveShare.objects.create(test=test, **lookup, **fresh)
-    if share.status != LiveShare.DECLINED:
+    if share.status not in (LiveShare.DECLINED, LiveShare.DROPPED):
         return None
     for key, value in fresh.items():
         setattr(share, key, value)
@@ -231,11 +232,17 @@ def revoke(access, share_id: int) -> None:
     end([sent_share(access, share_id)])
 
 
-def _decide(access, share_id: int, status: str) -> LiveShare:
+def _received(access, share_id: int) -> LiveShare:
+    """A share the caller's account group received, if the caller may decide on it."""
     share = incoming(access).filter(id=share_id).first()
     if share is None:
         raise Http404
     _need(access, ACCEPT_LIVE_SHARES)
+    return share
+
+
+def _decide(access, share_id: int, status: str) -> LiveShare:
+    share = _received(access, share_id)
     changes = {"status": status, "decided_by": access.user}
     if status == LiveShare.ACCEPTED:
         changes["accepted_date"] = timezone.now()
@@ -258,6 +265,23 @@ def accept(access, share_id: int) -> LiveShare:
 
 def decline(access, share_id: int) -> LiveShare:
     return _decide(access, share_id, LiveShare.DECLINED)
+
+
+@transaction.atomic
+def drop(access, share_id: int) -> LiveShare:
+    """The recipient lets an accepted share go: the test leaves its tests and dashboards at once, what it derived
+    from the share (snapshots) ends as when the sharer revokes, and the sharer sees the share as dropped (and may
+    invite again). An outside share is dropped for the whole accepting organization, as it was accepted for it."""
+    share = _received(access, share_id)
+    status = LiveShare.objects.select_for_update().filter(id=share.id).values_list("status", flat=True).first()
+    if status is None:  # revoked meanwhile
+        raise Http404
+    if status != LiveShare.ACCEPTED:
+        raise ValidationError(f"only an accepted live share can be dropped; this one is {status}")
+    for ending in _ENDINGS:
+        ending([share.id])
+    LiveShare.objects.filter(id=share.id).update(status=LiveShare.DROPPED, dropped_date=timezone.now())
+    return LiveShare.objects.get(id=share.id)
 
 
 # --- the inside shares of a test, as `sharedWithAccounts` and the checkbox list ------------------------------------

@@ -143,6 +143,12 @@ def customer_share_or_404(access, test: Test, share_id) -> LiveShare:
     return _first_or_404(liveshares.outgoing(access).filter(id=share_id, test=test, recipient_group__isnull=True))
 
 
+def sent_share_or_404(access, share_id) -> LiveShare:
+    """A live share the caller's account group sent, of any of its tests, inside or outside the organization."""
+    share_id = _id_or_404(share_id)
+    return _first_or_404(liveshares.outgoing(access).filter(id=share_id).select_related("test", "recipient_group"))
+
+
 def incoming_share_or_404(access, share_id) -> LiveShare:
     """A live share the caller's account group received (inside ones to it, outside ones to its organization)."""
     share_id = _id_or_404(share_id)
@@ -179,3 +185,18 @@ def widget_or_404(access, widget_id, *, for_edit: bool = False) -> Widget:
     widget = _first_or_404(board.widgets.filter(id=_id_or_404(widget_id)))
     widget.dashboard = board
     return widget
+
+
+MAX_WIDGETS_LISTED = 500  # far more than a dashboard holds; bounds one query's parameter list
+
+
+def widgets_or_404(access, widget_ids, *, for_edit: bool = False) -> tuple[Dashboard, list[int]]:
+    """The account group's dashboard and these ids, each of a widget on it, in the order given (repeats kept, for
+    the caller to refuse); 404 when any is malformed, unknown or another group's."""
+    board = dashboard_or_404(access, for_edit=for_edit)
+    if len(widget_ids) > MAX_WIDGETS_LISTED:
+        raise Http404
+    ids = [_id_or_404(raw) for raw in widget_ids]
+    if board.widgets.filter(id__in=set(ids)).count() != len(set(ids)):
+        raise Http404
+    return board, ids

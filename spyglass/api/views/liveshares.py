@@ -1,4 +1,4 @@
-"""Live share endpoints (beyond ThousandEyes, in its style): list, create, accept, decline, revoke."""
+"""Live share endpoints (beyond ThousandEyes, in its style): list, create, accept, decline, drop, revoke."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -65,7 +65,7 @@ def live_share(share, direction: str, snapshots=()) -> dict:
         out.update(aid=other.id, accountGroupName=other.name)
     else:
         if direction == "outgoing":
-            decided = share.recipient_organization if share.status == share.ACCEPTED else None
+            decided = share.recipient_organization if share.status in (share.ACCEPTED, share.DROPPED) else None
             organization = decided.name if decided else None
         else:
             organization = share.sharer.organization.name
@@ -75,6 +75,7 @@ def live_share(share, direction: str, snapshots=()) -> dict:
         sharedBy=share.created_by.display if share.created_by else None,
         createdDate=format_v6_date(share.created_date),
         acceptedDate=format_v6_date(share.accepted_date) if share.accepted_date else None,
+        droppedDate=format_v6_date(share.dropped_date) if share.dropped_date else None,
     )
     if direction == "outgoing":
         out["snapshots"] = [derived_snapshot(s) for s in snapshots]
@@ -134,6 +135,18 @@ class LiveShareDeclineView(LiveShareDecisionView):
     decide = staticmethod(services.decline)
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT, summary="Decline an incoming live share")
+    def post(self, request, share_id, format=None):
+        return super().post(request, share_id, format)
+
+
+class LiveShareDropView(LiveShareDecisionView):
+    decide = staticmethod(services.drop)
+
+    @extend_schema(
+        request=None,
+        responses=OpenApiTypes.OBJECT,
+        summary="Drop an accepted incoming live share: the test is no longer readable here, the sharer sees it dropped",
+    )
     def post(self, request, share_id, format=None):
         return super().post(request, share_id, format)
 

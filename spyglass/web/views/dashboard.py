@@ -1,5 +1,5 @@
 """The account group's dashboard: widgets, each one test's metric over a period (own or live-shared tests alike),
-added, moved up or down and removed. What a widget may show and its data are spyglass.dashboards.services'; this
+added, moved up or down (or dragged: the new order at once) and removed. What a widget may show and its data are spyglass.dashboards.services'; this
 module only lays them out. Changes swap the board in place with htmx and fall back to plain forms without it."""
 
 import json
@@ -15,7 +15,7 @@ from spyglass.lib.error_messages import message_of
 from spyglass.lib.text import is_digits
 from spyglass.monitoring.tests_service import visible_tests
 
-from ..checkpoint import can_edit_dashboard, dashboard_or_404, member_view, widget_or_404
+from ..checkpoint import can_edit_dashboard, dashboard_or_404, member_view, widget_or_404, widgets_or_404
 
 METRIC_LABELS = {
     "loss": "Packet loss",
@@ -150,6 +150,23 @@ def widget_move(request, widget_id):
             services.reorder(request.access, board, ids)
         except ValidationError:  # a widget was added or removed meanwhile
             return _board(request, error="The dashboard changed meanwhile; nothing was moved. Try again.")
+    return _done(request)
+
+
+@require_POST
+@member_view
+def widget_order(request):
+    """The order after a drag and drop: every widget's id, in the new order. An id that is not a widget of this
+    dashboard answers 404; a list that leaves one out or repeats one, 400. Either way nothing moves."""
+    board, ids = widgets_or_404(request.access, request.POST.getlist("widget"), for_edit=True)
+    if not ids:
+        return _board(request, error="Give the widgets in their new order; nothing was moved.")
+    try:
+        services.reorder(request.access, board, ids)
+    except ValidationError:
+        return _board(
+            request, error="List every widget of the dashboard once (it may have changed meanwhile); nothing was moved."
+        )
     return _done(request)
 
 

@@ -1,5 +1,5 @@
 """Live sharing in the web app: the sharing panels of a test's settings (account groups of the organization, other
-customers) and Pending Shares on the tests list. Every decision is spyglass.liveshares.services', as in the API; this
+customers), Pending Shares on the tests list and Sharing › Live Shares (every share sent and received). Every decision is spyglass.liveshares.services', as in the API; this
 module only turns its answers into pages, form errors, 403 and 404."""
 
 from django.contrib import messages
@@ -26,6 +26,7 @@ from ..checkpoint import (
     incoming_share_or_404,
     member_view,
     own_test_or_404,
+    sent_share_or_404,
 )
 
 MAX_ID_DIGITS = 18
@@ -200,6 +201,11 @@ def pending_shares(access) -> list[LiveShare] | None:
     return shares
 
 
+def _back(request, default: str):
+    """Where a decision returns: Sharing › Live Shares when it was taken there, else the tests list."""
+    return redirect("web:live-shares") if request.POST.get("next") == "live-shares" else redirect(default)
+
+
 def _decide(request, share_id, decision):
     access = request.access
     share = incoming_share_or_404(access, share_id)
@@ -218,8 +224,10 @@ def _decide(request, share_id, decision):
 def accept_share(request, share_id):
     share = _decide(request, share_id, services.accept)
     if share is not None:
-        messages.success(request, f"Accepted “{share.test.name}”: it is listed below with a Live share badge.")
-    return redirect("web:tests")
+        messages.success(
+            request, f"Accepted “{share.test.name}”: it is listed among your tests with a Live share badge."
+        )
+    return _back(request, "web:tests")
 
 
 @require_POST
@@ -228,4 +236,78 @@ def decline_share(request, share_id):
     share = _decide(request, share_id, services.decline)
     if share is not None:
         messages.success(request, f"Declined “{share.test.name}”.")
-    return redirect(reverse("web:tests") + "#pending-shares")
+    return _back(request, reverse("web:tests") + "#pending-shares")
+
+
+@require_POST
+@member_view
+def drop_share(request, share_id):
+    """The recipient lets an accepted share go: the test leaves its tests and dashboards, the sharer sees it dropped."""
+    share = _decide(request, share_id, services.drop)
+    if share is not None:
+        messages.success(request, f"Dropped “{share.test.name}”: it is no longer shared with you.")
+    return redirect("web:live-shares")
+
+
+@require_POST
+@member_view
+def revoke_share(request, share_id):
+    """The sharer ends a share from Sharing › Live Shares, as from the test's settings: access ends at once."""
+    access = request.access
+    share = sent_share_or_404(access, share_id)
+    _need(access, LIVE_SHARE_INSIDE if share.inside else LIVE_SHARE_OUTSIDE)
+    services.revoke(access, share.id)
+    recipient = share.recipient_group.name if share.inside else share.recipient_email
+    messages.success(request, f"Stopped sharing “{share.test.name}” with {recipient}.")
+    return redirect("web:live-shares")
+
+
+# --- Sharing › Live Shares ----------------------------------------------------------------------------------------
+
+STATE_LABELS = {
+    LiveShare.PENDING: "Pending",
+    LiveShare.ACCEPTED: "Accepted",
+    LiveShare.DECLINED: "Declined",
+    LiveShare.DROPPED: "Dropped",
+}
+
+
+def _row(access, share, direction: str) -> dict:
+    """One share as the page shows it: the test, the other party, its state and what the user may do with it."""
+    editing = not access.read_only
+    if direction == "outgoing":
+        if share.inside:
+            party = share.recipient_group.name
+        else:
+            decided = share.recipient_organization if share.status in (share.ACCEPTED, share.DROPPED) else None
+            party = share.recipient_email + (f" · {decided.name}" if decided else "")
+        kind = LIVE_SHARE_INSIDE if share.inside else LIVE_SHARE_OUTSIDE
+        actions = {"revoke": editing and access.can(kind)}
+    else:
+        party = share.sharer.name if share.inside else share.sharer.organization.name
+        may = editing and access.can(ACCEPT_LIVE_SHARES)
+        actions = {
+            "decide": may and share.status == LiveShare.PENDING,
+            "drop": may and share.status == LiveShare.ACCEPTED,
+            "open": share.status == LiveShare.ACCEPTED,
+        }
+    return {
+        "share": share,
+        "party": party,
+        "kind": "inside" if share.inside else "outside",
+        "type_label": TYPE_LABELS[share.test.type],
+        "state": share.status,
+        "state_label": STATE_LABELS[share.status],
+        **actions,
+    }
+
+
+@member_view
+def live_shares_page(request):
+    """Sharing › Live Shares: the tests this account group shares (with whom, their state, revoke) and those shared
+    with it (accept, decline, drop), newest first."""
+    access = request.access
+    rows = {"outgoing": [], "incoming": []}
+    for share, direction in reversed(services.listing(access)):
+        rows[direction].append(_row(access, share, direction))
+    return render(request, "web/sharing/live_shares.html", {"outgoing": rows["outgoing"], "incoming": rows["incoming"]})

@@ -1,5 +1,6 @@
 // The dashboard: draws each widget's small timeline with uPlot, offers only the metrics that fit the chosen test,
-// and keeps keyboard focus on a widget's move button after htmx swaps the board.
+// reorders widgets by drag and drop (SortableJS; the move buttons are the keyboard's way), and keeps keyboard focus
+// on a widget's move button after htmx swaps the board.
 
 const charts = new Map(); // chart container -> uPlot instance
 const HEIGHT = 150;
@@ -98,10 +99,38 @@ document.addEventListener("click", (event) => {
   if (button) focusAfterSwap = button.id;
 });
 
+// Drag a widget by its head; on drop the whole new order is posted (the board comes back swapped, as after a move).
+function makeSortable() {
+  const list = document.querySelector("ol.widgets[data-sortable]");
+  const form = document.getElementById("widget-order-form");
+  if (!list || !form || typeof Sortable === "undefined" || Sortable.get(list)) return;
+  Sortable.create(list, {
+    handle: ".widget-head",
+    filter: "a, button, input, select",
+    preventOnFilter: false,
+    draggable: "li.widget",
+    animation: 150,
+    forceFallback: true, // mouse and touch events rather than native drag and drop: the same on every browser
+    onEnd: (event) => {
+      if (event.oldIndex === event.newIndex) return;
+      for (const input of form.querySelectorAll("input[name=widget]")) input.remove();
+      for (const item of list.querySelectorAll("li.widget[data-widget-id]")) {
+        const input = document.createElement("input");
+        input.type = "hidden";
+        input.name = "widget";
+        input.value = item.dataset.widgetId;
+        form.append(input);
+      }
+      form.requestSubmit();
+    },
+  });
+}
+
 htmx.onLoad((element) => {
   if (element.id !== "dashboard" && !element.querySelector?.("#dashboard")) return;
   drawAll();
   fitMetrics();
+  makeSortable();
 });
 
 // After htmx has settled (it restores focus by id itself, which fails when that button is now disabled).
@@ -123,6 +152,7 @@ window.addEventListener("resize", () => {
   }, 100);
 });
 
-// uPlot is a deferred classic script and this a module: both run after parsing, the module last.
+// uPlot and Sortable are deferred classic scripts and this a module: all run after parsing, the module last.
 drawAll();
 fitMetrics();
+makeSortable();

@@ -1,4 +1,4 @@
-// Sharing › Snapshots: expand a test's snapshots and a snapshot's details; confirm before revoking.
+// Sharing › Snapshots: expand a test's snapshots and a snapshot's details (confirm.js asks before revoking).
 
 function setExpanded(button, expanded) {
   button.setAttribute("aria-expanded", String(expanded));
@@ -14,9 +14,4 @@ function setExpanded(button, expanded) {
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-toggle]");
   if (button) setExpanded(button, button.getAttribute("aria-expanded") !== "true");
-});
-
-document.addEventListener("submit", (event) => {
-  const form = event.target.closest("form[data-confirm]");
-  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
 });
