@@ -113,6 +113,11 @@ function makeSortable() {
     forceFallback: true, // mouse and touch events rather than native drag and drop: the same on every browser
     onEnd: (event) => {
       if (event.oldIndex === event.newIndex) return;
+      // Sortable leaves (empty) style attributes behind; htmx's settle would copy them onto the swapped-in widgets
+      // with the same id, which the Content-Security-Policy refuses (no inline styles).
+      for (const element of list.querySelectorAll("[style]")) {
+        if (element.id || element.matches("li.widget")) element.removeAttribute("style");
+      }
       for (const input of form.querySelectorAll("input[name=widget]")) input.remove();
       for (const item of list.querySelectorAll("li.widget[data-widget-id]")) {
         const input = document.createElement("input");
