@@ -129,8 +129,8 @@ def test_pending_share_from_another_customer_is_declined(live_server, page, cast
     page.click("#share-customers-link")
     recipient = page.locator("#share-customers .recipient", has_text="admin@globex.test")
     assert recipient.locator(".badge").inner_text() == "Declined"
-    page.once("dialog", lambda dialog: dialog.accept())
     recipient.get_by_role("button", name="Delete recipient admin@globex.test").click()
+    page.locator("dialog.confirm-dialog .confirm-ok").click()  # asked in the page (confirm.js)
     page.wait_for_selector("#share-customers .share-notice")
     assert page.locator("#share-customers .recipient").count() == 0
     assert not LiveShare.objects.exists()
@@ -223,8 +223,8 @@ def test_the_sharer_sees_a_recipients_snapshot_and_revokes_it_in_the_browser(liv
     assert "Lab" in item.inner_text() and "share link" in item.inner_text() and "0 visits" in item.inner_text()
     derived.screenshot(path=str(artifacts / "live-share-recipients-snapshots.png"))
 
-    page.once("dialog", lambda dialog: dialog.accept())  # hx-confirm
     item.get_by_role("button", name="Revoke snapshot made in Lab").click()
+    page.locator("dialog.confirm-dialog .confirm-ok").click()  # hx-confirm, asked in the page (confirm.js)
     expect(page.locator("#share-derived .share-notice")).to_contain_text("its link no longer opens")
     expect(page.locator("#share-derived")).to_contain_text("Recipients have made no snapshots of this test.")
     assert page.request.get(f"{base}/s/{snapshot.link_id}/").status == 404

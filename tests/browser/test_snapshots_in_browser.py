@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from spyglass.mail.outbox import deliver_due
 from spyglass.monitoring.seed import seed
@@ -178,17 +179,11 @@ def test_sort_the_snapshots_table_both_ways_and_revoke_a_link(live_server, page,
     assert "198.51.100.3" in detail.inner_text() and "3\xa0hours ago" in detail.inner_text()
     page.screenshot(path=str(artifacts / "sharing-snapshots.png"), full_page=True)
 
-    # Revoking asks first, saying it cannot be undone; then the link is 404.
-    dialogs = []
-
-    def answer(dialog):
-        dialogs.append(dialog.message)
-        dialog.accept()
-
-    page.on("dialog", answer)
+    # Revoking asks first (in the page, confirm.js), saying it cannot be undone; then the link is 404.
     detail.locator("button.trash").click()
+    expect(page.locator("dialog.confirm-dialog .confirm-message")).to_contain_text("cannot be undone")
+    page.locator("dialog.confirm-dialog .confirm-ok").click()
     page.wait_for_selector(".flash")
-    assert dialogs and "cannot be undone" in dialogs[0]
     assert not Snapshot.objects.filter(id=quiet.id).exists()
     assert quiet.link_id not in page.content()
     context, visitor = new_page(browser)
