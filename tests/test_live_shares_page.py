@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.http import Http404
+from django.test import Client
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from spyglass.accounts.models import AccountGroup
@@ -79,7 +80,9 @@ def test_dropping_an_accepted_share_hides_the_test_and_keeps_the_share_as_droppe
 def test_dropping_ends_the_snapshots_made_through_the_share(cast):
     test = make_test(cast.owner, name="checkout")
     share, snapshot = make_derived_snapshot(cast, test)  # accepted by Lab, snapshotted there
+    assert Client().get(f"/s/{snapshot.link_id}/").status_code == 200
     services.drop(access(cast.owner, "Lab"), share.id)
+    assert Client().get(f"/s/{snapshot.link_id}/").status_code == 404
     assert not Snapshot.objects.filter(id=snapshot.id).exists()
     assert test.id not in visible_ids(cast.owner, "Lab")
 
