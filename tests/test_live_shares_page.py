@@ -213,6 +213,8 @@ def test_dropping_on_the_page_hides_the_test_and_the_owner_sees_it_dropped(cast,
     assert client.get(f"/tests/{test.id}/").status_code == 404
     owner_row = row_of(section(page(cast.owner), "outgoing-shares"), share.id)
     assert ">Dropped<" in owner_row and "dropped " in owner_row
+    # Nothing is left to revoke: the sharer may only clear the row away.
+    assert ">Remove</button>" in owner_row and ">Revoke</button>" not in owner_row
 
 
 def test_dropping_a_pending_share_on_the_page_says_why_and_changes_nothing(cast, shared):

@@ -258,7 +258,10 @@ def revoke_share(request, share_id):
     _need(access, LIVE_SHARE_INSIDE if share.inside else LIVE_SHARE_OUTSIDE)
     services.revoke(access, share.id)
     recipient = share.recipient_group.name if share.inside else share.recipient_email
-    messages.success(request, f"Stopped sharing “{share.test.name}” with {recipient}.")
+    if share.status in services.ACTIVE:
+        messages.success(request, f"Stopped sharing “{share.test.name}” with {recipient}.")
+    else:
+        messages.success(request, f"Removed the {share.status} share of “{share.test.name}” with {recipient}.")
     return redirect("web:live-shares")
 
 
