@@ -79,7 +79,7 @@ def _value_cell(row: dict, column: str, classes: str) -> str:
     if type(value) is str:
         return f'<td data-value="{escape(value)}" class="{classes}">{escape(cell(row, column))}</td>'
     # Only text needs escaping: what cell(), short() and sort_value() make of a number is digits and punctuation.
-    shortened = short(value)
+    shortened = short(value) if value is not None and abs(value) >= SHORTEN_FROM else None
     if shortened is not None:
         return (
             f'<td data-value="{sort_value(row, column)}" class="{classes}" title="{cell(row, column)}">{shortened}</td>'
