@@ -228,6 +228,11 @@ def test_sorting_by_keyboard_and_focus_and_announcements_after_view_and_round_ch
     page.wait_for_function("(r) => document.getElementById('round-panel').dataset.roundId !== r", arg=round_before)
     wait_status(page, r"^Round \d{4}-\d\d-\d\d \d\d:\d\d UTC selected$")
     assert page.evaluate("document.activeElement.id") == "prev-round"
+    # Next back to the newest round: no Next button there any more, so focus moves to the round's heading.
+    page.focus("#next-round")
+    page.keyboard.press("Enter")
+    page.wait_for_function("(r) => document.getElementById('round-panel').dataset.roundId === r", arg=round_before)
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'round-heading'")
     assert page.console_errors == []
 
 
