@@ -196,7 +196,7 @@ def page_context(scope: ResultsScope, view_key: str | None, round_id: int | None
         "pageUrl": scope.url(view=view.key),
         # The "Per agent" toggle's data (AGENT_LINES_PARAM): fetched when asked for, never with the page.
         # The selected round rides along so that a live page's window around an older round is the window asked for.
-        "linesUrl": scope.partial(view=view.key, roundId=round_id, lines="agents"),
+        "linesUrl": scope.partial(view=view.key, roundId=round_id, **dict([AGENT_LINES_PARAM])),
     }
     changes = paths.changed_rounds(scope) if paths.is_path_view(view) else []
     if paths.is_path_view(view):
