@@ -159,6 +159,18 @@ def test_hover_shows_24_hour_utc_and_per_agent_lines_name_the_agents(live_server
     assert sorted(label for label in labels if label in names) == names
     page.mouse.move(over["x"] + over["width"] * 0.5, over["y"] + over["height"] / 2)
     assert all(v != "--" for v in page.locator(".u-legend .u-value").all_inner_texts())
+    # Hovering an agent's line names that agent.
+    spot = page.evaluate(
+        """() => {
+          const u = document.getElementById('timeline').uplot;
+          const series = u.data[1];
+          const idx = series.findIndex((v, i) => v !== null && i > series.length / 2);
+          return {x: u.valToPos(u.data[0][idx], 'x'), y: u.valToPos(series[idx], 'y'), name: u.series[1].label};
+        }"""
+    )
+    page.mouse.move(over["x"] + spot["x"], over["y"] + spot["y"])
+    page.wait_for_selector("#agent-hover:not([hidden])")
+    assert page.locator("#agent-hover").inner_text() == spot["name"]
     page.click("#agent-lines")
     page.wait_for_selector("#agent-lines[aria-pressed=false]")
     assert "Latency" in page.locator(".u-legend .u-label").all_inner_texts()

@@ -214,7 +214,10 @@ function drawChart() {
         values: (u, splits) => splits.map((v) => String(v)),
       },
     ],
-    cursor: { drag: { x: false, y: false }, points: { size: 6 } },
+    // Per-agent lines: the line nearest the pointer stands out and its agent is named beside the chart.
+    cursor: { drag: { x: false, y: false }, points: { size: 6 }, ...(agentLines ? { focus: { prox: 24 } } : {}) },
+    ...(agentLines ? { focus: { alpha: 0.3 } } : {}),
+    hooks: agentLines ? { setSeries: [nameFocusedAgent] } : {},
     legend: { live: true },
     // Stacked parts fill only the band between themselves and the part below.
     bands: data.stacked && !agentLines ? data.labels.slice(1).map((_, i) => ({ series: [i + 2, i + 1] })) : [],
@@ -230,6 +233,15 @@ function drawChart() {
     selectRound(data.rounds[nearestIndex(ts)], "chart");
   });
   chart.over.addEventListener("mouseleave", () => window.setTimeout(showSelectedInLegend, 0));
+}
+
+// The agent whose line is nearest the pointer (uPlot's series focus), named in #agent-hover; hidden otherwise.
+function nameFocusedAgent(u, seriesIdx, opts) {
+  const tag = document.getElementById("agent-hover");
+  if (!tag || !agentLines) return;
+  const agent = seriesIdx !== null && opts && opts.focus ? agentLines.agents[seriesIdx - 1] : null;
+  tag.hidden = !agent;
+  tag.textContent = agent ? agent.name : "";
 }
 
 function nearestIndex(ts) {
@@ -283,6 +295,8 @@ async function toggleAgentLines() {
   }
   agentLines = await response.json();
   drawChart();
+  const tag = document.getElementById("agent-hover");
+  if (tag) tag.hidden = true;
   announce(`One line per agent: ${agentLines.agents.map((a) => a.name).join(", ")}`);
 }
 
