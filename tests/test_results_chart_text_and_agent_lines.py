@@ -94,6 +94,7 @@ def test_agent_lines_give_each_agents_metric_per_round_from_the_page_url(cast):
     loss = agent_lines(client, f"/tests/{test.id}/?view=loss&lines=agents")
     assert [x["values"] for x in loss["agents"]] == [[0.0, 0.0, 5.0], [0.0, 100.0, None]]
     assert signed_in(cast.other_group).get(f"/tests/{test.id}/?lines=agents").status_code == 404
+    assert signed_in(cast.other_org).get(f"/tests/{test.id}/?lines=agents").status_code == 404
 
 
 def test_agent_lines_keep_the_worst_agents_when_there_are_more_than_the_limit(cast):
@@ -124,6 +125,9 @@ def test_a_share_links_agent_lines_hold_only_its_window_and_agents(cast):
     assert lines["rounds"][0] >= snapshot.start_round and lines["rounds"][-1] <= snapshot.end_round
     assert len(lines["rounds"]) == 121
     assert snapshot.visits.count() == visits  # a data request is not a visit
+    # Revoked: 404 at once, the lines included.
+    assert cast.owner.client.post(f"/v6/snapshots/{snapshot.link_id}/delete.json").status_code == 204
+    assert Client().get(data["linesUrl"]).status_code == 404
 
 
 def test_long_numbers_are_shortened_with_the_exact_value_in_the_title(cast):
