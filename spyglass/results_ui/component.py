@@ -5,7 +5,8 @@ it is read-only) and calls render_results(request, scope). Nothing here reads ou
 built on it cannot leak rounds or agents outside its window through the page or any query parameter.
 
 The page reads `roundId` and `view` from its URL. An htmx request whose target is the round panel (timeline click,
-previous/next) gets only that panel and fresh View tabs; anything else gets the whole page."""
+previous/next) gets only that panel and fresh View tabs; `?lines=agents` gets the timeline's per-agent lines as JSON
+(the chart's "Per agent" toggle); anything else gets the whole page."""
 
 import json
 import time
