@@ -31,7 +31,7 @@ def chart(html) -> dict:
 
 
 def agent_names(html) -> list[str]:
-    return re.findall(r'<td class="strong">([^<]+)</td>', html)
+    return re.findall(r'<th scope="row" class="agent-cell">([^<]+)</th>', html)
 
 
 def addresses(html) -> list[str]:
@@ -50,7 +50,7 @@ def test_the_page_opens_at_the_creators_round_and_view_inside_the_window(cast):
     assert len(data["rounds"]) == 121 and set(data["agents"]) == {1}
     assert agent_names(html) == [kept.name]
     assert not any(o.name in html for o in others)
-    assert "2026-11-22 09:00 ±" in html
+    assert "around 2026-11-22 09:00 UTC" in html
     assert "Share</button>" not in html and 'id="share-panel"' not in html
 
 

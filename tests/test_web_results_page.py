@@ -33,7 +33,7 @@ def selected_round(page: str) -> int | None:
 
 
 def agent_cells(page: str) -> list[str]:
-    return re.findall(r'<tr class="[^"]*" data-agent-id="\d+">\s*<td class="strong">([^<]+)</td>', page)
+    return re.findall(r'<tr class="[^"]*" data-agent-id="\d+">\s*<th scope="row" class="agent-cell">([^<]+)</th>', page)
 
 
 def network_test(cast):
@@ -61,7 +61,10 @@ def test_it_opens_the_round_and_view_named_in_the_url(cast):
     assert selected_round(page) == R2
     assert agent_cells(page) == ["Amsterdam", "Berlin"]
     assert "Connect: Connection refused" in page  # the error spelled out
-    assert re.search(r'<th data-sort="num" class="lead num">Avg latency \(ms\)</th>', page)
+    assert re.search(
+        r'<th scope="col" class="lead num"><button type="button" class="sort" data-sort="num">Avg latency \(ms\)</button></th>',
+        page,
+    )
     assert chart(page)["values"] == [[16.5, 13.0, 15.0]]
     # Views keep the round; previous and next rounds are links that keep the view.
     assert f'href="/tests/{test.id}/?roundId={R2}&amp;view=jitter&amp;period=24h"' in page
@@ -163,6 +166,7 @@ def test_the_round_table_escapes_every_text_it_shows_and_marks_errors_and_the_pe
     rows = re.findall(r'<tr class="([^"]*)" data-agent-id="(\d+)">', table)
     assert sorted(rows) == sorted([("row-error", str(hostile.id)), (" row-highlight", str(plain.id))])
     assert (
-        f'data-agent-id="{plain.id}"><td class="strong">Berlin</td><td>Berlin <span class="muted">DE</span></td>'
-        '<td data-value="0.0" class="lead num">0.00</td>' in table
-    )  # the loss View leads with loss, a number
+        f'data-agent-id="{plain.id}"><th scope="row" class="agent-cell">Berlin</th>'
+        '<td data-value="0.0" class="lead num">0.00</td><td class="error-cell"></td>'
+        '<td>Berlin <span class="muted">DE</span></td>' in table
+    )  # the agent (a row header), then the loss View's loss, a number, then the error, then the location

@@ -169,7 +169,7 @@ def test_the_snapshots_page_sorts_by_any_column_both_ways_and_groups_a_tests_lin
     # Grouped by test, the test with the most visited link first; its links told apart in an expandable group.
     assert row_order(html) == [b.link_id, a.link_id, c.link_id]
     assert "2 snapshots" in html and 'data-toggle="g' in html
-    assert "2026-11-22 07:00 -" in html  # Snapshot Date with the position mark
+    assert "ending at 2026-11-22 07:00 UTC" in html  # Snapshot Date, its position in words
     ascending = listing(client, sort="visits", dir="asc")
     assert row_order(ascending) == [c.link_id, a.link_id, b.link_id]
     # The sorted heading's link reverses the order.

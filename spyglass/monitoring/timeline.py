@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, F, FloatField, Max, Min, Q, Sum, Value, When
+from django.db.models import Avg, Case, Count, F, FloatField, Max, Min, Q, Sum, Value, When
 
 from . import catalogue, rollups
 from .models import Test
@@ -55,6 +55,7 @@ class View:
     column: str  # the per-agent row's field the table leads with
     columns: tuple[str, ...] = field(default=())  # the rest of the row, in order
     stacked: bool = False  # the series are parts of a whole (phases of a request), drawn stacked
+    lower_is_worse: bool = False  # the worst round or agent is the lowest (availability, throughput), not the highest
 
 
 # The rest of each kind's row in the results table, in order: the field catalogue's table.
@@ -84,6 +85,7 @@ HTTP_VIEWS = (
         (Series("availability", "Availability", _availability()),),
         "availability",
         _HTTP_REST,
+        lower_is_worse=True,
     ),
     View(
         "response-time",
@@ -102,6 +104,7 @@ HTTP_VIEWS = (
         (Series("throughput", "Throughput", F("throughput"), 1000.0),),
         "throughput",
         _HTTP_REST,
+        lower_is_worse=True,
     ),
     View(
         "phases",
@@ -123,6 +126,7 @@ DNS_VIEWS = (
         (Series("availability", "Availability", _availability()),),
         "availability",
         _DNS_REST,
+        lower_is_worse=True,
     ),
     View(
         "resolution-time",
@@ -259,6 +263,50 @@ def window_totals(scope: ReadScope, kind: str) -> dict:
         total, count = sum(r[at] or 0.0 for r in rows), sum(r[at + 1] for r in rows)
         totals[s.key] = total / count / s.divisor if count else None
     return totals
+
+
+AGENT_LINES = 12  # per-agent lines drawn at most (ThousandEyes' timeline stays readable up to about a dozen)
+
+
+@dataclass
+class AgentLines:
+    """A View's metric per round for each agent, the `limit` worst agents of the window (by their average)."""
+
+    rounds: list[int]
+    agents: list[dict]  # {"id", "name", "values": aligned with rounds, None where the agent has no value}
+    total: int  # agents with results in the window
+
+
+def agent_lines(scope: ReadScope, view: View, limit: int = AGENT_LINES) -> AgentLines:
+    """Per agent and round, the View's metric (a stacked View: its total, the table's lead column), averaged over the
+    agent's rows of the round by the database: two GROUP BY queries over the scope, whatever its rows."""
+    if len(view.series) == 1:
+        value, divisor = view.series[0].value, view.series[0].divisor
+    else:
+        value, divisor = F(view.column), 1.0
+    rows = _rows(view.kind, scope)
+    ranked = list(
+        rows.values("agent_id").annotate(name=Max("agent__name"), avg=Avg(value)).values_list("agent_id", "name", "avg")
+    )
+    # The worst first; agents without a value last, then by name.
+    sign = 1 if view.lower_is_worse else -1
+    ranked.sort(key=lambda a: (a[2] is None, sign * (a[2] or 0.0), a[1] or ""))
+    chosen = ranked[:limit]
+    by_round: dict[int, dict[int, float | None]] = {}
+    for round_id, agent_id, v in (
+        rows.filter(agent_id__in=[a[0] for a in chosen])
+        .values("round_id", "agent_id")
+        .annotate(v=Avg(value))
+        .order_by("round_id")
+        .values_list("round_id", "agent_id", "v")
+    ):
+        by_round.setdefault(round_id, {})[agent_id] = None if v is None else round(v / divisor, 3)
+    rounds = sorted(by_round)
+    agents = [
+        {"id": agent_id, "name": name, "values": [by_round[r].get(agent_id) for r in rounds]}
+        for agent_id, name, _ in sorted(chosen, key=lambda a: a[1] or "")
+    ]
+    return AgentLines(rounds, agents, len(ranked))
 
 
 def neighbours(scope: ReadScope, kind: str, round_id: int):

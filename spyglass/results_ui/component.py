@@ -5,7 +5,8 @@ it is read-only) and calls render_results(request, scope). Nothing here reads ou
 built on it cannot leak rounds or agents outside its window through the page or any query parameter.
 
 The page reads `roundId` and `view` from its URL. An htmx request whose target is the round panel (timeline click,
-previous/next) gets only that panel and fresh View tabs; anything else gets the whole page."""
+previous/next) gets only that panel and fresh View tabs; `?lines=agents` gets the timeline's per-agent lines as JSON
+(the chart's "Per agent" toggle); anything else gets the whole page."""
 
 import json
 import time
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
@@ -24,7 +26,7 @@ from spyglass.monitoring import catalogue, timeline
 from spyglass.monitoring.models import Test
 from spyglass.monitoring.scope import ReadScope
 
-from . import paths
+from . import chart_text, paths
 
 # Period choices of the live page: (URL value, seconds, label).
 PERIODS = [
@@ -95,18 +97,29 @@ def bounded(test: Test, allowed: ReadScope, start: int, end: int, page_url: str,
     return ResultsScope(test, allowed, start, end, page_url, **options)
 
 
+def period_seconds(period: str | None) -> tuple[str, int]:
+    """(the period's URL value, its seconds): an unknown or missing period is the default."""
+    period = period if period in {p for p, _, _ in PERIODS} else DEFAULT_PERIOD
+    return period, next(s for p, s, _ in PERIODS if p == period)
+
+
+def latest_period(test: Test, period: str | None) -> tuple[int, int]:
+    """(first round, last round) of the period ending now."""
+    _, seconds = period_seconds(period)
+    now = round_of(time.time(), test.interval)
+    return now - seconds + test.interval, now
+
+
 def live_scope(
     test: Test, allowed: ReadScope, page_url: str, period: str | None, round_id: int | None, extra_params=()
 ) -> ResultsScope:
     """The live page's window: the period ending now, or around the selected round when that is older — clamped to
     what the reader may see (a live-share recipient never sees a round from before the share began)."""
-    period = period if period in {p for p, _, _ in PERIODS} else DEFAULT_PERIOD
-    seconds = next(s for p, s, _ in PERIODS if p == period)
-    now = round_of(time.time(), test.interval)
-    end = now
-    if round_id is not None and round_id < now - seconds:
-        end = min(now, round_of(round_id + seconds // 2, test.interval))
-    start = end - seconds + test.interval
+    period, seconds = period_seconds(period)
+    start, end = latest_period(test, period)
+    if round_id is not None and round_id < start:
+        end = min(end, round_of(round_id + seconds // 2, test.interval))
+        start = end - seconds + test.interval
     return bounded(test, allowed, start, end, page_url, period=period, extra_params=tuple(extra_params))
 
 
@@ -182,6 +195,9 @@ def page_context(scope: ResultsScope, view_key: str | None, round_id: int | None
         "interval": test.interval,
         "roundUrl": scope.partial(view=view.key),
         "pageUrl": scope.url(view=view.key),
+        # The "Per agent" toggle's data (AGENT_LINES_PARAM): fetched when asked for, never with the page.
+        # The selected round rides along so that a live page's window around an older round is the window asked for.
+        "linesUrl": scope.partial(view=view.key, roundId=round_id, **dict([AGENT_LINES_PARAM])),
     }
     changes = paths.changed_rounds(scope) if paths.is_path_view(view) else []
     if paths.is_path_view(view):
@@ -191,11 +207,11 @@ def page_context(scope: ResultsScope, view_key: str | None, round_id: int | None
         "test": test,
         "type_label": TYPE_LABELS[test.type],
         "view": view,
-        "periods": [(p, label, _period_url(scope, p, view.key), p == scope.period) for p, _, label in PERIODS]
-        if scope.period
-        else [],
+        "periods": _periods(scope, view.key, round_id) if scope.period else [],
         "chart": chart,
         "chart_json": json.dumps(chart, separators=(",", ":")),
+        # The chart's text alternative (results_ui/chart_text.py), from the timeline already in memory.
+        "chart_summary": chart_text.summary(series, view),
         "window_label": f"{_iso(scope.start)} – {_iso(scope.end)}",
         "round_count": len(series.rounds),
         "path_view": paths.is_path_view(view),
@@ -212,9 +228,43 @@ def page_context(scope: ResultsScope, view_key: str | None, round_id: int | None
     return context
 
 
-def _period_url(scope: ResultsScope, period: str, view_key: str) -> str:
-    query = [("view", view_key), ("period", period), *scope.extra_params]
-    return f"{scope.page_url}?{urlencode(query)}"
+def _periods(scope: ResultsScope, view_key: str, round_id: int | None) -> list[tuple]:
+    """The period links: (value, label, page URL, htmx URL, active). A link keeps the selected round when that round
+    is inside the period it opens (the period ending now); else it opens the period's latest round."""
+    out = []
+    for period, _, label in PERIODS:
+        start, end = latest_period(scope.test, period)
+        keep = round_id is not None and start <= round_id <= end
+        query = [("view", view_key), *([("roundId", str(round_id))] if keep else []), ("period", period)]
+        query.extend(scope.extra_params)
+        partial_base = scope.partial_url or scope.page_url
+        out.append(
+            (
+                period,
+                label,
+                f"{scope.page_url}?{urlencode(query)}",
+                f"{partial_base}?{urlencode(query)}",
+                period == scope.period,
+            )
+        )
+    return out
+
+
+AGENT_LINES_PARAM = ("lines", "agents")
+
+
+def wants_agent_lines(request) -> bool:
+    return request.GET.get(AGENT_LINES_PARAM[0]) == AGENT_LINES_PARAM[1]
+
+
+def agent_lines_response(request, scope: ResultsScope) -> JsonResponse:
+    """`?lines=agents`: the View's metric per agent and round over the page's window (timeline.agent_lines), as the
+    chart's "Per agent" toggle draws it — within the scope like every other read of the component."""
+    view = timeline.view_for(scope.test, request.GET.get("view"))
+    lines = timeline.agent_lines(scope.rows, view)
+    response = JsonResponse({"rounds": lines.rounds, "agents": lines.agents, "total": lines.total})
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 LABELS = catalogue.labels()
@@ -273,6 +323,8 @@ def render_results(
     results_ui/component.html). `fallback` is a scope to use instead when the
     URL's round has no results in `scope` (the live page moves its period back to show an old round). Without
     roundId/view in the URL the page opens at `default_round` / `default_view` (a snapshot: the creator's)."""
+    if wants_agent_lines(request):
+        return agent_lines_response(request, scope)
     round_id, view_key, _ = requested(request, default_round, default_view)
     if is_round_panel(request):
         view = timeline.view_for(scope.test, view_key)

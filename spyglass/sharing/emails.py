@@ -27,8 +27,9 @@ def _context(snapshot) -> dict:
 
 
 def snapshot_date(snapshot) -> str:
-    """The documents' Snapshot Date: the selected round and the position mark, e.g. '2026-11-22 09:00 ±'."""
-    return f"{format_v6_date(snapshot.round_id)[:16]} {snapshot.position_mark}"
+    """The documents' Snapshot Date: the window's position and the selected round, in words, e.g. 'ending at
+    2026-11-22 13:36 UTC' (a bare '13:36 -' read like a cut string)."""
+    return f"{snapshot.get_position_display()} {format_v6_date(snapshot.round_id)[:16]} UTC"
 
 
 def queue_share(snapshot, addresses: list[str]) -> None:

@@ -15,7 +15,6 @@ class Snapshot(models.Model):
 
     STARTING, AROUND, ENDING = "starting", "around", "ending"
     POSITIONS = [(STARTING, "starting at"), (AROUND, "around"), (ENDING, "ending at")]
-    POSITION_MARKS = {STARTING: "+", ENDING: "-", AROUND: "±"}
 
     test = models.OneToOneField(Test, on_delete=models.CASCADE, related_name="snapshot")
     source_test = models.ForeignKey(Test, on_delete=models.CASCADE, related_name="snapshots")
@@ -56,10 +55,6 @@ class Snapshot(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return self.expires_date is not None and self.expires_date <= (now or timezone.now())
-
-    @property
-    def position_mark(self) -> str:
-        return self.POSITION_MARKS[self.position]
 
 
 class SnapshotVisit(models.Model):

@@ -35,12 +35,14 @@ from spyglass.monitoring.models import Test
 from spyglass.results_ui import paths
 from spyglass.results_ui.component import (
     ResultsScope,
+    agent_lines_response,
     bounded,
     component_context,
     is_round_panel,
     render_component,
     render_results,
     requested,
+    wants_agent_lines,
 )
 
 from . import links, page_reads, page_visit, services, stored
@@ -297,7 +299,14 @@ def share_page(request, link_id):
 
 @share_view("GET", "HEAD")
 def results_part(request, link_id):
-    """The component's htmx requests (round panel, View switch): the same scope as the page, no visit counted."""
+    """The component's htmx requests (round panel, View switch, per-agent lines): the same scope as the page, no
+    visit counted."""
+    if wants_agent_lines(request):
+        try:
+            snapshot = load_shared_snapshot(request, link_id, "")
+        except Refused as refused:
+            return refused.response
+        return agent_lines_response(request, results_scope(snapshot))
     panel = is_round_panel(request)
     key = "" if panel else stored.request_key(request, "part")
     try:

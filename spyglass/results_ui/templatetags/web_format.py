@@ -27,6 +27,24 @@ def cell(row: dict, column: str) -> str:
     return str(value)
 
 
+# Numbers from here up are shortened in the table (12,345,678 → 12.3 M), the exact value in the cell's title.
+SHORTEN_FROM = 100_000
+_SUFFIXES = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def short(value) -> str | None:
+    """A number of SHORTEN_FROM or more in three significant digits and a suffix ('123 k', '4.57 M'); None for
+    anything smaller or not a number (shown in full)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) < SHORTEN_FROM:
+        return None
+    for size, suffix in _SUFFIXES:
+        if abs(value) >= size:
+            scaled = value / size
+            digits = 0 if abs(scaled) >= 100 else 1 if abs(scaled) >= 10 else 2
+            return f"{scaled:.{digits}f} {suffix}"
+    return None
+
+
 @register.filter
 def is_text(column: str) -> bool:
     """Whether the table's column holds text (sorted as text, set in a monospace font) rather than numbers."""
@@ -55,31 +73,40 @@ def ago(moment) -> str:
     return f"{timesince(moment, depth=1)} ago"
 
 
+def _value_cell(row: dict, column: str, classes: str) -> str:
+    """One <td>: data-value for the sort, the value formatted to fit (a long number shortened, exact in title)."""
+    value = row.get(column)
+    if type(value) is str:
+        return f'<td data-value="{escape(value)}" class="{classes}">{escape(cell(row, column))}</td>'
+    # Only text needs escaping: what cell(), short() and sort_value() make of a number is digits and punctuation.
+    shortened = short(value) if value is not None and abs(value) >= SHORTEN_FROM else None
+    if shortened is not None:
+        return (
+            f'<td data-value="{sort_value(row, column)}" class="{classes}" title="{cell(row, column)}">{shortened}</td>'
+        )
+    return f'<td data-value="{sort_value(row, column)}" class="{classes}">{cell(row, column)}</td>'
+
+
 @register.simple_tag
 def round_table_rows(rows: list[dict], columns, highlight_agent) -> SafeString:
-    """The round table's body: one <tr> per agent's row, every value escaped. Built here rather than by a template
-    loop, which cost about 0.2 ms a row (a round of 200 agents: 40 ms, most of the results page) — the page's only
-    part that grows with the agents (docs/benchmarks.md, row 11). Escaped as the template escaped them
-    (django.utils.html.escape is html.escape, without its lazy-string wrapper)."""
-    heads = []
-    for i, (column, _) in enumerate(columns):
-        kind = "mono" if is_text(column) else "num"
-        heads.append((column, f'<td data-value="{{}}" class="{"lead " if i == 0 else ""}{kind}">'))
+    """The round table's body: one <tr> per agent's row, every value escaped, in the table's order: the agent (a row
+    header, fixed while the rest scrolls), the View's column, the error, the location, the other columns. Built
+    here rather than by a template loop, which cost about 0.2 ms a row (a round of 200 agents: 40 ms, most of the
+    results page) — the page's only part that grows with the agents (docs/benchmarks.md, row 11). Escaped as the
+    template escaped them (django.utils.html.escape is html.escape, without its lazy-string wrapper)."""
+    (lead, _), *rest = columns
+    lead_class = f"lead {'mono' if is_text(lead) else 'num'}"
+    rest_classes = [(column, "mono" if is_text(column) else "num") for column, _ in rest]
     out = []
     for row in rows:
         marks = ("row-error" if row["error"] else "") + (" row-highlight" if row["agent_id"] == highlight_agent else "")
         country = f' <span class="muted">{escape(row["country"])}</span>' if row["country"] else ""
-        cells = "".join(
-            # Only text needs escaping: what cell() and sort_value() make of a number is digits and punctuation.
-            head.format(escape(row[column])) + escape(cell(row, column)) + "</td>"
-            if type(row.get(column)) is str
-            else head.format(sort_value(row, column)) + cell(row, column) + "</td>"
-            for column, head in heads
-        )
+        cells = "".join(_value_cell(row, column, classes) for column, classes in rest_classes)
         out.append(
             f'<tr class="{marks}" data-agent-id="{row["agent_id"]}">'
-            f'<td class="strong">{escape(row["agent_name"])}</td>'
-            f"<td>{escape(row['location'])}{country}</td>{cells}"
-            f'<td class="error-cell">{escape(row["error"] or "")}</td></tr>\n'
+            f'<th scope="row" class="agent-cell">{escape(row["agent_name"])}</th>'
+            f"{_value_cell(row, lead, lead_class)}"
+            f'<td class="error-cell">{escape(row["error"] or "")}</td>'
+            f"<td>{escape(row['location'])}{country}</td>{cells}</tr>\n"
         )
     return SafeString("".join(out))
