@@ -41,7 +41,7 @@ MIDDLEWARE = [
     "spyglass.api.middleware.BodySizeLimitMiddleware",
     "spyglass.sharing.middleware.ShareHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "spyglass.web.staticfiles.WhiteNoiseMiddleware",  # collects the static files first when their sources changed
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # After host validation, the security headers and Content-Length; before the rest (docs in the module).
@@ -113,7 +113,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-# Collected by every process at its start when the sources changed (spyglass/web/staticfiles.py): no manual step.
+# Collected by every process that serves, before it serves, when the sources changed (spyglass/web/staticfiles.py).
 STATIC_ROOT = config.static_root(DATA_DIR)
 # Hashed names, gzip and brotli beside each file; whitenoise serves hashed names with a year's immutable cache.
 STORAGES = {

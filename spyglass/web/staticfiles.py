@@ -4,9 +4,11 @@ Pages name static files through `{% static %}`, which asks the storage below for
 `collectstatic` writes (whitenoise's CompressedManifestStaticFilesStorage: `name.<hash>.ext` plus `.gz` and `.br`
 beside it). Whitenoise serves a hashed name with `Cache-Control: max-age=31536000, immutable` and the compressed
 variant the browser accepts. With nothing collected a page cannot render ("Missing staticfiles manifest entry"), so
-every process collects when it starts (WebConfig.ready → ensure_collected) — cheaply: only when the digest of the
-files it would collect differs from the one stored beside the collected files, and under a file lock, so that the
-processes of one start (gunicorn workers, the worker, test processes) collect once between them.
+every process that serves collects before it serves (WhiteNoiseMiddleware below, which whitenoise needs before it
+lists the files it serves; `spyglass serve` before it starts gunicorn; the storage on a first miss, for a process that
+renders without serving) — cheaply: only when the digest of the files it would collect differs from the one stored
+beside the collected files, and under a file lock, so that the processes of one start (gunicorn workers, test
+processes) collect once between them.
 
 What is collected is what is served: the apps' static files and the npm packages settings.STATICFILES_DIRS names,
 without the packages' and apps' sources, maps, type declarations, licences and unused bundles (IGNORE_PATTERNS,
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from django.contrib.staticfiles.apps import StaticFilesConfig as DjangoStaticFilesConfig
 from django.contrib.staticfiles.storage import HashedFilesMixin
+from whitenoise.middleware import WhiteNoiseMiddleware as BaseWhiteNoiseMiddleware
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 # fnmatch patterns, matched against a file's name and its path inside its static directory (collectstatic's rules).
@@ -72,7 +75,7 @@ class StaticStorage(CompressedManifestStaticFilesStorage):
     - only the hashed copies compressed (pages name nothing else; the unhashed originals stay, served as they are
       with a short cache, for anything that names a file by hand), which halves the time a collection takes;
     - one reload of the manifest on a miss: another process may just have collected (a new file) since this one
-      read it."""
+      read it; and a collection first when nothing was ever collected."""
 
     patterns = (("*.css", _css_references), ("web/*.js", _js_module_imports))
 
@@ -84,8 +87,18 @@ class StaticStorage(CompressedManifestStaticFilesStorage):
         try:
             return super().stored_name(name)
         except ValueError:
+            if not self.exists(self.manifest_name):
+                ensure_collected()
             self.hashed_files, self.manifest_hash = self.load_manifest()
             return super().stored_name(name)
+
+
+class WhiteNoiseMiddleware(BaseWhiteNoiseMiddleware):
+    """Whitenoise's middleware, which lists the files under STATIC_ROOT when it is made: collected first."""
+
+    def __init__(self, *args, **kwargs):
+        ensure_collected()
+        super().__init__(*args, **kwargs)
 
 
 def _sources() -> list[tuple[str, str]]:
