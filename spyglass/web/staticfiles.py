@@ -126,6 +126,9 @@ def sources_digest() -> str:
     return digest.hexdigest()
 
 
+_checked: set[Path] = set()  # static roots this process found current or collected
+
+
 def ensure_collected() -> bool:
     """Collect the static files into STATIC_ROOT unless they were collected from the same sources. Returns whether
     this call collected. Several processes calling it at once collect once: the others wait on the lock, then find
@@ -134,16 +137,19 @@ def ensure_collected() -> bool:
     from django.core.management import call_command
 
     root = Path(settings.STATIC_ROOT)
+    if root in _checked and (root / StaticStorage.manifest_name).exists():
+        return False  # this process found them current already (a test process makes many middleware chains)
     root.mkdir(parents=True, exist_ok=True)
     with open(root / LOCK_FILE, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         digest = sources_digest()
         stamp = root / DIGEST_FILE
         current = stamp.read_text().strip() if stamp.exists() else ""
-        if current == digest and (root / StaticStorage.manifest_name).exists():
-            return False
-        call_command("collectstatic", interactive=False, verbosity=0)
-        partial = stamp.with_name(stamp.name + ".new")
-        partial.write_text(digest + "\n")
-        partial.replace(stamp)
-        return True
+        collect = current != digest or not (root / StaticStorage.manifest_name).exists()
+        if collect:
+            call_command("collectstatic", interactive=False, verbosity=0)
+            partial = stamp.with_name(stamp.name + ".new")
+            partial.write_text(digest + "\n")
+            partial.replace(stamp)
+        _checked.add(root)
+        return collect
