@@ -173,3 +173,18 @@ def test_a_fresh_data_dir_starts_and_serves_pages_with_their_static_files(tmp_pa
     finally:
         server.stop()
     assert (tmp_path / "static" / DIGEST_FILE).exists()
+
+
+def test_a_static_root_that_cannot_be_made_stops_the_start_naming_the_variable(tmp_path, monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from spyglass.lib import config
+
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("SPYGLASS_STATIC_ROOT", str(tmp_path / "a-file" / "static"))
+    with pytest.raises(ImproperlyConfigured, match="SPYGLASS_STATIC_ROOT .* cannot be created"):
+        config.static_root(tmp_path)
+    monkeypatch.setenv("SPYGLASS_STATIC_ROOT", str(tmp_path / "deep" / "er" / "static"))
+    assert config.static_root(tmp_path).is_dir()
+    monkeypatch.delenv("SPYGLASS_STATIC_ROOT")
+    assert config.static_root(tmp_path) == tmp_path / "static"
