@@ -30,6 +30,10 @@ echo "== migrations are up to date"
 # Also makes the data dir's secret key once, before the test processes read it all at the same time.
 python manage.py makemigrations --check --dry-run
 
+echo "== static files collected once (the test processes and the app processes they start all serve these)"
+python -c 'import django, os; os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spyglass.settings"); django.setup()
+from spyglass.web.staticfiles import ensure_collected; ensure_collected()'
+
 echo "== types (mypy)"
 mypy
 

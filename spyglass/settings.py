@@ -20,7 +20,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "spyglass.web.staticfiles.StaticFilesConfig",  # django.contrib.staticfiles, collecting only what is served
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -41,7 +41,7 @@ MIDDLEWARE = [
     "spyglass.api.middleware.BodySizeLimitMiddleware",
     "spyglass.sharing.middleware.ShareHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "spyglass.web.staticfiles.WhiteNoiseMiddleware",  # collects the static files first when their sources changed
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # After host validation, the security headers and Content-Length; before the rest (docs in the module).
@@ -113,11 +113,16 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
-WHITENOISE_USE_FINDERS = True
+# Collected by every process that serves, before it serves, when the sources changed (spyglass/web/staticfiles.py).
+STATIC_ROOT = config.static_root(DATA_DIR)
+# Hashed names, gzip and brotli beside each file; whitenoise serves hashed names with a year's immutable cache.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "spyglass.web.staticfiles.StaticStorage"},
+}
+WHITENOISE_USE_FINDERS = False  # only what was collected is served (the finders would serve every file of a package)
 # Browser libraries come from the npm registry (package.json + package-lock.json, `npm ci` in scripts/bootstrap.sh)
-# and are served straight from node_modules: never copied into the repository, never loaded from a CDN.
+# and are collected from node_modules: never copied into the repository, never loaded from a CDN.
 STATICFILES_DIRS = [
     ("vendor/uplot", PROJECT_DIR / "node_modules" / "uplot" / "dist"),
     # The Path Visualization view's layered layout (docs/path-visualization.md says why ELK).

@@ -81,6 +81,7 @@ class SqliteServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SPYGLASS_") and k != "DATABASE_URL"}
+        self.env["SPYGLASS_STATIC_ROOT"] = os.environ["SPYGLASS_STATIC_ROOT"]  # the run's static files (conftest)
         self.env.update(SPYGLASS_DATA_DIR=str(data_dir), **(extra_env or {}))
         self.process = None
 

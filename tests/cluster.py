@@ -182,6 +182,7 @@ def start_cluster(base_database_url: str, extra_env: dict | None = None) -> Clus
     lb_port, app_ports = free_port(), [free_port(), free_port()]
     base_url = f"http://127.0.0.1:{lb_port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPYGLASS_") and k != "DATABASE_URL"}
+    env["SPYGLASS_STATIC_ROOT"] = os.environ["SPYGLASS_STATIC_ROOT"]  # the run's collected static files (conftest)
     env.update(
         {
             "DATABASE_URL": _db_url(base_database_url, name),

@@ -2,15 +2,21 @@
 with API clients, and helpers to make tests and results."""
 
 import base64
+import os
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from spyglass.accounts.models import ApiToken
 from spyglass.accounts.services import create_user
 from spyglass.monitoring.models import Agent, Test
 from tests.smtp import SmtpServer
+
+# The app processes tests start, each on a data dir of its own, serve the static files this run collected (once, under
+# a lock: spyglass/web/staticfiles.py) instead of each collecting them again.
+os.environ.setdefault("SPYGLASS_STATIC_ROOT", str(settings.STATIC_ROOT))
 
 
 def pytest_collection_modifyitems(items):

@@ -43,11 +43,15 @@ def _drop_database(url: str, name: str):
 
 
 def run(quick: bool, json_path: str | None, database_url: str | None, only: list[int] | None) -> int:
+    from django.conf import settings
+
     data_dir = Path(tempfile.mkdtemp(prefix="spyglass-bench-"))
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("SPYGLASS_")}
     env.update(
         {
             "SPYGLASS_DATA_DIR": str(data_dir),
+            # This installation's collected static files (collected there when they changed), not a copy per run.
+            "SPYGLASS_STATIC_ROOT": str(settings.STATIC_ROOT),
             "SPYGLASS_API_RATE_LIMIT": "100000000",
             "SPYGLASS_SECRET_KEY": "bench-" + uuid.uuid4().hex,
             "SPYGLASS_ALLOWED_HOSTS": "testserver,127.0.0.1",

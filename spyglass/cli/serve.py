@@ -80,6 +80,9 @@ def run(args, agent_org: str | None = None, agent_name: str | None = None) -> in
     if not env("SPYGLASS_BASE_URL"):
         # Absolute links (apiLinks, pages.next, share links) point at the address we serve on.
         settings.BASE_URL = f"http://{args.addr}"
+    from spyglass.web.staticfiles import ensure_collected
+
+    ensure_collected()  # once, before gunicorn's workers start (each checks again, cheaply)
     children = _children(args, host, port, agent_org, agent_name)
 
     err.print(f"spyglass listening on http://{args.addr} (data in {settings.DATA_DIR})")

@@ -66,6 +66,17 @@ def data_dir() -> Path:
     return path
 
 
+def static_root(directory: Path) -> Path:
+    """SPYGLASS_STATIC_ROOT, else DATA_DIR/static: where the static files are collected (made when missing)."""
+    value = env("SPYGLASS_STATIC_ROOT")
+    path = Path(value).expanduser().resolve() if value else directory / "static"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(f"SPYGLASS_STATIC_ROOT {path} cannot be created: {exc}") from None
+    return path
+
+
 def secret_key(directory: Path) -> str:
     """SPYGLASS_SECRET_KEY, or a key generated once and kept in the data dir (so tokens survive restarts)."""
     key = env("SPYGLASS_SECRET_KEY")

@@ -20,8 +20,9 @@ from django.conf import settings
 PACKAGE = "spyglass"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
-# Settings a share page writes into its HTML: addresses (links, Open Graph), static file URLs, debug rendering.
-PAGE_SETTINGS = ("BASE_URL", "SHARE_URL_TEMPLATE", "STATIC_URL", "DEBUG")
+# Settings a share page writes into its HTML: addresses (links, Open Graph), static file URLs (and whether hashed),
+# debug rendering.
+PAGE_SETTINGS = ("BASE_URL", "SHARE_URL_TEMPLATE", "STATIC_URL", "STORAGES", "DEBUG")
 
 _TEMPLATE_REF = re.compile(r"""\{%\s*(?:extends|include)\s+["']([^"']+)["']""")
 _STATIC_REF = re.compile(r"""\{%\s*static\s+["']([^"']+)["']""")
