@@ -42,6 +42,10 @@ IGNORE_PATTERNS = [
     "elk-worker.js",
     "elk-worker.min.js",
     "main.js",
+    # SortableJS: the dashboard loads Sortable.min.js; not its sources, unminified build or ES modules.
+    "src/*",
+    "modular/*",
+    "Sortable.js",
     # Django REST framework's browsable API, which the v6 renderers (JSON, XML) never serve.
     "rest_framework/*",
     # drf-spectacular-sidecar: the API references are Redoc; Swagger UI is not served.
