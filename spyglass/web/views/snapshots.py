@@ -126,7 +126,10 @@ def snapshot_window(request, test_id):
         asked = window_at(anchor, hours, get.get("position", "starting"), test.interval)
         window = up_to_now(asked, timezone.now().timestamp(), test.interval)
     except (SharingError, WindowError) as exc:
-        message = exc.message if isinstance(exc, SharingError) else str(exc)
+        if isinstance(exc, SharingError):
+            message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        else:
+            message = str(exc)
         return render(request, "web/results/_share_window.html", {"error": message})
     context = {
         "start": format_v6_date(window.start_round)[:16].replace("T", " "),
