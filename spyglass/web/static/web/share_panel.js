@@ -2,52 +2,49 @@
 // the result replaces the form — that snapshot's link with Copy focused, "E-mail it", Revoke, "New snapshot" — and
 // the form comes back, with a fresh idempotency key, only on "New snapshot" or when the panel is opened again. The
 // window preview is asked again whenever the panel opens (results.js fills in the selected round first).
+// Elements are looked up on every event: htmx re-renders the results component (and the panel in it) when the
+// round or View changes.
 
-const panel = document.getElementById("share-panel");
-const fields = document.getElementById("share-fields");
-const result = document.getElementById("share-result");
-const key = document.getElementById("share-idempotency-key");
-const buttons = panel?.querySelector(".share-buttons");
+const $ = (id) => document.getElementById(id);
 let nextKey = null; // set once a snapshot was made (or revoked): the key the next form is sent with
 
 function showForm() {
+  const fields = $("share-fields");
   if (!fields) return;
   fields.hidden = false;
+  const buttons = document.querySelector("#share-panel .share-buttons");
   if (buttons) buttons.hidden = false;
+  const key = $("share-idempotency-key");
   if (nextKey && key) key.value = nextKey;
   nextKey = null;
 }
 
 function showResult(done) {
   nextKey = done.dataset.newKey || null;
-  fields.hidden = true;
+  $("share-fields").hidden = true;
+  const buttons = document.querySelector("#share-panel .share-buttons");
   if (buttons) buttons.hidden = true;
-  const copy = document.getElementById("share-copy") || document.getElementById("share-new");
   done.scrollIntoView({ block: "nearest" });
-  copy?.focus();
+  ($("share-copy") || $("share-new"))?.focus();
 }
 
-if (panel && fields && result) {
-  document.body.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target !== result) return;
-    const done = result.querySelector(".share-done");
-    if (done) showResult(done);
-    else result.scrollIntoView({ block: "nearest" }); // an error: its message in view, the form kept
-  });
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  const result = $("share-result");
+  if (!result || event.detail.target !== result) return;
+  const done = result.querySelector(".share-done");
+  if (done) showResult(done);
+  else result.scrollIntoView({ block: "nearest" }); // an error: its message in view, the form kept
+});
 
-  panel.addEventListener("click", (event) => {
-    if (!event.target.closest("[data-new-snapshot]")) return;
-    result.replaceChildren();
+// Registered after results.js's own click handler (module order): the panel is open, its result emptied.
+document.addEventListener("click", (event) => {
+  if (event.target.closest("#share-button")) {
     showForm();
-    document.getElementById("share-name")?.focus();
-  });
-
-  // results.js empties the result when it opens the panel: the form is back, and the preview is asked anew.
-  new MutationObserver(() => {
-    if (!result.hasChildNodes()) showForm();
-  }).observe(result, { childList: true });
-  new MutationObserver(() => {
-    const preview = document.getElementById("share-window-preview");
-    if (panel.open && preview && window.htmx) window.htmx.trigger(preview, "share-panel-opened");
-  }).observe(panel, { attributes: true, attributeFilter: ["open"] });
-}
+    const preview = $("share-window-preview");
+    if (preview && window.htmx) window.htmx.trigger(preview, "share-panel-opened");
+  } else if (event.target.closest("#share-panel [data-new-snapshot]")) {
+    $("share-result")?.replaceChildren();
+    showForm();
+    $("share-name")?.focus();
+  }
+});
