@@ -256,10 +256,10 @@ def test_the_window_preview_says_a_window_reaching_past_now_is_clipped_where_the
 def test_an_account_admin_reads_why_other_customers_is_missing(cast):
     test = seeded(cast)
     html = signed_in(cast.owner).get(f"/tests/{test.id}/edit/").content.decode()  # owner: Account Admin
-    assert 'id="share-customers-missing"' in html
+    assert 'id="customers-permission-hint"' in html
     assert "Create live shares for outside the organization" in html and "Account Admin" in html
     admin = signed_in(cast.teammate).get(f"/tests/{test.id}/edit/").content.decode()  # Organization Admin
-    assert 'id="share-customers-missing"' not in admin and "Share with other customers" in admin
+    assert 'id="customers-permission-hint"' not in admin and "Share with other customers" in admin
 
 
 def test_grouped_rows_sort_by_their_latest_date_both_ways(cast):

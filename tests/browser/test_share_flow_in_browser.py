@@ -218,6 +218,6 @@ def test_sharing_snapshots_sorts_groups_by_their_latest_date_and_admins_read_why
 
     # An Account Admin's test settings say why "other customers" is not offered, naming the permission.
     page.goto(f"{live_server.url}/tests/{older.id}/edit/")
-    hint = page.locator("#share-customers-missing").inner_text()
+    hint = page.locator("#customers-permission-hint").inner_text()
     assert "Create live shares for outside the organization" in hint and "Account Admin" in hint
     assert page.console_errors == []
