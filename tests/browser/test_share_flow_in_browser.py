@@ -65,6 +65,7 @@ def test_one_share_action_makes_one_snapshot_shown_with_copy_focused_and_emailed
     page.wait_for_selector("#share-window-preview span")  # the preview, asked when it opened
     assert page.locator("#share-result").inner_text() == ""
     page.fill("#share-name", "Edge TCP for the ISP")
+    page.select_option("#share-position", "ending")  # the two hours up to the latest round
 
     # A double click: the button is disabled while the request is in flight, and the key would catch a second post.
     page.dblclick("#share-link-button")
