@@ -275,3 +275,35 @@ def test_grouped_rows_sort_by_their_latest_date_both_ways(cast):
             html = client.get(f"/sharing/snapshots/?tab=group&sort={sort}&dir={direction}").content.decode()
             names = re.findall(r'(?:class="strong test-name">|<span class="strong">)([^<]+)', html)
             assert [n.strip() for n in names] == expected, (sort, direction, names)
+
+
+# --- API ------------------------------------------------------------------------------------------------------------
+
+
+def test_a_v6_create_retried_with_its_idempotency_key_makes_one_snapshot(cast, settings):
+    settings.SNAPSHOT_RATE = [(1, 300)]
+    test = seeded(cast)
+    body = {"testId": test.id, "displayName": "for the ISP", "from": "2026-11-22 08:00:00", "to": "2026-11-22 09:00:00"}
+    first = cast.owner.client.post("/v6/snapshot.json", body, format="json", HTTP_IDEMPOTENCY_KEY=KEY)
+    again = cast.owner.client.post("/v6/snapshot.json", body, format="json", HTTP_IDEMPOTENCY_KEY=KEY)
+    assert first.status_code == again.status_code == 201, again.content
+    assert first.json() == again.json() and again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert Snapshot.objects.count() == 1 and SnapshotCreation.objects.count() == 1  # the one creation allowed
+    assert Snapshot.objects.get().comments_signed_in_only  # the new default
+    # Without a key (or with another), a retry is a new creation: here refused by the limit of 1.
+    assert cast.owner.client.post("/v6/snapshot.json", body, format="json").status_code == 429
+    bad = cast.owner.client.post("/v6/snapshot.json", body, format="json", HTTP_IDEMPOTENCY_KEY="no spaces please")
+    assert bad.status_code == 400 and "idempotencyKey" in bad.json()["errorMessage"]
+
+
+def test_a_v7_create_retried_with_its_idempotency_key_makes_one_snapshot(cast):
+    test = seeded(cast)
+    body = {"displayName": "for the ISP", "startDate": "2026-11-22T08:00:00Z", "endDate": "2026-11-22T09:00:00Z"}
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {cast.owner.token}")
+    answers = [
+        client.post(f"/v7/tests/{test.id}/snapshot", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=KEY)
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [201, 201] and answers[0].json() == answers[1].json()
+    assert Snapshot.objects.count() == 1 and SnapshotCreation.objects.count() == 1

@@ -82,6 +82,11 @@ def test_one_share_action_makes_one_snapshot_shown_with_copy_focused_and_emailed
     page.locator("#share-panel").screenshot(path=str(shot))
     keep_for_readme(shot, "share-panel.png")
 
+    # Export Data and back: still the snapshot, not a form to post again.
+    page.click("#share-tab-export-button")
+    page.click("#share-tab-snapshot-button")
+    assert page.locator("#share-link-button").is_hidden() and page.locator("#share-copy").is_visible()
+
     # "E-mail it" sends this very link; no second snapshot.
     page.fill("#share-email-to", "noc@isp.example")
     page.click("#share-email-button")

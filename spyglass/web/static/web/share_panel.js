@@ -42,6 +42,10 @@ document.addEventListener("click", (event) => {
     showForm();
     const preview = $("share-window-preview");
     if (preview && window.htmx) window.htmx.trigger(preview, "share-panel-opened");
+  } else if (event.target.closest("#share-panel [role=tab]")) {
+    // results.js shows the Link/Share buttons again on the Snapshot Sharing tab: not while a snapshot is shown.
+    const buttons = document.querySelector("#share-panel .share-buttons");
+    if (buttons && $("share-fields")?.hidden) buttons.hidden = true;
   } else if (event.target.closest("#share-panel [data-new-snapshot]")) {
     $("share-result")?.replaceChildren();
     showForm();
