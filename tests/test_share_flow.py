@@ -79,6 +79,8 @@ def test_keys_are_per_creator_and_malformed_keys_are_refused(cast):
     mine = make_snapshot(cast.owner, test, anchor=ROUND, idempotency_key=KEY)
     theirs = make_snapshot(cast.teammate, test, anchor=ROUND, idempotency_key=KEY)
     assert mine.id != theirs.id and Snapshot.objects.count() == 2
+    with pytest.raises(SharingError, match="already used for another snapshot"):
+        make_snapshot(cast.owner, seeded(cast, "another test"), anchor=ROUND, idempotency_key=KEY)
     for bad in ("short", "x" * 65, "has space in it", "ümlaut-key-123"):
         with pytest.raises(SharingError, match="8 to 64"):
             make_snapshot(cast.owner, test, anchor=ROUND, idempotency_key=bad)

@@ -170,14 +170,14 @@ def create_snapshot(
     spent. Checked under the organization's lock in the creating transaction, so a double click or a retried request
     that arrives while the first is still creating waits for it and then finds it."""
     key = idempotency_key_of(idempotency_key)
-    if key:
-        earlier = _made_with(access, key)
-        if earlier is not None:
-            return earlier
     if access.read_only:
         raise Forbidden("Regular Users cannot create snapshots")
     if not access.can(CREATE_SNAPSHOTS):
         raise Forbidden(f"This needs the permission '{CREATE_SNAPSHOTS}'")
+    if key:
+        earlier = _made_with(access, key, test_id)
+        if earlier is not None:
+            return earlier
     source = visible_tests(access).filter(id=test_id).first()
     if source is None:
         raise NotFound()
@@ -215,14 +215,14 @@ def create_snapshot(
         with transaction.atomic():
             if key:
                 limits.lock(access.organization_id)  # one creation of the organization at a time, from here on
-                earlier = _made_with(access, key)
+                earlier = _made_with(access, key, test_id)
                 if earlier is not None:
                     return earlier
             return _create(access, source, window, included, addresses, expires_in_days, key, fields)
     except IntegrityError:
         # The same key committed by another request between our check and our INSERT (SQLite takes no row lock):
         # the unique constraint refused the second snapshot, and the first is the answer.
-        earlier = _made_with(access, key) if key else None
+        earlier = _made_with(access, key, test_id) if key else None
         if earlier is None:
             raise
         return earlier
@@ -241,10 +241,15 @@ def idempotency_key_of(raw) -> str:
     return raw
 
 
-def _made_with(access, key: str) -> Snapshot | None:
+def _made_with(access, key: str, test_id) -> Snapshot | None:
+    """The snapshot this creator made with the key, or None; a key already used for a snapshot of another test or
+    account group is refused rather than answered with that snapshot."""
     earlier = Snapshot.objects.filter(created_by=access.user, idempotency_key=key).select_related("test").first()
-    if earlier is not None:
-        earlier.replayed = True  # type: ignore[attr-defined]  # for the callers' answers
+    if earlier is None:
+        return None
+    if earlier.source_test_id != test_id or earlier.account_group_id != access.account_group.id:
+        raise SharingError("was already used for another snapshot; send a new key", "idempotencyKey")
+    earlier.replayed = True  # type: ignore[attr-defined]  # for the callers' answers
     return earlier
 
 
