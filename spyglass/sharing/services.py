@@ -213,11 +213,6 @@ def create_snapshot(
     }
     try:
         with transaction.atomic():
-            if key:
-                limits.lock(access.organization_id)  # one creation of the organization at a time, from here on
-                earlier = _made_with(access, key, test_id)
-                if earlier is not None:
-                    return earlier
             return _create(access, source, window, included, addresses, expires_in_days, key, fields)
     except IntegrityError:
         # The same key committed by another request between our check and our INSERT (SQLite takes no row lock):
@@ -254,12 +249,18 @@ def _made_with(access, key: str, test_id) -> Snapshot | None:
 
 
 def _create(access, source: Test, window, included, addresses, expires_in_days, key: str, fields: dict) -> Snapshot:
-    """The creating transaction's work (the caller holds it open): limit, freeze, rows, pins, recipients, e-mail."""
+    """The creating transaction's work (the caller holds it open): the key, limit, freeze, rows, pins, recipients,
+    e-mail. Locks in the order every creation takes them: the live share's row, the organization's, the test's."""
     # Read through a live share, the snapshot is tied to it and ends with it; the share's row stays locked until
     # the snapshot is committed, so a revocation either comes first (refused here) or also ends this snapshot.
     live_share = liveshares.granting_share(access, source, lock=True) if source.live_share else None
     if source.live_share and live_share is None:
         raise NotFound()
+    if key:
+        limits.lock(access.organization_id)  # creations of the organization take turns from here on
+        earlier = _made_with(access, key, source.id)
+        if earlier is not None:
+            return earlier
     limits.take(access.organization_id)
     lock_test_for_freeze(source.id)
     frozen_at = timezone.now()
