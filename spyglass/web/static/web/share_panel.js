@@ -52,3 +52,11 @@ document.addEventListener("click", (event) => {
     $("share-name")?.focus();
   }
 });
+
+// Enter in "E-mail this link to" sends it (the field sits inside the panel's form, whose own submit would only
+// answer the snapshot already made).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || event.target.id !== "share-email-to") return;
+  event.preventDefault();
+  $("share-email-button")?.click();
+});
