@@ -66,8 +66,25 @@ def test_a_saved_event_opens_on_every_route_for_a_member_of_its_account_group(ca
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_a_share_link_opens_on_every_route_for_someone_signed_out(cast, saved_event, route):
-    link = make_snapshot(cast.owner, saved_event.source_test, hours=2, anchor=ROUND, position="around")
+    link = make_snapshot(
+        cast.owner, saved_event.source_test, hours=2, anchor=ROUND, position="around", comments_signed_in_only=False
+    )
     assert ask(Client(), link, route).status_code == SERVED[route], route
+
+
+def test_a_saved_event_opened_signed_out_asks_to_sign_in_and_says_no_more_than_an_unknown_link(cast, saved_event):
+    """Issue 22, point 7: signed out, a saved event's page says it needs signing in, with a sign-in link that
+    returns to it — still the 404 of an unknown link, word for word (the same for any link-shaped address)."""
+    response = Client().get(f"/s/{saved_event.link_id}/")
+    unknown_id = "a" * 32
+    unknown = Client().get(f"/s/{unknown_id}/")
+    assert response.status_code == unknown.status_code == 404
+    body = response.content.decode()
+    assert f"/login/?next=%2Fs%2F{saved_event.link_id}%2F" in body and "sign in" in body.lower()
+    assert body.replace(saved_event.link_id, unknown_id) == unknown.content.decode()
+    # Signed in elsewhere, nothing to sign in to: the plain 404.
+    other = signed_in(cast.other_group).get(f"/s/{saved_event.link_id}/")
+    assert other.status_code == 404 and "/login/" not in other.content.decode()
 
 
 def test_shared_with_me_lists_an_emailed_saved_event_only_for_members(cast, saved_event):

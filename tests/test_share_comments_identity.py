@@ -17,7 +17,7 @@ ROUND = 1795338000  # 2026-11-22 09:00:00 UTC
 def shared(cast):
     test = make_test(cast.owner, name="edge", interval=60)
     seed(test, agents=2, hours=4, random_seed=5, now=ROUND + 2 * 3600)
-    return make_snapshot(cast.owner, test, hours=2, anchor=ROUND, display_name="Outage")
+    return make_snapshot(cast.owner, test, hours=2, anchor=ROUND, display_name="Outage", comments_signed_in_only=False)
 
 
 def field(html: str, name: str) -> str:
@@ -71,7 +71,7 @@ def test_a_signed_in_visitor_comments_from_the_page_as_a_verified_user(cast):
     assert [(c["author"], c["guest"]) for c in detail["comments"]] == [("Tom Mate", 0)]
     message = OutboxMessage.objects.get(kind="snapshot-comment")
     assert message.subject == "New comment from Tom Mate on Outage"
-    assert "Tom Mate (signed in to spyglass) commented" in message.body_text
+    assert "Tom Mate (a verified spyglass user, signed in) commented" in message.body_text
 
 
 def test_a_guests_comment_is_never_shown_or_emailed_as_a_users(cast):
@@ -86,10 +86,10 @@ def test_a_guests_comment_is_never_shown_or_emailed_as_a_users(cast):
     assert comment.user_id is None
     html = guest.get(f"/s/{snapshot.link_id}/").content.decode()
     assert re.search(r'<span class="author">Olive Owner</span>\s*<span class="comment-badge guest"', html)
-    assert "comment-badge verified" not in html
+    assert "comment-badge verified" not in html and "(guest, not verified)" in html
     detail = cast.owner.client.get(f"/v6/snapshots/{snapshot.link_id}.json").json()["snapshot"][0]
     assert [(c["author"], c["guest"]) for c in detail["comments"]] == [("Olive Owner", 1)]
     message = OutboxMessage.objects.get(kind="snapshot-comment")
-    assert message.subject == "New comment from Olive Owner (guest) on Outage"
+    assert message.subject == 'New comment from a guest who calls themselves "Olive Owner" on Outage'
     for body in (message.body_text, message.body_html):
-        assert "Olive Owner (guest, not signed in: the name is theirs to choose) commented" in body
+        assert "calls themselves" in body and "Olive Owner" in body and "not verified" in body

@@ -28,6 +28,7 @@ def shared(cast, **options):
     test = make_test(cast.owner, "http-server", name=options.pop("name", "shop <web>"), interval=60)
     seed(test, agents=3, hours=8, random_seed=11, now=ROUND + 4 * 3600)
     options.setdefault("display_name", "Checkout outage")
+    options.setdefault("comments_signed_in_only", False)  # guests comment here (new snapshots default to users only)
     return make_snapshot(cast.owner, test, hours=6, anchor=ROUND, position="around", **options)
 
 

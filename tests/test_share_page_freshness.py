@@ -90,7 +90,7 @@ def test_the_creator_renamed_by_queryset_update_shows_on_the_page(cast):
 def test_the_snapshot_and_its_test_changed_by_queryset_update_show_on_the_page(cast):
     snapshot = snapshot_of(cast)
     stored_then_marked(snapshot)
-    Snapshot.objects.filter(id=snapshot.id).update(display_name="new <name>", note="a note")
+    Snapshot.objects.filter(id=snapshot.id).update(display_name="new <name>", note="a note", show_note=True)
     html = served(snapshot)
     assert "new &lt;name&gt;" in html and '<p class="note">a note</p>' in html
 

@@ -97,7 +97,7 @@ def test_a_repeat_view_is_one_or_two_queries_whatever_the_window_and_agents(cast
 
 
 def test_visits_are_counted_exactly_and_comments_stay_live(cast):
-    snapshot = snapshot_of(cast)
+    snapshot = snapshot_of(cast, comments_signed_in_only=False)  # a guest comments below
     client = Client()
     for n in range(1, 6):
         html = get(client, snapshot).content.decode()
@@ -108,6 +108,7 @@ def test_visits_are_counted_exactly_and_comments_stay_live(cast):
     assert posted.status_code == 303
     html = get(client, snapshot).content.decode()
     assert "&lt;b&gt;hi&lt;/b&gt;" in html and "1 comment<" in html and "<b>hi</b>" not in html
+    assert '<span class="count-badge" id="comment-count">1</span>' in html  # the Messenger link's count, live too
     member = Client()
     member.force_login(cast.teammate.user)
     signed = get(member, snapshot).content.decode()

@@ -64,12 +64,14 @@ def test_link_only_snapshots_send_nothing(cast, smtp, test_with_data):
 
 
 def test_each_comment_emails_the_creator(cast, smtp, test_with_data):
-    snapshot = make_snapshot(cast.owner, test_with_data, hours=1, anchor=START, display_name="Outage")
+    snapshot = make_snapshot(
+        cast.owner, test_with_data, hours=1, anchor=START, display_name="Outage", comments_signed_in_only=False
+    )
     services.post_comment(snapshot, body="Seeing it too <img src=x>", name="Pat from ISP", ip="192.0.2.7")
     outbox.deliver_due()
     [(to, message)] = smtp.recorder.received
     assert to == ["owner@acme.test"]
-    assert message["Subject"] == "New comment from Pat from ISP (guest) on Outage"
+    assert message["Subject"] == 'New comment from a guest who calls themselves "Pat from ISP" on Outage'
     text, html = parts(message)
     assert "Seeing it too <img src=x>" in text
     assert "&lt;img src=x&gt;" in html and "<img" not in html

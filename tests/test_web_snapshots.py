@@ -55,7 +55,7 @@ def test_the_panel_offers_every_choice_of_the_documents(cast, settings):
     assert html.count('name="agents"') == 3 and html.count("checked>") >= 3  # every agent ticked
     assert ">Never</option>" in html and ">30 days</option>" in html
     assert "Link to this snapshot" in html and ">Share</button>" in html and ">Cancel</button>" in html
-    assert "Only signed-in users may comment" in html and 'name="recipients"' in html and 'name="note"' in html
+    assert "Guests may comment too" in html and 'name="recipients"' in html and 'name="note"' in html
     assert f'data-export-path="/v6/net/metrics/{test.id}"' in html and 'target="_blank"' in html
     # An organization-wide maximum removes "never" and longer choices.
     settings.SNAPSHOT_MAX_EXPIRY_DAYS = 7

@@ -54,6 +54,7 @@ MATRIX = {
     "test-toggle": ("POST", {"test_id": "test"}, row("→/tests/", "→/tests/", 404, 404, 404)),
     "test-delete": ("POST", {"test_id": "test"}, row("→/tests/", "→/tests/", 404, 404, 404)),
     "snapshot-create": ("POST", {"test_id": "test"}, row(400, 400, 400, 404, 404)),  # Regular Users may snapshot
+    "snapshot-window": ("GET", {"test_id": "test"}, OWN_GROUP),  # the panel's window preview
     "test-share-groups": ("POST", {"test_id": "test"}, row(EDITED, EDITED, 403, 404, 404)),
     # sharing outside the organization needs the Organization Admin's permission: the owner is an Account Admin
     "test-share-customers": ("POST", {"test_id": "test"}, row(403, EDITED, 403, 404, 404)),
@@ -87,6 +88,8 @@ MATRIX = {
     "snapshot-in-app": ("GET", {"link_id": "link"}, OWN_GROUP),
     "snapshot-update": ("POST", {"link_id": "link"}, row(*["→/sharing/snapshots/"] * 3, 404, 404)),
     "snapshot-revoke": ("POST", {"link_id": "link"}, row(*["→/sharing/snapshots/"] * 3, 404, 404)),
+    # the panel's "E-mail it": no address is a 400; a Regular User may not send a snapshot
+    "snapshot-email": ("POST", {"link_id": "link"}, row(400, 400, 403, 404, 404)),
     # agents and agent tokens belong to the organization; Account and Organization Admins manage them
     "agents": ("GET", {}, row(200, 200, 404, 200, 200)),
     "agent-token-create": ("POST", {}, row(400, 400, 404, 400, 400)),

@@ -52,7 +52,7 @@ def queue_comment(snapshot, comment) -> None:
     if creator is None or not creator.email:
         return
     context = {**_context(snapshot), "comment": comment}
-    author = f"{comment.author_name} (guest)" if comment.by_guest else comment.author_name
+    author = f'a guest who calls themselves "{comment.author_name}"' if comment.by_guest else comment.author_name
     enqueue(
         [creator.email],
         _one_line(f"New comment from {author} on {snapshot.display_name}"),

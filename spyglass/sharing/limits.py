@@ -25,9 +25,15 @@ def _describe(count: int, seconds: int) -> str:
     return f"{count} per {seconds} seconds"
 
 
+def lock(organization_id: int) -> None:
+    """Hold the organization's row until the transaction ends: creations of one organization take turns (a no-op on
+    SQLite, where a write transaction already excludes every other writer)."""
+    Organization.objects.select_for_update(no_key=True).filter(id=organization_id).values_list("id").first()
+
+
 def take(organization_id: int) -> None:
     """Count one creation for the organization, or raise RateLimited with the seconds until one is free."""
-    Organization.objects.select_for_update(no_key=True).filter(id=organization_id).values_list("id").first()
+    lock(organization_id)
     now = timezone.now()  # after the lock: the creations counted below are all that committed before us
     log = SnapshotCreation.objects.filter(organization_id=organization_id)
     waits = []

@@ -37,8 +37,14 @@ class Snapshot(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_date = models.DateTimeField(default=timezone.now)
     expires_date = models.DateTimeField(null=True, blank=True)
-    comments_signed_in_only = models.BooleanField(default=False)
-    note = models.TextField(blank=True, default="")
+    # New snapshots take comments from signed-in platform users only; the creator may open them to anyone (guests'
+    # comments are then marked "guest, not verified"). Rows made before this default keep what they had.
+    comments_signed_in_only = models.BooleanField(default=True)
+    note = models.TextField(blank=True, default="")  # sent with the share e-mail
+    show_note = models.BooleanField(default=False)  # the creator ticked "show this note on the page"
+    # A random key of the share panel's render (or the API's Idempotency-Key header): the same key from the same
+    # creator returns the snapshot already made instead of a second one (services.create_snapshot).
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
     origin = models.CharField(max_length=10, default="api")  # api | web
     # The one-line summary of the frozen window, written by the first page view (summary.summary_of): the window
     # is frozen, so it never changes, and every later view skips an aggregate over all of the window's rows.
@@ -52,6 +58,13 @@ class Snapshot(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["account_group", "created_date"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="uniq_snapshot_idempotency_key",
+            )
+        ]
 
     def is_expired(self, now=None) -> bool:
         return self.expires_date is not None and self.expires_date <= (now or timezone.now())

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -158,14 +158,26 @@ def create_snapshot(
     recipients=(),
     note: str = "",
     view: str = "",
-    comments_signed_in_only: bool = False,
+    comments_signed_in_only: bool = True,
+    show_note: bool = False,
     origin: str = "web",
+    idempotency_key: str = "",
 ) -> Snapshot:
-    """Create a snapshot of a test the caller's account group sees; raises a SharingError subclass when refused."""
+    """Create a snapshot of a test the caller's account group sees; raises a SharingError subclass when refused.
+
+    `idempotency_key` (the share panel's per-render key, the API's Idempotency-Key header): when this creator already
+    made a snapshot with it, that snapshot is returned (`replayed` True) — nothing created, nothing e-mailed, no limit
+    spent. Checked under the organization's lock in the creating transaction, so a double click or a retried request
+    that arrives while the first is still creating waits for it and then finds it."""
+    key = idempotency_key_of(idempotency_key)
     if access.read_only:
         raise Forbidden("Regular Users cannot create snapshots")
     if not access.can(CREATE_SNAPSHOTS):
         raise Forbidden(f"This needs the permission '{CREATE_SNAPSHOTS}'")
+    if key:
+        earlier = _made_with(access, key, test_id)
+        if earlier is not None:
+            return earlier
     source = visible_tests(access).filter(id=test_id).first()
     if source is None:
         raise NotFound()
@@ -189,47 +201,96 @@ def create_snapshot(
     included = _within_what_the_caller_sees(access, source, window, _included_agents(access, source, agent_ids), origin)
     addresses = _recipients(list(recipients))
     expiry_date(expires_in_days, timezone.now())  # refuse before taking the limit
+    fields = {
+        "display_name": display_name,
+        "is_public": is_public,
+        "position": position,
+        "view": view,
+        "comments_signed_in_only": comments_signed_in_only,
+        "note": note,
+        "show_note": bool(show_note and note),
+        "origin": origin,
+    }
+    try:
+        with transaction.atomic():
+            return _create(access, source, window, included, addresses, expires_in_days, key, fields)
+    except IntegrityError:
+        # The same key committed by another request between our check and our INSERT (SQLite takes no row lock):
+        # the unique constraint refused the second snapshot, and the first is the answer.
+        earlier = _made_with(access, key, test_id) if key else None
+        if earlier is None:
+            raise
+        return earlier
 
-    with transaction.atomic():
-        # Read through a live share, the snapshot is tied to it and ends with it; the share's row stays locked until
-        # the snapshot is committed, so a revocation either comes first (refused here) or also ends this snapshot.
-        live_share = liveshares.granting_share(access, source, lock=True) if source.live_share else None
-        if source.live_share and live_share is None:
-            raise NotFound()
-        limits.take(access.organization_id)
-        lock_test_for_freeze(source.id)
-        frozen_at = timezone.now()
-        expires = expiry_date(expires_in_days, frozen_at)
-        own_test = _copy_test(source, access, frozen_at)
-        own_test.agents.set(included if included is not None else source.agents.all())
-        snapshot = Snapshot.objects.create(
-            test=own_test,
-            source_test=source,
-            live_share=live_share,
-            account_group=access.account_group,
-            link_id=links.new_link_id(),
-            display_name=display_name,
-            is_public=is_public,
-            start_round=window.start_round,
-            end_round=window.end_round,
-            round_id=window.round_id,
-            position=position,
-            view=view,
-            agent_ids=included,
-            frozen_at=frozen_at,
-            created_by=access.user,
-            created_date=frozen_at,
-            expires_date=expires,
-            comments_signed_in_only=comments_signed_in_only,
-            note=note,
-            origin=origin,
-        )
-        pin = {"start_round": window.start_round, "end_round": window.end_round, "reason": f"snapshot {snapshot.id}"}
-        RetentionPin.objects.create(test=source, frozen_at=frozen_at, copy_to=own_test, **pin)
-        RetentionPin.objects.create(test=own_test, **pin)  # keeps the copied rows through retention
-        SnapshotRecipient.objects.bulk_create([SnapshotRecipient(snapshot=snapshot, email=a) for a in addresses])
-        if addresses:
-            emails.queue_share(snapshot, addresses)
+
+def idempotency_key_of(raw) -> str:
+    """A well-formed idempotency key (8 to 64 letters, digits, '-' and '_'), '' for none; anything else is refused."""
+    if raw is None or raw == "":
+        return ""
+    if (
+        not isinstance(raw, str)
+        or not 8 <= len(raw) <= 64
+        or not all(c.isascii() and (c.isalnum() or c in "-_") for c in raw)
+    ):
+        raise SharingError("must be 8 to 64 letters, digits, '-' or '_'", "idempotencyKey")
+    return raw
+
+
+def _made_with(access, key: str, test_id) -> Snapshot | None:
+    """The snapshot this creator made with the key, or None; a key already used for a snapshot of another test or
+    account group is refused rather than answered with that snapshot."""
+    earlier = Snapshot.objects.filter(created_by=access.user, idempotency_key=key).select_related("test").first()
+    if earlier is None:
+        return None
+    if earlier.source_test_id != test_id or earlier.account_group_id != access.account_group.id:
+        raise SharingError("was already used for another snapshot; send a new key", "idempotencyKey")
+    earlier.replayed = True  # type: ignore[attr-defined]  # for the callers' answers
+    return earlier
+
+
+def _create(access, source: Test, window, included, addresses, expires_in_days, key: str, fields: dict) -> Snapshot:
+    """The creating transaction's work (the caller holds it open): the key, limit, freeze, rows, pins, recipients,
+    e-mail. Locks in the order every creation takes them: the live share's row, the organization's, the test's."""
+    # Read through a live share, the snapshot is tied to it and ends with it; the share's row stays locked until
+    # the snapshot is committed, so a revocation either comes first (refused here) or also ends this snapshot.
+    live_share = liveshares.granting_share(access, source, lock=True) if source.live_share else None
+    if source.live_share and live_share is None:
+        raise NotFound()
+    if key:
+        limits.lock(access.organization_id)  # creations of the organization take turns from here on
+        earlier = _made_with(access, key, source.id)
+        if earlier is not None:
+            return earlier
+    limits.take(access.organization_id)
+    lock_test_for_freeze(source.id)
+    frozen_at = timezone.now()
+    expires = expiry_date(expires_in_days, frozen_at)
+    own_test = _copy_test(source, access, frozen_at)
+    own_test.agents.set(included if included is not None else source.agents.all())
+    snapshot = Snapshot.objects.create(
+        test=own_test,
+        source_test=source,
+        live_share=live_share,
+        account_group=access.account_group,
+        link_id=links.new_link_id(),
+        start_round=window.start_round,
+        end_round=window.end_round,
+        round_id=window.round_id,
+        agent_ids=included,
+        frozen_at=frozen_at,
+        created_by=access.user,
+        created_date=frozen_at,
+        expires_date=expires,
+        idempotency_key=key,
+        **fields,
+    )
+    pin = {"start_round": window.start_round, "end_round": window.end_round, "reason": f"snapshot {snapshot.id}"}
+    RetentionPin.objects.create(test=source, frozen_at=frozen_at, copy_to=own_test, **pin)
+    RetentionPin.objects.create(test=own_test, **pin)  # keeps the copied rows through retention
+    SnapshotRecipient.objects.bulk_create([SnapshotRecipient(snapshot=snapshot, email=a) for a in addresses])
+    if addresses:
+        emails.queue_share(snapshot, addresses)
+    snapshot.replayed = False  # type: ignore[attr-defined]
     return snapshot
 
 
@@ -277,6 +338,23 @@ def update_snapshot(access, snapshot: Snapshot, changes: dict) -> Snapshot:
     # What its page shows changes with it: a database trigger bumps its content version (sharing/stored.py).
     snapshot.save(update_fields=["display_name", "comments_signed_in_only", "expires_date"])
     return snapshot
+
+
+def email_snapshot(access, snapshot: Snapshot, recipients) -> list[str]:
+    """E-mail a snapshot already made (the share panel's "E-mail it"): the same link, never a second snapshot. Who
+    may change the snapshot may send it; each address becomes a recipient ("Shared with me"). Returns the addresses
+    it was queued for."""
+    _check_may_edit(access, snapshot)
+    addresses = _recipients(list(recipients))
+    if not addresses:
+        raise SharingError("add at least one e-mail address to send the link to", "recipients")
+    with transaction.atomic():
+        known = set(snapshot.recipients.filter(email__in=addresses).values_list("email", flat=True))
+        SnapshotRecipient.objects.bulk_create(
+            [SnapshotRecipient(snapshot=snapshot, email=a) for a in addresses if a not in known]
+        )
+        emails.queue_share(snapshot, addresses)
+    return addresses
 
 
 def revoke_snapshot(access, snapshot: Snapshot) -> None:
@@ -395,6 +473,7 @@ __all__ = [
     "create_snapshot",
     "update_snapshot",
     "revoke_snapshot",
+    "email_snapshot",
     "revoke_derived",
     "derived_from",
     "record_visit",

@@ -12,6 +12,7 @@ import csv
 import functools
 import io
 from dataclasses import replace
+from urllib.parse import urlencode
 
 import orjson
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedire
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
@@ -90,8 +92,14 @@ def _page(request, template, context, status):
     return render(request, template, context, status=status)
 
 
-def _not_found(request):
-    return _page(request, "sharing/not_found.html", {}, 404)
+def _not_found(request, link_id=None):
+    """The one 404 of /s/: unknown, revoked, or a saved event this visitor may not open — told apart for nobody. A
+    signed-out visitor of a link-shaped address also reads that a saved event needs signing in, with a sign-in link
+    that returns here: the same words for every such address, so they reveal nothing the 404 did not."""
+    sign_in = ""
+    if link_id is not None and not request.user.is_authenticated:
+        sign_in = f"{settings.BASE_URL}{reverse('web:login')}?{urlencode({'next': f'/s/{link_id}/'})}"
+    return _page(request, "sharing/not_found.html", {"sign_in_url": sign_in}, 404)
 
 
 class Refused(Exception):
@@ -111,9 +119,9 @@ def _check_misses(request):
         raise Refused(response)
 
 
-def _miss(request):
+def _miss(request, link_id=None):
     ratelimit.hit(_miss_key(request), 60)
-    return _not_found(request)
+    return _not_found(request, link_id)
 
 
 def load_shared_snapshot(request, link_id, render_key: str = "", visit: bool = False):
@@ -137,7 +145,7 @@ def load_shared_snapshot(request, link_id, render_key: str = "", visit: bool = F
         snapshot = None
     if snapshot is None:
         _check_misses(request)
-        raise Refused(_miss(request))
+        raise Refused(_miss(request, link_id if links.is_well_formed(link_id) else None))
     if snapshot.is_expired(now):
         raise Refused(_page(request, "sharing/expired.html", {"snapshot": snapshot}, 410))
     if visit and not getattr(snapshot, "page_visited", False):
@@ -200,6 +208,7 @@ def _frozen_context(snapshot) -> dict:
         "kinds": KINDS_OF[snapshot.page_test_type],
         "view_url": links.view_url(snapshot.link_id),
         "visits": VISITS_MARK,
+        "comment_count": COMMENT_COUNT_MARK,
         "comments_html": COMMENTS_MARK,
     }
 
@@ -208,6 +217,7 @@ def _frozen_context(snapshot) -> dict:
 # escaped ("<" becomes "&lt;"), so it can never contain these.
 VISITS_MARK = mark_safe("<!--spyglass:visits-->")
 COMMENTS_MARK = mark_safe("<!--spyglass:comments-->")
+COMMENT_COUNT_MARK = mark_safe("<!--spyglass:comment-count-->")
 
 
 def _live(request, snapshot, form_error="", form_values=None, visited=False) -> dict:
@@ -261,7 +271,9 @@ def _share_response(request, snapshot, live: dict, status=200):
         if keep:
             stored.store_component(snapshot, stored.request_key(request, "page"), frozen, rows)
     comments = comments_section(live)
-    html = frozen.replace(VISITS_MARK, str(live["visits"]), 1).replace(COMMENTS_MARK, comments, 1)
+    count = str(snapshot.page_comments)
+    html = frozen.replace(VISITS_MARK, str(live["visits"]), 1).replace(COMMENT_COUNT_MARK, count)
+    html = html.replace(COMMENTS_MARK, comments, 1)
     return _finish(HttpResponse(html, status=status))
 
 

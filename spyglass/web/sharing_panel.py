@@ -2,6 +2,8 @@
 organization's maximum, and the v6 data queries the Export Data tab opens. The panel's form is handled by
 spyglass.web.views.snapshots, which calls spyglass.sharing.services.create_snapshot (the API's creator too)."""
 
+import secrets
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -31,10 +33,17 @@ def expiry_choices() -> list[tuple[str, str]]:
     return out
 
 
+def new_idempotency_key() -> str:
+    """A share panel's key (160 random bits): one per render of the form, and a new one for "New snapshot"."""
+    return secrets.token_urlsafe(20)
+
+
 def panel_context(access, test: Test) -> dict:
     expiries = expiry_choices()
     return {
         "share_action": reverse("web:snapshot-create", args=[test.id]),
+        "share_window_action": reverse("web:snapshot-window", args=[test.id]),
+        "share_idempotency_key": new_idempotency_key(),
         "share_hours": [(h, h == DEFAULT_HOURS) for h in ALLOWED_HOURS],
         "share_positions": POSITIONS,
         "share_agents": list(test.agents.order_by("name").values("id", "name", "location")),

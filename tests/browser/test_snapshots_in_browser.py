@@ -57,6 +57,8 @@ def test_create_open_signed_out_comment_and_get_the_email(live_server, page, bro
     page.select_option("#share-position", "around")
     page.fill("#share-name", f"Outage {EVIL}")
     page.fill("#share-note", f"Look at Frankfurt {EVIL}")
+    page.check("#share-show-note")  # the note on the page too, not only in e-mails
+    page.check("#share-guest-comments")  # guests may comment (new snapshots take signed-in users only)
     page.screenshot(path=str(artifacts / "share-panel.png"))
     page.click("#share-link-button")
     page.wait_for_selector("#share-link")
@@ -70,6 +72,7 @@ def test_create_open_signed_out_comment_and_get_the_email(live_server, page, bro
     assert snapshot.end_round - snapshot.start_round == 6 * 3600 and snapshot.start_round == chosen - 3 * 3600
 
     # A wrong choice comes back as a message on the form, and nothing is created.
+    page.click("#share-new")
     page.fill("#share-recipients", "not an address")
     page.click("#share-send-button")
     page.wait_for_selector("#share-error")

@@ -45,7 +45,9 @@ def test_user_written_text_is_shown_as_text_and_never_runs(live_server, browser,
     owner = access_for(cast.owner.user, None)
     dashboard = dashboard_services.default_dashboard(owner)
     dashboard_services.add_widget(owner, dashboard, test.id, dashboard_services.metrics_for(test.type)[0], 3600)
-    snapshot = make_snapshot(cast.owner, test, display_name=EVIL, note=EVIL)
+    snapshot = make_snapshot(
+        cast.owner, test, display_name=EVIL, note=EVIL, show_note=True, comments_signed_in_only=False
+    )
     post_comment(snapshot, body=EVIL, name=EVIL)
     base = live_server.url
 

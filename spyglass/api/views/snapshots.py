@@ -46,7 +46,7 @@ class SnapshotCreateSerializer(serializers.Serializer):
     agents = AgentRefSerializer(many=True, required=False, help_text="agents to include (default: all)")
     recipients = serializers.ListField(child=serializers.CharField(max_length=254), required=False, max_length=20)
     note = TextField(max_length=2000, required=False, allow_blank=True, multiline=True)
-    commentsSignedInOnly = FlagField(required=False, default=False)
+    commentsSignedInOnly = FlagField(required=False, default=True)
 
     def get_fields(self):
         fields = super().get_fields()
@@ -114,10 +114,25 @@ def snapshot_detail(snapshot) -> dict:
     return out
 
 
-def create_from_api(access, test_id: int, start: int, end: int, **options):
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def created_response(body, snapshot) -> Response:
+    """201 with the snapshot, also for a request repeated with the same Idempotency-Key (the same body, and
+    `Idempotent-Replayed: true` saying no second snapshot was made)."""
+    response = Response(body, status=status.HTTP_201_CREATED)
+    if getattr(snapshot, "replayed", False):
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def create_from_api(access, test_id: int, start: int, end: int, request=None, **options):
     """A snapshot of [start, end) (epoch seconds) as both API versions create it: a window of a whole number of
     hours starting at `start`, the API's 30-day expiry, through the one creating service (which checks the
-    permission, the allowed lengths and the organization's limit)."""
+    permission, the allowed lengths and the organization's limit). The request's `Idempotency-Key` header, when
+    sent, makes a retried request return the snapshot the first one made (services.create_snapshot)."""
+    if request is not None:
+        options["idempotency_key"] = request.headers.get(IDEMPOTENCY_HEADER, "")
     length = end - start
     hours = length // 3600 if length > 0 and length % 3600 == 0 else None
     try:
@@ -156,7 +171,10 @@ class SnapshotCreateView(SnapshotBaseView):
         description="`to - from` must be exactly 1, 2, 4, 6, 12, 24 or 48 hours. A window wholly in the future is "
         "refused; one reaching past now ends at the round in progress (`endRoundId`). Snapshots made here expire "
         "after 30 days. A snapshot of a live-shared test ends with the share. Limited per organization by "
-        "SPYGLASS_SNAPSHOT_RATE (default 5 per 5 minutes and 10 per hour).",
+        "SPYGLASS_SNAPSHOT_RATE (default 5 per 5 minutes and 10 per hour). Comments on the link are for signed-in "
+        "users only unless `commentsSignedInOnly` is 0. An `Idempotency-Key` header (8 to 64 letters, digits, '-', "
+        "'_') makes a repeated request with the same key return the snapshot the first made — no second snapshot, "
+        "no e-mail sent twice, nothing counted against the limit (`Idempotent-Replayed: true`).",
     )
     def post(self, request, format=None):
         serializer = SnapshotCreateSerializer(data=request.data)
@@ -167,6 +185,7 @@ class SnapshotCreateView(SnapshotBaseView):
             data["testId"],
             epoch(_date(data["from"], "from")),
             epoch(_date(data["to"], "to")),
+            request,
             display_name=data["displayName"],
             is_public=data["isPublic"],
             agent_ids=[a["agentId"] for a in data["agents"]] if "agents" in data else None,
@@ -174,7 +193,7 @@ class SnapshotCreateView(SnapshotBaseView):
             note=data.get("note", ""),
             comments_signed_in_only=data["commentsSignedInOnly"],
         )
-        return Response(link_body(snapshot), status=status.HTTP_201_CREATED)
+        return created_response(link_body(snapshot), snapshot)
 
 
 class SnapshotListView(SnapshotBaseView):

@@ -57,6 +57,8 @@ def panel_context(access, test) -> dict | None:
         "panel": panel,
         "show_groups": inside and panel["show_groups"],
         "show_customers": outside,
+        # Why "other customers" is missing (an Account Admin's role lacks it): the permission and the role, named.
+        "missing_outside": None if outside else {"permission": LIVE_SHARE_OUTSIDE, "role": access.role.name},
         "derived": derived_snapshots(access, test),
     }
 

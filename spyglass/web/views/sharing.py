@@ -21,7 +21,7 @@ from spyglass.sharing.errors import SharingError
 from spyglass.sharing.scope_provider import scope_of
 
 from ..checkpoint import member_view, snapshot_or_404
-from ..sharing_panel import expiry_choices
+from ..sharing_panel import expiry_choices, new_idempotency_key
 
 TABS = [
     ("group", "Shared by users in my account group"),
@@ -52,9 +52,14 @@ def _listing(access, tab: str):
     return qs.filter(is_public=tab != "saved")
 
 
-def _groups(snapshots, by_visits: bool, descending: bool, show_visits: bool) -> list[dict]:
+# The date columns a group of snapshots sorts by: its latest snapshot's value, in either direction.
+GROUP_LATEST = {"date": "round_id", "created": "created_date"}
+
+
+def _groups(snapshots, sort: str, descending: bool, show_visits: bool) -> list[dict]:
     """Snapshots of the same test together, so a test with several links can be expanded to tell them apart. Groups
-    come in the order of their first snapshot (the list is sorted already), or of their total visits."""
+    come in the order of their first snapshot (the list is sorted already), of their total visits, or — on the date
+    columns — of their latest snapshot, both ways (never a group kept on top because its earliest came first)."""
     groups: dict[int, dict] = {}
     for snapshot in snapshots:
         group = groups.setdefault(snapshot.source_test_id, {"key": snapshot.source_test_id, "snapshots": []})
@@ -63,9 +68,14 @@ def _groups(snapshots, by_visits: bool, descending: bool, show_visits: bool) -> 
         items = group["snapshots"]
         group["test_name"] = items[0].test.name
         group["visits"] = sum(s.visit_count for s in items) if show_visits else None
+        group["latest_date"] = max(items, key=lambda s: s.round_id)
+        group["latest_created"] = max(items, key=lambda s: s.created_date)
     out = list(groups.values())
-    if by_visits:
+    if sort == "visits":
         out.sort(key=lambda g: g["visits"], reverse=descending)
+    elif sort in GROUP_LATEST:
+        field = GROUP_LATEST[sort]
+        out.sort(key=lambda g: max(getattr(s, field) for s in g["snapshots"]), reverse=descending)
     return out
 
 
@@ -117,7 +127,7 @@ def snapshot_list(request):
         "tabs": [(key, label, f"{base}?tab={key}", key == tab) for key, label in TABS],
         "tab": tab,
         "headings": headings,
-        "groups": _groups(snapshots, sort == "visits", descending, show_visits),
+        "groups": _groups(snapshots, sort, descending, show_visits),
         "show_visits": show_visits,
         "column_count": len(columns),
         "count": len(snapshots),
@@ -184,7 +194,12 @@ def snapshot_revoke(request, link_id):
     try:
         services.revoke_snapshot(access, snapshot)
     except SharingError as exc:
+        if request.htmx:  # the share panel's Revoke: the message in the panel
+            return render(request, "web/results/_share_result.html", {"error": exc.message, "field": exc.field})
         messages.error(request, str(exc))
         return _back(request)
+    if request.htmx:
+        context = {"revoked": snapshot.display_name, "new_key": new_idempotency_key()}
+        return render(request, "web/results/_share_result.html", context)
     messages.success(request, f"Revoked “{snapshot.display_name}”: its link no longer works.")
     return _back(request)

@@ -3,15 +3,19 @@
 see, change or revoke, the window, the limits — are spyglass.sharing.services'; this module parses forms."""
 
 from django.shortcuts import render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from spyglass.lib.text import is_digits
+from spyglass.lib.timefmt import format_v6_date
 from spyglass.sharing import links, services
 from spyglass.sharing.emails import snapshot_date
 from spyglass.sharing.errors import SharingError
+from spyglass.sharing.windows import WindowError, up_to_now, window_at
 
-from ..checkpoint import member_view, test_or_404
-from ..sharing_panel import expiry_choices
+from ..checkpoint import member_view, snapshot_or_404, test_or_404
+from ..sharing_panel import expiry_choices, new_idempotency_key
 
 
 def _int(raw, field: str) -> int:
@@ -48,7 +52,8 @@ def _agents(request, test) -> list[int] | None:
 @require_POST
 def snapshot_create(request, test_id):
     """The panel's "Link to this snapshot" (action=link: create, send nothing) and "Share" (action=share: create and
-    e-mail the link and note to the recipients). Answers the panel's result part; 4xx with the form's message."""
+    e-mail the link and note to the recipients). Answers the panel's result part; 4xx with the form's message. The
+    panel's idempotency key makes a doubled or retried post answer the snapshot the first one made."""
     access = request.access
     test = test_or_404(access, test_id)
     post = request.POST
@@ -71,8 +76,10 @@ def snapshot_create(request, test_id):
             recipients=recipients,
             note=post.get("note", ""),
             view=post.get("view", ""),
-            comments_signed_in_only=post.get("signed_in_only") == "on",
+            comments_signed_in_only=post.get("guest_comments") != "on",
+            show_note=post.get("show_note") == "on",
             origin="web",
+            idempotency_key=post.get("idempotency_key", ""),
         )
     except SharingError as exc:
         context = {"error": exc.message, "field": exc.field, "values": values}
@@ -83,10 +90,65 @@ def snapshot_create(request, test_id):
         if exc.status == 429:
             response["Retry-After"] = str(exc.retry_after)
         return response
+    replayed = getattr(snapshot, "replayed", False)
+    sent_to = sorted(snapshot.recipients.values_list("email", flat=True)) if replayed else recipients
+    return _result(request, snapshot, sent_to=sent_to, replayed=replayed, status=200 if replayed else 201)
+
+
+def _window_label(snapshot) -> str:
+    return f"{format_v6_date(snapshot.start_round)[:16]} – {format_v6_date(snapshot.end_round)[:16]} UTC"
+
+
+def _result(request, snapshot, status=200, **extra):
     context = {
         "snapshot": snapshot,
         "link": links.view_url(snapshot.link_id),
-        "sent_to": recipients,
         "snapshot_date": snapshot_date(snapshot),
+        "window_label": _window_label(snapshot),
+        "email_action": reverse("web:snapshot-email", args=[snapshot.link_id]),
+        "revoke_action": reverse("web:snapshot-revoke", args=[snapshot.link_id]),
+        "new_key": new_idempotency_key(),
+        **extra,
     }
-    return render(request, "web/results/_share_result.html", context, status=201)
+    return render(request, "web/results/_share_result.html", context, status=status)
+
+
+@member_view
+@require_GET
+def snapshot_window(request, test_id):
+    """The panel's window preview: what the snapshot would store for this round, length and position — with the
+    same rule as creating it (windows.window_at, then up_to_now), so a window reaching past now says it is clipped
+    and where it ends."""
+    test = test_or_404(request.access, test_id)
+    get = request.GET
+    try:
+        hours, anchor = _int(get.get("hours"), "hours"), _int(get.get("round_id"), "round")
+        asked = window_at(anchor, hours, get.get("position", "starting"), test.interval)
+        window = up_to_now(asked, timezone.now().timestamp(), test.interval)
+    except (SharingError, WindowError) as exc:
+        if isinstance(exc, SharingError):
+            message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        else:
+            message = str(exc)
+        return render(request, "web/results/_share_window.html", {"error": message})
+    context = {
+        "start": format_v6_date(window.start_round)[:16].replace("T", " "),
+        "end": format_v6_date(window.end_round)[:16].replace("T", " "),
+        "clipped": window.end_round != asked.end_round,
+        "asked_end": format_v6_date(asked.end_round)[:16].replace("T", " "),
+    }
+    return render(request, "web/results/_share_window.html", context)
+
+
+@member_view
+@require_POST
+def snapshot_email(request, link_id):
+    """The panel's "E-mail it": the snapshot just made, e-mailed to more addresses — the same link, no new snapshot."""
+    access = request.access
+    snapshot = snapshot_or_404(access, link_id)
+    try:
+        sent = services.email_snapshot(access, snapshot, _addresses(request.POST.get("email_to", "")))
+    except SharingError as exc:
+        context = {"error": exc.message, "field": exc.field}
+        return render(request, "web/results/_share_emailed.html", context, status=200 if request.htmx else exc.status)
+    return render(request, "web/results/_share_emailed.html", {"sent_to": sent})

@@ -5,14 +5,13 @@ expiry as `POST /v6/snapshot` (api/views/snapshots.create_from_api)."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
-from rest_framework.response import Response
+from rest_framework import exceptions
 
 from spyglass.accounts.roles import CREATE_SNAPSHOTS
 from spyglass.monitoring.models import Test
 from spyglass.sharing import links
 
-from ...views.snapshots import create_from_api
+from ...views.snapshots import create_from_api, created_response
 from ..base import V7View
 from ..conventions import href, iso, parse_iso
 from ..shapes import simple_test
@@ -75,10 +74,11 @@ class SnapshotCreateView(V7View):
                 self.str_id(test_id),
                 int(start.timestamp()),
                 int(end.timestamp()),
+                request,
                 display_name=display_name,
                 is_public=not saved_event,
             )
         except exceptions.ValidationError as exc:
             detail = exc.detail if isinstance(exc.detail, dict) else {"": exc.detail}
             raise exceptions.ValidationError({_V7_FIELDS.get(k, k): v for k, v in detail.items()}) from None
-        return Response(snapshot_body(snapshot), status=status.HTTP_201_CREATED)
+        return created_response(snapshot_body(snapshot), snapshot)
