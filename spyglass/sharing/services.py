@@ -248,7 +248,7 @@ def _made_with(access, key: str, test_id) -> Snapshot | None:
     return earlier
 
 
-def _create(access, source: Test, window, included, addresses, expires_in_days, key: str, fields: dict) -> Snapshot:
+def _create(access, source, window, included, addresses, expires_in_days, key: str, fields: dict) -> Snapshot:
     """The creating transaction's work (the caller holds it open): the key, limit, freeze, rows, pins, recipients,
     e-mail. Locks in the order every creation takes them: the live share's row, the organization's, the test's."""
     # Read through a live share, the snapshot is tied to it and ends with it; the share's row stays locked until
