@@ -156,7 +156,13 @@ def run_axe(page, tags: list[str]) -> list[dict]:
 
 
 def page_width(page) -> tuple[int, int]:
-    return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    """(the page's width, the screen's), once the page fits or after 5 s: charts redraw a moment after a resize."""
+    deadline = time.monotonic() + 5
+    while True:
+        width, screen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        if width <= screen or time.monotonic() > deadline:
+            return width, screen
+        page.wait_for_timeout(100)  # wait_for_function would need eval, which the CSP refuses
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))

@@ -174,6 +174,8 @@ function applyHighlight(svg, graph) {
   for (const p of svg.querySelectorAll("[data-edge]")) p.classList.toggle("lit", !!lit && lit.edges.has(p.dataset.edge));
 }
 
+let tipCount = 0;
+
 // A node's accessible name starts with the text it shows (WCAG 2.5.3, label in name), then says what it is.
 function nodeLabel(node) {
   const what = { agent: "agent", target: "target", hop: "hop", unknown: "unknown hop", chain: "folded hops" }[node.kind];
@@ -198,7 +200,11 @@ function drawNode(node, pos) {
     "data-node": node.id,
     "aria-label": nodeLabel(node),
   });
-  g.append(el("title", {}, describe(node).map(([k, v]) => `${k}: ${v}`).join("\n")));
+  // The tooltip stays the node's description (aria-describedby) without counting as text it shows: its name
+  // must contain what it shows (WCAG 2.5.3), not the tooltip's lines.
+  const tipId = `path-node-tip-${++tipCount}`;
+  g.setAttribute("aria-describedby", tipId);
+  g.append(el("title", { id: tipId, "aria-hidden": "true" }, describe(node).map(([k, v]) => `${k}: ${v}`).join("\n")));
   if (node.kind === "hop" || node.kind === "unknown") {
     g.append(el("circle", { cx: w / 2, cy: h / 2, r: w / 2 - 2, class: lossClass(node.loss) }));
     if (node.kind === "unknown") g.append(el("text", { x: w / 2, y: h / 2 + 4, "text-anchor": "middle" }, nodeText(node)[0]));
@@ -211,7 +217,8 @@ function drawNode(node, pos) {
     return g;
   }
   const [name, sub] = nodeText(node);
-  g.append(el("text", { x: 10, y: 17, class: "node-name" }, name));
+  // The trailing space (not drawn) keeps the two lines two words in the node's text, as in its name.
+  g.append(el("text", { x: 10, y: 17, class: "node-name" }, `${name} `));
   g.append(el("text", { x: 10, y: 32, class: node.changed ? "node-sub node-changed" : "node-sub" }, sub));
   return g;
 }
