@@ -51,8 +51,9 @@ def build_world(base: str, cast) -> World:
         seed(test, agents=2, hours=2, random_seed=3, now=now)
         world.tests[test_type] = test
     web = world.tests["http-server"]
-    world.snapshot = make_snapshot(cast.owner, web, hours=1, anchor=round_of(now, 300) - 600)
-    make_snapshot(cast.owner, web, hours=1, anchor=round_of(now, 300) - 1200, display_name="second")
+    anchor = round_of(now, 300)
+    world.snapshot = make_snapshot(cast.owner, web, hours=1, anchor=anchor - 600, expires_in_days=7)
+    make_snapshot(cast.owner, web, hours=1, anchor=anchor - 1200, display_name="second", expires_in_days=7)
     access = access_for(cast.owner.user, None)
     dashboards.add_widget(access, dashboards.default_dashboard(access), web.id, "totalTime", 3600)
     return world
@@ -182,6 +183,7 @@ def test_every_page_passes_axe_and_fits_its_screen(live_server, browser, cast, n
         page.wait_for_selector(spec.wait_for)
         if spec.then:
             spec.then(page)
+        assert page.locator("h1").count() == 1, f"{name} has {page.locator('h1').count()} h1 elements"
         violations = run_axe(page, WCAG_21_AA)
         best = [v for v in run_axe(page, ["best-practice"]) if v["id"] not in BEST_PRACTICE_EXCEPTIONS]
         scroll_width, inner = page_width(page)
@@ -194,5 +196,184 @@ def test_every_page_passes_axe_and_fits_its_screen(live_server, browser, cast, n
         scroll_width, inner = page_width(page)
         assert scroll_width <= inner, f"{name} is {scroll_width} px wide on a {inner} px screen"
         assert not errors
+    finally:
+        context.close()
+
+
+def contrast(page, selector: str, prop: str, against: str = "#ffffff") -> float:
+    """The WCAG contrast ratio of an element's computed colour property against a background colour."""
+    return page.evaluate(
+        """([selector, prop, against]) => {
+          const probe = document.createElement("div");
+          document.body.append(probe);
+          const rgb = (colour) => { probe.style.color = colour; return getComputedStyle(probe).color.match(/[0-9.]+/g).slice(0, 3).map(Number); };
+          const lum = ([r, g, b]) => [r, g, b].map((c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; })
+            .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+          const a = lum(rgb(getComputedStyle(document.querySelector(selector))[prop])), b = lum(rgb(against));
+          probe.remove();
+          return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        }""",
+        [selector, prop, against],
+    )
+
+
+def test_keyboard_skip_link_menu_and_the_share_dialog(live_server, browser, cast):
+    world = build_world(live_server.url, cast)
+    context = axe_context(browser, *VIEWPORTS["phone"])
+    page = context.new_page()
+    try:
+        sign_in(page, world.base, world.owner.user.email)
+        test = world.tests["http-server"]
+        page.goto(f"{world.base}/tests/{test.id}/")
+        page.wait_for_selector("#round-panel")
+
+        # The first Tab reaches the skip link, which shows itself; Enter moves the focus to the content.
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link"
+        box = page.locator(".skip-link").bounding_box()
+        assert box["y"] >= 0 and box["height"] > 10
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "content"
+
+        # On a phone the top bar is one Menu button; it opens and closes the navigation and says so.
+        menu = page.locator("#menu-button")
+        assert menu.get_attribute("aria-expanded") == "false" and not page.locator(".mainnav").is_visible()
+        menu.focus()
+        page.keyboard.press("Enter")
+        assert menu.get_attribute("aria-expanded") == "true" and page.locator(".mainnav").is_visible()
+        assert page.locator(".mainnav a[aria-current=page]").inner_text() == "Tests"
+        page.keyboard.press("Tab")
+        page.keyboard.press("Escape")
+        assert menu.get_attribute("aria-expanded") == "false"
+        assert page.evaluate("document.activeElement.id") == "menu-button"
+
+        # The share dialog fits the screen and opens on its first field; arrow keys move between its tabs.
+        page.click("#share-button")
+        page.wait_for_selector("#share-panel[open]")
+        assert page.evaluate("document.activeElement.id") == "share-hours"
+        panel = page.locator("#share-panel").bounding_box()
+        assert panel["x"] >= 0 and panel["x"] + panel["width"] <= VIEWPORTS["phone"][0]
+        snapshot_tab, export_tab = page.locator("#share-tab-snapshot-button"), page.locator("#share-tab-export-button")
+        assert (snapshot_tab.get_attribute("tabindex"), export_tab.get_attribute("tabindex")) == ("0", "-1")
+        snapshot_tab.focus()
+        page.keyboard.press("ArrowRight")
+        assert page.evaluate("document.activeElement.id") == "share-tab-export-button"
+        assert export_tab.get_attribute("aria-selected") == "true" and page.locator("#share-tab-export").is_visible()
+        assert (snapshot_tab.get_attribute("tabindex"), export_tab.get_attribute("tabindex")) == ("-1", "0")
+        page.keyboard.press("ArrowRight")  # wraps around
+        assert page.evaluate("document.activeElement.id") == "share-tab-snapshot-button"
+        assert page.locator("#share-tab-snapshot").is_visible() and not page.locator("#share-tab-export").is_visible()
+        page.keyboard.press("End")
+        assert page.evaluate("document.activeElement.id") == "share-tab-export-button"
+
+        # Focus is visible at 3:1 or more, the checkbox's too (it was 1.42:1).
+        page.keyboard.press("Home")
+        checkbox = "#share-signed-in-only"
+        page.focus(checkbox)
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "share-signed-in-only"
+        assert page.evaluate(f"getComputedStyle(document.querySelector('{checkbox}')).outlineStyle") != "none"
+        assert contrast(page, checkbox, "outlineColor") >= 3
+    finally:
+        context.close()
+
+
+def test_selects_change_nothing_until_their_button(live_server, browser, cast):
+    world = build_world(live_server.url, cast)
+    context = axe_context(browser, *VIEWPORTS["desktop"])
+    page = context.new_page()
+    try:
+        sign_in(page, world.base, world.owner.user.email)
+        page.goto(f"{world.base}/sharing/snapshots/")
+        expand_snapshot_row(page)
+        detail = page.locator("tr.detail-row:not([hidden])")
+        link_id = detail.get_attribute("data-detail-for")
+        expiry = detail.locator(".expiry-select")
+        before = Snapshot.objects.get(link_id=link_id).expires_date
+        assert before is not None
+
+        # One ArrowDown on "Change expiry" changes nothing: no reload, and a reload shows the link as it was.
+        expiry.focus()
+        page.keyboard.press("ArrowDown")
+        assert expiry.input_value() != "keep"
+        assert page.locator("tr.detail-row:not([hidden])").count() == 1  # the page did not reload
+        page.reload()
+        assert Snapshot.objects.get(link_id=link_id).expires_date == before
+        assert not page.locator(".flash").count()
+
+        # Save acts: "Never" is stored and said.
+        expand_snapshot_row(page)
+        detail = page.locator(f"tr.detail-row[data-detail-for='{link_id}']")
+        detail.locator(".expiry-select").select_option("never")
+        detail.locator("button.save-settings").click()
+        page.wait_for_selector(".flash")
+        assert Snapshot.objects.get(link_id=link_id).expires_date is None
+
+        # The account-group switcher: an arrow key in the select moves nobody; Switch (or Enter) does.
+        page.goto(f"{world.base}/tests/")
+        group = page.locator("#aid-select")
+        chosen = group.input_value()
+        group.focus()
+        page.keyboard.press("ArrowUp" if group.evaluate("select => select.selectedIndex") else "ArrowDown")
+        assert group.input_value() != chosen
+        page.reload()
+        assert page.locator("#aid-select").input_value() == chosen
+        assert page.locator("#tests-table").count() == 1  # still Ops with its tests
+        page.locator("#aid-select").select_option(label="Lab")
+        page.click("#switch-button")
+        page.wait_for_selector("text=No tests in this account group yet.")
+        assert page.locator("#aid-select option:checked").inner_text() == "Lab"
+    finally:
+        context.close()
+
+
+def test_form_errors_are_tied_to_their_fields_and_the_first_is_focused(live_server, browser, cast):
+    world = build_world(live_server.url, cast)
+    context = axe_context(browser, *VIEWPORTS["desktop"])
+    page = context.new_page()
+    try:
+        # Sign-in refused: both fields invalid, described by the message, the first focused.
+        page.goto(f"{world.base}/login/")
+        failed_sign_in(page)
+        for field in ("#id_username", "#id_password"):
+            assert page.get_attribute(field, "aria-invalid") == "true"
+            assert page.get_attribute(field, "aria-describedby") == "sign-in-error"
+        assert "do not match an account" in page.inner_text("#sign-in-error")
+        assert page.evaluate("document.activeElement.id") == "id_username"
+
+        # The test form: each field with an error names it, and the first of them has the focus.
+        sign_in(page, world.base, world.owner.user.email)
+        page.goto(f"{world.base}/tests/new/http-server/")
+        page.fill("#f-url", "not a url")
+        submit_empty(page)
+        for field in page.locator("[aria-invalid=true]").all():
+            described = field.get_attribute("aria-describedby")
+            assert page.locator(f"#{described}").inner_text().strip()
+        assert page.evaluate("document.activeElement.getAttribute('aria-invalid')") == "true"
+        assert page.evaluate("document.activeElement.id") == "f-name"
+
+        # Password change: Django's own aria-describedby points at error elements that exist.
+        page.goto(f"{world.base}/account/password/")
+        submit_empty(page)
+        assert page.evaluate("document.activeElement.id") == "id_old_password"
+        for described in page.get_attribute("#id_old_password", "aria-describedby").split():
+            assert page.locator(f"#{described}").count() == 1
+    finally:
+        context.close()
+
+
+def test_titles_tell_the_in_app_snapshot_from_the_live_results(live_server, browser, cast):
+    world = build_world(live_server.url, cast)
+    context = axe_context(browser, *VIEWPORTS["desktop"])
+    page = context.new_page()
+    try:
+        sign_in(page, world.base, world.owner.user.email)
+        page.goto(f"{world.base}/tests/{world.tests['http-server'].id}/")
+        live = page.title()
+        page.goto(f"{world.base}/sharing/snapshots/{world.snapshot.link_id}/")
+        in_app = page.title()
+        assert live != in_app and "Snapshot" in in_app and world.snapshot.display_name in in_app
+        assert page.locator(".mainnav a[aria-current=page]").inner_text() == "Sharing"
     finally:
         context.close()

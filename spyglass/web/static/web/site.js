@@ -20,6 +20,17 @@ if (menuButton) {
   });
 }
 
+// The skip link moves the focus itself: a fragment navigation fires popstate, which htmx answers by reloading the
+// page (refreshOnHistoryMiss) and the focus would land at the top again.
+document.addEventListener("click", (event) => {
+  const skip = event.target.closest?.(".skip-link");
+  const target = skip && document.querySelector(skip.getAttribute("href"));
+  if (!target) return;
+  event.preventDefault();
+  target.focus();
+  target.scrollIntoView();
+});
+
 document.addEventListener("click", async (event) => {
   const button = event.target.closest("[data-copy]");
   if (!button) return;
