@@ -1,8 +1,6 @@
 // Behaviour shared by every page: the top bar's Menu button on narrow screens, copy buttons, the keyboard of tab
 // lists (ARIA tabs pattern) and a dialog's first field taking the focus when it opens (docs/accessibility.md).
 
-document.documentElement.classList.add("js");
-
 const menuButton = document.getElementById("menu-button");
 if (menuButton) {
   const menu = document.getElementById(menuButton.getAttribute("aria-controls"));
@@ -75,10 +73,13 @@ document.addEventListener("keydown", (event) => {
   next.focus();
 });
 
-document.addEventListener("click", (event) => {
-  const list = event.target.closest?.("[role=tablist]");
-  if (list) queueMicrotask(() => rovingTabs(list));
-});
+// Whoever selects a tab (a click, the keys above, the page's script), the tab stop follows the selection.
+new MutationObserver((records) => {
+  for (const { target } of records) {
+    const list = target.closest("[role=tablist]");
+    if (list && target.getAttribute("role") === "tab") rovingTabs(list);
+  }
+}).observe(document.body, { subtree: true, attributeFilter: ["aria-selected"] });
 for (const list of document.querySelectorAll("[role=tablist]")) rovingTabs(list);
 
 // A dialog that opens puts the focus on its first field (not on the close button in its corner). The dialog's own
