@@ -38,13 +38,13 @@ class World:
     """What every page needs: a test of each type with a couple of hours of rounds, a snapshot, a widget."""
 
     base: str
-    owner: object
+    cast: object
     tests: dict = field(default_factory=dict)
     snapshot: Snapshot | None = None
 
 
 def build_world(base: str, cast) -> World:
-    world = World(base, cast.owner)
+    world = World(base, cast)
     now = time.time()
     for test_type, name in (("agent-to-server", "edge tcp"), ("http-server", "shop front"), ("dns-server", "dns")):
         test = make_test(cast.owner, test_type, name=name, interval=300)
@@ -94,7 +94,7 @@ def open_menu(page):
 
 @dataclass
 class Page:
-    who: str | None  # "owner" signs in first; None stays signed out
+    who: str | None  # who of the cast signs in first ("owner", "regular"); None stays signed out
     path: object  # World -> the address
     then: object = None  # page -> None: the state to check
     wait_for: str = "main"
@@ -134,6 +134,8 @@ PAGES: dict[str, Page] = {
     "snapshots-row-expanded": Page("owner", lambda w: "/sharing/snapshots/", then=expand_snapshot_row),
     "snapshot-in-app": Page("owner", lambda w: f"/sharing/snapshots/{w.snapshot.link_id}/", wait_for="#round-panel"),
     "dashboard": Page("owner", lambda w: "/dashboard/", wait_for=".widget"),
+    "dashboard-read-only": Page("regular", lambda w: "/dashboard/", wait_for=".widget"),
+    "tests-list-read-only": Page("regular", lambda w: "/tests/"),
     "agents": Page("owner", lambda w: "/agents/"),
     "profile": Page("owner", lambda w: "/account/profile/"),
     "password-change-errors": Page("owner", lambda w: "/account/password/", then=submit_empty),
@@ -178,7 +180,7 @@ def test_every_page_passes_axe_and_fits_its_screen(live_server, browser, cast, n
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         if spec.who:
-            sign_in(page, world.base, world.owner.user.email)
+            sign_in(page, world.base, getattr(world.cast, spec.who).user.email)
         page.goto(world.base + spec.path(world))
         page.wait_for_selector(spec.wait_for)
         if spec.then:
@@ -222,7 +224,7 @@ def test_keyboard_skip_link_menu_and_the_share_dialog(live_server, browser, cast
     context = axe_context(browser, *VIEWPORTS["phone"])
     page = context.new_page()
     try:
-        sign_in(page, world.base, world.owner.user.email)
+        sign_in(page, world.base, world.cast.owner.user.email)
         test = world.tests["http-server"]
         page.goto(f"{world.base}/tests/{test.id}/")
         page.wait_for_selector("#round-panel")
@@ -285,7 +287,7 @@ def test_selects_change_nothing_until_their_button(live_server, browser, cast):
     context = axe_context(browser, *VIEWPORTS["desktop"])
     page = context.new_page()
     try:
-        sign_in(page, world.base, world.owner.user.email)
+        sign_in(page, world.base, world.cast.owner.user.email)
         page.goto(f"{world.base}/sharing/snapshots/")
         expand_snapshot_row(page)
         detail = page.locator("tr.detail-row:not([hidden])")
@@ -344,7 +346,7 @@ def test_form_errors_are_tied_to_their_fields_and_the_first_is_focused(live_serv
         assert page.evaluate("document.activeElement.id") == "id_username"
 
         # The test form: each field with an error names it, and the first of them has the focus.
-        sign_in(page, world.base, world.owner.user.email)
+        sign_in(page, world.base, world.cast.owner.user.email)
         page.goto(f"{world.base}/tests/new/http-server/")
         page.fill("#f-url", "not a url")
         submit_empty(page)
@@ -369,7 +371,7 @@ def test_titles_tell_the_in_app_snapshot_from_the_live_results(live_server, brow
     context = axe_context(browser, *VIEWPORTS["desktop"])
     page = context.new_page()
     try:
-        sign_in(page, world.base, world.owner.user.email)
+        sign_in(page, world.base, world.cast.owner.user.email)
         page.goto(f"{world.base}/tests/{world.tests['http-server'].id}/")
         live = page.title()
         page.goto(f"{world.base}/sharing/snapshots/{world.snapshot.link_id}/")
