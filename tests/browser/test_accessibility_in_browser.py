@@ -8,9 +8,11 @@ A new page is one entry in PAGES: a name, who signs in (None: nobody), the addre
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services as dashboards
@@ -41,6 +43,7 @@ class World:
     cast: object
     tests: dict = field(default_factory=dict)
     snapshot: Snapshot | None = None
+    expired: Snapshot | None = None
 
 
 def build_world(base: str, cast) -> World:
@@ -54,6 +57,8 @@ def build_world(base: str, cast) -> World:
     anchor = round_of(now, 300)
     world.snapshot = make_snapshot(cast.owner, web, hours=1, anchor=anchor - 600, expires_in_days=7)
     make_snapshot(cast.owner, web, hours=1, anchor=anchor - 1200, display_name="second", expires_in_days=7)
+    world.expired = make_snapshot(cast.owner, web, hours=1, anchor=anchor - 1800, display_name="old", expires_in_days=1)
+    Snapshot.objects.filter(id=world.expired.id).update(expires_date=timezone.now() - timedelta(days=1))
     access = access_for(cast.owner.user, None)
     dashboards.add_widget(access, dashboards.default_dashboard(access), web.id, "totalTime", 3600)
     return world
@@ -117,6 +122,7 @@ def results_pages() -> dict[str, Page]:
 PAGES: dict[str, Page] = {
     "share-page-signed-out": Page(None, lambda w: f"/s/{w.snapshot.link_id}/", wait_for="#timeline"),
     "share-link-not-found": Page(None, lambda w: "/s/" + "a" * 32 + "/"),
+    "share-link-expired": Page(None, lambda w: f"/s/{w.expired.link_id}/"),
     "sign-in": Page(None, lambda w: "/login/"),
     "sign-in-failed": Page(None, lambda w: "/login/", then=failed_sign_in),
     "tests-list": Page("owner", lambda w: "/tests/"),
