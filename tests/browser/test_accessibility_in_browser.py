@@ -378,8 +378,11 @@ def test_titles_tell_the_in_app_snapshot_from_the_live_results(live_server, brow
     page = context.new_page()
     try:
         sign_in(page, world.base, world.cast.owner.user.email)
-        page.goto(f"{world.base}/tests/{world.tests['http-server'].id}/")
+        page.goto(f"{world.base}/tests/{world.tests['http-server'].id}/?view=phases")
         live = page.title()
+        # The active View and period say so (aria-current), as the active main-navigation item does.
+        assert page.locator("#view-tabs a[aria-current=page]").get_attribute("data-view") == "phases"
+        assert page.locator(".periods a[aria-current=page]").count() == 1
         page.goto(f"{world.base}/sharing/snapshots/{world.snapshot.link_id}/")
         in_app = page.title()
         assert live != in_app and "Snapshot" in in_app and world.snapshot.display_name in in_app
