@@ -286,6 +286,11 @@ def test_keyboard_skip_link_menu_and_the_share_dialog(live_server, browser, cast
         assert page.evaluate("document.activeElement.id") == "share-signed-in-only"
         assert page.evaluate(f"getComputedStyle(document.querySelector('{checkbox}')).outlineStyle") != "none"
         assert contrast(page, checkbox, "outlineColor") >= 3
+
+        # Escape closes the dialog and the focus goes back to the Share button.
+        page.keyboard.press("Escape")
+        assert not page.locator("#share-panel").is_visible()
+        assert page.evaluate("document.activeElement.id") == "share-button"
     finally:
         context.close()
 
