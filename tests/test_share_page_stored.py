@@ -35,8 +35,7 @@ def fresh_component(snapshot, query="") -> str:
     request = RequestFactory().get(f"/s/{snapshot.link_id}/{query}")
     scope = replace(views.results_scope(snapshot), timelines=None)
     round_id, view_key, _ = requested(request, snapshot.round_id, snapshot.view or None)
-    extra = {"snapshot_label": f"Snapshot Date {views.snapshot_date(snapshot)}"}
-    return render_component(component_context(request, scope, round_id, view_key, extra))
+    return render_component(component_context(request, scope, round_id, view_key, views._component_extra(snapshot)))
 
 
 def get(client, snapshot, query="", **headers):

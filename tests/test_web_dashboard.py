@@ -67,7 +67,7 @@ def add(client, test, metric="latency", period=DAY, **extra):
 
 def test_it_shows_an_empty_dashboard_with_a_nav_link_and_the_add_form(cast, own_test, shared_test):
     html = board(signed_in(cast.other_group))
-    assert 'href="/dashboard/" class="active">Dashboard<' in html
+    assert 'href="/dashboard/" class="active" aria-current="page">Dashboard<' in html
     assert "No widgets yet." in html and 'id="add-widget"' in html
     # The form offers the group's own tests and the tests live-shared with it, each under its heading.
     assert re.search(rf'<optgroup label="Your tests"><option value="{own_test.id}"[^>]*>dev &lt;api&gt;<', html)

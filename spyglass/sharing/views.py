@@ -177,7 +177,8 @@ def results_scope(snapshot) -> ResultsScope:
 
 
 def _component_extra(snapshot) -> dict:
-    return {"snapshot_label": f"Snapshot Date {snapshot_date(snapshot)}"}
+    # The share page's h1 is the snapshot's name (its header); the test's name is a level below it.
+    return {"snapshot_label": f"Snapshot Date {snapshot_date(snapshot)}", "results_heading_level": 2}
 
 
 def _component(request, snapshot):

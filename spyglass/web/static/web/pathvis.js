@@ -174,10 +174,20 @@ function applyHighlight(svg, graph) {
   for (const p of svg.querySelectorAll("[data-edge]")) p.classList.toggle("lit", !!lit && lit.edges.has(p.dataset.edge));
 }
 
+let tipCount = 0;
+
+// A node's accessible name starts with the text it shows (WCAG 2.5.3, label in name), then says what it is.
 function nodeLabel(node) {
-  const what = { agent: "Agent", target: "Target", hop: "Hop", unknown: "Unknown hop", chain: "Folded hops" }[node.kind];
-  const name = node.kind === "chain" ? node.label : node.kind === "agent" || node.kind === "target" ? node.label : node.address || "no answer";
-  return `${what} ${name}${node.changed ? ", path changed" : ""}`;
+  const what = { agent: "agent", target: "target", hop: "hop", unknown: "unknown hop", chain: "folded hops" }[node.kind];
+  return `${nodeText(node).join(" ")} (${what}${node.changed ? ", path changed" : ""})`;
+}
+
+function nodeText(node) {
+  if (node.kind === "unknown") return ["?"];
+  if (node.kind === "hop") return [short(node.address, 16)];
+  if (node.kind === "chain") return [`+${node.label}`];
+  const sub = node.kind === "agent" ? (node.changed ? "path changed" : node.address) : node.address;
+  return [short(node.label, 22), sub || ""];
 }
 
 function drawNode(node, pos) {
@@ -190,21 +200,26 @@ function drawNode(node, pos) {
     "data-node": node.id,
     "aria-label": nodeLabel(node),
   });
-  g.append(el("title", {}, describe(node).map(([k, v]) => `${k}: ${v}`).join("\n")));
+  // The tooltip stays the node's description (aria-describedby) without counting as text it shows: its name
+  // must contain what it shows (WCAG 2.5.3), not the tooltip's lines.
+  const tipId = `path-node-tip-${++tipCount}`;
+  g.setAttribute("aria-describedby", tipId);
+  g.append(el("title", { id: tipId, "aria-hidden": "true" }, describe(node).map(([k, v]) => `${k}: ${v}`).join("\n")));
   if (node.kind === "hop" || node.kind === "unknown") {
     g.append(el("circle", { cx: w / 2, cy: h / 2, r: w / 2 - 2, class: lossClass(node.loss) }));
-    if (node.kind === "unknown") g.append(el("text", { x: w / 2, y: h / 2 + 4, "text-anchor": "middle" }, "?"));
-    else g.append(el("text", { x: w / 2, y: h + 12, "text-anchor": "middle", class: "hop-label" }, short(node.address, 16)));
+    if (node.kind === "unknown") g.append(el("text", { x: w / 2, y: h / 2 + 4, "text-anchor": "middle" }, nodeText(node)[0]));
+    else g.append(el("text", { x: w / 2, y: h + 12, "text-anchor": "middle", class: "hop-label" }, nodeText(node)[0]));
     return g;
   }
   g.append(el("rect", { width: w, height: h, rx: node.kind === "chain" ? h / 2 : 6, class: node.kind === "chain" ? lossClass(node.loss) : null }));
   if (node.kind === "chain") {
-    g.append(el("text", { x: w / 2, y: h / 2 + 4, "text-anchor": "middle" }, `+${node.label}`));
+    g.append(el("text", { x: w / 2, y: h / 2 + 4, "text-anchor": "middle" }, nodeText(node)[0]));
     return g;
   }
-  g.append(el("text", { x: 10, y: 17, class: "node-name" }, short(node.label, 22)));
-  const sub = node.kind === "agent" ? (node.changed ? "path changed" : node.address) : node.address;
-  g.append(el("text", { x: 10, y: 32, class: node.changed ? "node-sub node-changed" : "node-sub" }, sub || ""));
+  const [name, sub] = nodeText(node);
+  // The trailing space (not drawn) keeps the two lines two words in the node's text, as in its name.
+  g.append(el("text", { x: 10, y: 17, class: "node-name" }, `${name} `));
+  g.append(el("text", { x: 10, y: 32, class: node.changed ? "node-sub node-changed" : "node-sub" }, sub));
   return g;
 }
 
