@@ -142,6 +142,7 @@ PAGES: dict[str, Page] = {
     "dashboard": Page("owner", lambda w: "/dashboard/", wait_for=".widget"),
     "dashboard-read-only": Page("regular", lambda w: "/dashboard/", wait_for=".widget"),
     "tests-list-read-only": Page("regular", lambda w: "/tests/"),
+    "live-shares": Page("owner", lambda w: "/sharing/live-shares/"),
     "agents": Page("owner", lambda w: "/agents/"),
     "profile": Page("owner", lambda w: "/account/profile/"),
     "password-change-errors": Page("owner", lambda w: "/account/password/", then=submit_empty),
@@ -279,11 +280,11 @@ def test_keyboard_skip_link_menu_and_the_share_dialog(live_server, browser, cast
         assert (snapshot_tab.get_attribute("tabindex"), export_tab.get_attribute("tabindex")) == ("0", "-1")
 
         # Focus is visible at 3:1 or more, the checkbox's too (it was 1.42:1).
-        checkbox = "#share-signed-in-only"
+        checkbox = "#share-guest-comments"
         page.focus(checkbox)
         page.keyboard.press("Shift+Tab")
         page.keyboard.press("Tab")
-        assert page.evaluate("document.activeElement.id") == "share-signed-in-only"
+        assert page.evaluate("document.activeElement.id") == "share-guest-comments"
         assert page.evaluate(f"getComputedStyle(document.querySelector('{checkbox}')).outlineStyle") != "none"
         assert contrast(page, checkbox, "outlineColor") >= 3
 
