@@ -159,14 +159,14 @@ def test_it_draws_merged_hops_hover_details_highlight_and_a_filter_that_survives
     # Previous round keeps the filter.
     page.click("#prev-round")
     page.wait_for_selector(f"#round-panel:not([data-round-id='{round_id}']) #path-graph svg")
-    page.wait_for_function("new URL(location.href).searchParams.get('agentId') !== null")
+    page.wait_for_function("() => new URL(location.href).searchParams.get('agentId') !== null")
     assert query(page)["agentId"] == str(second.id)
     assert node(page, f"a:{first.id}").count() == 0
     # So does a round picked on the timeline.
     before_click = page.locator("#round-panel").get_attribute("data-round-id")
     click_timeline_at(page, 0.5)
     page.wait_for_selector(f"#round-panel:not([data-round-id='{before_click}']) #path-graph svg")
-    page.wait_for_function("new URL(location.href).searchParams.get('roundId') !== null")
+    page.wait_for_function("() => new URL(location.href).searchParams.get('roundId') !== null")
     assert query(page)["agentId"] == str(second.id)
     page.reload()
     page.wait_for_selector("#path-graph svg")

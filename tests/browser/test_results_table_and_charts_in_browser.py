@@ -189,6 +189,7 @@ def test_the_chart_has_a_text_summary_a_table_and_a_keyboard_way_to_select_round
     assert "arrow keys" in page.locator(f"#{described[1]}").inner_text()
 
     page.click("#chart-table > summary")
+    page.locator("#chart-table tbody tr").first.wait_for()  # the rows are filled on the "toggle" event
     assert page.locator("#chart-table tbody tr").count() == len(chart_data(page)["rounds"])
 
     first = selected(page)
