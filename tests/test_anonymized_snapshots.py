@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from spyglass.lib import anonymize
+from spyglass.mail import outbox
 from spyglass.monitoring import timeline
 from spyglass.monitoring.models import Agent
 from spyglass.monitoring.seed import seed
@@ -138,7 +139,9 @@ def test_nothing_of_the_owners_network_reaches_the_share_page_downloads_or_api(c
     assert "Agent 1" in texts["csv"] and "Agent 2" in texts["csv"]
     lines = json.loads(texts[f"lines {views(test)[0]}"])
     assert {a["name"] for a in lines["agents"]} == {"Agent 1", "Agent 2"}
-    assert re.findall(r'<th scope="row" class="agent-cell">([^<]+)</th>', texts[f"page {views(test)[0]} {ROUND + 120}"]) == [
+    assert re.findall(
+        r'<th scope="row" class="agent-cell">([^<]+)</th>', texts[f"page {views(test)[0]} {ROUND + 120}"]
+    ) == [
         "Agent 1",
         "Agent 2",
     ]
@@ -174,6 +177,24 @@ def test_the_og_preview_and_the_email_carry_no_names(cast, corp, smtp):
     previews = " ".join(re.findall(r'<meta property="og:[^"]+" content="([^"]*)"', page))
     assert "2 agents" in previews
     assert_hidden(previews, "Open Graph")
+
+    sent = make_snapshot(
+        cast.owner,
+        test,
+        hours=1,
+        anchor=ROUND,
+        display_name="for the provider",
+        anonymized=True,
+        recipients=["noc@provider.test"],
+        note="Loss since nine",
+    )
+    assert outbox.deliver_due()["sent"] == 1
+    (message,) = smtp.messages
+    for part in ("plain", "html"):
+        body = message.get_body((part,)).get_content()
+        assert f"/s/{sent.link_id}/" in body
+        assert_hidden(body, f"the e-mail's {part} part")
+    assert_hidden(message["Subject"], "the e-mail's subject")
 
 
 def test_both_api_versions_create_it_and_echo_the_flag(cast, corp, v7):

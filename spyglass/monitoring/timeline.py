@@ -311,7 +311,9 @@ def agent_lines(scope: ReadScope, view: View, limit: int = AGENT_LINES) -> Agent
         {"id": agent_id, "name": name, "values": [by_round[r].get(agent_id) for r in rounds]}
         for agent_id, name, _ in sorted(
             chosen,
-            key=(lambda a: anonymize.agent_rank(scope.agent_order, a[0])) if scope.anonymized else (lambda a: a[1] or ""),
+            key=(lambda a: anonymize.agent_rank(scope.agent_order, a[0]))
+            if scope.anonymized
+            else (lambda a: a[1] or ""),
         )
     ]
     return AgentLines(rounds, agents, len(ranked))
