@@ -60,9 +60,7 @@ def test_nothing_on_the_page_leads_outside_the_snapshot(cast):
     for query in ("", f"?roundId={ROUND + 600}&view=jitter", "?view=loss"):
         html = Client().get(base + query).content.decode()
         for address in addresses(html):
-            assert address.startswith((base, "/static/", "#")), (
-                address
-            )  # "#comments": the Messenger link; "#content": the skip link
+            assert address.startswith((base, "/static/", "#")), address  # "#comments": the Messenger link; "#content": the skip link
         assert "/tests/" not in html and "/v6/" not in html
         # The component's data requests go to the share's own partial address; the address bar gets the page's.
         assert re.search(rf'hx-get="{base}results\?roundId=\d+&amp;view=\w+"', html)
