@@ -12,7 +12,7 @@ from django.test import Client
 from spyglass.lib import anonymize
 from spyglass.mail import outbox
 from spyglass.monitoring import timeline
-from spyglass.monitoring.models import Agent
+from spyglass.monitoring.models import Agent, Path
 from spyglass.monitoring.seed import seed
 from spyglass.sharing.models import Snapshot
 from tests.conftest import make_snapshot, make_test
@@ -134,6 +134,13 @@ def test_nothing_of_the_owners_network_reaches_the_share_page_downloads_or_api(c
         first.id: "Agent 1",
         second.id: "Agent 2",
     }
+    # Path ids are keyed digests: the plain one hashes the addresses (a guess of them would be confirmed); the
+    # same path has the same id on the page, in the download and in the API.
+    plain_ids = set(Path.objects.filter(test=test).values_list("digest", flat=True))
+    page_ids = {t["pathId"] for a in data["agents"] for t in a["traces"]}
+    assert page_ids <= set(download["pathVis"]["paths"]) and not page_ids & plain_ids
+    api_ids = {e["pathId"] for entry in json.loads(texts["v6 path-vis"])["net"]["pathVis"] for e in entry["endpoints"]}
+    assert api_ids == set(download["pathVis"]["paths"])
     for path in download["pathVis"]["paths"].values():
         assert [h["ipAddress"] for h in path["hops"]][:4] == ["Hop 1", "Hop 2", None, "Hop 4"]
     assert "Agent 1" in texts["csv"] and "Agent 2" in texts["csv"]

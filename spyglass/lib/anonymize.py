@@ -5,6 +5,8 @@ Every read of an anonymized snapshot's window (monitoring.scope.ReadScope.agent_
 through these functions: the share page's Views, its downloads, the API's data and path pages."""
 
 import functools
+import hashlib
+import hmac
 import ipaddress
 
 # The owner's own network: private (RFC 1918), shared address space (CGNAT, RFC 6598), unique local IPv6 (RFC 4193),
@@ -73,3 +75,9 @@ def _ranks(order: tuple[int, ...]) -> dict[int, int]:
 
 
 SOURCE_LABEL = "(hidden)"  # an agent's own address
+
+
+def keyed_id(secret: str, digest: str) -> str:
+    """An id standing for `digest` (a path's, which hashes its addresses) that no guess of the addresses confirms:
+    the same for the same digest, 32 hex digits like the digest itself."""
+    return hmac.new(secret.encode(), b"anonymized-path:" + digest.encode(), hashlib.sha256).hexdigest()[:32]

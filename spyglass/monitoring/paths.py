@@ -46,9 +46,12 @@ def _paths(rounds: list[AgentRound]) -> dict[int, Path]:
     return Path.objects.in_bulk(list(ids)) if ids else {}
 
 
-def path_id_text(path: Path) -> str:
+def path_id_text(path: Path, scope: ReadScope | None = None) -> str:
     """The opaque pathId the API and the view show: the path's digest (the same path has the same id in every
-    round, and two tests taking the same path show the same id)."""
+    round, and two tests taking the same path show the same id). In an anonymized snapshot, a keyed digest of it: the
+    plain digest hashes the path's addresses, so a reader could confirm a guess of the hidden ones."""
+    if scope is not None and scope.anonymized:
+        return anonymize.keyed_id(settings.SECRET_KEY, path.digest)
     return path.digest
 
 
@@ -208,7 +211,7 @@ def view_data(scope, round_id: int | None) -> dict:
                 "changed": r.agent_id in previous and previous[r.agent_id] != ids,
                 "traces": [
                     {
-                        "pathId": path_id_text(p),
+                        "pathId": path_id_text(p, window),
                         "reached": t.reached,
                         "hops": _view_hops(t, p, networks, window),
                     }
@@ -256,7 +259,7 @@ class WindowExport:
                     continue
                 traces.append(
                     {
-                        "pathId": path_id_text(path),
+                        "pathId": path_id_text(path, self.allowed),
                         "reached": t.reached,
                         "responseTime": [_number(ms) for ms in t.times],
                         "loss": [_number(_loss(s, lost)) for s, lost in zip(t.sent, t.lost, strict=True)],
@@ -292,7 +295,7 @@ class WindowExport:
                         "network": network.label if network else "",
                     }
                 )
-            out[path_id_text(path)] = {
+            out[path_id_text(path, self.allowed)] = {
                 "server": path.server,
                 "serverIp": path.server_ip,
                 "sourceIp": self.allowed.source_ip(path.source_ip),
@@ -372,14 +375,14 @@ def entries(test, rounds: list[AgentRound], detailed: bool = False, scope: ReadS
                     "numberOfHops": len(t.times),
                     "ipAddress": p.server_ip,
                     "responseTime": _ms(t.times[-1]) if t.reached and t.times else None,
-                    "pathId": path_id_text(p),
+                    "pathId": path_id_text(p, scope),
                 }
                 for t, p in taken
             ],
         }
         if detailed:
             entry["pathTraces"] = [
-                {"pathId": path_id_text(p), "hops": _v6_hops(t, p, networks, scope)} for t, p in taken
+                {"pathId": path_id_text(p, scope), "hops": _v6_hops(t, p, networks, scope)} for t, p in taken
             ]
         out.append(entry)
     return out
