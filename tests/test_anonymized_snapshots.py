@@ -17,6 +17,7 @@ from spyglass.monitoring.seed import seed
 from spyglass.sharing.models import Snapshot
 from tests.conftest import make_snapshot, make_test
 from tests.path_helpers import write_traces
+from tests.web_support import signed_in
 
 ROUND = 1795338000  # 2026-11-22 09:00:00 UTC, a whole hour
 # Two hops of the branch's own network, a silent one, a CGNAT hop, then the public internet.
@@ -233,3 +234,10 @@ def test_turning_it_on_later_never_serves_the_stored_plain_render(cast, corp):
     assert "corp-nyc-branch-7" in client.get(f"/s/{plain.link_id}/").content.decode()  # stored, read back
     Snapshot.objects.filter(id=plain.id).update(anonymized=True)  # any path that writes it: a trigger bumps
     assert_hidden(client.get(f"/s/{plain.link_id}/").content.decode(), "the page after the change")
+
+
+def test_sharing_snapshots_marks_the_anonymized_one(cast, corp):
+    test, agents, plain, anonymized = corp
+    html = signed_in(cast.owner).get("/sharing/snapshots/").content.decode()
+    rows = {name: row for row in html.split("<tr")[1:] for name in ("plain", "anonymized") if f">{name}<" in row}
+    assert 'badge-type">anonymized<' in rows["anonymized"] and 'badge-type">anonymized<' not in rows["plain"]
