@@ -3,10 +3,12 @@
 from django.conf import settings
 from django.utils import timezone
 
+from spyglass.lib.anonymize import agent_label
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.monitoring import catalogue
 from spyglass.monitoring.models import Test
 from spyglass.monitoring.tests_service import shared_with_accounts
+from spyglass.sharing.scope_provider import anonymized_agent_order
 
 from .test_settings import v6_fixed
 
@@ -110,9 +112,21 @@ def agent_summary(agent) -> dict:
     }
 
 
+def test_agents(test) -> list:
+    """The test's agents by id — an anonymized snapshot's own test row's by their pseudonyms, with no location,
+    host name or addresses (unsaved copies: nothing is written)."""
+    agents = list(test.agents.all().order_by("id"))
+    order = anonymized_agent_order(test)
+    if order is not None:
+        for agent in agents:
+            agent.name, agent.location, agent.hostname = agent_label(order, agent.id), "", ""
+            agent.ip_addresses, agent.public_ip_addresses = [], []
+    return agents
+
+
 def test_detail(test) -> dict:
     out = test_summary(test)
-    agents = list(test.agents.all().order_by("id"))
+    agents = test_agents(test)
     out["agents"] = [
         {
             k: v

@@ -70,6 +70,7 @@ def usable(test, scope: ReadScope) -> bool:
         and scope.agent_ids is None
         and scope.frozen_at is None
         and scope.copies_test_id is None
+        and not scope.anonymized
     )
 
 

@@ -12,6 +12,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.db.models import Max
 
+from spyglass.lib import anonymize
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import TimeRange
 
@@ -45,10 +46,30 @@ def _paths(rounds: list[AgentRound]) -> dict[int, Path]:
     return Path.objects.in_bulk(list(ids)) if ids else {}
 
 
-def path_id_text(path: Path) -> str:
+def path_id_text(path: Path, scope: ReadScope | None = None) -> str:
     """The opaque pathId the API and the view show: the path's digest (the same path has the same id in every
-    round, and two tests taking the same path show the same id)."""
+    round, and two tests taking the same path show the same id). In an anonymized snapshot, a keyed digest of it: the
+    plain digest hashes the path's addresses, so a reader could confirm a guess of the hidden ones."""
+    if scope is not None and scope.anonymized:
+        return anonymize.keyed_id(settings.SECRET_KEY, path.digest)
     return path.digest
+
+
+def shown_hops(path: Path, scope: ReadScope) -> list[tuple[str, str]]:
+    """The path's hops (address, reverse DNS) as `scope`'s reader sees them: in an anonymized snapshot a hop inside
+    the owner's network is its pseudonym with no name (lib/anonymize.py); a silent one stays silent."""
+    internal = scope.internal_hops([address for address, _ in path.hops])
+    return [
+        (anonymize.hop_label(i), "") if hidden and address else (address, rdns)
+        for i, ((address, rdns), hidden) in enumerate(zip(path.hops, internal, strict=True), 1)
+    ]
+
+
+def agent_names(agent_ids, scope: ReadScope) -> dict[int, str]:
+    """{agent id: its name as `scope`'s reader sees it} (one query; none when the names are pseudonyms)."""
+    if scope.anonymized:
+        return {a: scope.agent_name(a, "") for a in agent_ids}
+    return dict(Agent.objects.filter(id__in=list(agent_ids)).values_list("id", "name"))
 
 
 def round_ids(scope: ReadScope) -> list[int]:
@@ -127,10 +148,10 @@ def _loss(sent: int, lost: int) -> float | None:
     return round(lost / sent * 100, 1) if sent else None
 
 
-def _view_hops(trace: path_format.Trace, path: Path, networks: dict) -> list[dict]:
+def _view_hops(trace: path_format.Trace, path: Path, networks: dict, scope: ReadScope) -> list[dict]:
     hops = []
     for i, ((address, rdns), time, sent, lost) in enumerate(
-        zip(path.hops, trace.times, trace.sent, trace.lost, strict=True), 1
+        zip(shown_hops(path, scope), trace.times, trace.sent, trace.lost, strict=True), 1
     ):
         network = networks.get(address)
         hops.append(
@@ -173,7 +194,7 @@ def view_data(scope, round_id: int | None) -> dict:
     previous = _previous(scope.allowed, chosen, [r.agent_id for r in agent_rounds])
     paths = _paths(agent_rounds)
     networks = asn.lookup(a for p in paths.values() for a, _ in p.hops if a)
-    names = dict(Agent.objects.filter(id__in=[r.agent_id for r in agent_rounds]).values_list("id", "name"))
+    names = agent_names({r.agent_id for r in agent_rounds}, window)
     for r in agent_rounds:
         taken = [(t, paths[t.path_id]) for t in r.traces if t.path_id in paths]
         if not taken:
@@ -186,13 +207,13 @@ def view_data(scope, round_id: int | None) -> dict:
             {
                 "agentId": str(r.agent_id),
                 "agentName": names.get(r.agent_id, ""),
-                "sourceIp": first.source_ip,
+                "sourceIp": window.source_ip(first.source_ip),
                 "changed": r.agent_id in previous and previous[r.agent_id] != ids,
                 "traces": [
                     {
-                        "pathId": path_id_text(p),
+                        "pathId": path_id_text(p, window),
                         "reached": t.reached,
-                        "hops": _view_hops(t, p, networks),
+                        "hops": _view_hops(t, p, networks, window),
                     }
                     for t, p in taken
                 ],
@@ -238,7 +259,7 @@ class WindowExport:
                     continue
                 traces.append(
                     {
-                        "pathId": path_id_text(path),
+                        "pathId": path_id_text(path, self.allowed),
                         "reached": t.reached,
                         "responseTime": [_number(ms) for ms in t.times],
                         "loss": [_number(_loss(s, lost)) for s, lost in zip(t.sent, t.lost, strict=True)],
@@ -263,7 +284,7 @@ class WindowExport:
         out = {}
         for path in self._paths.values():
             hops = []
-            for i, (address, rdns) in enumerate(path.hops, 1):
+            for i, (address, rdns) in enumerate(shown_hops(path, self.allowed), 1):
                 network = networks.get(address)
                 hops.append(
                     {
@@ -274,18 +295,17 @@ class WindowExport:
                         "network": network.label if network else "",
                     }
                 )
-            out[path_id_text(path)] = {
+            out[path_id_text(path, self.allowed)] = {
                 "server": path.server,
                 "serverIp": path.server_ip,
-                "sourceIp": path.source_ip,
+                "sourceIp": self.allowed.source_ip(path.source_ip),
                 "hops": hops,
             }
         return out
 
     def agents(self) -> dict[str, str]:
         """{agentId: agentName} of every agent rounds() named (call it after them)."""
-        names = Agent.objects.filter(id__in=self._agent_ids).values_list("id", "name")
-        return {str(agent_id): name for agent_id, name in names}
+        return {str(agent_id): name for agent_id, name in agent_names(self._agent_ids, self.allowed).items()}
 
 
 # The v6 path-vis endpoints (api/views/pathvis.py presents them).
@@ -305,22 +325,24 @@ def read_page(
     raw, next_round = queries.cut_page(
         list(ordered[: limit + 1]), limit, lambda r: list(ordered.filter(round_id=r).values_list(*columns))
     )
-    return queries.Page(entries(test, _decoded(raw)), next_round)
+    return queries.Page(entries(test, _decoded(raw), scope=scope), next_round)
 
 
 def detail(test, agent_id: int, round_id: int, scope: ReadScope) -> list[dict]:
     """`GET /v6/net/path-vis/{testId}/{agentId}/{roundId}`: the agent's entry of that round with its pathTraces, or
     [] when the scope holds none."""
     qs = scope.within(round_id, round_id, [agent_id]).results(PathRound)
-    return entries(test, _decoded(qs.values_list("round_id", "agent_id", "traces")), detailed=True)
+    return entries(test, _decoded(qs.values_list("round_id", "agent_id", "traces")), detailed=True, scope=scope)
 
 
 def _ms(value: float | None) -> int | None:
     return None if value is None else round(value)
 
 
-def entries(test, rounds: list[AgentRound], detailed: bool = False) -> list[dict]:
-    """v6 pathVis entries of decoded agent rounds (responseTime in whole milliseconds, as v6 writes it)."""
+def entries(test, rounds: list[AgentRound], detailed: bool = False, scope: ReadScope | None = None) -> list[dict]:
+    """v6 pathVis entries of decoded agent rounds (responseTime in whole milliseconds, as v6 writes it), named as
+    `scope`'s reader sees them."""
+    scope = scope or ReadScope(source_test_id=test.id)
     paths = _paths(rounds)
     agents = {
         a[0]: a
@@ -336,16 +358,16 @@ def entries(test, rounds: list[AgentRound], detailed: bool = False) -> list[dict
         taken = [(t, paths[t.path_id]) for t in r.traces if t.path_id in paths]
         first = taken[0][1] if taken else None
         _, name, country = agents.get(r.agent_id, (r.agent_id, "", ""))
-        source = networks.get(first.source_ip) if first else None
+        source = networks.get(first.source_ip) if first and not scope.anonymized else None
         entry: dict = {
             "agentId": r.agent_id,
-            "agentName": name,
+            "agentName": scope.agent_name(r.agent_id, name),
             "countryId": country,
             "date": format_v6_date(r.date),
             "roundId": r.round_id,
             "server": first.server if first else test.target,
             "serverIp": first.server_ip if first else "",
-            "sourceIp": first.source_ip if first else "",
+            "sourceIp": scope.source_ip(first.source_ip) if first else "",
             "sourcePrefix": source.prefix if source else "",
             "permalink": f"{link}?roundId={r.round_id}&agentId={r.agent_id}",
             "endpoints": [
@@ -353,20 +375,22 @@ def entries(test, rounds: list[AgentRound], detailed: bool = False) -> list[dict
                     "numberOfHops": len(t.times),
                     "ipAddress": p.server_ip,
                     "responseTime": _ms(t.times[-1]) if t.reached and t.times else None,
-                    "pathId": path_id_text(p),
+                    "pathId": path_id_text(p, scope),
                 }
                 for t, p in taken
             ],
         }
         if detailed:
-            entry["pathTraces"] = [{"pathId": path_id_text(p), "hops": _v6_hops(t, p, networks)} for t, p in taken]
+            entry["pathTraces"] = [
+                {"pathId": path_id_text(p, scope), "hops": _v6_hops(t, p, networks, scope)} for t, p in taken
+            ]
         out.append(entry)
     return out
 
 
-def _v6_hops(trace: path_format.Trace, path: Path, networks: dict) -> list[dict]:
+def _v6_hops(trace: path_format.Trace, path: Path, networks: dict, scope: ReadScope) -> list[dict]:
     hops: list[dict] = []
-    for i, ((address, rdns), time) in enumerate(zip(path.hops, trace.times, strict=True), 1):
+    for i, ((address, rdns), time) in enumerate(zip(shown_hops(path, scope), trace.times, strict=True), 1):
         if not address:  # an unknown hop keeps its number and nothing else, as v6 shows it
             hops.append({"hop": i})
             continue

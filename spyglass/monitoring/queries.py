@@ -68,6 +68,9 @@ def read_page(
         lambda round_id: list(ordered_rows(kind, fields, qs.filter(round_id=round_id))),
     )
     rows = as_dicts(test, fields, raw, catalogue.whole_names(kind))
+    if scope.anonymized:
+        for row in rows:
+            row["agentName"] = scope.agent_name(row["agentId"], row["agentName"])
     return Page(rows, next_round)
 
 

@@ -11,6 +11,8 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from spyglass.lib import anonymize
+
 
 @dataclass(frozen=True)
 class ReadScope:
@@ -20,6 +22,30 @@ class ReadScope:
     agent_ids: frozenset[int] | None = None  # None = every agent
     frozen_at: datetime | None = None  # only row versions written before this instant
     copies_test_id: int | None = None  # rows replaced after frozen_at were copied here (see results.upsert)
+    # An anonymized snapshot: every agent of its window by id. Readers then name agents "Agent N" by their place here
+    # and hide agents' addresses and internal hops (agent_name, hops below; lib/anonymize.py); None = real names.
+    agent_order: tuple[int, ...] | None = None
+
+    @property
+    def anonymized(self) -> bool:
+        return self.agent_order is not None
+
+    def agent_name(self, agent_id: int, name):
+        """The agent's name as this reader sees it."""
+        return name if self.agent_order is None else anonymize.agent_label(self.agent_order, agent_id)
+
+    def agent_location(self, location):
+        return location if self.agent_order is None else ""
+
+    def source_ip(self, address):
+        """An agent's own address as this reader sees it."""
+        return address if self.agent_order is None or not address else anonymize.SOURCE_LABEL
+
+    def internal_hops(self, addresses) -> list[bool]:
+        """Per hop, whether it is shown by its pseudonym (anonymize.hop_label) instead of its address and name."""
+        if self.agent_order is None:
+            return [False] * len(addresses)
+        return anonymize.internal_hops(addresses)
 
     def clamp(self, start: int | None, end: int | None) -> tuple[int | None, int | None]:
         """Intersect a requested [start, end] with the scope's bounds."""

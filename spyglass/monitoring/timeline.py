@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db.models import Avg, Case, Count, F, FloatField, Max, Min, Q, Sum, Value, When
 
+from spyglass.lib import anonymize
+
 from . import catalogue, rollups
 from .models import Test
 from .scope import ReadScope
@@ -285,9 +287,12 @@ def agent_lines(scope: ReadScope, view: View, limit: int = AGENT_LINES) -> Agent
     else:
         value, divisor = F(view.column), 1.0
     rows = _rows(view.kind, scope)
-    ranked = list(
-        rows.values("agent_id").annotate(name=Max("agent__name"), avg=Avg(value)).values_list("agent_id", "name", "avg")
-    )
+    ranked = [
+        (agent_id, scope.agent_name(agent_id, name), avg)
+        for agent_id, name, avg in rows.values("agent_id")
+        .annotate(name=Max("agent__name"), avg=Avg(value))
+        .values_list("agent_id", "name", "avg")
+    ]
     # The worst first; agents without a value last, then by name.
     sign = 1 if view.lower_is_worse else -1
     ranked.sort(key=lambda a: (a[2] is None, sign * (a[2] or 0.0), a[1] or ""))
@@ -304,7 +309,12 @@ def agent_lines(scope: ReadScope, view: View, limit: int = AGENT_LINES) -> Agent
     rounds = sorted(by_round)
     agents = [
         {"id": agent_id, "name": name, "values": [by_round[r].get(agent_id) for r in rounds]}
-        for agent_id, name, _ in sorted(chosen, key=lambda a: a[1] or "")
+        for agent_id, name, _ in sorted(
+            chosen,
+            key=(lambda a: anonymize.agent_rank(scope.agent_order, a[0]))
+            if scope.anonymized
+            else (lambda a: a[1] or ""),
+        )
     ]
     return AgentLines(rounds, agents, len(ranked))
 
@@ -347,6 +357,10 @@ def round_rows(scope: ReadScope, kind: str, round_id: int) -> list[dict]:
             country=F("agent__country_id"),
         )
     )
+    if scope.anonymized:  # pseudonyms, in their own order (the names' order would tell them apart)
+        for row in rows:
+            row["agent_name"], row["location"] = scope.agent_name(row["agent_id"], ""), ""
+        rows.sort(key=lambda r: anonymize.agent_rank(scope.agent_order, r["agent_id"]))
     for row in rows:
         row["error"] = describe_error(kind, row)
         if kind in ("http", "dns"):

@@ -42,6 +42,9 @@ class Snapshot(models.Model):
     comments_signed_in_only = models.BooleanField(default=True)
     note = models.TextField(blank=True, default="")  # sent with the share e-mail
     show_note = models.BooleanField(default=False)  # the creator ticked "show this note on the page"
+    # Agents, their addresses and the owner's internal hops are shown by pseudonyms wherever the window is read
+    # (scope_provider.scope_of gives the read scope its agent order; lib/anonymize.py decides what is internal).
+    anonymized = models.BooleanField(default=False)
     # A random key of the share panel's render (or the API's Idempotency-Key header): the same key from the same
     # creator returns the snapshot already made instead of a second one (services.create_snapshot).
     idempotency_key = models.CharField(max_length=64, blank=True, default="")

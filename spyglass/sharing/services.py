@@ -160,6 +160,7 @@ def create_snapshot(
     view: str = "",
     comments_signed_in_only: bool = True,
     show_note: bool = False,
+    anonymized: bool = False,
     origin: str = "web",
     idempotency_key: str = "",
 ) -> Snapshot:
@@ -209,6 +210,7 @@ def create_snapshot(
         "comments_signed_in_only": comments_signed_in_only,
         "note": note,
         "show_note": bool(show_note and note),
+        "anonymized": bool(anonymized),
         "origin": origin,
     }
     try:

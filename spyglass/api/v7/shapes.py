@@ -4,6 +4,7 @@ from spyglass.monitoring import catalogue
 from spyglass.monitoring.tests_service import shared_with_accounts
 
 from ..representations import agent_state as v6_agent_state
+from ..representations import test_agents
 from ..test_settings import v7_fixed
 from .conventions import href, iso
 
@@ -77,7 +78,7 @@ def typed_test(test) -> dict:
 def test_detail(test) -> dict:
     """…TestResponse: the typed test with its agents and the accounts it is shared with."""
     out = typed_test(test)
-    out["agents"] = [agent_ref(a) for a in test.agents.all().order_by("id") if a.agent_type in AGENT_TYPES]
+    out["agents"] = [agent_ref(a) for a in test_agents(test) if a.agent_type in AGENT_TYPES]
     shared = [] if out["liveShare"] else shared_with_accounts(test)
     out["sharedWithAccounts"] = [{"aid": str(s["aid"])} for s in shared]
     return out

@@ -47,6 +47,9 @@ class SnapshotCreateSerializer(serializers.Serializer):
     recipients = serializers.ListField(child=serializers.CharField(max_length=254), required=False, max_length=20)
     note = TextField(max_length=2000, required=False, allow_blank=True, multiline=True)
     commentsSignedInOnly = FlagField(required=False, default=True)
+    anonymizeData = FlagField(
+        required=False, default=False, help_text="1 = agents, their addresses and internal hops as pseudonyms"
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -98,6 +101,7 @@ def snapshot_summary(snapshot, visits: int) -> dict:
         "visits": visits,
         "viewUrl": links.view_url(snapshot.link_id),
         "commentsSignedInOnly": int(snapshot.comments_signed_in_only),
+        "anonymizeData": int(snapshot.anonymized),
     }
 
 
@@ -174,7 +178,9 @@ class SnapshotCreateView(SnapshotBaseView):
         "SPYGLASS_SNAPSHOT_RATE (default 5 per 5 minutes and 10 per hour). Comments on the link are for signed-in "
         "users only unless `commentsSignedInOnly` is 0. An `Idempotency-Key` header (8 to 64 letters, digits, '-', "
         "'_') makes a repeated request with the same key return the snapshot the first made — no second snapshot, "
-        "no e-mail sent twice, nothing counted against the limit (`Idempotent-Replayed: true`).",
+        "no e-mail sent twice, nothing counted against the limit (`Idempotent-Replayed: true`). `anonymizeData` 1 shows "
+        "agents, their addresses and the hops inside your network as pseudonyms (Agent 1, Hop 3) everywhere the "
+        "snapshot is read.",
     )
     def post(self, request, format=None):
         serializer = SnapshotCreateSerializer(data=request.data)
@@ -192,6 +198,7 @@ class SnapshotCreateView(SnapshotBaseView):
             recipients=data.get("recipients", []),
             note=data.get("note", ""),
             comments_signed_in_only=data["commentsSignedInOnly"],
+            anonymized=data["anonymizeData"],
         )
         return created_response(link_body(snapshot), snapshot)
 

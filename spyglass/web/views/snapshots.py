@@ -78,6 +78,7 @@ def snapshot_create(request, test_id):
             view=post.get("view", ""),
             comments_signed_in_only=post.get("guest_comments") != "on",
             show_note=post.get("show_note") == "on",
+            anonymized=post.get("anonymize") == "on",
             origin="web",
             idempotency_key=post.get("idempotency_key", ""),
         )

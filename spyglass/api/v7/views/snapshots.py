@@ -41,6 +41,7 @@ def snapshot_body(snapshot) -> dict:
         "displayName": snapshot.display_name,
         "extraParams": "",
         "isPublic": not snapshot.is_public,  # v7's meaning: true = saved event
+        "anonymizeData": snapshot.anonymized,
         "test": simple_test(test),
         "_links": {
             "self": href(f"tests/{snapshot.source_test_id}/snapshot"),
@@ -68,6 +69,9 @@ class SnapshotCreateView(V7View):
         saved_event = data.get("isPublic", False)
         if not isinstance(saved_event, bool):
             raise exceptions.ValidationError({"isPublic": "must be true (saved event) or false (share link)"})
+        anonymize = data.get("anonymizeData", False)
+        if not isinstance(anonymize, bool):
+            raise exceptions.ValidationError({"anonymizeData": "must be true or false"})
         try:
             snapshot = create_from_api(
                 self.access,
@@ -77,6 +81,7 @@ class SnapshotCreateView(V7View):
                 request,
                 display_name=display_name,
                 is_public=not saved_event,
+                anonymized=anonymize,
             )
         except exceptions.ValidationError as exc:
             detail = exc.detail if isinstance(exc.detail, dict) else {"": exc.detail}
