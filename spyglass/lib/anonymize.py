@@ -64,8 +64,9 @@ def agent_label(order: tuple[int, ...], agent_id: int) -> str:
     return "Agent" if number is None else f"Agent {number}"
 
 
-def agent_rank(order: tuple[int, ...], agent_id: int) -> int:
+def agent_rank(order: tuple[int, ...] | None, agent_id: int) -> int:
     """The number in the agent's pseudonym (agents not in `order` after every other): pseudonyms sort by it."""
+    order = order or ()
     return _ranks(order).get(agent_id, len(order) + 1)
 
 
