@@ -77,7 +77,7 @@ def test_one_window_for_every_widget_up_to_seven_days(dev, board):
     dashboard, *_ = board
     snapshot = dashboard_snapshots.create_dashboard_snapshot(dev, dashboard, window=6 * 3600)
     assert {w["period"] for w in dashboard_snapshots.frozen_widget_data(snapshot)} == {6 * 3600}
-    for bad in (8 * 24 * 3600, 1800, -1, True):
+    for bad in (7 * 24 * 3600 + 1, 30, -1, True, "3600"):
         with pytest.raises(SharingError, match="window"):
             dashboard_snapshots.create_dashboard_snapshot(dev, dashboard, window=bad)
 
@@ -220,3 +220,26 @@ def test_another_group_or_organization_gets_404_and_never_sees_it_listed(cast, d
         assert "Dev weekly" not in client.get("/sharing/snapshots/?tab=dashboards").content.decode()
         assert client.post(f"/sharing/dashboard-snapshots/{snapshot.link_id}/revoke/").status_code == 404
     assert DashboardSnapshot.objects.filter(id=snapshot.id).exists()
+
+
+# --- the API -------------------------------------------------------------------------------------------------------
+
+
+def test_v6_lists_shows_gives_the_data_of_and_deletes_dashboard_snapshots(cast, dev, board):
+    dashboard, *_ = board
+    snapshot = dashboard_snapshots.create_dashboard_snapshot(dev, dashboard, display_name="Dev weekly")
+    client = cast.other_group.client
+    listed = client.get("/v6/dashboard-snapshots.json").json()["dashboardSnapshots"]
+    assert [(s["linkId"], s["displayName"], s["window"]) for s in listed] == [(snapshot.link_id, "Dev weekly", None)]
+    assert listed[0]["viewUrl"].endswith(f"/s/d/{snapshot.link_id}/")
+    assert cast.owner.client.get("/v6/dashboard-snapshots.json").json() == {"dashboardSnapshots": []}
+    detail = client.get(f"/v6/dashboard-snapshots/{snapshot.link_id}.json").json()["dashboardSnapshots"][0]
+    assert [w["testName"] for w in detail["widgets"]] == ["dev api", "dev api", "ops edge"]
+    assert "data" not in detail["widgets"][0]
+    data = client.get(f"/v6/dashboard-snapshots/{snapshot.link_id}/data.json").json()["dashboardSnapshots"][0]
+    assert _values(data["widgets"]) == _values(dashboard_snapshots.frozen_widget_data(snapshot))
+    assert data["widgets"][0]["endRoundId"] - data["widgets"][0]["startRoundId"] == 3600
+    assert client.get("/v6/dashboard-snapshots/" + "a" * 31 + ".json").status_code == 404
+    assert cast.owner.client.post(f"/v6/dashboard-snapshots/{snapshot.link_id}/delete.json").status_code == 404
+    assert client.post(f"/v6/dashboard-snapshots/{snapshot.link_id}/delete.json").status_code == 204
+    assert client.get(f"/s/d/{snapshot.link_id}/").status_code == 404

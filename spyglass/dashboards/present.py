@@ -18,6 +18,17 @@ PERIOD_LABELS = {3600: "Last hour", 6 * 3600: "Last 6 hours", 12 * 3600: "Last 1
 PERIOD_LABELS[7 * 24 * 3600] = "Last 7 days"
 
 
+def period_label(seconds: int) -> str:
+    """ "Last 6 hours" for a widget's period; any other length (an API-made snapshot's window) in its largest unit."""
+    if seconds in PERIOD_LABELS:
+        return PERIOD_LABELS[seconds]
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = round(seconds / size, 1)
+            return f"Last {n:g} {unit}{'s' * (n != 1)}"
+    return f"Last {seconds} seconds"
+
+
 def number(value) -> str:
     if value is None:
         return "—"
@@ -32,7 +43,7 @@ def decorate(widgets: list[dict], now: int) -> list[dict]:
         end = widget.get("end", now)
         widget.update(
             metric_label=METRIC_LABELS.get(widget["metric"], widget["metric"]),
-            period_label=PERIOD_LABELS.get(widget["period"], f"{widget['period']} s"),
+            period_label=period_label(widget["period"]),
             latest=number(values[-1]) if values else None,
             average=number(sum(values) / len(values)) if values else None,
             first=i == 0,

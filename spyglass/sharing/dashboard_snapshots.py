@@ -8,6 +8,7 @@ retention. A widget read through a live share dies with the share (_end_dashboar
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,15 +28,26 @@ from .models import DashboardSnapshot, DashboardSnapshotWidget
 from .services import _text, check_may_edit, expiry_date, idempotency_key_of
 
 WIDGETS_PERIODS = 0  # the window choice "each widget's own period"
-WINDOWS = (WIDGETS_PERIODS, *PERIODS)  # one window for all: 1 h … 7 days
+WEB_WINDOWS = (WIDGETS_PERIODS, *PERIODS)  # what the dashboard page offers: the widgets' periods or 1 h … 7 days
+MIN_WINDOW, MAX_WINDOW = 60, 7 * 24 * 3600  # one window for all (the API may ask for any in between)
 
 
 def create_dashboard_snapshot(
-    access, dashboard, *, window: int = WIDGETS_PERIODS, expires_in_days=None, display_name="", idempotency_key=""
+    access,
+    dashboard,
+    *,
+    window: int = WIDGETS_PERIODS,
+    end: int | None = None,
+    expires_in_days=None,
+    expires_at=None,
+    display_name="",
+    idempotency_key="",
 ) -> DashboardSnapshot:
-    """Freeze the dashboard's widgets over `window` (seconds, or WIDGETS_PERIODS) into a share link. Counts toward
-    the organization's snapshot creation limit; the same idempotency key from the same creator returns the snapshot
-    already made (`replayed` True). Raises a SharingError subclass when refused."""
+    """Freeze the dashboard's widgets over `window` (seconds up to 7 days, or WIDGETS_PERIODS) ending at `end`
+    (epoch seconds, default and at most now) into a share link. Expiry: `expires_in_days` (None = never) or an
+    `expires_at` datetime, either within the organization's maximum. Counts toward the organization's snapshot
+    creation limit; the same idempotency key from the same creator returns the snapshot already made (`replayed`
+    True). Raises a SharingError subclass when refused."""
     key = idempotency_key_of(idempotency_key)
     if access.read_only:
         raise Forbidden("Regular Users cannot create snapshots")
@@ -47,16 +59,21 @@ def create_dashboard_snapshot(
         earlier = _made_with(access, key, dashboard)
         if earlier is not None:
             return earlier
-    if isinstance(window, bool) or window not in WINDOWS:
-        raise SharingError("must be the widgets' periods or 1, 6, 12, 24 hours or 7 days", "window")
+    if isinstance(window, bool) or not isinstance(window, int):
+        raise SharingError("must be a number of seconds", "window")
+    if window != WIDGETS_PERIODS and not MIN_WINDOW <= window <= MAX_WINDOW:
+        raise SharingError("must be the widgets' periods or one window of 1 minute to 7 days", "window")
+    if end is not None and end > timezone.now().timestamp():
+        raise SharingError("must not be in the future", "endDate")
     name = _text(display_name or dashboard.name, "displayName", 255)
-    expiry_date(expires_in_days, timezone.now())  # refuse before taking the limit
+    _expires(expires_in_days, expires_at, timezone.now())  # refuse before taking the limit
     widgets = list(dashboard.widgets.order_by("position", "id"))
     if not widgets:
         raise SharingError("the dashboard has no widgets to freeze", "dashboard")
     try:
         with transaction.atomic():
-            return _create(access, dashboard, widgets, window, expires_in_days, name, key)
+            expiry = (expires_in_days, expires_at)
+            return _create(access, dashboard, widgets, window, end, expiry, name, key)
     except IntegrityError:
         earlier = _made_with(access, key, dashboard) if key else None
         if earlier is None:
@@ -74,7 +91,19 @@ def _made_with(access, key: str, dashboard) -> DashboardSnapshot | None:
     return earlier
 
 
-def _create(access, dashboard, widgets, window, expires_in_days, name, key) -> DashboardSnapshot:
+def _expires(days, at, now):
+    """The expiry date: `at` when given (in the future, within the organization's maximum), else `days` from now."""
+    if at is None:
+        return expiry_date(days, now)
+    if at <= now:
+        raise SharingError("must be in the future", "expirationDate")
+    ceiling = settings.SNAPSHOT_MAX_EXPIRY_DAYS
+    if ceiling and at > now + timedelta(days=ceiling):
+        raise SharingError(f"snapshots may live at most {ceiling} days here", "expirationDate")
+    return at
+
+
+def _create(access, dashboard, widgets, window, end, expiry, name, key) -> DashboardSnapshot:
     tests = {t.id: t for t in visible_tests(access).filter(id__in=[w.test_id for w in widgets if w.test_id])}
     # Live shares first (the order every creation takes its locks in): a share that ends meanwhile either ends
     # before us (its widget freezes as "no longer shared") or waits and then ends this widget too.
@@ -91,7 +120,7 @@ def _create(access, dashboard, widgets, window, expires_in_days, name, key) -> D
     for test_id in sorted(tests):
         lock_test_for_freeze(test_id)
     frozen_at = timezone.now()
-    now = int(frozen_at.timestamp())
+    now = int(frozen_at.timestamp()) if end is None else end
     snapshot = DashboardSnapshot.objects.create(
         dashboard=dashboard,
         account_group=access.account_group,
@@ -101,7 +130,7 @@ def _create(access, dashboard, widgets, window, expires_in_days, name, key) -> D
         frozen_at=frozen_at,
         created_by=access.user,
         created_date=frozen_at,
-        expires_date=expiry_date(expires_in_days, frozen_at),
+        expires_date=_expires(*expiry, frozen_at),
         idempotency_key=key,
     )
     rows = []

@@ -164,7 +164,7 @@ def dashboard_snapshot_create(request):
     post = request.POST
     window, expiry = post.get("window", ""), post.get("expiry", "")
     try:
-        if not is_digits(window) or len(window) > 7:
+        if not is_digits(window) or len(window) > 7 or int(window) not in dashboard_snapshots.WEB_WINDOWS:
             raise SharingError("choose the widgets' periods or one window for all", "window")
         if expiry != "never" and expiry not in {v for v, _ in expiry_choices()}:
             raise SharingError(f"must be one of {', '.join(label for _, label in expiry_choices())}", "expiry")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from spyglass.accounts.roles import EDIT_ALL_SNAPSHOTS
+from spyglass.dashboards.present import period_label
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.results_ui.component import bounded, render_results
 from spyglass.sharing import dashboard_snapshots, links, services, stored
@@ -149,7 +150,7 @@ def _dashboard_snapshot_list(request):
     for snapshot in snapshots:
         snapshot.url = links.dashboard_view_url(snapshot.link_id)
         snapshot.widget_count = len(snapshot.widgets.all())
-        snapshot.window_label = "each widget's period" if not snapshot.window else f"{snapshot.window // 3600} h"
+        snapshot.window_label = period_label(snapshot.window) if snapshot.window else "each widget's period"
         snapshot.may_edit = may_edit_all or (snapshot.created_by_id == access.user.id and not access.read_only)
     base = reverse("web:snapshots")
     context = {
