@@ -243,3 +243,16 @@ def test_v6_lists_shows_gives_the_data_of_and_deletes_dashboard_snapshots(cast, 
     assert cast.owner.client.post(f"/v6/dashboard-snapshots/{snapshot.link_id}/delete.json").status_code == 404
     assert client.post(f"/v6/dashboard-snapshots/{snapshot.link_id}/delete.json").status_code == 204
     assert client.get(f"/s/d/{snapshot.link_id}/").status_code == 404
+
+
+def test_the_worker_purges_snapshots_expired_a_month_ago_and_their_pins(dev, board):
+    dashboard, *_ = board
+    kept = dashboard_snapshots.create_dashboard_snapshot(dev, dashboard, expires_in_days=1)
+    old = dashboard_snapshots.create_dashboard_snapshot(dev, dashboard, expires_in_days=1)
+    DashboardSnapshot.objects.filter(id=old.id).update(expires_date=timezone.now() - timedelta(days=31))
+    from spyglass.worker import run_once
+
+    assert run_once()["expired_snapshots_purged"] == 1
+    assert list(DashboardSnapshot.objects.values_list("id", flat=True)) == [kept.id]
+    assert not RetentionPin.objects.filter(reason=f"dashboard snapshot {old.id}").exists()
+    assert RetentionPin.objects.filter(reason=f"dashboard snapshot {kept.id}").count() == 3

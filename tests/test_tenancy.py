@@ -258,6 +258,13 @@ V7_MATRIX = {
         {"displayName": "shared", "startDate": "2026-11-22T08:00:00Z", "endDate": "2026-11-22T10:00:00+00:00"},
         {"owner": 201, "teammate": 201, **WRITE},
     ),
+    "v7-dashboard-snapshots": (
+        "POST",
+        "/v7/dashboard-snapshots",
+        {"dashboardId": "{dashboard_id}", "displayName": "whole board"},
+        {"owner": 201, "teammate": 201, **WRITE},
+    ),
+    "v7-dashboard-snapshot-detail": ("GET", "/v7/dashboard-snapshots/{dashboard_link_id}", None, OWN_GROUP_ONLY),
     "v7-dashboards": ("GET", "/v7/dashboards", None, OK_ALL),
     "v7-dashboard-detail": ("GET", "/v7/dashboards/{dashboard_id}", None, OWN_GROUP_ONLY),
     "v7-test-dns-server": (
@@ -290,6 +297,7 @@ def test_each_person_gets_the_documented_answer_from_v7(cast, name, who):
     agent = make_agent(cast.owner, agent_type="Enterprise")
     snapshot = make_snapshot(cast.owner, test)
     dashboard = dashboard_services.default_dashboard(access_for(cast.owner.user, None))
+    dashboard_snapshot = make_dashboard_snapshot(cast.owner, dashboard, test)
     method, template, body, expected = V7_MATRIX[name]
     ids = dict(
         aid=cast.owner.aid,
@@ -301,6 +309,7 @@ def test_each_person_gets_the_documented_answer_from_v7(cast, name, who):
         uid=cast.owner.user.id,
         role_id=cast.owner.user.memberships.first().role_id,
         dashboard_id=dashboard.id,
+        dashboard_link_id=dashboard_snapshot.link_id,
     )
     path = template.format(**ids)
     if body:

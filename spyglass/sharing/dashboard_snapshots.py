@@ -29,6 +29,15 @@ from .services import _text, check_may_edit, expiry_date, idempotency_key_of
 
 WIDGETS_PERIODS = 0  # the window choice "each widget's own period"
 WEB_WINDOWS = (WIDGETS_PERIODS, *PERIODS)  # what the dashboard page offers: the widgets' periods or 1 h … 7 days
+API_EXPIRY_DAYS = 365  # v7's default: a year
+
+
+def api_expiry_days() -> int:
+    """The API's default expiry: a year, or the organization's maximum when that is shorter."""
+    ceiling = settings.SNAPSHOT_MAX_EXPIRY_DAYS
+    return min(API_EXPIRY_DAYS, ceiling) if ceiling else API_EXPIRY_DAYS
+
+
 MIN_WINDOW, MAX_WINDOW = 60, 7 * 24 * 3600  # one window for all (the API may ask for any in between)
 
 
