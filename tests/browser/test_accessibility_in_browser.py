@@ -83,6 +83,11 @@ def expand_snapshot_row(page):
     page.wait_for_selector("#snapshots-table tr.detail-row:not([hidden])")
 
 
+def snapshot_the_dashboard(page):
+    page.click("#dashboard-snapshot-button")
+    page.wait_for_selector("#dashboard-snapshot-made")
+
+
 def failed_sign_in(page):
     page.fill("#id_username", "owner@acme.test")
     page.fill("#id_password", "wrong password")
@@ -145,6 +150,7 @@ PAGES: dict[str, Page] = {
     "snapshots-dashboards-tab": Page("owner", lambda w: "/sharing/snapshots/?tab=dashboards"),
     "snapshot-in-app": Page("owner", lambda w: f"/sharing/snapshots/{w.snapshot.link_id}/", wait_for="#round-panel"),
     "dashboard": Page("owner", lambda w: "/dashboard/", wait_for=".widget"),
+    "dashboard-snapshot-made": Page("owner", lambda w: "/dashboard/", then=snapshot_the_dashboard, wait_for=".widget"),
     "dashboard-read-only": Page("regular", lambda w: "/dashboard/", wait_for=".widget"),
     "tests-list-read-only": Page("regular", lambda w: "/tests/"),
     "live-shares": Page("owner", lambda w: "/sharing/live-shares/"),
