@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from thousandeyes_sdk.core.exceptions import ApiException
 from thousandeyes_sdk.dashboards import DashboardSnapshotsApi
-from thousandeyes_sdk.dashboards.models import GenerateDashboardSnapshotRequest
+from thousandeyes_sdk.dashboards.models import (
+    GenerateDashboardSnapshotRequest,
+    UpdateSnapshotExpirationDateApiRequest,
+)
 
 from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services
@@ -66,6 +69,23 @@ def test_create_list_get_and_delete_through_the_sdk(cast, v7, board, client):
             call(made.snapshot_id)
         assert refused.value.status == 404
     assert theirs.get_dashboard_snapshots().dashboard_snapshots == []
+
+    # The expiration date changes, within the organization's maximum, only for the group.
+    later = end + timedelta(days=3)
+    api.update_dashboard_snapshot_expiration_date(
+        made.snapshot_id, UpdateSnapshotExpirationDateApiRequest(snapshotExpirationDate=later)
+    )
+    assert api.get_dashboard_snapshot(made.snapshot_id).snapshot_expiration_date == later
+    with pytest.raises(ApiException) as refused:
+        theirs.update_dashboard_snapshot_expiration_date(
+            made.snapshot_id, UpdateSnapshotExpirationDateApiRequest(snapshotExpirationDate=later)
+        )
+    assert refused.value.status == 404
+    with pytest.raises(ApiException) as refused:
+        api.update_dashboard_snapshot_expiration_date(
+            made.snapshot_id, UpdateSnapshotExpirationDateApiRequest(snapshotExpirationDate=end - timedelta(days=1))
+        )
+    assert refused.value.status == 400 and "snapshotExpirationDate" in refused.value.body
 
     api.delete_dashboard_snapshot(made.snapshot_id)
     assert not DashboardSnapshot.objects.exists()

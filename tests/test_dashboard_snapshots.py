@@ -256,3 +256,25 @@ def test_the_worker_purges_snapshots_expired_a_month_ago_and_their_pins(dev, boa
     assert list(DashboardSnapshot.objects.values_list("id", flat=True)) == [kept.id]
     assert not RetentionPin.objects.filter(reason=f"dashboard snapshot {old.id}").exists()
     assert RetentionPin.objects.filter(reason=f"dashboard snapshot {kept.id}").count() == 3
+
+
+def test_the_dashboard_snapshots_tab_changes_the_expiry_within_the_maximum(cast, dev, board, settings):
+    dashboard, *_ = board
+    snapshot = dashboard_snapshots.create_dashboard_snapshot(dev, dashboard, expires_in_days=1)
+    client = signed_in(cast.other_group)
+    update = f"/sharing/dashboard-snapshots/{snapshot.link_id}/update/"
+    assert client.post(update, {"expiry": "30"}).status_code == 302
+    snapshot.refresh_from_db()
+    assert snapshot.expires_date == timezone.now() + timedelta(days=30)  # time stands still (time_machine)
+    assert client.post(update, {"expiry": "never"}).status_code == 302
+    snapshot.refresh_from_db()
+    assert snapshot.expires_date is None
+    settings.SNAPSHOT_MAX_EXPIRY_DAYS = 7
+    page = client.post(update, {"expiry": "never"}, follow=True).content.decode()
+    assert "snapshots may live at most 7 days here" in page
+    page = client.post(update, {"expiry": "30"}, follow=True).content.decode()
+    assert "Expiry must be one of 1 day, 7 days." in page
+    snapshot.refresh_from_db()
+    assert snapshot.expires_date is None  # nothing changed
+    for person in (cast.owner, cast.other_org):
+        assert signed_in(person).post(update, {"expiry": "1"}).status_code == 404

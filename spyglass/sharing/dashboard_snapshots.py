@@ -232,6 +232,14 @@ def visible_dashboard_snapshots(access):
     return qs
 
 
+def change_expiry(access, snapshot: DashboardSnapshot, *, expires_in_days=None, expires_at=None) -> None:
+    """A new expiry from now (`expires_in_days`, None = never) or at `expires_at`, within the organization's maximum;
+    by the creator or a role that may edit every snapshot, as for test snapshots."""
+    check_may_edit(access, snapshot)
+    snapshot.expires_date = _expires(expires_in_days, expires_at, timezone.now())
+    snapshot.save(update_fields=["expires_date"])
+
+
 def revoke_dashboard_snapshot(access, snapshot: DashboardSnapshot) -> None:
     """Delete the snapshot, its widgets and pins: the link answers 404 on every process at once."""
     check_may_edit(access, snapshot)

@@ -58,6 +58,11 @@ urlpatterns = [
     re_path(r"^sharing/snapshots/(?P<link_id>[a-z2-7]{32})/revoke/$", sharing.snapshot_revoke, name="snapshot-revoke"),
     re_path(r"^sharing/snapshots/(?P<link_id>[a-z2-7]{32})/email/$", snapshots.snapshot_email, name="snapshot-email"),
     re_path(
+        r"^sharing/dashboard-snapshots/(?P<link_id>[a-z2-7]{32})/update/$",
+        sharing.dashboard_snapshot_update,
+        name="dashboard-snapshot-update",
+    ),
+    re_path(
         r"^sharing/dashboard-snapshots/(?P<link_id>[a-z2-7]{32})/revoke/$",
         sharing.dashboard_snapshot_revoke,
         name="dashboard-snapshot-revoke",

@@ -158,6 +158,7 @@ def _dashboard_snapshot_list(request):
         "tab": "dashboards",
         "dashboard_snapshots": snapshots,
         "count": len(snapshots),
+        "expiries": expiry_choices(),
     }
     return render(request, "web/sharing/snapshots.html", context)
 
@@ -243,3 +244,23 @@ def dashboard_snapshot_revoke(request, link_id):
     else:
         messages.success(request, f"Revoked “{snapshot.display_name}”: its link no longer works.")
     return redirect(f"{reverse('web:snapshots')}?tab=dashboards")
+
+
+@member_view
+@require_POST
+def dashboard_snapshot_update(request, link_id):
+    """The Dashboard snapshots tab's expiry change: never, or a choice of the share panel from now."""
+    access = request.access
+    snapshot = dashboard_snapshot_or_404(access, link_id)
+    expiry = request.POST.get("expiry", "")
+    back = redirect(f"{reverse('web:snapshots')}?tab=dashboards")
+    if expiry != "never" and expiry not in {v for v, _ in expiry_choices()}:
+        messages.error(request, f"Expiry must be one of {', '.join(label for _, label in expiry_choices())}.")
+        return back
+    try:
+        dashboard_snapshots.change_expiry(access, snapshot, expires_in_days=None if expiry == "never" else int(expiry))
+    except SharingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Updated “{snapshot.display_name}”.")
+    return back

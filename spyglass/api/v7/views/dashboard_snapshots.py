@@ -1,6 +1,7 @@
 """v7 `/dashboard-snapshots` as the SDK's DashboardSnapshotsApi calls them: list (`dashboardId` filter), create, get,
-delete. `snapshotId` is the 160-bit link id. Create freezes the dashboard's widgets over `startDate`–`endDate` (one
-window for all, up to 7 days; the end at most now), or over each widget's own period when neither is sent; expiry
+update the expiration date, delete. `snapshotId` is the 160-bit link id. Create freezes the dashboard's widgets
+over `startDate`–`endDate` (one window for all, up to 7 days; the end at most now), or over each widget's own
+period when neither is sent; expiry
 `expirationDate`, else v7's one year (within the organization's maximum). All decisions are
 spyglass.sharing.dashboard_snapshots'; widgets are written as v7 dashboards write theirs."""
 
@@ -139,6 +140,28 @@ class DashboardSnapshotDetailView(DashboardSnapshotView):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="A dashboard snapshot with its frozen widgets", tags=TAG)
     def get(self, request, snapshot_id):
         return Response(snapshot_body(self.get_snapshot(snapshot_id), with_widgets=True))
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={204: None},
+        summary="Change a dashboard snapshot's expiration date",
+        description="`snapshotExpirationDate` (or `expirationDate`), ISO 8601 with a zone, in the future and within "
+        "SPYGLASS_SNAPSHOT_MAX_EXPIRY_DAYS. The creator or a role with 'Edit snapshots shared by all users in "
+        "account group'.",
+        tags=TAG,
+    )
+    def patch(self, request, snapshot_id):
+        snapshot = self.get_snapshot(snapshot_id)
+        data = request.data if isinstance(request.data, dict) else {}
+        name = "snapshotExpirationDate" if data.get("snapshotExpirationDate") is not None else "expirationDate"
+        if data.get(name) is None:
+            raise exceptions.ValidationError({"snapshotExpirationDate": "is required"})
+        try:
+            dashboard_snapshots.change_expiry(self.access, snapshot, expires_at=parse_iso(data[name], name))
+        except SharingError as exc:
+            exc.field = name if exc.field == "expirationDate" else exc.field
+            raise as_api_error(exc) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={204: None}, summary="Revoke a dashboard snapshot", tags=TAG)
     def delete(self, request, snapshot_id):
