@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from spyglass.accounts.roles import CREATE_SNAPSHOTS, VIEW_ALL_SNAPSHOTS
+from spyglass.accounts.roles import VIEW_ALL_SNAPSHOTS
 from spyglass.dashboards.metrics import METRICS, PERIODS, series
 from spyglass.dashboards.services import NO_LONGER_SHARED, OK, TEST_DELETED
 from spyglass.liveshares import services as liveshares
@@ -23,12 +23,13 @@ from spyglass.monitoring.scope import ReadScope, read_scope
 from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 
 from . import limits, links
-from .errors import Forbidden, NotFound, SharingError
+from .errors import NotFound, SharingError
 from .models import DashboardSnapshot, DashboardSnapshotWidget
-from .services import _text, check_may_edit, expiry_date, idempotency_key_of
+from .services import _text, check_may_create, check_may_edit, expiry_date, idempotency_key_of
 
 WIDGETS_PERIODS = 0  # the window choice "each widget's own period"
 WEB_WINDOWS = (WIDGETS_PERIODS, *PERIODS)  # what the dashboard page offers: the widgets' periods or 1 h … 7 days
+MIN_WINDOW, MAX_WINDOW = 60, 7 * 24 * 3600  # one window for all (the API may ask for any in between)
 API_EXPIRY_DAYS = 365  # v7's default: a year
 
 
@@ -36,9 +37,6 @@ def api_expiry_days() -> int:
     """The API's default expiry: a year, or the organization's maximum when that is shorter."""
     ceiling = settings.SNAPSHOT_MAX_EXPIRY_DAYS
     return min(API_EXPIRY_DAYS, ceiling) if ceiling else API_EXPIRY_DAYS
-
-
-MIN_WINDOW, MAX_WINDOW = 60, 7 * 24 * 3600  # one window for all (the API may ask for any in between)
 
 
 def create_dashboard_snapshot(
@@ -58,10 +56,7 @@ def create_dashboard_snapshot(
     creation limit; the same idempotency key from the same creator returns the snapshot already made (`replayed`
     True). Raises a SharingError subclass when refused."""
     key = idempotency_key_of(idempotency_key)
-    if access.read_only:
-        raise Forbidden("Regular Users cannot create snapshots")
-    if not access.can(CREATE_SNAPSHOTS):
-        raise Forbidden(f"This needs the permission '{CREATE_SNAPSHOTS}'")
+    check_may_create(access)
     if dashboard.account_group_id != access.account_group.id:
         raise NotFound()
     if key:

@@ -170,10 +170,7 @@ def create_snapshot(
     spent. Checked under the organization's lock in the creating transaction, so a double click or a retried request
     that arrives while the first is still creating waits for it and then finds it."""
     key = idempotency_key_of(idempotency_key)
-    if access.read_only:
-        raise Forbidden("Regular Users cannot create snapshots")
-    if not access.can(CREATE_SNAPSHOTS):
-        raise Forbidden(f"This needs the permission '{CREATE_SNAPSHOTS}'")
+    check_may_create(access)
     if key:
         earlier = _made_with(access, key, test_id)
         if earlier is not None:
@@ -221,6 +218,14 @@ def create_snapshot(
         if earlier is None:
             raise
         return earlier
+
+
+def check_may_create(access) -> None:
+    """Who may create snapshots (of a test or a dashboard): not Regular Users, and only with the permission."""
+    if access.read_only:
+        raise Forbidden("Regular Users cannot create snapshots")
+    if not access.can(CREATE_SNAPSHOTS):
+        raise Forbidden(f"This needs the permission '{CREATE_SNAPSHOTS}'")
 
 
 def idempotency_key_of(raw) -> str:
