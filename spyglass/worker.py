@@ -26,9 +26,9 @@ def run_once(now: float | None = None) -> dict:
 
     from spyglass.accounts import ratelimit
     from spyglass.monitoring.retention import purge_old_results
-    from spyglass.sharing import limits, services
+    from spyglass.sharing import dashboard_snapshots, limits, services
 
-    snapshots = services.purge_expired()
+    snapshots = services.purge_expired() + dashboard_snapshots.purge_expired()
     purged = purge_old_results(now)
     counters = ratelimit.purge_older_than(2 * 3600)
     creations = limits.purge_log(timezone.now())

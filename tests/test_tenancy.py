@@ -7,6 +7,7 @@ from django.urls import get_resolver
 from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services as dashboard_services
 from spyglass.liveshares import services as live_share_services
+from spyglass.sharing import dashboard_snapshots
 from tests.conftest import make_agent, make_derived_snapshot, make_snapshot, make_test
 from tests.path_helpers import write_traces
 
@@ -95,6 +96,15 @@ MATRIX = {
         {"testId": "{test_id}", "displayName": "shared", "from": "2026-11-22 08:00:00", "to": "2026-11-22T10:00:00"},
         {"owner": 201, "teammate": 201, **WRITE},
     ),
+    "dashboard-snapshots": ("GET", "/v6/dashboard-snapshots.json", None, OK_ALL),
+    "dashboard-snapshot-detail": ("GET", "/v6/dashboard-snapshots/{dashboard_link_id}.json", None, OWN_GROUP_ONLY),
+    "dashboard-snapshot-data": ("GET", "/v6/dashboard-snapshots/{dashboard_link_id}/data.json", None, OWN_GROUP_ONLY),
+    "dashboard-snapshot-delete": (
+        "POST",
+        "/v6/dashboard-snapshots/{dashboard_link_id}/delete.json",
+        None,
+        {"owner": 204, "teammate": 204, **WRITE},
+    ),
     "snapshots": ("GET", "/v6/snapshots.json", None, OK_ALL),
     "snapshot-detail": ("GET", "/v6/snapshots/{link_id}.json", None, OWN_GROUP_ONLY),
     "snapshot-update": (
@@ -107,6 +117,13 @@ MATRIX = {
     "openapi": ("GET", "/v6/openapi.json", None, OK_ALL),
     "api-docs": ("GET", "/v6/docs/", None, OK_ALL),
 }
+
+
+def make_dashboard_snapshot(person, dashboard, test):
+    """A dashboard snapshot of the person's dashboard with one widget on the test."""
+    access = access_for(person.user, None)
+    dashboard_services.add_widget(access, dashboard, test.id, "totalTime", 3600)
+    return dashboard_snapshots.create_dashboard_snapshot(access, dashboard)
 
 
 def _v6_url_names():
@@ -129,6 +146,7 @@ def test_each_person_gets_the_documented_answer(cast, name, who):
     dashboard = dashboard_services.default_dashboard(access_for(cast.owner.user, None))
     snapshot = make_snapshot(cast.owner, test)
     derived_share, derived = make_derived_snapshot(cast, test)
+    dashboard_snapshot = make_dashboard_snapshot(cast.owner, dashboard, test)
     method, template, body, expected = MATRIX[name]
     ids = dict(
         link_id=snapshot.link_id,
@@ -141,6 +159,7 @@ def test_each_person_gets_the_documented_answer(cast, name, who):
         dashboard_id=dashboard.id,
         derived_share_id=derived_share.id,
         derived_snapshot_id=derived.id,
+        dashboard_link_id=dashboard_snapshot.link_id,
         round_id=TRACED_ROUND,
     )
     path = template.format(**ids)
@@ -239,6 +258,13 @@ V7_MATRIX = {
         {"displayName": "shared", "startDate": "2026-11-22T08:00:00Z", "endDate": "2026-11-22T10:00:00+00:00"},
         {"owner": 201, "teammate": 201, **WRITE},
     ),
+    "v7-dashboard-snapshots": (
+        "POST",
+        "/v7/dashboard-snapshots",
+        {"dashboardId": "{dashboard_id}", "displayName": "whole board"},
+        {"owner": 201, "teammate": 201, **WRITE},
+    ),
+    "v7-dashboard-snapshot-detail": ("GET", "/v7/dashboard-snapshots/{dashboard_link_id}", None, OWN_GROUP_ONLY),
     "v7-dashboards": ("GET", "/v7/dashboards", None, OK_ALL),
     "v7-dashboard-detail": ("GET", "/v7/dashboards/{dashboard_id}", None, OWN_GROUP_ONLY),
     "v7-test-dns-server": (
@@ -271,6 +297,7 @@ def test_each_person_gets_the_documented_answer_from_v7(cast, name, who):
     agent = make_agent(cast.owner, agent_type="Enterprise")
     snapshot = make_snapshot(cast.owner, test)
     dashboard = dashboard_services.default_dashboard(access_for(cast.owner.user, None))
+    dashboard_snapshot = make_dashboard_snapshot(cast.owner, dashboard, test)
     method, template, body, expected = V7_MATRIX[name]
     ids = dict(
         aid=cast.owner.aid,
@@ -282,6 +309,7 @@ def test_each_person_gets_the_documented_answer_from_v7(cast, name, who):
         uid=cast.owner.user.id,
         role_id=cast.owner.user.memberships.first().role_id,
         dashboard_id=dashboard.id,
+        dashboard_link_id=dashboard_snapshot.link_id,
     )
     path = template.format(**ids)
     if body:

@@ -3,7 +3,7 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from .views import accounts, agents, dashboards, data, liveshares, pathvis, snapshots, tests
+from .views import accounts, agents, dashboard_snapshots, dashboards, data, liveshares, pathvis, snapshots, tests
 
 SUFFIX = r"(?:\.(?P<format>json|xml))?$"
 TYPE = r"(?P<test_type>[a-z0-9-]{1,40})"
@@ -66,6 +66,18 @@ urlpatterns = [
     ),
     v6(r"dashboards", dashboards.DashboardListView, "dashboards"),
     v6(r"dashboards/" + ID.format("dashboard_id"), dashboards.DashboardDetailView, "dashboard-detail"),
+    v6(r"dashboard-snapshots", dashboard_snapshots.DashboardSnapshotListView, "dashboard-snapshots"),
+    v6(r"dashboard-snapshots/" + LINK, dashboard_snapshots.DashboardSnapshotDetailView, "dashboard-snapshot-detail"),
+    v6(
+        r"dashboard-snapshots/" + LINK + r"/data",
+        dashboard_snapshots.DashboardSnapshotDataView,
+        "dashboard-snapshot-data",
+    ),
+    v6(
+        r"dashboard-snapshots/" + LINK + r"/delete",
+        dashboard_snapshots.DashboardSnapshotDeleteView,
+        "dashboard-snapshot-delete",
+    ),
     v6(r"snapshot", snapshots.SnapshotCreateView, "snapshot-create"),
     v6(r"snapshots", snapshots.SnapshotListView, "snapshots"),
     v6(r"snapshots/" + LINK, snapshots.SnapshotDetailView, "snapshot-detail"),

@@ -66,9 +66,8 @@ def series(test, metric: str, period: int, now: int, scope: ReadScope) -> tuple[
     start, end = scope.clamp(now - period, now)
     if start > end:
         return step, []
-    rows = spec.model.objects.filter(test_id=scope.source_test_id, round_id__gte=start, round_id__lte=end)
-    if scope.agent_ids is not None:
-        rows = rows.filter(agent_id__in=scope.agent_ids)
+    # Through the scope's own filter: a frozen scope (a dashboard snapshot's widget) reads rows as they were.
+    rows = scope.within(start, end).results(spec.model)
     value = F(spec.value) if isinstance(spec.value, str) else spec.value
     points = (
         rows.annotate(point=F("round_id") - Mod(F("round_id"), step))

@@ -10,6 +10,7 @@ class SharingConfig(AppConfig):
         from spyglass.monitoring import tests_service
 
         from . import (
+            dashboard_snapshots,  # noqa: F401  ends dashboard snapshots' widgets with their live shares
             scope_provider,  # noqa: F401  registers the snapshot read scope
             services,  # noqa: F401  ends snapshots with the live shares they were made through
         )

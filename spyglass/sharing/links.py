@@ -76,3 +76,9 @@ def share_host_pattern():
         return None
     before, after = host.split("{linkId}")
     return re.compile(re.escape(before) + r"([A-Za-z0-9-]{1,63})" + re.escape(after) + r"(?::[0-9]+)?", re.I)
+
+
+def dashboard_view_url(link_id: str) -> str:
+    """A dashboard snapshot's address: SPYGLASS_BASE_URL/s/d/<linkId>/ (the share domain template is for test
+    snapshots' links only)."""
+    return f"{settings.BASE_URL}/s/d/{link_id}/"

@@ -156,3 +156,64 @@ class SnapshotVisitTally(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["snapshot", "shard"], name="uniq_snapshot_visit_tally")]
+
+
+class DashboardSnapshot(models.Model):
+    """A dashboard frozen at `frozen_at`: its widgets' definitions as of then (DashboardSnapshotWidget) and each
+    widget's window. Nothing is copied: each widget reads its source test's rows of its window written before
+    `frozen_at`, kept through retention by a RetentionPin (so 1 h and 7 days cost the same to make)."""
+
+    dashboard = models.ForeignKey(
+        "dashboards.Dashboard", null=True, blank=True, on_delete=models.SET_NULL, related_name="snapshots"
+    )
+    account_group = models.ForeignKey(AccountGroup, on_delete=models.CASCADE, related_name="dashboard_snapshots")
+    link_id = models.CharField(max_length=64, unique=True)
+    display_name = models.CharField(max_length=255)
+    window = models.PositiveIntegerField(default=0)  # seconds for every widget; 0 = each widget's own period
+    frozen_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_date = models.DateTimeField(default=timezone.now)
+    expires_date = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
+    visits = models.BigIntegerField(default=0)  # bumped in SQL (F() + 1) by every view of the page
+
+    class Meta:
+        indexes = [models.Index(fields=["account_group", "created_date"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="uniq_dashboard_snapshot_idempotency_key",
+            )
+        ]
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_date is not None and self.expires_date <= (now or timezone.now())
+
+
+class DashboardSnapshotWidget(models.Model):
+    """One widget of a dashboard snapshot: what it showed (test, metric) and the frozen window of rounds it shows,
+    within what the creator's account group could read (`agent_ids`, and a live share's start)."""
+
+    snapshot = models.ForeignKey(DashboardSnapshot, on_delete=models.CASCADE, related_name="widgets")
+    position = models.PositiveIntegerField()
+    # Null when the test was already gone when frozen, or deleted since: the widget then says so.
+    source_test = models.ForeignKey(Test, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    test_name = models.CharField(max_length=255)
+    metric = models.CharField(max_length=30)
+    period = models.PositiveIntegerField()  # seconds shown: the widget's period or the snapshot's window
+    start_round = models.BigIntegerField()
+    end_round = models.BigIntegerField()
+    agent_ids = models.JSONField(null=True, blank=True)  # None = every agent
+    # Read through a live share: when that share ends, the widget's data goes with it (live_share set to null,
+    # its pin deleted, `state` "no longer shared"); see services._end_dashboard_widgets.
+    live_share = models.ForeignKey(
+        "liveshares.LiveShare", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=20, default="ok")  # dashboards.services OK / NO_LONGER_SHARED / TEST_DELETED
+    pin = models.ForeignKey(
+        "monitoring.RetentionPin", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["snapshot", "position"])]

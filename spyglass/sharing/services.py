@@ -171,10 +171,7 @@ def create_snapshot(
     spent. Checked under the organization's lock in the creating transaction, so a double click or a retried request
     that arrives while the first is still creating waits for it and then finds it."""
     key = idempotency_key_of(idempotency_key)
-    if access.read_only:
-        raise Forbidden("Regular Users cannot create snapshots")
-    if not access.can(CREATE_SNAPSHOTS):
-        raise Forbidden(f"This needs the permission '{CREATE_SNAPSHOTS}'")
+    check_may_create(access)
     if key:
         earlier = _made_with(access, key, test_id)
         if earlier is not None:
@@ -223,6 +220,14 @@ def create_snapshot(
         if earlier is None:
             raise
         return earlier
+
+
+def check_may_create(access) -> None:
+    """Who may create snapshots (of a test or a dashboard): not Regular Users, and only with the permission."""
+    if access.read_only:
+        raise Forbidden("Regular Users cannot create snapshots")
+    if not access.can(CREATE_SNAPSHOTS):
+        raise Forbidden(f"This needs the permission '{CREATE_SNAPSHOTS}'")
 
 
 def idempotency_key_of(raw) -> str:
@@ -311,7 +316,7 @@ def shared_with(user):
     return mailed.alias(may_open=may_open(user.id)).filter(may_open=True).distinct()
 
 
-def _check_may_edit(access, snapshot: Snapshot) -> None:
+def check_may_edit(access, snapshot: Snapshot) -> None:
     """Authorized by account group and role, never by possession of the link (Grafana CVE-2024-1313)."""
     if snapshot.account_group_id != access.account_group.id:
         raise NotFound()
@@ -323,7 +328,7 @@ def _check_may_edit(access, snapshot: Snapshot) -> None:
 
 def update_snapshot(access, snapshot: Snapshot, changes: dict) -> Snapshot:
     """changes: display_name, comments_signed_in_only, expires_date (a datetime or None = never)."""
-    _check_may_edit(access, snapshot)
+    check_may_edit(access, snapshot)
     if "display_name" in changes:
         snapshot.display_name = _text(changes["display_name"], "displayName", 255)
     if "comments_signed_in_only" in changes:
@@ -346,7 +351,7 @@ def email_snapshot(access, snapshot: Snapshot, recipients) -> list[str]:
     """E-mail a snapshot already made (the share panel's "E-mail it"): the same link, never a second snapshot. Who
     may change the snapshot may send it; each address becomes a recipient ("Shared with me"). Returns the addresses
     it was queued for."""
-    _check_may_edit(access, snapshot)
+    check_may_edit(access, snapshot)
     addresses = _recipients(list(recipients))
     if not addresses:
         raise SharingError("add at least one e-mail address to send the link to", "recipients")
@@ -361,7 +366,7 @@ def email_snapshot(access, snapshot: Snapshot, recipients) -> list[str]:
 
 def revoke_snapshot(access, snapshot: Snapshot) -> None:
     """Delete the snapshot, its test row, copies and pins: the link answers 404 on every process at once."""
-    _check_may_edit(access, snapshot)
+    check_may_edit(access, snapshot)
     _delete(snapshot)
 
 

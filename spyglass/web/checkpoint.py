@@ -17,7 +17,7 @@ from spyglass.liveshares.models import LiveShare
 from spyglass.monitoring.models import Agent, AgentToken, Test
 from spyglass.monitoring.tests_service import visible_tests
 from spyglass.sharing import links
-from spyglass.sharing.models import Snapshot
+from spyglass.sharing.models import DashboardSnapshot, Snapshot
 
 SESSION_AID = "aid"
 LARGEST_ID = 2**62  # ids in URLs and forms: digits only, and small enough for every database's bigint
@@ -132,6 +132,13 @@ def derived_snapshot_or_404(access, test: Test, snapshot_id) -> Snapshot:
     snapshot_id = _id_or_404(snapshot_id)
     found = Snapshot.objects.filter(id=snapshot_id, live_share__test=test, live_share__sharer=access.account_group)
     return _first_or_404(found.select_related("live_share"))
+
+
+def dashboard_snapshot_or_404(access, link_id) -> DashboardSnapshot:
+    """A dashboard snapshot of the caller's account group by its link id; malformed ids refused before the lookup."""
+    if not links.is_well_formed(link_id):
+        raise Http404
+    return _first_or_404(DashboardSnapshot.objects.filter(account_group=access.account_group, link_id=link_id))
 
 
 # --- live shares --------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from spyglass.dashboards import services as dashboards
 from spyglass.lib.rounds import round_of
 from spyglass.monitoring.seed import seed
 from spyglass.monitoring.timeline import views_for
+from spyglass.sharing.dashboard_snapshots import create_dashboard_snapshot
 from spyglass.sharing.models import Snapshot
 from tests.conftest import make_snapshot, make_test
 
@@ -44,6 +45,7 @@ class World:
     tests: dict = field(default_factory=dict)
     snapshot: Snapshot | None = None
     expired: Snapshot | None = None
+    dashboard_snapshot: object = None
 
 
 def build_world(base: str, cast) -> World:
@@ -61,6 +63,7 @@ def build_world(base: str, cast) -> World:
     Snapshot.objects.filter(id=world.expired.id).update(expires_date=timezone.now() - timedelta(days=1))
     access = access_for(cast.owner.user, None)
     dashboards.add_widget(access, dashboards.default_dashboard(access), web.id, "totalTime", 3600)
+    world.dashboard_snapshot = create_dashboard_snapshot(access, dashboards.default_dashboard(access))
     return world
 
 
@@ -78,6 +81,11 @@ def expand_snapshot_row(page):
     page.click("#snapshots-table [data-toggle^=g]")
     page.click("#snapshots-table tr:not([hidden]) [data-toggle^=s]")
     page.wait_for_selector("#snapshots-table tr.detail-row:not([hidden])")
+
+
+def snapshot_the_dashboard(page):
+    page.click("#dashboard-snapshot-button")
+    page.wait_for_selector("#dashboard-snapshot-made")
 
 
 def failed_sign_in(page):
@@ -121,6 +129,7 @@ def results_pages() -> dict[str, Page]:
 
 PAGES: dict[str, Page] = {
     "share-page-signed-out": Page(None, lambda w: f"/s/{w.snapshot.link_id}/", wait_for="#timeline"),
+    "dashboard-snapshot-signed-out": Page(None, lambda w: f"/s/d/{w.dashboard_snapshot.link_id}/", wait_for=".widget"),
     "share-link-not-found": Page(None, lambda w: "/s/" + "a" * 32 + "/"),
     "share-link-expired": Page(None, lambda w: f"/s/{w.expired.link_id}/"),
     "sign-in": Page(None, lambda w: "/login/"),
@@ -138,8 +147,10 @@ PAGES: dict[str, Page] = {
         "owner", lambda w: f"/tests/{w.tests['http-server'].id}/", then=open_export_tab, wait_for="#round-panel"
     ),
     "snapshots-row-expanded": Page("owner", lambda w: "/sharing/snapshots/", then=expand_snapshot_row),
+    "snapshots-dashboards-tab": Page("owner", lambda w: "/sharing/snapshots/?tab=dashboards"),
     "snapshot-in-app": Page("owner", lambda w: f"/sharing/snapshots/{w.snapshot.link_id}/", wait_for="#round-panel"),
     "dashboard": Page("owner", lambda w: "/dashboard/", wait_for=".widget"),
+    "dashboard-snapshot-made": Page("owner", lambda w: "/dashboard/", then=snapshot_the_dashboard, wait_for=".widget"),
     "dashboard-read-only": Page("regular", lambda w: "/dashboard/", wait_for=".widget"),
     "tests-list-read-only": Page("regular", lambda w: "/tests/"),
     "live-shares": Page("owner", lambda w: "/sharing/live-shares/"),

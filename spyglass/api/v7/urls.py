@@ -3,7 +3,7 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from .views import admin, agents, dashboards, results, snapshots, tests
+from .views import admin, agents, dashboard_snapshots, dashboards, results, snapshots, tests
 
 ID = r"(?P<{}>[^/]{{1,40}})"  # V7View.str_id decides: a string of digits, else 404
 
@@ -45,6 +45,12 @@ urlpatterns = [
     v7(r"agents", agents.AgentListView, "v7-agents"),
     v7(r"agents/" + ID.format("agent_id"), agents.AgentDetailView, "v7-agent-detail"),
     v7(r"tests", tests.TestListView, "v7-tests"),
+    v7(r"dashboard-snapshots", dashboard_snapshots.DashboardSnapshotListView, "v7-dashboard-snapshots"),
+    v7(
+        r"dashboard-snapshots/" + ID.format("snapshot_id"),
+        dashboard_snapshots.DashboardSnapshotDetailView,
+        "v7-dashboard-snapshot-detail",
+    ),
     v7(r"dashboards", dashboards.DashboardListView, "v7-dashboards"),
     v7(r"dashboards/" + ID.format("dashboard_id"), dashboards.DashboardDetailView, "v7-dashboard-detail"),
     v7(r"tests/" + ID.format("test_id") + "/snapshot", snapshots.SnapshotCreateView, "v7-test-snapshot"),

@@ -2,76 +2,34 @@
 added, moved up or down (or dragged: the new order at once) and removed. What a widget may show and its data are spyglass.dashboards.services'; this
 module only lays them out. Changes swap the board in place with htmx and fall back to plain forms without it."""
 
-import json
 import time
 
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError
 
+from spyglass.accounts.roles import CREATE_SNAPSHOTS
 from spyglass.dashboards import services
 from spyglass.dashboards.metrics import METRICS, PERIODS
+from spyglass.dashboards.present import METRIC_LABELS, PERIOD_LABELS, decorate
 from spyglass.lib.error_messages import message_of
 from spyglass.lib.text import is_digits
 from spyglass.monitoring.tests_service import visible_tests
+from spyglass.sharing import dashboard_snapshots, links
+from spyglass.sharing.errors import SharingError
 
 from ..checkpoint import can_edit_dashboard, dashboard_or_404, member_view, widget_or_404, widgets_or_404
+from ..sharing_panel import expiry_choices, new_idempotency_key
 
-METRIC_LABELS = {
-    "loss": "Packet loss",
-    "latency": "Latency",
-    "jitter": "Jitter",
-    "availability": "Availability",
-    "responseTime": "Response time",
-    "totalTime": "Total time",
-    "throughput": "Throughput",
-    "resolutionTime": "Resolution time",
-    "dnsAvailability": "DNS availability",
-}
-PERIOD_LABELS = {3600: "Last hour", 6 * 3600: "Last 6 hours", 12 * 3600: "Last 12 hours", 24 * 3600: "Last 24 hours"}
-PERIOD_LABELS[7 * 24 * 3600] = "Last 7 days"
 DEFAULT_PERIOD = 24 * 3600
 MAX_ID_DIGITS = 18
-
-
-def _number(value) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
-
-
-def _decorate(widgets: list[dict], now: int) -> list[dict]:
-    """What the template shows beyond the service's data: labels, the latest value, the chart's JSON."""
-    for i, widget in enumerate(widgets):
-        values = [p["value"] for p in widget["data"] if p["value"] is not None]
-        widget.update(
-            metric_label=METRIC_LABELS.get(widget["metric"], widget["metric"]),
-            period_label=PERIOD_LABELS.get(widget["period"], f"{widget['period']} s"),
-            latest=_number(values[-1]) if values else None,
-            average=_number(sum(values) / len(values)) if values else None,
-            first=i == 0,
-            last=i == len(widgets) - 1,
-            chart_json=json.dumps(
-                {
-                    "x": [p["roundId"] for p in widget["data"]],
-                    "y": [p["value"] for p in widget["data"]],
-                    "start": now - widget["period"],
-                    "end": now,
-                    "unit": widget["unit"],
-                    "percent": widget["unit"] == "%",
-                    "label": METRIC_LABELS.get(widget["metric"], widget["metric"]),
-                },
-                separators=(",", ":"),
-            ),
-        )
-    return widgets
 
 
 def _board_context(request, *, form=None, error="") -> dict:
     access = request.access
     board = dashboard_or_404(access)
     now = int(time.time())
-    widgets = _decorate(services.widget_data(access, board, now=now), now)
+    widgets = decorate(services.widget_data(access, board, now=now), now)
     tests = list(visible_tests(access).filter(saved_event=False).order_by("name"))
     metric_types = {name: " ".join(spec.test_types) for name, spec in METRICS.items()}
     return {
@@ -84,13 +42,32 @@ def _board_context(request, *, form=None, error="") -> dict:
         "periods": [(p, PERIOD_LABELS[p]) for p in PERIODS],
         "form": form or {"period": str(DEFAULT_PERIOD)},
         "error": error,
+        **_snapshot_form(access),
     }
 
 
-def _board(request, *, form=None, error=""):
+def _snapshot_form(access) -> dict:
+    """The "Snapshot this dashboard" form: the window choices, the expiries within the organization's maximum, and a
+    fresh idempotency key (a doubled or retried post answers the snapshot the first one made)."""
+    if access.read_only or not access.can(CREATE_SNAPSHOTS):
+        return {"may_snapshot": False}
+    expiries = expiry_choices()
+    windows = [(dashboard_snapshots.WIDGETS_PERIODS, "Each widget's own period")]
+    windows += [(p, f"{PERIOD_LABELS[p]} for every widget") for p in PERIODS]
+    return {
+        "may_snapshot": True,
+        "snapshot_windows": windows,
+        "snapshot_expiries": expiries,
+        "snapshot_default_expiry": "7" if any(v == "7" for v, _ in expiries) else expiries[-1][0],
+        "snapshot_key": new_idempotency_key(),
+    }
+
+
+def _board(request, *, form=None, error="", status=None, **extra):
     """The board: the whole page, or for htmx just the #dashboard region."""
     template = "web/dashboard/_board.html" if request.htmx else "web/dashboard/page.html"
-    return render(request, template, _board_context(request, form=form, error=error), status=400 if error else 200)
+    context = _board_context(request, form=form, error=error) | extra
+    return render(request, template, context, status=status or (400 if error else 200))
 
 
 def _done(request):
@@ -176,3 +153,29 @@ def widget_remove(request, widget_id):
     widget = widget_or_404(request.access, widget_id, for_edit=True)
     services.remove_widget(request.access, widget.dashboard, widget.id)
     return _done(request)
+
+
+@require_POST
+@member_view
+def dashboard_snapshot_create(request):
+    """ "Snapshot this dashboard": freeze every widget over the chosen window into a share link, shown on the page."""
+    access = request.access
+    board = dashboard_or_404(access)
+    post = request.POST
+    window, expiry = post.get("window", ""), post.get("expiry", "")
+    try:
+        if not is_digits(window) or len(window) > 7 or int(window) not in dashboard_snapshots.WEB_WINDOWS:
+            raise SharingError("choose the widgets' periods or one window for all", "window")
+        if expiry != "never" and expiry not in {v for v, _ in expiry_choices()}:
+            raise SharingError(f"must be one of {', '.join(label for _, label in expiry_choices())}", "expiry")
+        snapshot = dashboard_snapshots.create_dashboard_snapshot(
+            access,
+            board,
+            window=int(window),
+            expires_in_days=None if expiry == "never" else int(expiry),
+            display_name=post.get("display_name", ""),
+            idempotency_key=post.get("idempotency_key", ""),
+        )
+    except SharingError as exc:
+        return _board(request, status=exc.status, snapshot_error=str(exc))
+    return _board(request, snapshot_made=snapshot, snapshot_url=links.dashboard_view_url(snapshot.link_id))

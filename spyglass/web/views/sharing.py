@@ -13,20 +13,22 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from spyglass.accounts.roles import EDIT_ALL_SNAPSHOTS
+from spyglass.dashboards.present import period_label
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.results_ui.component import bounded, render_results
-from spyglass.sharing import links, services, stored
+from spyglass.sharing import dashboard_snapshots, links, services, stored
 from spyglass.sharing.emails import snapshot_date
 from spyglass.sharing.errors import SharingError
 from spyglass.sharing.scope_provider import scope_of
 
-from ..checkpoint import member_view, snapshot_or_404
+from ..checkpoint import dashboard_snapshot_or_404, member_view, snapshot_or_404
 from ..sharing_panel import expiry_choices, new_idempotency_key
 
 TABS = [
     ("group", "Shared by users in my account group"),
     ("with-me", "Shared with me"),
     ("saved", "Saved events"),
+    ("dashboards", "Dashboard snapshots"),
 ]
 # Sortable columns: URL key -> (heading, ORDER BY field). A second click on the sorted heading reverses it.
 COLUMNS = {
@@ -85,6 +87,8 @@ def snapshot_list(request):
     tab = request.GET.get("tab", "group")
     if tab not in dict(TABS):
         tab = "group"
+    if tab == "dashboards":
+        return _dashboard_snapshot_list(request)
     sort = request.GET.get("sort", "created")
     columns = TAB_COLUMNS[tab]
     show_visits = "visits" in columns
@@ -130,6 +134,29 @@ def snapshot_list(request):
         "groups": _groups(snapshots, sort, descending, show_visits),
         "show_visits": show_visits,
         "column_count": len(columns),
+        "count": len(snapshots),
+        "expiries": expiry_choices(),
+    }
+    return render(request, "web/sharing/snapshots.html", context)
+
+
+def _dashboard_snapshot_list(request):
+    """The Dashboard snapshots tab: the account group's dashboard snapshots (all, or one's own, by role), newest
+    first, with their visits, expiry and revoke."""
+    access = request.access
+    listed = dashboard_snapshots.visible_dashboard_snapshots(access).select_related("created_by")
+    snapshots = list(listed.prefetch_related("widgets").order_by("-created_date", "-id"))
+    may_edit_all = access.can(EDIT_ALL_SNAPSHOTS) and not access.read_only
+    for snapshot in snapshots:
+        snapshot.url = links.dashboard_view_url(snapshot.link_id)
+        snapshot.widget_count = len(snapshot.widgets.all())
+        snapshot.window_label = period_label(snapshot.window) if snapshot.window else "each widget's period"
+        snapshot.may_edit = may_edit_all or (snapshot.created_by_id == access.user.id and not access.read_only)
+    base = reverse("web:snapshots")
+    context = {
+        "tabs": [(key, label, f"{base}?tab={key}", key == "dashboards") for key, label in TABS],
+        "tab": "dashboards",
+        "dashboard_snapshots": snapshots,
         "count": len(snapshots),
         "expiries": expiry_choices(),
     }
@@ -203,3 +230,37 @@ def snapshot_revoke(request, link_id):
         return render(request, "web/results/_share_result.html", context)
     messages.success(request, f"Revoked “{snapshot.display_name}”: its link no longer works.")
     return _back(request)
+
+
+@member_view
+@require_POST
+def dashboard_snapshot_revoke(request, link_id):
+    access = request.access
+    snapshot = dashboard_snapshot_or_404(access, link_id)
+    try:
+        dashboard_snapshots.revoke_dashboard_snapshot(access, snapshot)
+    except SharingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Revoked “{snapshot.display_name}”: its link no longer works.")
+    return redirect(f"{reverse('web:snapshots')}?tab=dashboards")
+
+
+@member_view
+@require_POST
+def dashboard_snapshot_update(request, link_id):
+    """The Dashboard snapshots tab's expiry change: never, or a choice of the share panel from now."""
+    access = request.access
+    snapshot = dashboard_snapshot_or_404(access, link_id)
+    expiry = request.POST.get("expiry", "")
+    back = redirect(f"{reverse('web:snapshots')}?tab=dashboards")
+    if expiry != "never" and expiry not in {v for v, _ in expiry_choices()}:
+        messages.error(request, f"Expiry must be one of {', '.join(label for _, label in expiry_choices())}.")
+        return back
+    try:
+        dashboard_snapshots.change_expiry(access, snapshot, expires_in_days=None if expiry == "never" else int(expiry))
+    except SharingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Updated “{snapshot.display_name}”.")
+    return back

@@ -1,4 +1,4 @@
-// The dashboard: draws each widget's small timeline with uPlot, offers only the metrics that fit the chosen test,
+// The dashboard (and a dashboard snapshot's share page): draws each widget's small timeline with uPlot, offers only the metrics that fit the chosen test,
 // reorders widgets by drag and drop (SortableJS; the move buttons are the keyboard's way), and keeps keyboard focus
 // on a widget's move button after htmx swaps the board.
 
@@ -131,12 +131,15 @@ function makeSortable() {
   });
 }
 
-htmx.onLoad((element) => {
-  if (element.id !== "dashboard" && !element.querySelector?.("#dashboard")) return;
-  drawAll();
-  fitMetrics();
-  makeSortable();
-});
+// A dashboard snapshot's share page loads no htmx: there the widgets are drawn once, below.
+if (typeof htmx !== "undefined") {
+  htmx.onLoad((element) => {
+    if (element.id !== "dashboard" && !element.querySelector?.("#dashboard")) return;
+    drawAll();
+    fitMetrics();
+    makeSortable();
+  });
+}
 
 // After htmx has settled (it restores focus by id itself, which fails when that button is now disabled).
 document.addEventListener("htmx:afterSettle", () => {

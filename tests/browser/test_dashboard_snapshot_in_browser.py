@@ -1,0 +1,122 @@
+"""A dashboard snapshot in a real browser: made from the dashboard page, opened signed out (every widget drawn, from
+the frozen window, under the share page's CSP), listed in Sharing › Snapshots › Dashboard snapshots, its expiry
+changed and revoked there through the page's confirmation dialog, and then the link is dead; a widget on a
+live-shared test loses its data when the share ends."""
+
+import pytest
+
+from spyglass.accounts.roles import access_for
+from spyglass.dashboards import services as dashboards
+from spyglass.monitoring.seed import seed
+from spyglass.sharing.models import DashboardSnapshot
+from tests.conftest import make_test
+
+from .conftest import sign_in
+from .test_snapshots_in_browser import new_page
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_snapshot_a_dashboard_open_it_signed_out_and_revoke_it(live_server, page, browser, cast, settings):
+    settings.BASE_URL = base = live_server.url
+    web = make_test(cast.owner, "http-server", name="shop <i>front</i>", interval=300)
+    edge = make_test(cast.owner, "agent-to-server", name="edge tcp", interval=300)
+    for test in (web, edge):
+        seed(test, agents=2, hours=2, random_seed=5)
+    access = access_for(cast.owner.user, None)
+    board = dashboards.default_dashboard(access)
+    dashboards.add_widget(access, board, web.id, "totalTime", 3600)
+    dashboards.add_widget(access, board, edge.id, "latency", 24 * 3600)
+
+    sign_in(page, base, cast.owner.user.email)
+    page.goto(f"{base}/dashboard/")
+    page.wait_for_selector(".widget-chart canvas")
+    page.select_option("#ds-window", str(6 * 3600))
+    page.select_option("#ds-expiry", "30")
+    page.click("#dashboard-snapshot-button")
+    page.wait_for_selector("#dashboard-snapshot-made")
+    snapshot = DashboardSnapshot.objects.get()
+    link = page.locator("#dashboard-snapshot-link").input_value()
+    assert link == f"{base}/s/d/{snapshot.link_id}/"
+    assert snapshot.window == 6 * 3600 and snapshot.expires_date is not None
+
+    # A stranger opens it: both widgets drawn, the test name as text, no console error (the CSP holds).
+    context, stranger = new_page(browser)
+    try:
+        response = stranger.goto(link)
+        assert response.status == 200 and response.headers["referrer-policy"] == "no-referrer"
+        stranger.wait_for_function("() => document.querySelectorAll('.widget-chart canvas').length === 2")
+        titles = stranger.locator(".widget h3").all_inner_texts()
+        assert titles == ["shop <i>front</i>", "edge tcp"]
+        assert stranger.locator(".widget-sub").first.inner_text().endswith("Last 6 hours")
+        assert stranger.locator(".facts .visits").inner_text() == "1"
+        assert not stranger.console_errors, stranger.console_errors
+
+        # The creator revokes it from Sharing › Snapshots › Dashboard snapshots (the dialog's Cancel first).
+        page.goto(f"{base}/sharing/snapshots/?tab=dashboards")
+        row = page.locator(f"#dashboard-snapshots-table tr[data-link-id='{snapshot.link_id}']")
+        assert row.locator(".visits").inner_text() == "1"
+        # The expiry changes (never, here).
+        row.locator(".expiry-select").select_option("never")
+        row.locator(".save-settings").click()
+        page.wait_for_selector(".flash-success")
+        assert row.locator(".expires").inner_text() == "Never"
+        snapshot.refresh_from_db()
+        assert snapshot.expires_date is None
+        row.locator(".revoke-form button").click()
+        page.wait_for_selector("#confirm-dialog[open]")
+        page.click("#confirm-dialog .confirm-cancel")
+        assert DashboardSnapshot.objects.exists()
+        row.locator(".revoke-form button").click()
+        page.wait_for_selector("#confirm-dialog[open]")
+        page.click("#confirm-dialog .confirm-ok")
+        page.wait_for_selector(".flash-success:has-text('its link no longer works')")
+        assert not DashboardSnapshot.objects.exists()
+
+        gone = stranger.goto(link)
+        assert gone.status == 404
+        assert stranger.locator(".widget").count() == 0
+    finally:
+        context.close()
+    assert not page.console_errors, page.console_errors
+
+
+def test_a_widget_on_a_live_shared_test_loses_its_data_when_the_share_ends(live_server, page, browser, cast, settings):
+    from spyglass.liveshares import services as live_shares
+    from spyglass.liveshares.models import LiveShare
+
+    settings.BASE_URL = base = live_server.url
+    own = make_test(cast.other_group, "http-server", name="dev api", interval=300)
+    theirs = make_test(cast.owner, "http-server", name="ops edge", interval=300)
+    for test in (own, theirs):
+        seed(test, agents=2, hours=2, random_seed=7)
+    share = live_shares.create(access_for(cast.owner.user, None), theirs.id, aid=cast.other_group.aid)
+    LiveShare.objects.filter(id=share.id).update(start_round=0)  # shared long before the rounds
+    dev = access_for(cast.other_group.user, None)
+    live_shares.accept(dev, share.id)
+    board = dashboards.default_dashboard(dev)
+    dashboards.add_widget(dev, board, own.id, "totalTime", 3600)
+    dashboards.add_widget(dev, board, theirs.id, "totalTime", 3600)
+
+    sign_in(page, base, cast.other_group.user.email)
+    page.goto(f"{base}/dashboard/")
+    page.click("#dashboard-snapshot-button")
+    page.wait_for_selector("#dashboard-snapshot-made")
+    link = page.locator("#dashboard-snapshot-link").input_value()
+
+    context, stranger = new_page(browser)
+    try:
+        stranger.goto(link)
+        stranger.wait_for_function("() => document.querySelectorAll('.widget-chart canvas').length === 2")
+        assert stranger.locator(".widget[data-state=ok]").count() == 2
+
+        live_shares.revoke(access_for(cast.owner.user, None), share.id)  # the sharer ends the share
+        stranger.reload()
+        stranger.wait_for_function("() => document.querySelectorAll('.widget-chart canvas').length === 1")
+        gone = stranger.locator(".widget").nth(1)
+        assert gone.get_attribute("data-state") == "no longer shared"
+        assert "No longer shared" in gone.inner_text() and gone.locator(".widget-chart").count() == 0
+        assert stranger.locator(".widget").nth(0).get_attribute("data-state") == "ok"
+        assert not stranger.console_errors, stranger.console_errors
+    finally:
+        context.close()
