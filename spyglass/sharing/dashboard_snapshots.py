@@ -134,7 +134,7 @@ def _create(access, dashboard, widgets, window, end, expiry, name, key) -> Dashb
         frozen_at=frozen_at,
         created_by=access.user,
         created_date=frozen_at,
-        expires_date=_expires(*expiry, frozen_at),
+        expires_date=_expires(expiry[0], expiry[1], frozen_at),
         idempotency_key=key,
     )
     rows = []
@@ -156,7 +156,8 @@ def _create(access, dashboard, widgets, window, end, expiry, name, key) -> Dashb
             row.state = NO_LONGER_SHARED if widget.live_share or widget.test_id else TEST_DELETED
         else:
             allowed = read_scope(access, test)  # never more than the group could see: a live share's start
-            row.start_round, row.end_round = allowed.clamp(now - period, now)
+            start, end = allowed.clamp(now - period, now)  # both given, so both come back
+            row.start_round, row.end_round = int(start or 0), int(end or 0)
             row.agent_ids = sorted(allowed.agent_ids) if allowed.agent_ids is not None else None
             row.live_share = shares.get(test.id)
             row.pin = RetentionPin.objects.create(
@@ -176,7 +177,7 @@ def frozen_widget_data(snapshot: DashboardSnapshot) -> list[dict]:
     frozen window's last round): one aggregate per widget, over its window's rows as they were when frozen."""
     out = []
     for widget in snapshot.widgets.select_related("source_test").order_by("position"):
-        item = {
+        item: dict = {
             "widgetId": widget.id,
             "order": widget.position,
             "testId": widget.source_test_id,
@@ -194,7 +195,7 @@ def frozen_widget_data(snapshot: DashboardSnapshot) -> list[dict]:
             item["state"] = TEST_DELETED
         elif widget.state == OK and widget.metric in METRICS:
             scope = ReadScope(
-                source_test_id=widget.source_test_id,
+                source_test_id=widget.source_test.id,  # type: ignore[union-attr]  # None went to the branch above
                 start_round=widget.start_round,
                 end_round=widget.end_round,
                 agent_ids=frozenset(widget.agent_ids) if widget.agent_ids is not None else None,

@@ -29,7 +29,7 @@ from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 from . import emails, limits, links
 from .audience import may_open
 from .errors import Forbidden, NotFound, RateLimited, SharingError
-from .models import Snapshot, SnapshotComment, SnapshotRecipient, SnapshotVisit
+from .models import DashboardSnapshot, Snapshot, SnapshotComment, SnapshotRecipient, SnapshotVisit
 from .windows import POSITIONS, WindowError, up_to_now, window_at
 
 API_EXPIRY_DAYS = 30
@@ -316,7 +316,7 @@ def shared_with(user):
     return mailed.alias(may_open=may_open(user.id)).filter(may_open=True).distinct()
 
 
-def check_may_edit(access, snapshot: Snapshot) -> None:
+def check_may_edit(access, snapshot: Snapshot | DashboardSnapshot) -> None:
     """Authorized by account group and role, never by possession of the link (Grafana CVE-2024-1313)."""
     if snapshot.account_group_id != access.account_group.id:
         raise NotFound()
