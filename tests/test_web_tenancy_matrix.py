@@ -15,6 +15,7 @@ from spyglass.dashboards import services as dashboard_services
 from spyglass.liveshares import services as live_share_services
 from spyglass.monitoring.agent_service import issue_agent_token
 from spyglass.monitoring.models import AgentToken
+from spyglass.sharing import dashboard_snapshots
 from tests.conftest import make_agent, make_derived_snapshot, make_snapshot, make_test
 from tests.web_support import signed_in
 
@@ -84,12 +85,24 @@ MATRIX = {
     "widget-order": ("POST", {}, row(400, 400, 404, 400, 400)),  # no ids: refused; other groups have their own board
     "widget-move": ("POST", {"widget_id": "widget"}, row(400, 400, 404, 404, 404)),
     "widget-remove": ("POST", {"widget_id": "widget"}, row("→/dashboard/", "→/dashboard/", 404, 404, 404)),
+    # "Snapshot this dashboard": an empty form is refused for its input; other groups snapshot their own board
+    "dashboard-snapshot-create": ("POST", {}, row(400, 400, 400, 400, 400)),
     "snapshots": ("GET", {}, MEMBERS),
     "snapshot-in-app": ("GET", {"link_id": "link"}, OWN_GROUP),
     "snapshot-update": ("POST", {"link_id": "link"}, row(*["→/sharing/snapshots/"] * 3, 404, 404)),
     "snapshot-revoke": ("POST", {"link_id": "link"}, row(*["→/sharing/snapshots/"] * 3, 404, 404)),
     # the panel's "E-mail it": no address is a 400; a Regular User may not send a snapshot
     "snapshot-email": ("POST", {"link_id": "link"}, row(400, 400, 403, 404, 404)),
+    "dashboard-snapshot-update": (
+        "POST",
+        {"link_id": "dashboard_link"},
+        row(*["→/sharing/snapshots/"] * 3, 404, 404),
+    ),
+    "dashboard-snapshot-revoke": (
+        "POST",
+        {"link_id": "dashboard_link"},
+        row(*["→/sharing/snapshots/"] * 3, 404, 404),
+    ),
     # agents and agent tokens belong to the organization; Account and Organization Admins manage them
     "agents": ("GET", {}, row(200, 200, 404, 200, 200)),
     "agent-token-create": ("POST", {}, row(400, 400, 404, 400, 400)),
@@ -98,6 +111,8 @@ MATRIX = {
     "share-page": ("GET", {"link_id": "link"}, LINK),
     "share-results": ("GET", {"link_id": "link"}, LINK),
     "share-download": ("GET", {"link_id": "link", "fmt": "csv"}, LINK),
+    "dashboard-share-page": ("GET", {"link_id": "dashboard_link"}, LINK),
+    "dashboard-share-download": ("GET", {"link_id": "dashboard_link", "position": "0"}, LINK),
     "share-comment": ("POST", {"link_id": "link"}, same(400)),  # an empty comment is refused, for anyone
     "share-unmatched": ("GET", {"rest": "x"}, same(404)),
     # the agent API takes agent tokens only: a signed-in user is no agent
@@ -137,13 +152,15 @@ def _objects(cast) -> dict:
     dashboard = dashboard_services.default_dashboard(owner)
     metric = dashboard_services.metrics_for("http-server")[0]
     issue_agent_token(cast.owner.user.default_account_group.organization_id, "lab")
+    widget = dashboard_services.add_widget(owner, dashboard, test.id, metric, 3600)
     return {
         "test": test.id,
         "group_share": live_share_services.create(owner, test.id, aid=cast.other_group.aid).id,
         "customer_share": live_share_services.create(
             access_for(cast.teammate.user, None), test.id, email=cast.other_org.user.email
         ).id,
-        "widget": dashboard_services.add_widget(owner, dashboard, test.id, metric, 3600).id,
+        "widget": widget.id,
+        "dashboard_link": dashboard_snapshots.create_dashboard_snapshot(owner, dashboard).link_id,
         "link": make_snapshot(cast.owner, test).link_id,
         "derived_snapshot": make_derived_snapshot(cast, test)[1].id,
         "agent_token": AgentToken.objects.get().id,
