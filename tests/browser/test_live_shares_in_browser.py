@@ -117,6 +117,9 @@ def test_pending_share_from_another_customer_is_declined(live_server, page, cast
     item = page.locator("#pending-shares .pending-item", has_text="Acme storefront")
     assert item.locator(".pending-sender").inner_text() == "Acme"
     item.get_by_role("button", name="Decline Acme storefront").click()
+    dialog = page.locator("dialog.confirm-dialog")  # asked in the page first
+    assert "Decline “Acme storefront” from Acme?" in dialog.inner_text()
+    dialog.get_by_role("button", name="Decline").click()
     page.wait_for_selector(".flash-success")
     assert "Declined “Acme storefront”." in page.inner_text(".flash")
     assert page.locator("#pending-shares").count() == 0

@@ -185,6 +185,7 @@ def test_sort_the_snapshots_table_both_ways_and_revoke_a_link(live_server, page,
     # Revoking asks first (in the page, confirm.js), saying it cannot be undone; then the link is 404.
     detail.locator("button.trash").click()
     expect(page.locator("dialog.confirm-dialog .confirm-message")).to_contain_text("cannot be undone")
+    expect(page.locator("dialog.confirm-dialog .confirm-ok")).to_have_text("Revoke")
     page.locator("dialog.confirm-dialog .confirm-ok").click()
     page.wait_for_selector(".flash")
     assert not Snapshot.objects.filter(id=quiet.id).exists()
