@@ -1,6 +1,8 @@
 """Snapshots (share links and saved events), their visits, comments and e-mail recipients, and the creation log
 that the per-organization creation limit counts."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -9,7 +11,17 @@ from spyglass.accounts.models import AccountGroup, Organization
 from spyglass.monitoring.models import Test
 
 
-class Snapshot(models.Model):
+class Expiring:
+    """The one expiry rule of share links, test and dashboard snapshots alike: expired at `expires_date`, never
+    when it is empty."""
+
+    expires_date: "datetime.datetime | None"
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_date is not None and self.expires_date <= (now or timezone.now())
+
+
+class Snapshot(Expiring, models.Model):
     """A frozen window of one test. Its own Test row (`test`, saved_event=True) holds the frozen configuration and
     is what /v6/tests lists and the data endpoints read; the rows themselves stay in the source test, pinned."""
 
@@ -68,9 +80,6 @@ class Snapshot(models.Model):
                 name="uniq_snapshot_idempotency_key",
             )
         ]
-
-    def is_expired(self, now=None) -> bool:
-        return self.expires_date is not None and self.expires_date <= (now or timezone.now())
 
 
 class SnapshotVisit(models.Model):
@@ -158,7 +167,7 @@ class SnapshotVisitTally(models.Model):
         constraints = [models.UniqueConstraint(fields=["snapshot", "shard"], name="uniq_snapshot_visit_tally")]
 
 
-class DashboardSnapshot(models.Model):
+class DashboardSnapshot(Expiring, models.Model):
     """A dashboard frozen at `frozen_at`: its widgets' definitions as of then (DashboardSnapshotWidget) and each
     widget's window. Nothing is copied: each widget reads its source test's rows of its window written before
     `frozen_at`, kept through retention by a RetentionPin (so 1 h and 7 days cost the same to make)."""
@@ -186,9 +195,6 @@ class DashboardSnapshot(models.Model):
                 name="uniq_dashboard_snapshot_idempotency_key",
             )
         ]
-
-    def is_expired(self, now=None) -> bool:
-        return self.expires_date is not None and self.expires_date <= (now or timezone.now())
 
 
 class DashboardSnapshotWidget(models.Model):
