@@ -82,7 +82,10 @@ def test_it_times_http_connect_and_wait_through_the_link(lab):
         f"(server waits {server_wait} ms)"
     )
     assert abs(connect - DELAY_MS) <= 3.0, results
-    assert abs(wait - (DELAY_MS + server_wait)) <= 5.0, results
+    # Never less than the link's delay plus the server's wait; the server's sleep and the relay may overshoot by a few
+    # ms (146.4 ms once for 140, alone on the machine), but an extra round trip (+40 ms) or a unit error never passes.
+    assert wait >= DELAY_MS + server_wait - 1.0, results
+    assert wait - (DELAY_MS + server_wait) <= 10.0, results
 
 
 def test_it_resolves_names_through_the_link_and_reports_dns_errors(lab):
