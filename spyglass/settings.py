@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from spyglass.lib import config
@@ -74,25 +73,7 @@ TEMPLATES = [
     }
 ]
 
-_database_url = config.env("DATABASE_URL")
-if _database_url:
-    try:
-        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
-    except Exception as exc:  # dj-database-url raises several types for a bad URL
-        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
-    if DATABASES["default"]["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
-        raise ImproperlyConfigured("DATABASE_URL must be postgres://… or sqlite:///…")
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(DATA_DIR / "spyglass.sqlite3"),
-            # Kept open across requests, as the PostgreSQL connection is: opening one (the file, the PRAGMAs below,
-            # Django's SQL functions) cost 1-2 ms and dropped SQLite's prepared statements on every request.
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
-        }
-    }
+DATABASES = {"default": config.database(config.env("DATABASE_URL"), DATA_DIR)}
 if config.env("SPYGLASS_TEST_DB_NAME"):
     # Lets two test runs share one PostgreSQL server without clobbering each other's test database.
     DATABASES["default"]["TEST"] = {"NAME": config.env("SPYGLASS_TEST_DB_NAME")}

@@ -29,6 +29,10 @@ def _spyglass(args, env_extra=None, data_dir=None):
         ("SPYGLASS_RETENTION_DAYS", "ninety", "SPYGLASS_RETENTION_DAYS must be a whole number"),
         ("SPYGLASS_SECRET_KEY", "short", "at least 32 characters"),
         ("DATABASE_URL", "mysql://x@y/z", "DATABASE_URL must be"),
+        ("DATABASE_URL", "postgres://u@db1:5432,db2:port/spyglass", "DATABASE_URL: 'db2:port' is not a host[:port]"),
+        ("DATABASE_URL", "postgres://u@db1,,db2/spyglass", "DATABASE_URL: an empty entry is not a host[:port]"),
+        ("DATABASE_URL", "postgres://u@db1,db2/?target_session_attrs=read-write", "DATABASE_URL names several hosts"),
+        ("DATABASE_URL", "postgres://u@db1,db2/sg?target_session_attrs=any", "needs target_session_attrs=read-write"),
         ("SPYGLASS_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example", "SPYGLASS_TRUSTED_PROXIES: 'proxy.example' is not"),
         ("SPYGLASS_TRUSTED_PROXIES", "10.0.0.0/33", "SPYGLASS_TRUSTED_PROXIES: '10.0.0.0/33' is not"),
         ("SPYGLASS_HSTS_SECONDS", "a year", "SPYGLASS_HSTS_SECONDS must be a whole number"),
@@ -50,6 +54,20 @@ def test_email_urls_map_to_smtp_settings(tmp_path):
     assert (ssl["EMAIL_PORT"], ssl["EMAIL_USE_SSL"]) == (465, True)
     outbox = config.email_settings(None, tmp_path)
     assert outbox["EMAIL_FILE_PATH"] == str(tmp_path / "outbox")
+
+
+def test_a_multi_host_database_url_becomes_libpqs_host_and_port_lists(tmp_path):
+    """libpq's multi-host form (dj-database-url cannot parse it): psycopg hands HOST and PORT to libpq as they are,
+    which tries the hosts in order and keeps the first that takes writes."""
+    db = config.database("postgres://sg:p%40ss@db1.example:5432,[::1]:5433,db3/spyglass?sslmode=require", tmp_path)
+    assert (db["HOST"], db["PORT"], db["NAME"]) == ("db1.example,::1,db3", "5432,5433,5432", "spyglass")
+    assert (db["USER"], db["PASSWORD"]) == ("sg", "p@ss")
+    assert db["OPTIONS"] == {"sslmode": "require", "target_session_attrs": "read-write", "connect_timeout": 5}
+    assert db["CONN_MAX_AGE"] == 60 and db["CONN_HEALTH_CHECKS"]
+    told = config.database("postgres://sg@a:1,b:2/sg?target_session_attrs=primary&connect_timeout=2", tmp_path)
+    assert told["OPTIONS"] == {"target_session_attrs": "primary", "connect_timeout": 2}
+    single = config.database("postgres://sg@db1.example:6432/sg", tmp_path)
+    assert (single["HOST"], single["PORT"], "OPTIONS" in single) == ("db1.example", 6432, False)
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):

@@ -1,10 +1,12 @@
 """Reading and validating settings from the environment. Errors name the variable and what it should look like."""
 
 import os
+import re
 import secrets
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -148,3 +150,77 @@ def share_origin(template: str) -> str | None:
         return f"{scheme}://{host}"
     _, _, domain = host.split("{linkId}", 1)[1].partition(".")
     return f"{scheme}://*.{domain}" if domain else None
+
+
+# libpq's target_session_attrs values that only ever connect to a server taking writes: the app writes on every
+# request (rate limits, visits, sessions), so a multi-host URL that could land on a standby is refused at start.
+WRITABLE_SESSION_ATTRS = ("read-write", "primary")
+# Seconds libpq waits for each host of a multi-host URL before it tries the next one (unless the URL says
+# connect_timeout=): a host that vanished from the network must not hold a request until gunicorn's timeout.
+MULTI_HOST_CONNECT_TIMEOUT = 5
+
+
+def database(url: str | None, directory: Path) -> dict:
+    """DATABASE_URL → Django's DATABASES["default"]: SQLite in the data dir when unset; postgres://… or sqlite:///…;
+    and libpq's multi-host form postgres://user@h1:5432,h2:5433/db?target_session_attrs=read-write, which
+    dj-database-url cannot parse, as HOST "h1,h2" and PORT "5432,5433" (psycopg hands both to libpq, which tries the
+    hosts in order and keeps the first that takes writes)."""
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(directory / "spyglass.sqlite3"),
+            # Kept open across requests, as the PostgreSQL connection is: opening one (the file, the PRAGMAs below,
+            # Django's SQL functions) cost 1-2 ms and dropped SQLite's prepared statements on every request.
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    parts = urlsplit(url)
+    hosts = _multi_hosts(parts) if "," in parts.netloc else None
+    if hosts is not None:  # parsed with the first host standing in for all of them
+        userinfo = parts.netloc.rpartition("@")[0]
+        url = parts._replace(netloc=(userinfo + "@" if userinfo else "") + "placeholder").geturl()
+    try:
+        settings: dict = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    except Exception as exc:  # dj-database-url raises several types for a bad URL
+        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+    if settings["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+        raise ImproperlyConfigured("DATABASE_URL must be postgres://… or sqlite:///…")
+    if hosts is not None:
+        settings["HOST"] = ",".join(host for host, _ in hosts)
+        settings["PORT"] = ",".join(port for _, port in hosts)
+        options = settings.setdefault("OPTIONS", {})
+        options.setdefault("target_session_attrs", "read-write")
+        options.setdefault("connect_timeout", MULTI_HOST_CONNECT_TIMEOUT)
+        if options["target_session_attrs"] not in WRITABLE_SESSION_ATTRS:
+            raise ImproperlyConfigured(
+                "DATABASE_URL with several hosts needs target_session_attrs=read-write (or primary), so that "
+                f"spyglass only ever connects to the server that takes writes; got {options['target_session_attrs']!r}"
+            )
+    return settings
+
+
+def _multi_hosts(parts) -> list[tuple[str, str]]:
+    """[(host, port)] of a multi-host netloc (user:pass@h1:5432,[::1]:5433,h3); ImproperlyConfigured naming
+    DATABASE_URL when it is malformed."""
+    example = "postgres://user:pass@db1.example:5432,db2.example:5432/spyglass?target_session_attrs=read-write"
+    if parts.scheme not in ("postgres", "postgresql", "pgsql", "postgis"):
+        raise ImproperlyConfigured(f"DATABASE_URL: only postgres:// URLs may name several hosts, such as {example}")
+    if not parts.path.strip("/"):
+        raise ImproperlyConfigured(f"DATABASE_URL names several hosts but no database, such as {example}")
+    for name, values in parse_qs(parts.query, keep_blank_values=True).items():
+        if name in ("host", "hostaddr", "port"):
+            raise ImproperlyConfigured(f"DATABASE_URL names its hosts in the address; drop ?{name}=")
+        if len(values) != 1 or not values[0]:
+            raise ImproperlyConfigured(f"DATABASE_URL: ?{name}= needs one value")
+    hosts: list[tuple[str, str]] = []
+    for item in parts.netloc.rpartition("@")[2].split(","):
+        match = re.fullmatch(r"(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+))(?::([0-9]{1,5}))?", item)
+        port = (match[3] or "5432") if match else "0"
+        if not match or not 1 <= int(port) <= 65535:
+            raise ImproperlyConfigured(
+                f"DATABASE_URL: {repr(item) if item else 'an empty entry'} is not a host[:port] (each of several "
+                "hosts is a name or address, an IPv6 address in brackets, and an optional port from 1 to 65535), "
+                f"such as {example}"
+            )
+        hosts.append((match[1] or match[2], port))
+    return hosts
