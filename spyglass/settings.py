@@ -38,6 +38,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "spyglass.api.middleware.RateLimitHeadersMiddleware",
     "spyglass.api.middleware.BodySizeLimitMiddleware",
+    "spyglass.api.middleware.DatabaseUnavailableMiddleware",  # 503 with Retry-After while the database is away
     "spyglass.sharing.middleware.ShareHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "spyglass.web.staticfiles.WhiteNoiseMiddleware",  # collects the static files first when their sources changed

@@ -23,7 +23,18 @@ def rows_fitting(rows: list[dict]) -> int:
 
 
 class ServerUnavailable(Exception):
-    """The server could not be reached or answered 5xx: keep the data and try again later."""
+    """The server could not be reached or answered 5xx: keep the data and try again later. `retry_after`: the seconds
+    a 503 asked the agent to wait (the server's database is away, as during a failover), else None."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def retry_after_of(response: httpx.Response) -> float | None:
+    """Retry-After in seconds (the delta form spyglass sends), else None."""
+    value = response.headers.get("Retry-After", "").strip()
+    return float(value) if value.isdigit() else None
 
 
 class Refused(Exception):
@@ -51,7 +62,7 @@ class AgentClient:
         except httpx.HTTPError as exc:
             raise ServerUnavailable(str(exc) or type(exc).__name__) from None
         if response.status_code >= 500:
-            raise ServerUnavailable(f"server answered {response.status_code}")
+            raise ServerUnavailable(f"server answered {response.status_code}", retry_after_of(response))
         try:
             data = response.json()
         except ValueError:

@@ -206,7 +206,8 @@ class AgentRuntime:
                 backoff = 1.0
             except ServerUnavailable as exc:
                 log.warning("upload: server not reachable (%s); keeping results in the spool", exc)
-                self.stop.wait(backoff)
+                # A 503's Retry-After (the server's database is failing over) says when to come back; else back off.
+                self.stop.wait(min(max(exc.retry_after, 1.0), MAX_BACKOFF) if exc.retry_after is not None else backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             if sent < BATCH_ROWS and not self.batch_cut:

@@ -15,6 +15,8 @@ from django.core.handlers.wsgi import LimitedStream
 from django.http import JsonResponse
 
 from .base import uncounted_rate_headers
+from .errors import database_unavailable_response
+from .unavailable import as_unavailable
 
 API_PREFIXES = ("/v6/", "/v7/")
 DRAIN_LIMIT = 8 * 1024 * 1024
@@ -64,3 +66,19 @@ def _discard(stream):
             pass
     except OSError:  # the client went away mid-body: nothing left to answer
         pass
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that found the database away (a failover, a dropped connection) answers 503 with Retry-After in its
+    interface's shape instead of 500 (spyglass/api/unavailable.py). DRF's views answer through their exception
+    handlers; what is raised outside a view reaches handler500, which answers the same."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        unavailable = as_unavailable(exception)
+        return None if unavailable is None else database_unavailable_response(request, unavailable)

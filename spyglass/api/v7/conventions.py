@@ -21,6 +21,7 @@ from spyglass.lib.error_messages import field_errors
 from spyglass.lib.timeranges import RangeError, TimeRange, parse_window
 
 from ..formats import V6JSONParser
+from ..unavailable import DatabaseUnavailable, as_unavailable, retry_headers
 
 PREFIX = "/v7/"
 HAL = "application/hal+json"
@@ -170,6 +171,7 @@ _TITLES = {
     415: "Unsupported Media Type",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 
@@ -193,6 +195,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, RequestDataTooBig):
         exc = exceptions.APIException("The request body is larger than 1 MiB")
         exc.status_code = 413
+    exc = as_unavailable(exc) or exc
     if not isinstance(exc, exceptions.APIException):
         return None
     headers = {}
@@ -200,6 +203,8 @@ def exception_handler(exc, context):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait) + 1)
+    if isinstance(exc, DatabaseUnavailable):
+        headers.update(retry_headers())
     errors = None
     if isinstance(exc, exceptions.ValidationError):
         errors = [
