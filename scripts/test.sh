@@ -52,6 +52,9 @@ command -v traceroute >/dev/null 2>&1 || need+=(traceroute)
 command -v mtr >/dev/null 2>&1 || need+=(mtr-tiny)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)   # runs the agent without CAP_NET_RAW
+# The failover test makes a primary and a replica of its own with the server binaries (initdb, pg_ctl, pg_basebackup),
+# whatever server the PostgreSQL pass uses.
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 mkdir -p artifacts
 

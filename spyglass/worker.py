@@ -78,8 +78,15 @@ def run_forever() -> int:
             if time.time() - last_rollups >= ROLLUPS_EVERY:
                 refresh_rollups()
                 last_rollups = time.time()
-        except Exception:  # keep the worker alive; the next pass retries
-            log.exception("worker pass failed")
+        except Exception as exc:  # keep the worker alive; the next pass retries
+            from spyglass.api.unavailable import is_database_unavailable
+
+            if is_database_unavailable(exc):  # a failover: one line a pass, not a traceback
+                log.warning(
+                    "worker pass: the database is unavailable (%s); trying again", (str(exc).splitlines() or [""])[0]
+                )
+            else:
+                log.exception("worker pass failed")
         for _ in range(MAIL_EVERY * 10):
             if stop.requested:
                 break
