@@ -3,11 +3,14 @@ answers 503 with Retry-After in its own shape, never 500, and the same request s
 keeps what a 503 refused and comes back when Retry-After says. The real failover, with PostgreSQL servers killed and
 promoted, is tests/test_failover.py."""
 
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import InterfaceError, InternalError, OperationalError, connection
 from rest_framework.test import APIClient
 
@@ -16,6 +19,8 @@ from spyglass.agent.runtime import AgentRuntime
 from spyglass.api.unavailable import RETRY_AFTER_SECONDS, is_database_unavailable
 from spyglass.monitoring.models import NetResult
 from spyglass.sharing.models import Snapshot
+from tests.agent_helpers import closed_port
+from tests.appservers import AppServer, database_url
 from tests.conftest import make_snapshot, make_test
 from tests.test_agent_api import acme_token, current_round, net_row, registered  # noqa: F401 (fixtures)
 
@@ -145,3 +150,36 @@ def test_the_agent_keeps_what_a_503_refused_and_waits_as_retry_after_says(tmp_pa
     assert runtime.spool.depth() == 1  # kept for the next try
     assert runtime.upload_once() == 1 and runtime.spool.depth() == 0
     runtime.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="an app process of its own needs the PostgreSQL run (scripts/test.sh runs it)",
+)
+def test_a_served_process_reaches_the_writable_host_and_replaces_connections_the_server_dropped(cast, shared, tmp_path):
+    """`spyglass serve` with a multi-host DATABASE_URL whose first host refuses (a dead primary) serves through the
+    second; when the server then drops every connection the process keeps (as a failover does), the next requests
+    are answered through fresh ones: nothing fails, nothing is restarted."""
+    _, snapshot = shared
+    url = urlsplit(database_url())
+    multi_host = url._replace(
+        netloc=f"{url.netloc.rpartition('@')[0]}@127.0.0.1:{closed_port()},{url.hostname}:{url.port}"
+    )
+    server = AppServer(
+        tmp_path, extra_env={"DATABASE_URL": multi_host._replace(query="target_session_attrs=read-write").geturl()}
+    )
+    try:
+        server.wait_ready()
+        share = f"{server.url}/s/{snapshot.link_id}/"
+        with ThreadPoolExecutor(8) as pool:  # one kept connection per gunicorn thread that answers
+            assert {r.status_code for r in pool.map(lambda _: httpx.get(share, timeout=30), range(16))} == {200}
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "select count(pg_terminate_backend(pid)) from pg_stat_activity "
+                    "where datname = current_database() and pid <> pg_backend_pid()"
+                )
+                assert cursor.fetchone()[0] >= 1
+            assert {r.status_code for r in pool.map(lambda _: httpx.get(share, timeout=30), range(16))} == {200}
+    finally:
+        server.stop()
