@@ -52,6 +52,7 @@ command -v traceroute >/dev/null 2>&1 || need+=(traceroute)
 command -v mtr >/dev/null 2>&1 || need+=(mtr-tiny)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)   # runs the agent without CAP_NET_RAW
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)   # scrapes /metrics in tests/test_prometheus_metrics.py
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 mkdir -p artifacts
 
