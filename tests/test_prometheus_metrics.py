@@ -332,3 +332,11 @@ def test_answers_of_one_process_are_scraped_from_another(tmp_path):
             server.stop()
     assert after.get("404", 0) - before.get("404", 0) == 5
     assert after["200"] - before["200"] == 3 + 1  # and the first scrape
+
+
+def test_docs_list_every_metric():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "metrics.md").read_text(encoding="utf-8")
+    for metric in catalogue.METRICS:
+        assert f"| `{prometheus_name(metric)}` | {metric.kind} | `{metric.name}` ({metric.unit}) |" in text
