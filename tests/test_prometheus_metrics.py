@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from spyglass.monitoring import catalogue, results
@@ -74,6 +75,15 @@ def test_the_bearer_token_is_required(client, db, metrics_on, authorization):
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert "SPYGLASS_METRICS_TOKEN" in response.json()["errorMessage"]
+
+
+def test_users_get_nothing_whoever_they_are(cast, metrics_on):
+    """The metrics span every organization: neither a session nor an API token opens them."""
+    from tests.web_support import signed_in
+
+    assert signed_in(cast.other_org).get("/metrics").status_code == 401
+    assert cast.owner.client.get("/metrics").status_code == 401  # Basic email:token
+    assert scrape(Client(), cast.owner.token).status_code == 401  # a user's API token as Bearer
 
 
 def test_a_scrape_is_openmetrics(client, db, metrics_on):

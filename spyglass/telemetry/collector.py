@@ -31,8 +31,8 @@ PREFIX = "spyglass_"
 # OpenTelemetry's units as Prometheus writes them (OpenTelemetry's Prometheus compatibility: "s" → "seconds").
 UNITS = {"s": "seconds", "ms": "milliseconds", "%": "percent", "By/s": "bytes_per_second", "By": "bytes"}
 LABELS = ("test_id", "test_name", "test_type", "agent_id", "agent", "server")
-# A test × agent whose last round is older than two of the test's intervals and this is left out: an agent that
-# stopped reporting, or a disabled test, drops out as Prometheus expects of a target that is gone.
+# A test × agent whose last round began more than two of the test's intervals plus GRACE seconds ago is left out:
+# an agent that stopped reporting, or a disabled test, drops out, as Prometheus expects of a series that is gone.
 GRACE = 300
 
 # More metrics: each callable returns prometheus_client metric families, read from the database when called.
