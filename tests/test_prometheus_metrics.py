@@ -16,9 +16,12 @@ from spyglass.telemetry.collector import exposition, prometheus_name
 from tests.conftest import make_agent, make_test
 
 TOKEN = "scrape-me-" + "x" * 22
-NOW = int(time.time())
-LAST = NOW - NOW % 60  # the round in progress
-EARLIER = LAST - 60
+
+
+def current_round() -> int:
+    """The round in progress (taken when a test runs: a file may run minutes after it was collected)."""
+    now = int(time.time())
+    return now - now % 60
 
 
 @pytest.fixture
@@ -94,7 +97,7 @@ def test_a_scrape_is_openmetrics(client, db, metrics_on):
     assert "spyglass_http_requests_total" in samples(response.content) or True
 
 
-def seed(cast):
+def seed(cast, last):
     """Three tests × two agents, each agent with an earlier round and a last one (one agent's last HTTP and DNS
     rounds failed)."""
     a2s = make_test(cast.owner, "agent-to-server", name="edge")
@@ -102,7 +105,7 @@ def seed(cast):
     dns = make_test(cast.owner, "dns-server", name="resolver")
     agents = [make_agent(cast.owner, "Frankfurt"), make_agent(cast.owner, "Tokyo")]
     for n, agent in enumerate(agents):
-        for round_id, extra in ((EARLIER, 50.0), (LAST, 0.0)):
+        for round_id, extra in ((last - 60, 50.0), (last, 0.0)):
             base = 10.0 * (n + 1) + extra
             net = dict(
                 server="example.com:443",
@@ -114,7 +117,7 @@ def seed(cast):
             )
             store("net", a2s, agent, round_id, **net)
             store("net", web, agent, round_id, **net)
-            failed = n == 1 and round_id == LAST
+            failed = n == 1 and round_id == last
             store(
                 "http",
                 web,
@@ -145,14 +148,15 @@ def seed(cast):
     return (a2s, web, dns), agents
 
 
-def v6_rows(person, path, test, top, body):
+def v6_rows(person, path, test, top, body, last):
     answer = person.client.get(f"/v6/{path}/{test.id}.json", {"window": "1h"})
     assert answer.status_code == 200, answer.content
-    return [r for r in answer.json()[top][body] if r["roundId"] == LAST]
+    return [r for r in answer.json()[top][body] if r["roundId"] == last]
 
 
 def test_the_last_round_of_every_test_and_agent_as_the_api_shows_it(client, cast, metrics_on):
-    (a2s, web, dns), agents = seed(cast)
+    last = current_round()
+    (a2s, web, dns), agents = seed(cast, last)
     parsed = samples(scrape(client).content)
     by_name = {m.name: prometheus_name(m) for m in catalogue.METRICS}
     assert by_name["network.latency"] == "spyglass_network_latency_seconds"
@@ -160,7 +164,7 @@ def test_the_last_round_of_every_test_and_agent_as_the_api_shows_it(client, cast
     assert by_name["http.server.throughput"] == "spyglass_http_server_throughput_bytes_per_second"
 
     for test in (a2s, web):
-        rows = v6_rows(cast.owner, "net/metrics", test, "net", "metrics")
+        rows = v6_rows(cast.owner, "net/metrics", test, "net", "metrics", last)
         assert len(rows) == 2
         for row in rows:
             labels = dict(test_id=str(test.id), test_name=test.name, agent=row["agentName"], server=row["server"])
@@ -169,9 +173,9 @@ def test_the_last_round_of_every_test_and_agent_as_the_api_shows_it(client, cast
             )
             assert value_of(parsed, "spyglass_network_loss_percent", **labels) == row["loss"]
             assert value_of(parsed, "spyglass_network_jitter_milliseconds", **labels) == row["jitter"]
-            assert value_of(parsed, "spyglass_net_round_timestamp_seconds", **labels) == LAST
+            assert value_of(parsed, "spyglass_net_round_timestamp_seconds", **labels) == last
 
-    rows = v6_rows(cast.owner, "web/http-server", web, "web", "httpServer")
+    rows = v6_rows(cast.owner, "web/http-server", web, "web", "httpServer", last)
     assert len(rows) == 2
     for row in rows:
         labels = dict(test_id=str(web.id), agent=row["agentName"], server="https://example.com/")
@@ -188,7 +192,7 @@ def test_the_last_round_of_every_test_and_agent_as_the_api_shows_it(client, cast
         )
         assert value_of(parsed, "spyglass_http_server_throughput_bytes_per_second", **labels) == row["throughput"]
 
-    rows = v6_rows(cast.owner, "dns/server", dns, "dns", "server")
+    rows = v6_rows(cast.owner, "dns/server", dns, "dns", "server", last)
     assert len(rows) == 2
     for row in rows:
         labels = dict(test_id=str(dns.id), agent=row["agentName"], server=row["server"])
@@ -205,12 +209,13 @@ def test_the_last_round_of_every_test_and_agent_as_the_api_shows_it(client, cast
 
 
 def test_labels_carry_any_test_name_escaped(client, cast, metrics_on):
+    last = current_round()
     name = 'say "hi"\nthen \\ leave'
     test = make_test(cast.owner, "agent-to-server", name='say "hi"')
     # The API refuses control characters in a name; whatever a name holds, its label holds it escaped.
     Test.objects.filter(id=test.id).update(name=name)
     agent = make_agent(cast.owner, 'Agent "Q"')
-    store("net", test, agent, LAST, server="example.com:443", loss=0.0, max_latency=12.0, jitter=1.0)
+    store("net", test, agent, last, server="example.com:443", loss=0.0, max_latency=12.0, jitter=1.0)
     body = scrape(client).content
     assert b'test_name="say \\"hi\\"\\nthen \\\\ leave"' in body
     (sample,) = samples(body)["spyglass_network_loss_percent"]
@@ -225,32 +230,39 @@ def test_labels_carry_any_test_name_escaped(client, cast, metrics_on):
 
 
 def test_old_rounds_deleted_tests_and_saved_events_are_left_out(client, cast, metrics_on):
+    last = current_round()
     quiet = make_test(cast.owner, "agent-to-server", name="quiet", interval=300)
     gone = make_test(cast.owner, "agent-to-server", name="gone")
     agent = make_agent(cast.owner)
-    store(
-        "net", quiet, agent, LAST - 2 * 300 - 240, loss=1.0, max_latency=1.0, jitter=1.0
-    )  # within two intervals + 5 min
-    store("net", gone, agent, LAST, loss=2.0, max_latency=1.0, jitter=1.0)
+    # within two of its intervals and 5 minutes
+    store("net", quiet, agent, last - 2 * 300 - 240, loss=1.0, max_latency=1.0, jitter=1.0)
+    store("net", gone, agent, last, loss=2.0, max_latency=1.0, jitter=1.0)
     assert cast.owner.client.post(f"/v6/tests/agent-to-server/{gone.id}/delete.json").status_code == 204
     stale = make_test(cast.owner, "agent-to-server", name="stale")
-    store("net", stale, agent, LAST - 2 * 60 - 400, loss=3.0, max_latency=1.0, jitter=1.0)
+    store("net", stale, agent, last - 2 * 60 - 400, loss=3.0, max_latency=1.0, jitter=1.0)
+    saved = Test.objects.create(
+        account_group=quiet.account_group, type=quiet.type, name="saved", interval=60, saved_event=True
+    )
+    store("net", saved, agent, last, loss=4.0, max_latency=1.0, jitter=1.0)
     loss = samples(scrape(client).content)["spyglass_network_loss_percent"]
     assert [(s.labels["test_name"], s.value) for s in loss] == [("quiet", 1.0)]
 
 
 def test_a_scrape_costs_one_query_per_kind_whatever_the_tests(client, cast, metrics_on, django_assert_max_num_queries):
-    seed(cast)
+    last = current_round()
+    seed(cast, last)
     for n in range(5):
         test = make_test(cast.owner, "http-server", name=f"more {n}")
         for agent in make_agent(cast.owner, f"A{n}"), make_agent(cast.owner, f"B{n}"):
-            store("http", test, agent, LAST, response_time=5.0)
+            store("http", test, agent, last, response_time=5.0)
     with django_assert_max_num_queries(4):  # net, http, dns, the counters
         parsed = samples(exposition())
     assert len(parsed["spyglass_http_client_request_duration_seconds"]) == 12
 
 
 def test_answers_and_stored_rounds_are_counted(client, cast, metrics_on, django_capture_on_commit_callbacks):
+    last = current_round()
+
     def health():
         parsed = samples(scrape(client).content)
         codes = {s.labels["code"]: s.value for s in parsed.get("spyglass_http_requests_total", [])}
@@ -270,8 +282,8 @@ def test_answers_and_stored_rounds_are_counted(client, cast, metrics_on, django_
                 {
                     "test_id": test.id,
                     "agent_id": agent.id,
-                    "round_id": LAST - 60 * i,
-                    "date": datetime.fromtimestamp(LAST, UTC),
+                    "round_id": last - 60 * i,
+                    "date": datetime.fromtimestamp(last, UTC),
                 }
                 for i in range(7)
             ],

@@ -13,7 +13,7 @@ from spyglass.monitoring.models import HttpResult, NetResult
 from tests.agent_helpers import wait_for
 from tests.conftest import make_agent, make_test
 from tests.smtp import free_port
-from tests.test_prometheus_metrics import EARLIER, LAST, TOKEN, store
+from tests.test_prometheus_metrics import TOKEN, current_round, store
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,14 +79,15 @@ def scraped(prometheus):
 
 
 def test_prometheus_reads_the_stored_rounds_from_metrics(cast, prometheus):
+    last = current_round()
     edge = make_test(cast.owner, "agent-to-server", name='edge "west"')
     shop = make_test(cast.owner, "http-server", name="shop")
     agents = [make_agent(cast.owner, "Frankfurt"), make_agent(cast.owner, "Tokyo")]
     for n, agent in enumerate(agents):
-        store("net", edge, agent, EARLIER, server="example.com:443", loss=50.0, max_latency=999.0, jitter=9.0)
-        store("net", edge, agent, LAST, server="example.com:443", loss=n * 2.5, max_latency=20.5 + n, jitter=1.25)
+        store("net", edge, agent, last - 60, server="example.com:443", loss=50.0, max_latency=999.0, jitter=9.0)
+        store("net", edge, agent, last, server="example.com:443", loss=n * 2.5, max_latency=20.5 + n, jitter=1.25)
         store(
-            "http", shop, agent, LAST, response_code=200, response_time=120.0 + n, error_type="None" if n else "Connect"
+            "http", shop, agent, last, response_code=200, response_time=120.0 + n, error_type="None" if n else "Connect"
         )
 
     target = wait_for(lambda: scraped(prometheus), timeout=60, step=0.25)
@@ -96,12 +97,12 @@ def test_prometheus_reads_the_stored_rounds_from_metrics(cast, prometheus):
         return query(prometheus, "spyglass_network_latency_seconds")
 
     latencies = wait_for(lambda: len(latest_values()) == 2 and latest_values(), timeout=30, step=0.25)
-    for row in NetResult.objects.filter(round_id=LAST).select_related("test", "agent"):
+    for row in NetResult.objects.filter(round_id=last).select_related("test", "agent"):
         key = (row.test.name, row.agent.name)
         assert latencies[key] == pytest.approx(row.max_latency / 1000)
         assert query(prometheus, "spyglass_network_loss_percent")[key] == row.loss
         assert query(prometheus, "spyglass_network_jitter_milliseconds")[key] == row.jitter
-        assert query(prometheus, "spyglass_net_round_timestamp_seconds")[key] == LAST
+        assert query(prometheus, "spyglass_net_round_timestamp_seconds")[key] == last
     availability = query(prometheus, "spyglass_http_server_request_availability_percent")
     durations = query(prometheus, "spyglass_http_client_request_duration_seconds")
     for row in HttpResult.objects.select_related("test", "agent"):
