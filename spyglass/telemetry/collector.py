@@ -2,7 +2,8 @@
 process answers alike.
 
 - The last round of every test × agent (× DNS server), one series per metric of the field catalogue
-  (`catalogue.METRICS`: OpenTelemetry name and unit → `prometheus_name`), one query per kind of result.
+  (`catalogue.METRICS`: OpenTelemetry name and unit → `prometheus_name`): one query for the tests, then one per
+  kind of result.
 - The server's health: answers by status and result rows written (counters.py), then whatever the rooms that
   registered a collector add (`register`).
 
@@ -20,7 +21,6 @@ from django.db.models.functions import RowNumber
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.openmetrics.exposition import generate_latest
 
-from spyglass.lib.rounds import ALLOWED_INTERVALS
 from spyglass.monitoring import catalogue
 from spyglass.monitoring.models import Test
 from spyglass.monitoring.timeline import ERROR_Q
@@ -54,26 +54,32 @@ def _base_name(metric: catalogue.Metric) -> str:
     return PREFIX + metric.name.replace(".", "_")
 
 
-def _last_rounds(key: str, now: int) -> list[dict]:
-    """The last round of every test × agent (and DNS server) of kind `key`, within the grace period: one query."""
+def _live_tests() -> dict[int, dict]:
+    """Every test that is neither deleted nor a saved event, by id, with what its labels need (one query)."""
+    tests = Test.objects.filter(deleted_date__isnull=True, saved_event=False)
+    return {t["id"]: dict(t) for t in tests.values("id", "name", "type", "url", "interval")}
+
+
+def _last_rounds(key: str, tests: dict[int, dict], now: int) -> list[dict]:
+    """The last round of every test × agent (and DNS server) of kind `key` within the tests' grace: one query, which
+    reads each test's recent rounds from the index (test, round, agent) — one range per interval, the test ids
+    given as values, so that PostgreSQL and SQLite both plan index ranges rather than a scan of the table."""
+    if not tests:
+        return []
     model: Any = catalogue.kind(key).model
     measured = catalogue.metrics(key)
+    by_interval: dict[int, list[int]] = {}
+    for test in tests.values():
+        by_interval.setdefault(test["interval"], []).append(test["id"])
+    recent = functools.reduce(
+        operator.or_,
+        (Q(test_id__in=ids, round_id__gte=now - GRACE - 2 * interval) for interval, ids in sorted(by_interval.items())),
+    )
     partition = [F("test_id"), F("agent_id"), *([F("server")] if key == "dns" else [])]
-    server = {"server": F("test__url")} if key == "http" else {}
     failed = (
         {"failed": Case(When(ERROR_Q[key], then=Value(1)), default=Value(0), output_field=IntegerField())}
         if any(m.source == "availability" for m in measured)
         else {}
-    )
-    live = Test.objects.filter(deleted_date__isnull=True, saved_event=False)
-    # A test's rounds within two of its intervals (and GRACE), found test by test in the index (test, round, agent):
-    # one range per interval, so a 60 s test reads its last few minutes whatever the longest interval is.
-    recent = functools.reduce(
-        operator.or_,
-        (
-            Q(test_id__in=live.filter(interval=i).values("id"), round_id__gte=now - GRACE - 2 * i)
-            for i in ALLOWED_INTERVALS
-        ),
     )
     rows = (
         model.objects.filter(recent)
@@ -83,27 +89,18 @@ def _last_rounds(key: str, now: int) -> list[dict]:
             "test_id",
             "agent_id",
             "round_id",
-            *([] if server else ["server"]),
+            *(["server"] if key != "http" else []),  # an HTTP test's server is its URL
             *(m.field.column for m in measured if m.field),
-            test_name=F("test__name"),
-            test_type=F("test__type"),
             agent_name=F("agent__name"),
-            **server,
             **failed,
         )
     )
     return list(rows)
 
 
-def _labels(row: dict) -> list[str]:
-    return [
-        str(row["test_id"]),
-        row["test_name"],
-        row["test_type"],
-        str(row["agent_id"]),
-        row["agent_name"],
-        row["server"],
-    ]
+def _labels(row: dict, test: dict) -> list[str]:
+    server = test["url"] if "server" not in row else row["server"]
+    return [str(test["id"]), test["name"], test["type"], str(row["agent_id"]), row["agent_name"], server]
 
 
 class Collector:
@@ -113,25 +110,27 @@ class Collector:
         self.now = int(time.time() if now is None else now)
 
     def collect(self) -> Iterable[Metric]:
+        tests = _live_tests()
         for key in catalogue.kinds():
-            yield from self._rounds(key)
+            yield from self._rounds(key, tests)
         yield from self._health()
         for collector in _collectors:
             yield from collector()
 
-    def _rounds(self, key: str) -> Iterable[Metric]:
+    def _rounds(self, key: str, tests: dict[int, dict]) -> Iterable[Metric]:
         measured = catalogue.metrics(key)
         if not measured:
             return
-        rows = _last_rounds(key, self.now)
+        rows = _last_rounds(key, tests, self.now)
+        labels = [_labels(row, tests[row["test_id"]]) for row in rows]
         stamp = GaugeMetricFamily(
             f"{PREFIX}{key}_round_timestamp",
             f"when the last round of {catalogue.kind(key).title} began (its roundId)",
             labels=LABELS,
             unit="seconds",
         )
-        for row in rows:
-            stamp.add_metric(_labels(row), row["round_id"])
+        for row, named in zip(rows, labels, strict=True):
+            stamp.add_metric(named, row["round_id"])
         yield stamp
         for metric in measured:
             family = GaugeMetricFamily(
@@ -141,10 +140,10 @@ class Collector:
                 unit=UNITS[metric.unit],
             )
             column, scale = (metric.field.column if metric.field else None), metric.scale
-            for row in rows:
+            for row, named in zip(rows, labels, strict=True):
                 value = (0.0 if row["failed"] else 100.0) if column is None else row[column]
                 if value is not None:
-                    family.add_metric(_labels(row), value * scale)
+                    family.add_metric(named, value * scale)
             yield family
 
     def _health(self) -> Iterable[Metric]:
