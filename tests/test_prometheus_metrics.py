@@ -69,6 +69,18 @@ def test_off_unless_a_token_is_set(client, db):
     assert scrape(client, "anything-at-all-0123456789").status_code == 404
 
 
+@pytest.mark.parametrize("value", ["0123456789abcde", "0123456789 abcdef", "0123456789abcdef\x7f", "0123456789abcdéf"])
+def test_a_token_too_short_or_with_spaces_or_other_characters_stops_the_start(value):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from spyglass.lib import config
+
+    with pytest.raises(ImproperlyConfigured, match="SPYGLASS_METRICS_TOKEN must be at least 16 printable ASCII"):
+        config.metrics_token(value)
+    assert config.metrics_token("0123456789abcdef") == "0123456789abcdef"
+    assert config.metrics_token(None) is None
+
+
 @pytest.mark.parametrize(
     "authorization",
     ["", f"Basic {TOKEN}", f"Bearer {TOKEN}x", f"Bearer {TOKEN[:-1]}", "Bearer", f"Token {TOKEN}", "Bearer é"],
