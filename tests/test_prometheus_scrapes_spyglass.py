@@ -61,8 +61,10 @@ def prometheus(tmp_path, live_server, settings):
         log.close()
 
 
-def query(prometheus, expression) -> dict[tuple[str, str], float]:
-    """(test name, agent) → value of each series of the instant query."""
+def query(prometheus, metric) -> dict[tuple[str, str], float]:
+    """(test name, agent) → the metric's latest value in each series. Through last_over_time, which passes over
+    the staleness marker a scrape that timed out on a busy machine leaves."""
+    expression = f"last_over_time({metric}[5m])"
     answer = httpx.get(f"{prometheus}/api/v1/query", params={"query": expression}, timeout=10).json()
     assert answer["status"] == "success", answer
     return {(r["metric"]["test_name"], r["metric"]["agent"]): float(r["value"][1]) for r in answer["data"]["result"]}
@@ -113,13 +115,17 @@ def test_prometheus_reads_the_stored_rounds_from_metrics(cast, prometheus):
     # The server's own health: each scrape is counted once answered (so seen by the next one), and the count grows.
     answered = wait_for(lambda: query_total(prometheus), timeout=30, step=0.25)
     wait_for(lambda: query_total(prometheus) > answered, timeout=30, step=0.25)
-    stored = httpx.get(f"{prometheus}/api/v1/query", params={"query": "spyglass_rounds_stored_total"}, timeout=10)
+    stored = httpx.get(
+        f"{prometheus}/api/v1/query", params={"query": "last_over_time(spyglass_rounds_stored_total[5m])"}, timeout=10
+    )
     assert {r["metric"]["kind"]: float(r["value"][1]) for r in stored.json()["data"]["result"]} == {"net": 4, "http": 2}
 
 
 def query_total(prometheus) -> float:
     answer = httpx.get(
-        f"{prometheus}/api/v1/query", params={"query": 'sum(spyglass_http_requests_total{code="200"})'}, timeout=10
+        f"{prometheus}/api/v1/query",
+        params={"query": 'sum(last_over_time(spyglass_http_requests_total{code="200"}[5m]))'},
+        timeout=10,
     ).json()
     result = answer["data"]["result"]
     return float(result[0]["value"][1]) if result else 0.0
