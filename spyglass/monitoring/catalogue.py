@@ -449,8 +449,9 @@ def labels() -> dict[str, str]:
     return out
 
 
-for _metric in METRICS:  # every metric's field exists and its unit converts; else the start stops here
-    assert _metric.scale, _metric.name
+# Every metric's field exists and its unit converts (a KeyError here stops the start), to a non-zero factor.
+if not all(metric.scale for metric in METRICS):
+    raise ValueError("a metric of catalogue.METRICS converts its unit by a factor of 0")
 
 
 def metrics(key: str | None = None) -> tuple[Metric, ...]:
