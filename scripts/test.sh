@@ -55,6 +55,7 @@ command -v setpriv >/dev/null 2>&1 || need+=(util-linux)   # runs the agent with
 # The failover test makes a primary and a replica of its own with the server binaries (initdb, pg_ctl, pg_basebackup),
 # whatever server the PostgreSQL pass uses.
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)   # scrapes /metrics in tests/test_prometheus_metrics.py
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 mkdir -p artifacts
 

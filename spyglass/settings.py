@@ -30,12 +30,14 @@ INSTALLED_APPS = [
     "spyglass.results_ui",
     "spyglass.api",
     "spyglass.mail",
+    "spyglass.telemetry",
     "spyglass.sharing",
     "django_htmx",
     "spyglass.web",
 ]
 
 MIDDLEWARE = [
+    "spyglass.telemetry.middleware.RequestCountMiddleware",  # outermost: counts every answer, by status
     "spyglass.api.middleware.RateLimitHeadersMiddleware",
     "spyglass.api.middleware.BodySizeLimitMiddleware",
     "spyglass.api.middleware.DatabaseUnavailableMiddleware",  # 503 with Retry-After while the database is away
@@ -170,6 +172,8 @@ _share_origin = config.share_origin(SHARE_URL_TEMPLATE) if SHARE_URL_TEMPLATE el
 CSRF_TRUSTED_ORIGINS = [config.origin(BASE_URL)] + ([_share_origin] if _share_origin else [])
 COMMENT_LIMIT_PER_HOUR = config.env_int("SPYGLASS_COMMENT_LIMIT", 20, minimum=1)
 SHARE_MISS_LIMIT_PER_MINUTE = config.env_int("SPYGLASS_SHARE_MISS_LIMIT", 100, minimum=1)
+# /metrics (Prometheus): off unless set; then the Bearer token a scraper must send.
+METRICS_TOKEN = config.metrics_token(config.env("SPYGLASS_METRICS_TOKEN"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["spyglass.api.auth.TokenAuthentication", "spyglass.api.auth.SessionAuth"],

@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("spyglass.api.v7.urls")),
     path("", include("spyglass.sharing.urls")),
     path("", include("spyglass.api.agent.urls")),
+    path("", include("spyglass.scrape.urls")),
     path("", include("spyglass.web.urls")),
 ]
 

@@ -38,6 +38,7 @@ def _spyglass(args, env_extra=None, data_dir=None):
         ("SPYGLASS_HSTS_SECONDS", "a year", "SPYGLASS_HSTS_SECONDS must be a whole number"),
         ("SPYGLASS_HSTS_SECONDS", "600", "SPYGLASS_HSTS_SECONDS needs an https:// SPYGLASS_BASE_URL"),
         ("SPYGLASS_LOG_LEVEL", "LOUD", "SPYGLASS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("SPYGLASS_METRICS_TOKEN", "short", "SPYGLASS_METRICS_TOKEN must be at least 16 printable ASCII characters"),
     ],
 )
 def test_bad_settings_stop_the_start_with_a_message_naming_the_variable(tmp_path, variable, value, fragment):

@@ -20,7 +20,7 @@ from tests.conftest import make_agent, make_derived_snapshot, make_snapshot, mak
 from tests.web_support import signed_in
 
 PEOPLE = ("owner", "teammate", "regular", "other_group", "other_org", "anonymous")
-MODULES = ("spyglass.web.urls", "spyglass.sharing.urls", "spyglass.api.agent.urls")
+MODULES = ("spyglass.web.urls", "spyglass.sharing.urls", "spyglass.api.agent.urls", "spyglass.scrape.urls")
 LOGIN = "→/login/"  # redirected to sign in
 
 
@@ -120,6 +120,9 @@ MATRIX = {
     "agent-heartbeat": ("POST", {"agent_id": "agent"}, same(401)),
     "agent-assignments": ("GET", {"agent_id": "agent"}, same(401)),
     "agent-results": ("POST", {"agent_id": "agent"}, same(401)),
+    # the operator's Prometheus endpoint: off unless SPYGLASS_METRICS_TOKEN is set; then a signed-in user, whoever
+    # it is, gets 401 (tests/test_prometheus_metrics.py)
+    "metrics": ("GET", {}, same(404)),
 }
 
 

@@ -29,6 +29,12 @@ def hit_keys(keys: list[str], window_seconds: int, amount: int = 1, now: float |
     start = window_start(window_seconds, now)
     params = [value for key in keys for value in (key, start, amount)]
     plain, relaxed = _statements(len(keys))
+    return {key: count for count, key in write_counters(plain, relaxed, params)}
+
+
+def write_counters(plain: str, relaxed: str, params: list) -> list[tuple]:
+    """Run a counter's upsert (`plain`), or on PostgreSQL outside a transaction its `relaxed` form, which commits
+    without waiting for the disk; returns the rows it returns. Counters elsewhere (spyglass.telemetry) write here."""
     if connection.in_atomic_block:
         with transaction.atomic(), connection.cursor() as cur:  # a savepoint in the caller's transaction
             cur.execute(plain, params)
@@ -42,7 +48,7 @@ def hit_keys(keys: list[str], window_seconds: int, amount: int = 1, now: float |
         with connection.cursor() as cur:
             cur.execute(relaxed if connection.vendor == "postgresql" else plain, params)
             rows = cur.fetchall()
-    return {key: count for count, key in rows}
+    return rows
 
 
 _TABLE = RateCounter._meta.db_table

@@ -59,6 +59,19 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return raw.upper()
 
 
+def metrics_token(value: str | None) -> str | None:
+    """SPYGLASS_METRICS_TOKEN: unset (the metrics endpoint is off), or a token of at least 16 printable ASCII characters
+    without spaces."""
+    if value is None:
+        return None
+    if len(value) < 16 or not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
+        raise ImproperlyConfigured(
+            "SPYGLASS_METRICS_TOKEN must be at least 16 printable ASCII characters without spaces "
+            "(e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return value
+
+
 def data_dir() -> Path:
     path = Path(env("SPYGLASS_DATA_DIR") or "./.spyglass").expanduser().resolve()
     try:

@@ -281,6 +281,97 @@ PATH = _kind(
 )
 
 _KINDS = {"net": NET, "http": HTTP, "dns": DNS}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One measurement of a round as a time series: the OpenTelemetry name and unit (ThousandEyes' data model v2,
+    docs/metrics.md) of a field of kind `kind`, or of the round's availability (`source` "availability": 0 when
+    the row has an error, else 100). `v1`: (name, unit) in data model v1; None for spyglass's own metrics, which
+    ThousandEyes' model does not have (the HTTP phases). The Prometheus name is made from name and unit
+    (spyglass.telemetry.collector.prometheus_name); a value is converted from the field's unit to the metric's."""
+
+    kind: str
+    source: str  # the field's v6 name, or "availability"
+    name: str
+    unit: str  # UCUM, as OpenTelemetry writes it: "s", "ms", "%", "By/s"
+    description: str
+    v1: tuple[str, str] | None = None
+
+    @property
+    def field(self) -> Field | None:
+        return None if self.source == "availability" else by_name(self.kind)[self.source]
+
+    @property
+    def scale(self) -> float:
+        """What a stored value is multiplied by to be in the metric's unit."""
+        stored = "%" if self.field is None else self.field.unit
+        return _SCALES[(stored, self.unit)]
+
+
+# A stored unit → a metric's unit: the factor. A pair not listed stops the start (a unit without a conversion).
+_SCALES = {("ms", "s"): 0.001, ("ms", "ms"): 1.0, ("%", "%"): 1.0, ("bytes/s", "By/s"): 1.0}
+
+# Every metric of a round, in order: the one mapping the Prometheus endpoint (and streams) read.
+METRICS = (
+    Metric(
+        "net",
+        "maxLatency",
+        "network.latency",
+        "s",
+        "the round's maximum round-trip time",
+        ("net.metrics.latency", "ms"),
+    ),
+    Metric("net", "loss", "network.loss", "%", "packet loss", ("net.metrics.loss", "%")),
+    Metric(
+        "net",
+        "jitter",
+        "network.jitter",
+        "ms",
+        "standard deviation of the round-trip times",
+        ("net.metrics.jitter", "ms"),
+    ),
+    Metric(
+        "http",
+        "availability",
+        "http.server.request.availability",
+        "%",
+        "0 when the round had an error, else 100",
+        ("http.metrics.availability", "%"),
+    ),
+    Metric("http", "throughput", "http.server.throughput", "By/s", "throughput", ("http.metrics.throughput", "By/s")),
+    Metric(
+        "http",
+        "responseTime",
+        "http.client.request.duration",
+        "s",
+        "time to the first byte of the response",
+        ("http.metrics.response.time", "ms"),
+    ),
+    Metric("http", "dnsTime", "http.client.dns.duration", "s", "DNS resolution of the URL's host"),
+    Metric("http", "connectTime", "http.client.connect.duration", "s", "TCP connection"),
+    Metric("http", "sslTime", "http.client.tls.duration", "s", "TLS handshake"),
+    Metric("http", "waitTime", "http.client.wait.duration", "s", "from the request sent to the first byte"),
+    Metric("http", "receiveTime", "http.client.receive.duration", "s", "from the first byte to the last"),
+    Metric("http", "totalTime", "http.client.total.duration", "s", "the whole request, redirects included"),
+    Metric(
+        "dns",
+        "availability",
+        "dns.lookup.availability",
+        "%",
+        "0 when the round had an error, else 100",
+        ("dnsserver.metrics.availability", "%"),
+    ),
+    Metric(
+        "dns",
+        "resolutionTime",
+        "dns.lookup.duration",
+        "s",
+        "time to resolve",
+        ("dnsserver.metrics.resolution.time", "ms"),
+    ),
+)
+
 # Each test type's own kind of result: the one that decides its status and leads its results page and downloads.
 PRIMARY = {Test.AGENT_TO_SERVER: "net", Test.HTTP_SERVER: "http", Test.DNS_SERVER: "dns"}
 _derived: list[Any] = []  # functools.cache wrappers, cleared when the catalogue changes
@@ -356,6 +447,16 @@ def labels() -> dict[str, str]:
     for k in _KINDS.values():
         out.update({f.column: f.label for f in k.fields if f.label and f.column in k.table})
     return out
+
+
+# Every metric's field exists and its unit converts (a KeyError here stops the start), to a non-zero factor.
+if not all(metric.scale for metric in METRICS):
+    raise ValueError("a metric of catalogue.METRICS converts its unit by a factor of 0")
+
+
+def metrics(key: str | None = None) -> tuple[Metric, ...]:
+    """The metrics of a round, of one kind or of every kind."""
+    return tuple(m for m in METRICS if key is None or m.kind == key)
 
 
 @contextmanager

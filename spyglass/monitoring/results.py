@@ -6,6 +6,7 @@ were written before the freeze, the old rows are first copied, set-based, to the
 transaction. Rows carry `recorded_at`, so rows first written after a freeze are simply not shown by the snapshot."""
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import chain, repeat
@@ -38,6 +39,15 @@ HOUR = 3600
 
 # Namespace of the PostgreSQL advisory locks that order freezes against writes of the same test.
 _LOCK_NAMESPACE = 0x53505947 << 24
+
+# Called after every write of results, inside its transaction, with the kind and the rows written
+# (spyglass.telemetry counts them once the transaction commits).
+_on_write: list[Callable[[str, int], None]] = []
+
+
+def register_on_write(callback: Callable[[str, int], None]) -> None:
+    if callback not in _on_write:
+        _on_write.append(callback)
 
 
 def columns(kind: str) -> list[str]:
@@ -282,6 +292,8 @@ def _write(
         # Last, so the hours' rows stay locked only until the commit that follows.
         hours = (r - r % HOUR for r in rounds)
         bump_hours(cur, set(zip(columns[given.index("test_id")], hours, strict=True)), tail[-1])
+        for callback in _on_write:
+            callback(kind, count)
     return count
 
 
