@@ -183,3 +183,13 @@ def test_a_served_process_reaches_the_writable_host_and_replaces_connections_the
             assert {r.status_code for r in pool.map(lambda _: httpx.get(share, timeout=30), range(16))} == {200}
     finally:
         server.stop()
+
+
+def test_a_share_page_stays_a_503_while_answers_are_counted_for_metrics(cast, shared, client, settings):
+    """With /metrics on, every answer is counted in the database; a count that cannot be written (the database is
+    away) leaves the answer as it was."""
+    settings.METRICS_TOKEN = "t" * 32
+    _, snapshot = shared
+    with database_away():
+        share = client.get(f"/s/{snapshot.link_id}/")
+    assert_unavailable(share, "text/html")
