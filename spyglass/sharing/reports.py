@@ -241,7 +241,7 @@ def _run(schedule: ReportSchedule, scheduled_for, now: datetime) -> str:
 def _snapshot_name(schedule: ReportSchedule, now: datetime) -> str:
     base = schedule.name or schedule.dashboard.name
     local = now.astimezone(_zone_of_dashboard(schedule.dashboard))
-    return f"{base} · {schedule.get_frequency_display()} report {local:%Y-%m-%d}"[:255]
+    return f"{base}: {schedule.get_frequency_display().lower()} report {local:%Y-%m-%d}"[:255]
 
 
 def _email_context(schedule: ReportSchedule, **extra) -> dict:
@@ -265,7 +265,7 @@ def _send(schedule: ReportSchedule, snapshot: DashboardSnapshot) -> None:
         window_end=format_v6_date(int(snapshot.frozen_at.timestamp())),
         expires=snapshot.expires_date.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if snapshot.expires_date else "",
     )
-    subject = " ".join(f"{schedule.get_frequency_display()} report: {snapshot.display_name}".split())[:200]
+    subject = " ".join(snapshot.display_name.split())[:200]
     text = render_to_string("sharing/email/report.txt", context)
     html = render_to_string("sharing/email/report.html", context)
     for address in schedule.recipients:  # one message each: recipients do not see one another

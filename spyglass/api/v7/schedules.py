@@ -59,7 +59,7 @@ def schedule_arguments(data, organization) -> dict:
     cron = _object(data, "cronSpec")
     repeat = cron.get("repeat")
     if repeat not in REPEATS:
-        raise ValidationError({"cronSpec.repeat": f"must be one of {', '.join(REPEATS)} here"})
+        raise ValidationError({"cronSpec.repeat": "must be EVERY_DAY, EVERY_WEEK or EVERY_MONTH here"})
     if cron.get("endRepeat") not in (None, {"endConditionType": "NEVER"}):
         raise ValidationError({"cronSpec.endRepeat": "schedules here repeat until removed: leave it out or NEVER"})
     if cron.get("zoneCode") != organization.time_zone:
