@@ -6,7 +6,7 @@ import re
 from datetime import time
 
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from spyglass.accounts.services import zone_of
@@ -19,6 +19,8 @@ from spyglass.sharing.services import MAX_RECIPIENTS
 from ..checkpoint import can_edit_organization, can_schedule_reports, member_view, schedule_dashboard_or_404
 from ..sharing_panel import default_dashboard_expiry, expiry_choices
 
+SECTION = "web/dashboard/_schedule.html"
+SAVED = "The dashboard's scheduled report was saved."
 TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 LAST = "last"
 
@@ -49,6 +51,7 @@ def schedule_context(access, board, *, form=None, error="") -> dict:
         "month_days": [(str(d), str(d)) for d in range(1, MAX_DAY_OF_MONTH + 1)] + [(LAST, "Last day")],
         "schedule_expiries": expiries,
         "max_recipients": MAX_RECIPIENTS,
+        "schedule_saved_message": SAVED,
     }
 
 
@@ -121,11 +124,15 @@ def schedule_set(request):
     try:
         reports.set_schedule(access, board, **_parse(form))
     except SharingError as exc:
+        text = f"{exc.field.capitalize()}: {exc.message}." if exc.field else f"{exc.message}."
+        if request.htmx:  # the section again with the message, as 200 (browsers log every 4xx as an error)
+            return render(request, SECTION, schedule_context(access, board, form=form, error=text))
         from .dashboard import _board  # the page this form is part of (which imports this module)
 
-        text = f"{exc.field.capitalize()}: {exc.message}." if exc.field else f"{exc.message}."
         return _board(request, status=exc.status, **schedule_context(access, board, form=form, error=text))
-    messages.success(request, "The dashboard's scheduled report was saved.")
+    if request.htmx:
+        return render(request, SECTION, schedule_context(access, board) | {"schedule_saved": True})
+    messages.success(request, SAVED)
     return redirect("web:dashboard")
 
 
