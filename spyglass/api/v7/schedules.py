@@ -29,6 +29,7 @@ REPEATS = {
 _REPEAT_OF = {frequency: repeat for repeat, frequency in REPEATS.items()}
 TIMESPAN_SECONDS = {"DAY": 86400, "WEEK": 7 * 86400}
 DAY = 86400
+LAST_START = 4102444800  # 2100-01-01: epoch seconds beyond are not a schedule's start
 MIN_EXPIRES, MAX_EXPIRES = DAY, 157680000  # the SDK's bounds: a day to five years
 
 
@@ -58,7 +59,7 @@ def schedule_arguments(data, organization) -> dict:
         raise ValidationError("The body must be a DashboardScheduleRequest object")
     cron = _object(data, "cronSpec")
     repeat = cron.get("repeat")
-    if repeat not in REPEATS:
+    if not isinstance(repeat, str) or repeat not in REPEATS:
         raise ValidationError({"cronSpec.repeat": "must be EVERY_DAY, EVERY_WEEK or EVERY_MONTH here"})
     if cron.get("endRepeat") not in (None, {"endConditionType": "NEVER"}):
         raise ValidationError({"cronSpec.endRepeat": "schedules here repeat until removed: leave it out or NEVER"})
@@ -66,11 +67,11 @@ def schedule_arguments(data, organization) -> dict:
         raise ValidationError(
             {"cronSpec.zoneCode": f"must be the organization's time zone, '{organization.time_zone}'"}
         )
-    start = _int(cron.get("startTime"), "cronSpec.startTime", 0, 2**40)
+    start = _int(cron.get("startTime"), "cronSpec.startTime", 0, LAST_START)
     starts_at = datetime.fromtimestamp(start, UTC)
     rule = rule_at(REPEATS[repeat], starts_at, zone_of(organization))
     span = _object(data, "dataTimespan")
-    if span.get("period") not in TIMESPAN_SECONDS:
+    if not isinstance(span.get("period"), str) or span["period"] not in TIMESPAN_SECONDS:
         raise ValidationError({"dataTimespan.period": "must be DAY or WEEK: a snapshot holds at most 7 days"})
     window = _int(span.get("n"), "dataTimespan.n", 1, 7) * TIMESPAN_SECONDS[span["period"]]
     source = _object(data, "dataSource")
