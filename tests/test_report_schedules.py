@@ -156,6 +156,13 @@ def test_a_creator_who_left_the_group_makes_no_snapshot_and_the_run_says_why(cas
     assert run.status == ReportRun.FAILED and "owner@acme.test no longer belongs to the account group Ops" in run.error
     assert not DashboardSnapshot.objects.exists() and not OutboxMessage.objects.exists()
     assert ReportSchedule.objects.get().next_run_at == utc(2026, 12, 21, 9)  # it tries again next week
+    cast.owner.user.is_active = False
+    cast.owner.user.save(update_fields=["is_active"])
+    time_machine.move_to(utc(2026, 12, 21, 9, 1), tick=False)
+    assert reports.run_due() == {"ok": 0, "failed": 1}
+    assert (
+        "the account of owner@acme.test, who set the schedule, is deactivated" in ReportRun.objects.latest("id").error
+    )
 
 
 def test_a_refusal_is_a_failed_run_with_its_reason_and_the_creator_is_told(cast, ops, board, time_machine):

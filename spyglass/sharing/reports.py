@@ -211,10 +211,12 @@ def _run(schedule: ReportSchedule, scheduled_for, now: datetime) -> str:
     access = access_for(creator, dashboard.account_group_id) if creator and creator.is_active else None
     run = ReportRun(dashboard=dashboard, ran_at=now, scheduled_for=scheduled_for, status=ReportRun.FAILED)
     if access is None:
-        who = creator.email if creator else "the person who set it"
-        run.error = (
-            f"{who} no longer belongs to the account group {dashboard.account_group.name}; set the schedule again"
-        )
+        if creator is not None and not creator.is_active:
+            run.error = f"the account of {creator.email}, who set the schedule, is deactivated; set the schedule again"
+        else:
+            who = creator.email if creator else "the person who set the schedule"
+            group = dashboard.account_group.name
+            run.error = f"{who} no longer belongs to the account group {group}; set the schedule again"
         run.save()
         return run.status
     try:
