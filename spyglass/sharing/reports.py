@@ -13,7 +13,7 @@ by e-mail while they still belong to the account group."""
 import logging
 from datetime import UTC, datetime, time, timedelta
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -81,7 +81,7 @@ def set_schedule(
     check_may_create(access)
     if dashboard.account_group_id != access.account_group.id:
         raise SharingError("not a dashboard of this account group", "dashboard")
-    if frequency not in FREQUENCY_NAMES:
+    if not isinstance(frequency, str) or frequency not in FREQUENCY_NAMES:
         raise SharingError("must be daily, weekly or monthly", "frequency")
     if not isinstance(time_of_day, time):
         raise SharingError("must be a time of day, HH:MM", "time")
@@ -105,17 +105,20 @@ def set_schedule(
     now = now or timezone.now()
     expiry_date(expires_days, now)  # within the organization's maximum
     name = _text(name, "name", 255, required=False)
-    with transaction.atomic():
-        schedule = ReportSchedule.objects.select_for_update().filter(dashboard=dashboard).first()
-        schedule = schedule or ReportSchedule(dashboard=dashboard)
-        schedule.frequency, schedule.time_of_day = rule.frequency, rule.time_of_day
-        schedule.weekday, schedule.day_of_month = rule.weekday, rule.day_of_month
-        schedule.recipients, schedule.window, schedule.expires_days = addresses, window, expires_days
-        schedule.name, schedule.enabled = name, bool(enabled)
-        schedule.created_by, schedule.modified_date = access.user, now
-        after = max(now, starts_at - timedelta(seconds=1)) if starts_at else now  # starts_at itself may be the first
-        schedule.next_run_at = _next(schedule, after) if schedule.enabled else None
-        schedule.save()
+    try:
+        with transaction.atomic():
+            schedule = ReportSchedule.objects.select_for_update().filter(dashboard=dashboard).first()
+            schedule = schedule or ReportSchedule(dashboard=dashboard)
+            schedule.frequency, schedule.time_of_day = rule.frequency, rule.time_of_day
+            schedule.weekday, schedule.day_of_month = rule.weekday, rule.day_of_month
+            schedule.recipients, schedule.window, schedule.expires_days = addresses, window, expires_days
+            schedule.name, schedule.enabled = name, bool(enabled)
+            schedule.created_by, schedule.modified_date = access.user, now
+            after = max(now, starts_at - timedelta(seconds=1)) if starts_at else now  # starts_at may be the first
+            schedule.next_run_at = _next(schedule, after) if schedule.enabled else None
+            schedule.save()
+    except IntegrityError:  # another request made the dashboard's first schedule at the same moment
+        raise SharingError("was set by someone else meanwhile; look at it and try again", "schedule") from None
     return schedule
 
 
