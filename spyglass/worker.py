@@ -1,9 +1,9 @@
-"""The background worker: work that must not run on a request — sending queued e-mail (often), the per-round rollups
-of the hours just written (every minute: spyglass.monitoring.rollups), retention purge and expired counters
-(hourly).
+"""The background worker: work that must not run on a request — sending queued e-mail (often), dashboards' scheduled
+reports and the per-round rollups of the hours just written (every minute: spyglass.sharing.reports,
+spyglass.monitoring.rollups), retention purge and expired counters (hourly).
 
-Several workers may run at once against PostgreSQL: e-mail rows are claimed with a conditional UPDATE, and the
-housekeeping passes are idempotent and set-based."""
+Several workers may run at once against PostgreSQL: e-mail rows and due report schedules are claimed with a
+conditional UPDATE, and the housekeeping passes are idempotent and set-based."""
 
 import logging
 import signal
@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 MAIL_EVERY = 2
 RETENTION_EVERY = 3600
 ROLLUPS_EVERY = 60
+REPORTS_EVERY = 60
 
 
 class _Stop:
@@ -32,6 +33,7 @@ def run_once(now: float | None = None) -> dict:
     purged = purge_old_results(now)
     counters = ratelimit.purge_older_than(2 * 3600)
     creations = limits.purge_log(timezone.now())
+    reports = run_reports()  # before the mail: a report's e-mails leave in the same pass
     mail = deliver_mail()
     rollups = refresh_rollups()
     return {
@@ -40,8 +42,16 @@ def run_once(now: float | None = None) -> dict:
         "counters_purged": counters,
         "creations_purged": creations,
         "expired_snapshots_purged": snapshots,
+        "reports": reports,
         "mail": mail,
     }
+
+
+def run_reports() -> dict:
+    """Dashboards' scheduled snapshots that are due (each occurrence once, whatever the number of workers)."""
+    from spyglass.sharing.reports import run_due
+
+    return run_due()
 
 
 def refresh_rollups() -> int:
@@ -66,14 +76,18 @@ def run_forever() -> int:
 
     signal.signal(signal.SIGTERM, _handle)
     signal.signal(signal.SIGINT, _handle)
-    last_housekeeping = last_rollups = 0.0
+    last_housekeeping = last_rollups = last_reports = 0.0
     while not stop.requested:
         close_old_connections()
         try:
             if time.time() - last_housekeeping >= RETENTION_EVERY:
                 run_once()
                 last_housekeeping = time.time()
+                last_reports = time.time()
             else:
+                if time.time() - last_reports >= REPORTS_EVERY:
+                    run_reports()
+                    last_reports = time.time()
                 deliver_mail()
             if time.time() - last_rollups >= ROLLUPS_EVERY:
                 refresh_rollups()

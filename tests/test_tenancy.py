@@ -267,6 +267,18 @@ V7_MATRIX = {
     "v7-dashboard-snapshot-detail": ("GET", "/v7/dashboard-snapshots/{dashboard_link_id}", None, OWN_GROUP_ONLY),
     "v7-dashboards": ("GET", "/v7/dashboards", None, OK_ALL),
     "v7-dashboard-detail": ("GET", "/v7/dashboards/{dashboard_id}", None, OWN_GROUP_ONLY),
+    "v7-dashboard-schedule": (
+        "PUT",
+        "/v7/dashboards/{dashboard_id}/actions/schedule",
+        {
+            "cronSpec": {"startTime": 1795334400, "zoneCode": "UTC", "repeat": "EVERY_WEEK"},
+            "dataSource": {"name": "weekly"},
+            "dataTimespan": {"n": 1, "period": "WEEK"},
+            "flagEnabled": True,
+            "recipients": ["boss@acme.test"],
+        },
+        {"owner": 200, "teammate": 200, **WRITE},
+    ),
     "v7-test-dns-server": (
         "DELETE",
         "/v7/tests/dns-server/{dns_test_id}",

@@ -46,6 +46,7 @@ MATRIX = {
     "logout": ("POST", {}, same(LOGIN)),  # signed out, back to the sign-in page
     "password-change": ("GET", {}, MEMBERS),
     "profile": ("GET", {}, MEMBERS),
+    "organization": ("GET", {}, MEMBERS),  # everyone reads the organization's time zone; Account Admins change it
     "switch-account-group": ("POST", {}, row(404, 404, 404, 404, 404)),  # no group named: none of theirs
     "tests": ("GET", {}, MEMBERS),
     "test-settings": ("GET", {}, same("→/tests/")),
@@ -87,6 +88,9 @@ MATRIX = {
     "widget-remove": ("POST", {"widget_id": "widget"}, row("→/dashboard/", "→/dashboard/", 404, 404, 404)),
     # "Snapshot this dashboard": an empty form is refused for its input; other groups snapshot their own board
     "dashboard-snapshot-create": ("POST", {}, row(400, 400, 400, 400, 400)),
+    # the scheduled report: an empty form is refused for its input; a Regular User may not schedule (reads it)
+    "dashboard-schedule-set": ("POST", {}, row(400, 400, 404, 400, 400)),
+    "dashboard-schedule-remove": ("POST", {}, row(*["→/dashboard/"] * 2, 404, *["→/dashboard/"] * 2)),
     "snapshots": ("GET", {}, MEMBERS),
     "snapshot-in-app": ("GET", {"link_id": "link"}, OWN_GROUP),
     "snapshot-update": ("POST", {"link_id": "link"}, row(*["→/sharing/snapshots/"] * 3, 404, 404)),

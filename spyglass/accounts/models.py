@@ -11,6 +11,8 @@ from spyglass.lib import tokens
 class Organization(models.Model):
     name = models.CharField(max_length=200, unique=True)
     created_date = models.DateTimeField(default=timezone.now)
+    # An IANA name (accounts.services.set_time_zone checks it): the zone scheduled reports' times are in.
+    time_zone = models.CharField(max_length=64, default="UTC")
 
     def __str__(self):
         return self.name

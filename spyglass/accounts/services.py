@@ -1,4 +1,7 @@
-"""Creating people and organizations (used by the CLI, the demo and tests)."""
+"""Creating people and organizations (used by the CLI, the demo and tests), and the organization's settings."""
+
+import functools
+import zoneinfo
 
 from django.db import transaction
 
@@ -54,3 +57,25 @@ def create_user(email: str, password: str, name: str, org: str, account_groups: 
             user.default_account_group = group
             user.save(update_fields=["default_account_group"])
     return user
+
+
+@functools.cache
+def time_zone_names() -> list[str]:
+    """Every IANA time zone name this system knows, sorted (the organization settings' choices)."""
+    return sorted(zoneinfo.available_timezones() | {"UTC"})
+
+
+def zone_of(organization: Organization) -> zoneinfo.ZoneInfo:
+    """The organization's time zone (UTC should the stored name ever be unknown here)."""
+    try:
+        return zoneinfo.ZoneInfo(organization.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def set_time_zone(organization: Organization, name) -> None:
+    """Set the organization's time zone to an IANA name ("Europe/Berlin"); anything else is a UserInputError."""
+    if not isinstance(name, str) or name.strip() not in time_zone_names():
+        raise UserInputError(f"'{str(name)[:80]}' is not a time zone name such as Europe/Berlin or UTC")
+    organization.time_zone = name.strip()
+    organization.save(update_fields=["time_zone"])

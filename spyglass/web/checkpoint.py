@@ -8,7 +8,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
-from spyglass.accounts.roles import EDIT_TESTS, access_for
+from spyglass.accounts.roles import EDIT_TESTS, EDIT_USERS, access_for
 from spyglass.dashboards import services as dashboards
 from spyglass.dashboards.models import Dashboard, Widget
 from spyglass.lib.text import is_digits
@@ -16,7 +16,7 @@ from spyglass.liveshares import services as liveshares
 from spyglass.liveshares.models import LiveShare
 from spyglass.monitoring.models import Agent, AgentToken, Test
 from spyglass.monitoring.tests_service import visible_tests
-from spyglass.sharing import links
+from spyglass.sharing import links, reports
 from spyglass.sharing.models import DashboardSnapshot, Snapshot
 
 SESSION_AID = "aid"
@@ -67,6 +67,16 @@ def can_edit_tests(access) -> bool:
 def can_edit_dashboard(access) -> bool:
     """Members who may change things may arrange the dashboard; read-only roles look at it."""
     return not access.read_only
+
+
+def can_edit_organization(access) -> bool:
+    """Account Admins (and Organization Admins) change the organization's settings; others read them."""
+    return access.can(EDIT_USERS) and not access.read_only
+
+
+def can_schedule_reports(access) -> bool:
+    """Who may set a dashboard's schedule: who may create its snapshots (sharing.reports.may_schedule)."""
+    return reports.may_schedule(access)
 
 
 def _id_or_404(raw) -> int:
@@ -182,6 +192,13 @@ def agent_token_or_404(access, token_id) -> AgentToken:
 def dashboard_or_404(access, *, for_edit: bool = False) -> Dashboard:
     """The account group's dashboard (made on first use); for_edit: 404 to read-only roles, which have no controls."""
     if for_edit and not can_edit_dashboard(access):
+        raise Http404
+    return dashboards.default_dashboard(access)
+
+
+def schedule_dashboard_or_404(access) -> Dashboard:
+    """The account group's dashboard to set or remove its schedule: 404 to those who may not (they see it read-only)."""
+    if not can_schedule_reports(access):
         raise Http404
     return dashboards.default_dashboard(access)
 

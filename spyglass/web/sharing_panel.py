@@ -33,6 +33,12 @@ def expiry_choices() -> list[tuple[str, str]]:
     return out
 
 
+def default_dashboard_expiry(expiries: list[tuple[str, str]]) -> str:
+    """The dashboard's expiry choice to start from (its snapshot and its scheduled report): 7 days, or the longest
+    the organization allows."""
+    return "7" if any(v == "7" for v, _ in expiries) else expiries[-1][0]
+
+
 def new_idempotency_key() -> str:
     """A share panel's key (160 random bits): one per render of the form, and a new one for "New snapshot"."""
     return secrets.token_urlsafe(20)

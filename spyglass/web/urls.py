@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from .views import account, agents, dashboard, live_shares, results, sharing, snapshots, tests
+from .views import account, agents, dashboard, live_shares, reports, results, sharing, snapshots, tests
 
 app_name = "web"
 ID = r"(?P<test_id>[0-9]{1,18})"
@@ -18,6 +18,7 @@ urlpatterns = [
     path("account/password/", account.PasswordChangeView.as_view(), name="password-change"),
     path("account/profile/", account.profile, name="profile"),
     path("account/switch/", account.switch_account_group, name="switch-account-group"),
+    path("account/organization/", account.organization_settings, name="organization"),
     path("tests/", tests.test_list, name="tests"),
     re_path(r"^tests/new/(?P<test_type>[a-z-]{1,20})/$", tests.test_create, name="test-create"),
     re_path(r"^tests/" + ID + r"/$", results.test_results, name="test-results"),
@@ -49,6 +50,8 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard_page, name="dashboard"),
     path("dashboard/widgets/", dashboard.widget_add, name="widget-add"),
     path("dashboard/snapshots/", dashboard.dashboard_snapshot_create, name="dashboard-snapshot-create"),
+    path("dashboard/schedule/", reports.schedule_set, name="dashboard-schedule-set"),
+    path("dashboard/schedule/remove/", reports.schedule_remove, name="dashboard-schedule-remove"),
     path("dashboard/widgets/order/", dashboard.widget_order, name="widget-order"),
     re_path(r"^dashboard/widgets/" + WIDGET + r"/move/$", dashboard.widget_move, name="widget-move"),
     re_path(r"^dashboard/widgets/" + WIDGET + r"/remove/$", dashboard.widget_remove, name="widget-remove"),

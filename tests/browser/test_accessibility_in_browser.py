@@ -156,6 +156,7 @@ PAGES: dict[str, Page] = {
     "live-shares": Page("owner", lambda w: "/sharing/live-shares/"),
     "agents": Page("owner", lambda w: "/agents/"),
     "profile": Page("owner", lambda w: "/account/profile/"),
+    "organization": Page("owner", lambda w: "/account/organization/"),
     "password-change-errors": Page("owner", lambda w: "/account/password/", then=submit_empty),
     "not-found": Page("owner", lambda w: "/tests/999999999/"),
 }

@@ -53,6 +53,11 @@ urlpatterns = [
     ),
     v7(r"dashboards", dashboards.DashboardListView, "v7-dashboards"),
     v7(r"dashboards/" + ID.format("dashboard_id"), dashboards.DashboardDetailView, "v7-dashboard-detail"),
+    v7(
+        r"dashboards/" + ID.format("dashboard_id") + "/actions/schedule",
+        dashboards.DashboardScheduleView,
+        "v7-dashboard-schedule",
+    ),
     v7(r"tests/" + ID.format("test_id") + "/snapshot", snapshots.SnapshotCreateView, "v7-test-snapshot"),
     v7(r"test-results/" + ID.format("test_id") + "/network", results.NetworkResultsView, "v7-results-network"),
     v7(

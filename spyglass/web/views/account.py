@@ -1,9 +1,11 @@
-"""Sign in, sign out, password change, the account-group switcher and the profile page (API token, roles)."""
+"""Sign in, sign out, password change, the account-group switcher, the profile page (API token, roles) and the
+organization's settings (its time zone)."""
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -13,9 +15,11 @@ from django.views.decorators.http import require_POST
 from spyglass.accounts import failed_logins
 from spyglass.accounts.models import ApiToken, Membership
 from spyglass.accounts.roles import access_for
+from spyglass.accounts.services import UserInputError, set_time_zone, time_zone_names
 from spyglass.lib.text import is_digits
+from spyglass.sharing.reports import reschedule_organization
 
-from ..checkpoint import SESSION_AID, member_view
+from ..checkpoint import SESSION_AID, can_edit_organization, member_view
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -85,6 +89,37 @@ def profile(request):
             "new_token": new_token,
         },
     )
+
+
+@member_view
+def organization_settings(request):
+    """The organization's settings: its time zone (scheduled reports run at times of day in it). Account Admins
+    change it; everyone else reads it. Changing it moves every schedule's next run into the new zone."""
+    access = request.access
+    organization = access.account_group.organization
+    may_edit = can_edit_organization(access)
+    error, status, chosen = "", 200, organization.time_zone
+    if request.method == "POST":
+        if not may_edit:
+            raise Http404
+        chosen = request.POST.get("time_zone", "")[:100]
+        try:
+            with transaction.atomic():
+                set_time_zone(organization, chosen)
+                reschedule_organization(organization.id)
+        except UserInputError as exc:
+            error, status = f"Time zone: {exc}.", 400
+        else:
+            messages.success(request, f"The organization's time zone is now {organization.time_zone}.")
+            return redirect("web:organization")
+    context = {
+        "organization": organization,
+        "may_edit": may_edit,
+        "zones": time_zone_names(),
+        "chosen": chosen,
+        "error": error,
+    }
+    return render(request, "web/organization.html", context, status=status)
 
 
 @require_POST

@@ -19,7 +19,8 @@ from spyglass.sharing import dashboard_snapshots, links
 from spyglass.sharing.errors import SharingError
 
 from ..checkpoint import can_edit_dashboard, dashboard_or_404, member_view, widget_or_404, widgets_or_404
-from ..sharing_panel import expiry_choices, new_idempotency_key
+from ..sharing_panel import default_dashboard_expiry, expiry_choices, new_idempotency_key
+from . import reports
 
 DEFAULT_PERIOD = 24 * 3600
 MAX_ID_DIGITS = 18
@@ -58,7 +59,7 @@ def _snapshot_form(access) -> dict:
         "may_snapshot": True,
         "snapshot_windows": windows,
         "snapshot_expiries": expiries,
-        "snapshot_default_expiry": "7" if any(v == "7" for v, _ in expiries) else expiries[-1][0],
+        "snapshot_default_expiry": default_dashboard_expiry(expiries),
         "snapshot_key": new_idempotency_key(),
     }
 
@@ -66,7 +67,10 @@ def _snapshot_form(access) -> dict:
 def _board(request, *, form=None, error="", status=None, **extra):
     """The board: the whole page, or for htmx just the #dashboard region."""
     template = "web/dashboard/_board.html" if request.htmx else "web/dashboard/page.html"
-    context = _board_context(request, form=form, error=error) | extra
+    context = _board_context(request, form=form, error=error)
+    if not request.htmx:  # the scheduled report's section is outside the board htmx swaps
+        context |= reports.schedule_context(request.access, context["board"])
+    context |= extra
     return render(request, template, context, status=status or (400 if error else 200))
 
 

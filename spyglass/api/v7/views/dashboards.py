@@ -7,13 +7,17 @@ from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from spyglass.accounts.roles import EDIT_TESTS, VIEW_TESTS
+from spyglass.accounts.roles import CREATE_SNAPSHOTS, EDIT_TESTS, VIEW_TESTS
 from spyglass.dashboards import services
 from spyglass.lib.text import is_digits
+from spyglass.sharing import reports
+from spyglass.sharing.errors import SharingError
 
+from ...views.snapshots import as_api_error
+from .. import schedules
 from ..base import V7View
 from ..conventions import href, iso
 
@@ -65,7 +69,7 @@ def dashboard_body(access, dashboard, first_id: int | None, written: bool = Fals
     """ApiDashboard (list, get), or with `written` the Dashboard that create and update answer: the two models
     differ in createdBy (the user's id as a number there, as a string here)."""
     created_by = dashboard.created_by
-    return {
+    body = {
         "dashboardId": str(dashboard.id),
         "title": dashboard.name,
         "aid": str(dashboard.account_group_id),
@@ -80,6 +84,10 @@ def dashboard_body(access, dashboard, first_id: int | None, written: bool = Fals
         "widgets": [widget(dashboard.id, item) for item in services.widget_data(access, dashboard)],
         "_links": {"self": href(f"dashboards/{dashboard.id}")},
     }
+    schedule = reports.schedule_of(dashboard)
+    if schedule is not None:  # the snapshot schedule (PUT …/actions/schedule)
+        body["schedule"] = schedules.schedule_body(schedule)
+    return body
 
 
 def _spyglass_widgets(raw) -> list[tuple[int, str, int]]:
@@ -159,4 +167,35 @@ class DashboardDetailView(DashboardView):
     @extend_schema(request=None, responses={204: None}, summary="Delete a dashboard", tags=TAG)
     def delete(self, request, dashboard_id):
         services.delete_dashboard(self.dashboard(dashboard_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DashboardScheduleView(DashboardDetailView):
+    # Setting a schedule makes snapshots: the permission (and role) snapshot creation needs. No GET here: the
+    # dashboard's own body carries its `schedule`, as the SDK reads it.
+    http_method_names = ["put", "delete", "options"]
+    required_permissions = {"PUT": CREATE_SNAPSHOTS, "DELETE": CREATE_SNAPSHOTS}
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses=OpenApiTypes.OBJECT,
+        summary="Create or replace the dashboard's snapshot schedule",
+        description="A DashboardScheduleRequest; answers the dashboard with its `schedule` (docs/api-v7.md).",
+        tags=TAG,
+    )
+    def put(self, request, dashboard_id):
+        dashboard = self.dashboard(dashboard_id)
+        arguments = schedules.schedule_arguments(request.data, self.access.account_group.organization)
+        try:
+            reports.set_schedule(self.access, dashboard, **arguments)
+        except SharingError as exc:
+            exc.field = schedules.SERVICE_FIELDS.get(exc.field or "", exc.field)
+            raise as_api_error(exc) from None
+        return Response(dashboard_body(self.access, dashboard, self.first_id()))
+
+    @extend_schema(request=None, responses={204: None}, summary="Remove the dashboard's snapshot schedule", tags=TAG)
+    def delete(self, request, dashboard_id):
+        dashboard = self.dashboard(dashboard_id)
+        if not reports.remove_schedule(self.access, dashboard):
+            raise NotFound("This dashboard has no schedule")
         return Response(status=status.HTTP_204_NO_CONTENT)
