@@ -113,6 +113,8 @@ MATRIX = {
     "share-download": ("GET", {"link_id": "link", "fmt": "csv"}, LINK),
     "dashboard-share-page": ("GET", {"link_id": "dashboard_link"}, LINK),
     "dashboard-share-download": ("GET", {"link_id": "dashboard_link", "position": "0"}, LINK),
+    "dashboard-share-csv": ("GET", {"link_id": "dashboard_link", "position": "0"}, LINK),
+    "dashboard-share-comment": ("POST", {"link_id": "dashboard_link"}, same(400)),  # an empty comment is refused
     "share-comment": ("POST", {"link_id": "link"}, same(400)),  # an empty comment is refused, for anyone
     "share-unmatched": ("GET", {"rest": "x"}, same(404)),
     # the agent API takes agent tokens only: a signed-in user is no agent

@@ -33,6 +33,11 @@ def expiry_choices() -> list[tuple[str, str]]:
     return out
 
 
+def addresses(raw: str) -> list[str]:
+    """The e-mail addresses typed in a share form's "E-mail to" (commas, semicolons or spaces between them)."""
+    return [a for a in raw.replace(",", " ").replace(";", " ").split() if a]
+
+
 def new_idempotency_key() -> str:
     """A share panel's key (160 random bits): one per render of the form, and a new one for "New snapshot"."""
     return secrets.token_urlsafe(20)

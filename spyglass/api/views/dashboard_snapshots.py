@@ -12,7 +12,7 @@ from spyglass.sharing import dashboard_snapshots, links
 from spyglass.sharing.errors import SharingError
 
 from ..base import V6View
-from .dashboards import v6_widget
+from .dashboards import windowed
 from .snapshots import as_api_error
 
 
@@ -36,9 +36,7 @@ def widgets_of(snapshot, with_data: bool) -> list[dict]:
     `with_data`."""
     out = []
     for item in dashboard_snapshots.frozen_widget_data(snapshot):
-        end = item.pop("end")
-        item["startRoundId"], item["endRoundId"] = end - item["period"], end
-        widget = v6_widget(item)
+        widget = windowed(item, item.pop("end"))
         if not with_data:
             widget.pop("data")
             widget["dataComponents"][0].pop("data")

@@ -19,7 +19,7 @@ from spyglass.sharing import dashboard_snapshots, links
 from spyglass.sharing.errors import SharingError
 
 from ..checkpoint import can_edit_dashboard, dashboard_or_404, member_view, widget_or_404, widgets_or_404
-from ..sharing_panel import expiry_choices, new_idempotency_key
+from ..sharing_panel import addresses, expiry_choices, new_idempotency_key
 
 DEFAULT_PERIOD = 24 * 3600
 MAX_ID_DIGITS = 18
@@ -163,6 +163,8 @@ def dashboard_snapshot_create(request):
     board = dashboard_or_404(access)
     post = request.POST
     window, expiry = post.get("window", ""), post.get("expiry", "")
+    recipients = addresses(post.get("recipients", ""))
+    values = {k: post.get(k, "") for k in ("recipients", "note")}
     try:
         if not is_digits(window) or len(window) > 7 or int(window) not in dashboard_snapshots.WEB_WINDOWS:
             raise SharingError("choose the widgets' periods or one window for all", "window")
@@ -175,7 +177,13 @@ def dashboard_snapshot_create(request):
             expires_in_days=None if expiry == "never" else int(expiry),
             display_name=post.get("display_name", ""),
             idempotency_key=post.get("idempotency_key", ""),
+            recipients=recipients,
+            note=post.get("note", ""),
+            anonymized=post.get("anonymize") == "on",
+            comments_signed_in_only=post.get("guest_comments") != "on",
         )
     except SharingError as exc:
-        return _board(request, status=exc.status, snapshot_error=str(exc))
-    return _board(request, snapshot_made=snapshot, snapshot_url=links.dashboard_view_url(snapshot.link_id))
+        return _board(request, status=exc.status, snapshot_error=str(exc), snapshot_values=values)
+    sent_to = sorted(snapshot.recipients.values_list("email", flat=True))
+    url = links.dashboard_view_url(snapshot.link_id)
+    return _board(request, snapshot_made=snapshot, snapshot_url=url, snapshot_sent_to=sent_to)
