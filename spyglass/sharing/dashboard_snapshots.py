@@ -202,17 +202,28 @@ def _create(access, dashboard, widgets, window, end, expiry, fields, key) -> Das
     return snapshot
 
 
-def _scope(snapshot: DashboardSnapshot, widget: DashboardSnapshotWidget) -> ReadScope:
+def _stores_with_copies(widgets) -> set[int]:
+    """The copy stores of these widgets that hold rows (one query). Asked of every pin into a store: widgets of one
+    test share its store, and only the pin whose copy came first is marked (results._copy_before_replace)."""
+    stores = {w.pin.copy_to_id for w in widgets if w.pin is not None and w.pin.copy_to_id}
+    if not stores:
+        return set()
+    marked = RetentionPin.objects.filter(copy_to_id__in=stores, has_copies=True)
+    return set(marked.values_list("copy_to_id", flat=True))
+
+
+def _scope(snapshot: DashboardSnapshot, widget: DashboardSnapshotWidget, with_copies: set[int]) -> ReadScope:
     """What the widget reads: its window of its source test's rows as they were when frozen — the rows written
     before the freeze, and those replaced since from the copy store (the pin's copy_to) — for its agents."""
     pin = widget.pin
+    store = pin.copy_to_id if pin is not None else None
     return ReadScope(
         source_test_id=widget.source_test_id,  # type: ignore[arg-type]  # only widgets with a test are read
         start_round=widget.start_round,
         end_round=widget.end_round,
         agent_ids=frozenset(widget.agent_ids) if widget.agent_ids is not None else None,
         frozen_at=snapshot.frozen_at,
-        copies_test_id=pin.copy_to_id if pin is not None and pin.has_copies else None,
+        copies_test_id=store if store in with_copies else None,
     )
 
 
@@ -244,6 +255,7 @@ def frozen_widget_data(snapshot: DashboardSnapshot) -> list[dict]:
     frozen window's last round, and `agents`, the names — or pseudonyms — of the agents it shows): one read of the
     per-round rollups per widget, over its window's rows as they were when frozen."""
     widgets = list(snapshot.widgets.select_related("source_test", "pin").order_by("position"))
+    with_copies = _stores_with_copies(widgets)
     out, seen = [], {}
     for widget in widgets:
         item: dict = {
@@ -265,7 +277,11 @@ def frozen_widget_data(snapshot: DashboardSnapshot) -> list[dict]:
             item["state"] = TEST_DELETED
         elif widget.state == OK and widget.metric in METRICS:
             item["step"], item["data"], seen[widget.position] = series_and_agents(
-                widget.source_test, widget.metric, widget.period, widget.end_round, _scope(snapshot, widget)
+                widget.source_test,
+                widget.metric,
+                widget.period,
+                widget.end_round,
+                _scope(snapshot, widget, with_copies),
             )
         out.append(item)
     every = {a for agents in seen.values() for a in agents}
@@ -287,7 +303,7 @@ def frozen_widget(snapshot: DashboardSnapshot, position: int) -> dict | None:
     widget = snapshot.widgets.select_related("source_test", "pin").filter(position=position).first()
     if widget is None or item["state"] != OK or widget.metric not in METRICS or widget.source_test is None:
         return item
-    scope = _scope(snapshot, widget)
+    scope = _scope(snapshot, widget, _stores_with_copies([widget]))
     per_agent = series_by_agent(widget.source_test, widget.metric, widget.period, widget.end_round, scope)
     names = _agent_names(agent_order(snapshot), per_agent)
     item["byAgent"] = [{"agent": name, "data": per_agent[a]} for a, name in names.items()]

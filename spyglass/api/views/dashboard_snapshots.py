@@ -13,7 +13,7 @@ from spyglass.sharing.errors import SharingError
 
 from ..base import V6View
 from .dashboards import windowed
-from .snapshots import as_api_error
+from .snapshots import as_api_error, comments_of
 
 
 def dashboard_snapshot_summary(snapshot) -> dict:
@@ -27,6 +27,7 @@ def dashboard_snapshot_summary(snapshot) -> dict:
         "createdBy": snapshot.created_by.display if snapshot.created_by else None,
         "expiresDate": format_v6_date(snapshot.expires_date),
         "visits": snapshot.visits,
+        "anonymized": int(snapshot.anonymized),
         "viewUrl": links.dashboard_view_url(snapshot.link_id),
     }
 
@@ -76,6 +77,7 @@ class DashboardSnapshotDetailView(DashboardSnapshotBaseView):
     def get(self, request, link_id, format=None):
         snapshot = self.get_snapshot(link_id)
         out = dashboard_snapshot_summary(snapshot) | {"widgets": widgets_of(snapshot, with_data=False)}
+        out["comments"] = comments_of(snapshot)
         return Response({"dashboardSnapshots": [out]})
 
 
