@@ -86,27 +86,34 @@ def _window(test, period: int, now: int, scope: ReadScope) -> tuple[int, ReadSco
     return step, (None if start > end else scope.within(start, end))
 
 
-def series(test, metric: str, period: int, now: int, scope: ReadScope) -> tuple[int, list[dict]]:
+def series(test, metric: str, period: int, now: int, scope: ReadScope, shared=None) -> tuple[int, list[dict]]:
     """The metric averaged across agents per round (or per step of rounds) over the period before `now`, within
     what the reader's scope allows: the sums and counts of the per-round rollups (timeline.rounds_of, which reads
     the hour rollups wherever they hold what the scope shows — a frozen scope's too — and rows elsewhere) added up
-    per step, so a week costs what its rounds cost, not its rows."""
-    step, points, _ = _series(test, metric, period, now, scope, agents=False)
+    per step, so a week costs what its rounds cost, not its rows. `shared` (a dict the caller keeps for one page):
+    widgets of the same test, kind and window read those rollups once."""
+    step, points, _ = _series(test, metric, period, now, scope, False, shared)
     return step, points
 
 
-def series_and_agents(test, metric: str, period: int, now: int, scope: ReadScope) -> tuple[int, list[dict], set]:
+def series_and_agents(
+    test, metric: str, period: int, now: int, scope: ReadScope, shared=None
+) -> tuple[int, list[dict], set]:
     """series(), and the agents that reported in its window (kept by the same rollups)."""
-    return _series(test, metric, period, now, scope, agents=True)
+    return _series(test, metric, period, now, scope, True, shared)
 
 
-def _series(test, metric, period, now, scope, agents: bool) -> tuple[int, list[dict], set]:
+def _series(test, metric, period, now, scope, agents: bool, shared) -> tuple[int, list[dict], set]:
     spec = METRICS[metric]
     step, window = _window(test, period, now, scope)
     if window is None:
         return step, [], set()
     sums: dict[int, list[float]] = {}
-    found = timeline.rounds_of(window, spec.kind, agents=agents)
+    shared = {} if shared is None else shared
+    key = (window, spec.kind, agents)
+    if key not in shared:
+        shared[key] = timeline.rounds_of(window, spec.kind, agents=agents)
+    found = shared[key]
     for row in found.rows:
         point = row[0] - row[0] % step
         total = sums.setdefault(point, [0.0, 0])

@@ -256,7 +256,9 @@ def frozen_widget_data(snapshot: DashboardSnapshot) -> list[dict]:
     per-round rollups per widget, over its window's rows as they were when frozen."""
     widgets = list(snapshot.widgets.select_related("source_test", "pin").order_by("position"))
     with_copies = _stores_with_copies(widgets)
-    out, seen = [], {}
+    out: list[dict] = []
+    seen: dict[int, set] = {}
+    shared: dict = {}  # widgets of one test, kind and window read its rollups once
     for widget in widgets:
         item: dict = {
             "widgetId": widget.id,
@@ -282,6 +284,7 @@ def frozen_widget_data(snapshot: DashboardSnapshot) -> list[dict]:
                 widget.period,
                 widget.end_round,
                 _scope(snapshot, widget, with_copies),
+                shared,
             )
         out.append(item)
     every = {a for agents in seen.values() for a in agents}
