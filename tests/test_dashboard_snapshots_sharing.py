@@ -334,3 +334,23 @@ def test_v6_gives_a_dashboards_live_data_in_the_snapshots_shape_and_deletes_it(c
     assert api.get(f"/v6/dashboards/{dashboard.id}.json").status_code == 404
     # Its snapshots stay, as frozen.
     assert Client().get(f"/s/d/{snapshot.link_id}/").status_code == 200
+
+
+def test_e_mail_it_sends_the_snapshot_just_made_to_more_addresses(cast, board):
+    client = signed_in(cast.other_group)
+    _create_in_web(client, note="Slow since 09:00")
+    snapshot = DashboardSnapshot.objects.get()
+    email = f"/sharing/dashboard-snapshots/{snapshot.link_id}/email/"
+    page = client.get("/dashboard/").content.decode()
+    assert 'id="dashboard-snapshot-email-form"' not in page  # only on the result, right after making one
+    sent = client.post(email, {"email_to": "noc@isp.test; ops@isp.test"})
+    assert sent.status_code == 200 and "e-mailed to noc@isp.test, ops@isp.test" in sent.content.decode()
+    assert f'action="{email}"' in sent.content.decode()  # the result stays, for more addresses
+    messages = OutboxMessage.objects.filter(kind="snapshot-share")
+    assert messages.count() == 2 and all("Slow since 09:00" in m.body_text for m in messages)
+    assert DashboardSnapshot.objects.count() == 1  # the same link, no second snapshot
+    empty = client.post(email, {"email_to": ""})
+    assert empty.status_code == 400 and "add at least one e-mail address" in empty.content.decode()
+    assert signed_in(cast.regular).post(email, {"email_to": "x@isp.test"}).status_code in (403, 404)
+    assert signed_in(cast.owner).post(email, {"email_to": "x@isp.test"}).status_code == 404
+    assert messages.count() == 2

@@ -98,6 +98,8 @@ MATRIX = {
         {"link_id": "dashboard_link"},
         row(*["→/sharing/snapshots/"] * 3, 404, 404),
     ),
+    # the result's "E-mail it": no address is a 400; a Regular User may not send a snapshot
+    "dashboard-snapshot-email": ("POST", {"link_id": "dashboard_link"}, row(400, 400, 403, 404, 404)),
     "dashboard-snapshot-revoke": (
         "POST",
         {"link_id": "dashboard_link"},

@@ -353,10 +353,10 @@ def update_snapshot(access, snapshot: Snapshot, changes: dict) -> Snapshot:
     return snapshot
 
 
-def email_snapshot(access, snapshot: Snapshot, recipients) -> list[str]:
-    """E-mail a snapshot already made (the share panel's "E-mail it"): the same link, never a second snapshot. Who
-    may change the snapshot may send it; each address becomes a recipient ("Shared with me"). Returns the addresses
-    it was queued for."""
+def email_snapshot(access, snapshot: Snapshot | DashboardSnapshot, recipients) -> list[str]:
+    """E-mail a test or dashboard snapshot already made (the share panel's and the dashboard's "E-mail it"): the same
+    link, never a second snapshot. Who may change the snapshot may send it; each address becomes a recipient ("Shared
+    with me" lists test snapshots). Returns the addresses it was queued for."""
     check_may_edit(access, snapshot)
     addresses = recipients_of(list(recipients))
     if not addresses:

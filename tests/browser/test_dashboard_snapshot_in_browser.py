@@ -126,7 +126,7 @@ def test_three_widgets_one_live_shared_anonymized_commented_share_revoked_expiry
     live_server, page, browser, cast, settings
 ):
     """The whole path of issue 23 in one go: a dashboard of three widgets (one on Ops' test live-shared with Dev),
-    snapshotted anonymized with a recipient; a stranger sees three widgets and no agent's name; the creator
+    snapshotted anonymized with a recipient and e-mailed to one more; a stranger sees three widgets and no agent's name; the creator
     comments from the share page (the form posts with the page's Origin); the live share ends and its widget's
     data with it; the expiry changes; the snapshot is revoked and the link answers 404."""
     from spyglass.liveshares import services as live_shares
@@ -163,6 +163,11 @@ def test_three_widgets_one_live_shared_anonymized_commented_share_revoked_expiry
     snapshot = DashboardSnapshot.objects.get()
     assert snapshot.anonymized and link == f"{base}/s/d/{snapshot.link_id}/"
     assert OutboxMessage.objects.filter(kind="snapshot-share", to=["noc@isp.test"]).count() == 1
+    # "E-mail it": the same link to one more address, no second snapshot.
+    page.fill("#ds-email-to", "ana@example.test")
+    page.click("#dashboard-snapshot-email-button")
+    page.wait_for_selector("#dashboard-snapshot-made:has-text('ana@example.test, noc@isp.test')")
+    assert DashboardSnapshot.objects.count() == 1 and page.locator("#dashboard-snapshot-link").input_value() == link
 
     context, stranger = new_page(browser)
     try:
