@@ -1,6 +1,6 @@
 """v7 dashboard snapshots through the official SDK's DashboardSnapshotsApi, unchanged, against a live server:
 create (one window for all, or each widget's period), list (with the dashboardId filter), get with the frozen
-widgets, delete — and the limits and refusals of the one creating service."""
+widgets and a widget's data, delete — and the limits and refusals of the one creating service."""
 
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,6 +16,7 @@ from thousandeyes_sdk.dashboards.models import (
 from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services
 from spyglass.monitoring.seed import seed
+from spyglass.sharing import dashboard_snapshots
 from spyglass.sharing.models import DashboardSnapshot
 from tests.conftest import make_test
 
@@ -102,7 +103,6 @@ def test_without_dates_each_widget_keeps_its_period_and_refusals_name_the_field(
     for body, field in (
         ({"startDate": end - timedelta(days=8), "endDate": end}, "startDate"),
         ({"expirationDate": end - timedelta(days=1)}, "expirationDate"),
-        ({"anonymizeData": True}, "anonymizeData"),
     ):
         with pytest.raises(ApiException) as refused:
             api.create_dashboard_snapshot(GenerateDashboardSnapshotRequest(dashboardId=str(board.id), **body))
@@ -110,8 +110,38 @@ def test_without_dates_each_widget_keeps_its_period_and_refusals_name_the_field(
     with pytest.raises(ApiException) as refused:
         api.create_dashboard_snapshot(GenerateDashboardSnapshotRequest(dashboardId="987654"))
     assert refused.value.status == 404
+    bad = cast.owner.client.post(
+        "/v7/dashboard-snapshots", {"dashboardId": str(board.id), "anonymizeData": "yes"}, format="json"
+    )
+    assert bad.status_code == 400 and "anonymizeData" in bad.content.decode()
     settings.SNAPSHOT_RATE = [(1, 3600)]
     # (The SDK's client retries a 429; a plain client shows it.)
     limited = cast.owner.client.post("/v7/dashboard-snapshots", {"dashboardId": str(board.id)}, format="json")
     assert limited.status_code == 429 and "limit reached" in limited.json()["detail"]
     assert DashboardSnapshot.objects.count() == 1
+
+
+def test_a_widgets_frozen_data_through_the_sdk(cast, v7, board):
+    api = DashboardSnapshotsApi(v7(cast.owner))
+    made = api.create_dashboard_snapshot(GenerateDashboardSnapshotRequest(dashboardId=str(board.id)))
+    got = api.get_dashboard_snapshot(made.snapshot_id)
+    widget_id = got.widgets[0].actual_instance.id
+    data = api.get_dashboard_snapshot_widget_data(made.snapshot_id, widget_id)
+    frozen = dashboard_snapshots.frozen_widget(DashboardSnapshot.objects.get(), int(widget_id))
+    assert data.bin_size == frozen["step"] and data.data.points
+    average = [(p.timestamp, p.value) for p in data.data.points if p.groups[0].group_property == "TEST"]
+    assert average == [(p["roundId"], p["value"]) for p in frozen["data"]]
+    [tests, agents] = data.group_labels
+    assert [g.group_label for g in tests.group_labels] == ["shop"]
+    assert agents.group_property == "AGENT" and len(agents.group_labels) == 2
+    per_agent = {p.groups[0].group_value for p in data.data.points if p.groups[0].group_property == "AGENT"}
+    assert per_agent == {g.group_id for g in agents.group_labels}
+    assert data.end_date - data.start_date == timedelta(hours=1)
+    for snapshot_id, widget, who in (
+        (made.snapshot_id, "9", cast.owner),
+        (made.snapshot_id, widget_id, cast.other_org),
+        ("a" * 32, widget_id, cast.owner),
+    ):
+        with pytest.raises(ApiException) as refused:
+            DashboardSnapshotsApi(v7(who)).get_dashboard_snapshot_widget_data(snapshot_id, widget)
+        assert refused.value.status == 404

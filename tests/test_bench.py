@@ -35,7 +35,7 @@ def test_quick_runs_every_row_and_writes_its_figures_as_json(tmp_path):
     assert set(report["machine"]) >= {"cpus", "platform", "python", "processor"}
     assert isinstance(report["machine"]["cpus"], int)
     assert report["database"] == database and report["quick"] is True
-    assert [r["id"] for r in report["results"]] == list(range(1, 13))
+    assert [r["id"] for r in report["results"]] == list(range(1, 14))
     for result in report["results"]:
         assert set(result) >= {"id", "what", "value", "target", "met", "detail"}
         assert isinstance(result["what"], str) and result["what"]

@@ -61,8 +61,8 @@ def test_a_snapshot_freezes_every_widget_as_the_dashboard_showed_it_and_copies_n
     assert [w["testName"] for w in frozen] == ["dev api", "dev api", "ops edge"]
     # The shared test's widget starts at the share's creation, as on the dashboard.
     assert frozen[2]["data"][0]["roundId"] == NOW - 600
-    # Its windows are pinned through retention, one pin per widget that reads data.
-    assert RetentionPin.objects.filter(reason=f"dashboard snapshot {snapshot.id}").count() == 3
+    # Its windows are pinned through retention and frozen (copy on write), one pin per widget that reads data.
+    assert RetentionPin.objects.filter(reason=f"dashboard snapshot {snapshot.id}", copy_to__isnull=False).count() == 3
     # Later: new rounds, and a late row for a round inside the window; the dashboard moves on, the snapshot does not.
     time_machine.move_to(datetime.fromtimestamp(NOW + 600, UTC), tick=False)
     late = make_agent(cast.other_group, name="late agent")
@@ -255,7 +255,7 @@ def test_the_worker_purges_snapshots_expired_a_month_ago_and_their_pins(dev, boa
     assert run_once()["expired_snapshots_purged"] == 1
     assert list(DashboardSnapshot.objects.values_list("id", flat=True)) == [kept.id]
     assert not RetentionPin.objects.filter(reason=f"dashboard snapshot {old.id}").exists()
-    assert RetentionPin.objects.filter(reason=f"dashboard snapshot {kept.id}").count() == 3
+    assert RetentionPin.objects.filter(reason=f"dashboard snapshot {kept.id}", copy_to__isnull=False).count() == 3
 
 
 def test_the_dashboard_snapshots_tab_changes_the_expiry_within_the_maximum(cast, dev, board, settings):

@@ -108,15 +108,22 @@ def test_long_periods_average_rounds_into_at_most_360_points(cast, dev, time_mac
     assert data["step"] == 240 and 359 <= len(data["data"]) <= 361
 
 
-def test_one_aggregate_query_per_widget(dev, board):
+def test_one_read_of_the_rollups_per_test_kind_and_window(dev, board):
     dashboard, own, shared, _ = board
+    services.widget_data(dev, dashboard)  # the first read computes and stores the hours' rollups
     with CaptureQueriesContext(connection) as two:
         services.widget_data(dev, dashboard)
     for _ in range(3):
-        services.add_widget(dev, dashboard, own.id, "jitter", 3600)
+        services.add_widget(dev, dashboard, own.id, "jitter", 3600)  # the latency widget's test, kind and window
     with CaptureQueriesContext(connection) as five:
         services.widget_data(dev, dashboard)
-    assert len(five) - len(two) == 3  # one more aggregate per own-test widget, nothing else
+    assert len(five) == len(two)  # they share its read of the rollups: nothing more
+    for period in (6 * 3600, 12 * 3600):
+        services.add_widget(dev, dashboard, own.id, "loss", period)
+    services.widget_data(dev, dashboard)
+    with CaptureQueriesContext(connection) as seven:
+        services.widget_data(dev, dashboard)
+    assert len(seven) - len(two) == 2  # one more read per other window, nothing else
 
 
 def test_the_api_lists_dashboards_and_shows_widgets(cast, board):

@@ -90,6 +90,13 @@ MATRIX = {
     ),
     "dashboards": ("GET", "/v6/dashboards.json", None, OK_ALL),
     "dashboard-detail": ("GET", "/v6/dashboards/{dashboard_id}.json", None, OWN_GROUP_ONLY),
+    "dashboard-data": ("GET", "/v6/dashboards/{dashboard_id}/data.json", None, OWN_GROUP_ONLY),
+    "dashboard-delete": (
+        "POST",
+        "/v6/dashboards/{dashboard_id}/delete.json",
+        None,
+        {"owner": 204, "teammate": 204, **WRITE},
+    ),
     "snapshot-create": (
         "POST",
         "/v6/snapshot.json",
@@ -265,6 +272,12 @@ V7_MATRIX = {
         {"owner": 201, "teammate": 201, **WRITE},
     ),
     "v7-dashboard-snapshot-detail": ("GET", "/v7/dashboard-snapshots/{dashboard_link_id}", None, OWN_GROUP_ONLY),
+    "v7-dashboard-snapshot-widget": (
+        "GET",
+        "/v7/dashboard-snapshots/{dashboard_link_id}/widgets/0",
+        None,
+        OWN_GROUP_ONLY,
+    ),
     "v7-dashboards": ("GET", "/v7/dashboards", None, OK_ALL),
     "v7-dashboard-detail": ("GET", "/v7/dashboards/{dashboard_id}", None, OWN_GROUP_ONLY),
     "v7-dashboard-schedule": (

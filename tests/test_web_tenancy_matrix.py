@@ -102,6 +102,8 @@ MATRIX = {
         {"link_id": "dashboard_link"},
         row(*["→/sharing/snapshots/"] * 3, 404, 404),
     ),
+    # the result's "E-mail it": no address is a 400; a Regular User may not send a snapshot
+    "dashboard-snapshot-email": ("POST", {"link_id": "dashboard_link"}, row(400, 400, 403, 404, 404)),
     "dashboard-snapshot-revoke": (
         "POST",
         {"link_id": "dashboard_link"},
@@ -117,6 +119,8 @@ MATRIX = {
     "share-download": ("GET", {"link_id": "link", "fmt": "csv"}, LINK),
     "dashboard-share-page": ("GET", {"link_id": "dashboard_link"}, LINK),
     "dashboard-share-download": ("GET", {"link_id": "dashboard_link", "position": "0"}, LINK),
+    "dashboard-share-csv": ("GET", {"link_id": "dashboard_link", "position": "0"}, LINK),
+    "dashboard-share-comment": ("POST", {"link_id": "dashboard_link"}, same(400)),  # an empty comment is refused
     "share-comment": ("POST", {"link_id": "link"}, same(400)),  # an empty comment is refused, for anyone
     "share-unmatched": ("GET", {"rest": "x"}, same(404)),
     # the agent API takes agent tokens only: a signed-in user is no agent

@@ -66,6 +66,8 @@ urlpatterns = [
     ),
     v6(r"dashboards", dashboards.DashboardListView, "dashboards"),
     v6(r"dashboards/" + ID.format("dashboard_id"), dashboards.DashboardDetailView, "dashboard-detail"),
+    v6(r"dashboards/" + ID.format("dashboard_id") + r"/data", dashboards.DashboardDataView, "dashboard-data"),
+    v6(r"dashboards/" + ID.format("dashboard_id") + r"/delete", dashboards.DashboardDeleteView, "dashboard-delete"),
     v6(r"dashboard-snapshots", dashboard_snapshots.DashboardSnapshotListView, "dashboard-snapshots"),
     v6(r"dashboard-snapshots/" + LINK, dashboard_snapshots.DashboardSnapshotDetailView, "dashboard-snapshot-detail"),
     v6(

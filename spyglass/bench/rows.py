@@ -580,3 +580,70 @@ def live_page_rounds_not_rows(data):
         f"(ratio {cold[0] / cold[1]:.3g})"
     )
     return (writing[0] / writing[1] if answers == [200, 200] else float("inf")), detail
+
+
+def _dashboard_of_six(data):
+    """Row 13's dashboard, seeded when the row first runs (no other row reads it): one HTTP test with network
+    measurements, 50 agents over 7 days up to now at 60 s (504,000 HTTP and as many network results; 10 agents
+    over 6 hours with --quick), and six widgets on it over 7 days — four of its HTTP metrics, two network ones."""
+    from spyglass.accounts.roles import access_for
+    from spyglass.dashboards import services as dashboards
+    from spyglass.monitoring.seed import seed
+    from spyglass.monitoring.tests_service import create_test
+
+    from .data import own_organization
+
+    agents, hours = (10, 6) if data.quick else (50, 7 * 24)
+    tenant = own_organization("dashboards")
+    body = {"testName": "week of six", "interval": 60, "url": "https://bench.example.com/"}
+    test = create_test(tenant.access, "http-server", body)
+    seed(test, agents=agents, hours=hours, random_seed=13, now=time.time())
+    access = access_for(tenant.user, None)
+    board = dashboards.default_dashboard(access)
+    for metric in ("totalTime", "responseTime", "availability", "throughput", "latency", "loss"):
+        dashboards.add_widget(access, board, test.id, metric, 7 * 24 * 3600)
+    return access, board, agents, hours
+
+
+@row(
+    13,
+    "dashboard snapshot first view, 6 widgets × 7 days × 50 agents: server time ÷ a test snapshot's first view, "
+    "48 h × 50 agents",
+    "<= 3",
+)
+def dashboard_snapshot_first_view(data):
+    """GET of a dashboard snapshot's share page (every view of it computes its widgets: nothing is stored per
+    snapshot) against a first view of a test snapshot's share page (its stored rollups and render dropped, untimed,
+    before each). Both read the hour rollups the worker keeps (its pass runs untimed first); each widget sums them
+    per step. The detail adds the dashboard snapshot's view with no hour rollup stored (each widget then computes
+    its hours from the rows, and stores them for the next)."""
+    from spyglass.monitoring import rollups
+    from spyglass.monitoring.models import RollupHour
+    from spyglass.sharing.dashboard_snapshots import create_dashboard_snapshot
+
+    from .child import settle
+
+    access, board, agents, hours = _dashboard_of_six(data)
+    settle()
+    rollups.refresh(limit=100_000, within=30 * 86400)  # the worker's pass
+    dashboard_snapshot = create_dashboard_snapshot(access, board)
+    test_snapshot = data.snapshot(data.big_test)
+    client = api_client(data, authenticated=False)
+    dash_url, test_url = f"/s/d/{dashboard_snapshot.link_id}/", f"/s/{test_snapshot.link_id}/"
+    answers = [client.get(dash_url).status_code, client.get(test_url).status_code]
+    dash, test = interleaved_prepared(
+        (lambda: None, lambda: client.get(dash_url)),
+        (lambda: _forget_stored(test_snapshot), lambda: client.get(test_url)),
+    )
+    test_id = dashboard_snapshot.widgets.values_list("source_test_id", flat=True).first()
+
+    def none_stored():
+        RollupHour.objects.filter(test_id=test_id).delete()
+
+    cold, _ = interleaved_prepared((none_stored, lambda: client.get(dash_url)), (lambda: None, lambda: None), 1)
+    detail = (
+        f"dashboard snapshot {dash * 1000:.1f} ms ({agents} agents, {hours} h of data, 6 widgets over 7 days), "
+        f"test snapshot first view {test * 1000:.1f} ms ({data.agents} agents, {data.hours} h); answers {answers}; "
+        f"the dashboard snapshot with no hour rollup stored {cold * 1000:.1f} ms"
+    )
+    return (dash / test if answers == [200, 200] else float("inf")), detail

@@ -114,11 +114,14 @@ def remove_widget(access, dashboard: Dashboard, widget_id: int) -> None:
 
 
 def widget_data(access, dashboard: Dashboard, now: int | None = None) -> list[dict]:
-    """Every widget in order with its state and points. Per widget: at most one scope lookup and one aggregate."""
+    """Every widget in order with its state and points: per test one scope lookup, per test, kind and window one
+    read of the rollups."""
     now = int(time.time() if now is None else now)
     widgets = list(dashboard.widgets.order_by("position", "id"))
     tests = {t.id: t for t in visible_tests(access).filter(id__in=[w.test_id for w in widgets if w.test_id])}
     out = []
+    scopes: dict = {}
+    shared: dict = {}  # widgets of one test, kind and window read its rollups once
     for widget in widgets:
         test = tests.get(widget.test_id)
         item = {
@@ -139,6 +142,9 @@ def widget_data(access, dashboard: Dashboard, now: int | None = None) -> list[di
         elif test is None:
             item["state"] = NO_LONGER_SHARED
         elif widget.metric in METRICS:
-            item["step"], item["data"] = series(test, widget.metric, widget.period, now, read_scope(access, test))
+            if test.id not in scopes:
+                scopes[test.id] = read_scope(access, test)
+            scope = scopes[test.id]
+            item["step"], item["data"] = series(test, widget.metric, widget.period, now, scope, shared)
         out.append(item)
     return out

@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.mail.outbox import enqueue
 
-from .links import view_url
+from .links import dashboard_view_url, view_url
 
 
 def _one_line(text: str) -> str:
@@ -13,12 +13,27 @@ def _one_line(text: str) -> str:
 
 
 def _context(snapshot) -> dict:
+    """What the e-mails say of a test snapshot or (no `test`) a dashboard snapshot: the same messages for both."""
     creator = snapshot.created_by
-    return {
+    people = {
         "snapshot": snapshot,
-        "test_name": snapshot.test.name,
         "creator": creator.name if creator else "A spyglass user",
         "creator_email": creator.email if creator else "",
+    }
+    if not hasattr(snapshot, "test"):  # a dashboard snapshot: no one window, its widgets' are on the page
+        name = snapshot.dashboard.name if snapshot.dashboard else snapshot.display_name
+        frozen = f"{format_v6_date(snapshot.frozen_at)[:16]} UTC"
+        return people | {
+            "kind": "dashboard",
+            "test_name": name,
+            "link": dashboard_view_url(snapshot.link_id),
+            "window_start": "",
+            "window_end": "",
+            "snapshot_date": frozen,
+        }
+    return people | {
+        "kind": "test",
+        "test_name": snapshot.test.name,
         "link": view_url(snapshot.link_id),
         "window_start": format_v6_date(snapshot.start_round),
         "window_end": format_v6_date(snapshot.end_round),

@@ -94,8 +94,9 @@ class SnapshotVisit(models.Model):
         indexes = [models.Index(fields=["snapshot", "date"])]
 
 
-class SnapshotComment(models.Model):
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="comments")
+class Comment(models.Model):
+    """A comment on a share link, test or dashboard snapshot alike (services.post_comment posts both)."""
+
     date = models.DateTimeField(default=timezone.now)
     author_name = models.CharField(max_length=100)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -103,13 +104,20 @@ class SnapshotComment(models.Model):
     ip = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
-        indexes = [models.Index(fields=["snapshot", "date"])]
+        abstract = True
 
     @property
     def by_guest(self) -> bool:
         """Posted signed out: the name is whatever they typed, so page, API and e-mail mark it as a guest's. (A
         comment whose user was since deleted reads as a guest's too: never shown as someone it cannot vouch for.)"""
         return self.user_id is None
+
+
+class SnapshotComment(Comment):
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="comments")
+
+    class Meta:
+        indexes = [models.Index(fields=["snapshot", "date"])]
 
 
 class SnapshotRecipient(models.Model):
@@ -185,6 +193,15 @@ class DashboardSnapshot(Expiring, models.Model):
     expires_date = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=64, blank=True, default="")
     visits = models.BigIntegerField(default=0)  # bumped in SQL (F() + 1) by every view of the page
+    # As test snapshots': comments from signed-in users only unless the creator opens them; the note goes with the
+    # share e-mail.
+    comments_signed_in_only = models.BooleanField(default=True)
+    note = models.TextField(blank=True, default="")
+    # Agents shown by pseudonyms in every widget, download and API body: "Agent N" numbers the agents of all widgets'
+    # frozen windows together by id (`agent_order`, written by the first read; lib/anonymize.py as for test
+    # snapshots), so a number means the same agent everywhere and on every later read.
+    anonymized = models.BooleanField(default=False)
+    agent_order = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["account_group", "created_date"])]
@@ -223,3 +240,17 @@ class DashboardSnapshotWidget(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["snapshot", "position"])]
+
+
+class DashboardSnapshotComment(Comment):
+    snapshot = models.ForeignKey(DashboardSnapshot, on_delete=models.CASCADE, related_name="comments")
+
+    class Meta:
+        indexes = [models.Index(fields=["snapshot", "date"])]
+
+
+class DashboardSnapshotRecipient(models.Model):
+    """An address a dashboard snapshot's share e-mail went to."""
+
+    snapshot = models.ForeignKey(DashboardSnapshot, on_delete=models.CASCADE, related_name="recipients")
+    email = models.EmailField(db_index=True)

@@ -29,7 +29,7 @@ from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 from . import emails, limits, links
 from .audience import may_open
 from .errors import Forbidden, NotFound, RateLimited, SharingError
-from .models import DashboardSnapshot, Snapshot, SnapshotComment, SnapshotRecipient, SnapshotVisit
+from .models import Comment, DashboardSnapshot, Snapshot, SnapshotVisit
 from .windows import POSITIONS, WindowError, up_to_now, window_at
 
 API_EXPIRY_DAYS = 30
@@ -55,7 +55,7 @@ def _text(value, field: str, max_length: int, required=True, multiline=False) ->
     return value
 
 
-def _recipients(values) -> list[str]:
+def recipients_of(values) -> list[str]:
     if not isinstance(values, list | tuple):
         raise SharingError("must be a list of e-mail addresses", "recipients")
     if len(values) > MAX_RECIPIENTS:
@@ -127,7 +127,7 @@ def _is_endpoint_test(test: Test) -> bool:
     return agents.exists() and not agents.exclude(agent_type=Agent.ENDPOINT).exists()
 
 
-def _copy_test(source: Test, access, now) -> Test:
+def _copy_test(source: Test, access, now, hidden: bool = False) -> Test:
     copy = Test()
     for field in Test._meta.concrete_fields:
         if field.name not in _NOT_COPIED:
@@ -140,8 +140,16 @@ def _copy_test(source: Test, access, now) -> Test:
     copy.enabled = False  # never scheduled: it only shows the past
     copy.created_by = copy.modified_by = access.user
     copy.created_date = copy.modified_date = now
+    copy.deleted_date = now if hidden else None
     copy.save()
     return copy
+
+
+def copy_store(source: Test, access, now) -> Test:
+    """A hidden Test row (never listed, never scheduled: deleted_date set) to which results.upsert copies the rows of
+    a freezing pin's window before replacing them — a dashboard snapshot's widgets keep their frozen rows as test
+    snapshots do, in their own test row. Deleted with what it serves."""
+    return _copy_test(source, access, now, hidden=True)
 
 
 def create_snapshot(
@@ -197,7 +205,7 @@ def create_snapshot(
     except WindowError as exc:
         raise SharingError(str(exc), "from" if origin == "api" else "window") from None
     included = _within_what_the_caller_sees(access, source, window, _included_agents(access, source, agent_ids), origin)
-    addresses = _recipients(list(recipients))
+    addresses = recipients_of(list(recipients))
     expiry_date(expires_in_days, timezone.now())  # refuse before taking the limit
     fields = {
         "display_name": display_name,
@@ -294,9 +302,7 @@ def _create(access, source, window, included, addresses, expires_in_days, key: s
     pin = {"start_round": window.start_round, "end_round": window.end_round, "reason": f"snapshot {snapshot.id}"}
     RetentionPin.objects.create(test=source, frozen_at=frozen_at, copy_to=own_test, **pin)
     RetentionPin.objects.create(test=own_test, **pin)  # keeps the copied rows through retention
-    SnapshotRecipient.objects.bulk_create([SnapshotRecipient(snapshot=snapshot, email=a) for a in addresses])
-    if addresses:
-        emails.queue_share(snapshot, addresses)
+    add_recipients(snapshot, addresses)
     snapshot.replayed = False  # type: ignore[attr-defined]
     return snapshot
 
@@ -347,21 +353,27 @@ def update_snapshot(access, snapshot: Snapshot, changes: dict) -> Snapshot:
     return snapshot
 
 
-def email_snapshot(access, snapshot: Snapshot, recipients) -> list[str]:
-    """E-mail a snapshot already made (the share panel's "E-mail it"): the same link, never a second snapshot. Who
-    may change the snapshot may send it; each address becomes a recipient ("Shared with me"). Returns the addresses
-    it was queued for."""
+def email_snapshot(access, snapshot: Snapshot | DashboardSnapshot, recipients) -> list[str]:
+    """E-mail a test or dashboard snapshot already made (the share panel's and the dashboard's "E-mail it"): the same
+    link, never a second snapshot. Who may change the snapshot may send it; each address becomes a recipient ("Shared
+    with me" lists test snapshots). Returns the addresses it was queued for."""
     check_may_edit(access, snapshot)
-    addresses = _recipients(list(recipients))
+    addresses = recipients_of(list(recipients))
     if not addresses:
         raise SharingError("add at least one e-mail address to send the link to", "recipients")
     with transaction.atomic():
-        known = set(snapshot.recipients.filter(email__in=addresses).values_list("email", flat=True))
-        SnapshotRecipient.objects.bulk_create(
-            [SnapshotRecipient(snapshot=snapshot, email=a) for a in addresses if a not in known]
-        )
-        emails.queue_share(snapshot, addresses)
+        add_recipients(snapshot, addresses)
     return addresses
+
+
+def add_recipients(snapshot: Snapshot | DashboardSnapshot, addresses: list[str]) -> None:
+    """Record the addresses (checked by `recipients_of`) as recipients of a test or dashboard snapshot and queue the
+    share e-mail with its note to each, inside the caller's transaction."""
+    known = set(snapshot.recipients.filter(email__in=addresses).values_list("email", flat=True))
+    model = snapshot.recipients.model
+    model.objects.bulk_create([model(snapshot=snapshot, email=a) for a in addresses if a not in known])  # type: ignore[misc]  # the model of this snapshot's kind
+    if addresses:
+        emails.queue_share(snapshot, addresses)
 
 
 def revoke_snapshot(access, snapshot: Snapshot) -> None:
@@ -458,8 +470,9 @@ def _visit_insert_sql() -> str:
     return f"INSERT INTO {quote(SnapshotVisit._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"
 
 
-def post_comment(snapshot: Snapshot, *, body, name=None, user=None, ip: str = "") -> SnapshotComment:
-    """Post a plain-text comment; signed-in users post as themselves. E-mails the creator."""
+def post_comment(snapshot: Snapshot | DashboardSnapshot, *, body, name=None, user=None, ip: str = "") -> Comment:
+    """Post a plain-text comment on a test or dashboard snapshot; signed-in users post as themselves, guests only
+    where the creator allowed them (marked as guests). One limit per address for both kinds. E-mails the creator."""
     signed_in = user is not None and user.is_authenticated
     if snapshot.comments_signed_in_only and not signed_in:
         raise Forbidden("Only signed-in users may comment on this snapshot")
@@ -469,8 +482,8 @@ def post_comment(snapshot: Snapshot, *, body, name=None, user=None, ip: str = ""
     if count > settings.COMMENT_LIMIT_PER_HOUR:
         raise RateLimited("Too many comments from this address; try again later", retry_after=reset - ratelimit.now())
     with transaction.atomic():
-        comment = SnapshotComment.objects.create(
-            snapshot=snapshot, author_name=author[:100], user=user if signed_in else None, body=body, ip=ip[:64]
+        comment = snapshot.comments.create(
+            author_name=author[:100], user=user if signed_in else None, body=body, ip=ip[:64]
         )
         emails.queue_comment(snapshot, comment)
     return comment

@@ -49,7 +49,7 @@ from spyglass.results_ui.component import (
 
 from . import links, page_reads, page_visit, services, stored
 from .emails import snapshot_date
-from .errors import SharingError
+from .errors import RateLimited, SharingError
 from .scope_provider import scope_of
 from .summary import summary_of
 
@@ -225,12 +225,20 @@ def _live(request, snapshot, form_error="", form_values=None, visited=False) -> 
     """The live part of the page: visits (counted with the link lookup, before this request's own), comments, the
     comment form with its signed token, and who is signed in — with their own CSRF token, as they post as
     themselves (never for a guest: their comment carries no identity to protect, and no cookie is set)."""
+    comments = page_reads.comments(snapshot.id) if snapshot.page_comments else []
+    live = comment_context(request, snapshot, share_base(snapshot), comments, form_error, form_values)
+    return live | {"visits": snapshot.page_visits + (1 if visited else 0)}
+
+
+def comment_context(request, snapshot, base: str, comments, form_error="", form_values=None) -> dict:
+    """The comments section's context on a test or dashboard snapshot's page (`base` its path, /s/… or /s/d/…):
+    the comments, the form with its signed token, and who is signed in — with their own CSRF token, as they post as
+    themselves (never for a guest: their comment carries no identity to protect, and no cookie is set)."""
     user = request.user
     signed_in = user.is_authenticated
     return {
-        "share_base": share_base(snapshot),
-        "visits": snapshot.page_visits + (1 if visited else 0),
-        "comments": page_reads.comments(snapshot.id) if snapshot.page_comments else [],
+        "share_base": base,
+        "comments": comments,
         "signed_in": signed_in,
         "user": user if signed_in else None,
         "csrf_token": get_token(request) if signed_in else "",
@@ -352,17 +360,26 @@ def post_comment(request, link_id):
         snapshot = load_shared_snapshot(request, link_id, stored.request_key(request, "page"))
     except Refused as refused:
         return refused.response
+
+    def page(error, values, status):
+        return _share_response(request, snapshot, _live(request, snapshot, error, values), status)
+
+    return comment_posted(request, snapshot, page, links.view_url(snapshot.link_id))
+
+
+def comment_posted(request, snapshot, page, done_url: str):
+    """The comment form's post on a test or dashboard snapshot's page: a signed-in visitor's passes Django's CSRF
+    check, a guest's the link's signed form token; then services.post_comment decides. `page(error, values,
+    status)` answers with the page and the form's error; a comment posted redirects to `done_url`'s comments."""
     if request.user.is_authenticated and _forged_as_user(request):
-        live = _live(
-            request, snapshot, "This comment could not be confirmed as yours; please reload the page and post it again."
+        return page(
+            "This comment could not be confirmed as yours; please reload the page and post it again.", None, 403
         )
-        return _share_response(request, snapshot, live, 403)
     try:
         if signing.loads(request.POST.get("token", ""), salt=FORM_SALT, max_age=86400) != snapshot.link_id:
             raise signing.BadSignature
     except signing.BadSignature:
-        live = _live(request, snapshot, "The form has expired; please reload the page and try again.")
-        return _share_response(request, snapshot, live, 400)
+        return page("The form has expired; please reload the page and try again.", None, 400)
     try:
         services.post_comment(
             snapshot,
@@ -373,11 +390,11 @@ def post_comment(request, link_id):
         )
     except SharingError as exc:
         values = {"name": request.POST.get("name", ""), "body": request.POST.get("body", "")}
-        response = _share_response(request, snapshot, _live(request, snapshot, str(exc), values), exc.status)
-        if exc.status == 429:
+        response = page(str(exc), values, exc.status)
+        if isinstance(exc, RateLimited):
             response["Retry-After"] = str(exc.retry_after)
         return response
-    return HttpResponseRedirect(f"{links.view_url(snapshot.link_id)}#comments", status=303)
+    return HttpResponseRedirect(f"{done_url}#comments", status=303)
 
 
 def _pages(snapshot, kind):

@@ -39,6 +39,11 @@ def default_dashboard_expiry(expiries: list[tuple[str, str]]) -> str:
     return "7" if any(v == "7" for v, _ in expiries) else expiries[-1][0]
 
 
+def addresses(raw: str) -> list[str]:
+    """The e-mail addresses typed in a share form's "E-mail to" (commas, semicolons or spaces between them)."""
+    return [a for a in raw.replace(",", " ").replace(";", " ").split() if a]
+
+
 def new_idempotency_key() -> str:
     """A share panel's key (160 random bits): one per render of the form, and a new one for "New snapshot"."""
     return secrets.token_urlsafe(20)

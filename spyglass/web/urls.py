@@ -70,6 +70,11 @@ urlpatterns = [
         sharing.dashboard_snapshot_revoke,
         name="dashboard-snapshot-revoke",
     ),
+    re_path(
+        r"^sharing/dashboard-snapshots/(?P<link_id>[a-z2-7]{32})/email/$",
+        dashboard.dashboard_snapshot_email,
+        name="dashboard-snapshot-email",
+    ),
     path("agents/", agents.agent_list, name="agents"),
     path("agents/tokens/", agents.agent_token_create, name="agent-token-create"),
     path("agents/tokens/<int:token_id>/revoke/", agents.agent_token_revoke, name="agent-token-revoke"),

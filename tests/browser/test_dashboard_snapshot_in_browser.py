@@ -120,3 +120,94 @@ def test_a_widget_on_a_live_shared_test_loses_its_data_when_the_share_ends(live_
         assert not stranger.console_errors, stranger.console_errors
     finally:
         context.close()
+
+
+def test_three_widgets_one_live_shared_anonymized_commented_share_revoked_expiry_changed_revoked(
+    live_server, page, browser, cast, settings
+):
+    """The whole path of issue 23 in one go: a dashboard of three widgets (one on Ops' test live-shared with Dev),
+    snapshotted anonymized with a recipient and e-mailed to one more; a stranger sees three widgets and no agent's name; the creator
+    comments from the share page (the form posts with the page's Origin); the live share ends and its widget's
+    data with it; the expiry changes; the snapshot is revoked and the link answers 404."""
+    from spyglass.liveshares import services as live_shares
+    from spyglass.liveshares.models import LiveShare
+    from spyglass.mail.models import OutboxMessage
+    from spyglass.monitoring.models import Agent
+
+    settings.BASE_URL = base = live_server.url
+    own = make_test(cast.other_group, "http-server", name="dev api", interval=300)
+    theirs = make_test(cast.owner, "http-server", name="ops edge", interval=300)
+    for test in (own, theirs):
+        seed(test, agents=2, hours=2, random_seed=11)
+    share = live_shares.create(access_for(cast.owner.user, None), theirs.id, aid=cast.other_group.aid)
+    LiveShare.objects.filter(id=share.id).update(start_round=0)  # shared long before the rounds
+    dev = access_for(cast.other_group.user, None)
+    live_shares.accept(dev, share.id)
+    board = dashboards.default_dashboard(dev)
+    dashboards.add_widget(dev, board, own.id, "totalTime", 3600)
+    dashboards.add_widget(dev, board, own.id, "availability", 24 * 3600)
+    dashboards.add_widget(dev, board, theirs.id, "totalTime", 3600)
+    names = list(Agent.objects.values_list("name", flat=True))
+    assert names
+
+    sign_in(page, base, cast.other_group.user.email)
+    page.goto(f"{base}/dashboard/")
+    page.wait_for_function("() => document.querySelectorAll('.widget-chart canvas').length === 3")
+    page.fill("#ds-recipients", "noc@isp.test")
+    page.fill("#ds-note", "Slow since 09:00")
+    page.check("#ds-anonymize")
+    page.click("#dashboard-snapshot-button")
+    page.wait_for_selector("#dashboard-snapshot-made")
+    assert "e-mailed to noc@isp.test" in page.locator("#dashboard-snapshot-made").inner_text()
+    link = page.locator("#dashboard-snapshot-link").input_value()
+    snapshot = DashboardSnapshot.objects.get()
+    assert snapshot.anonymized and link == f"{base}/s/d/{snapshot.link_id}/"
+    assert OutboxMessage.objects.filter(kind="snapshot-share", to=["noc@isp.test"]).count() == 1
+    # "E-mail it": the same link to one more address, no second snapshot.
+    page.fill("#ds-email-to", "ana@example.test")
+    page.click("#dashboard-snapshot-email-button")
+    page.wait_for_selector("#dashboard-snapshot-made:has-text('ana@example.test, noc@isp.test')")
+    assert DashboardSnapshot.objects.count() == 1 and page.locator("#dashboard-snapshot-link").input_value() == link
+
+    context, stranger = new_page(browser)
+    try:
+        response = stranger.goto(link)
+        assert response.status == 200 and response.headers["x-robots-tag"] == "noindex, nofollow"
+        stranger.wait_for_function("() => document.querySelectorAll('.widget-chart canvas').length === 3")
+        assert stranger.locator(".widget h3").all_inner_texts() == ["dev api", "dev api", "ops edge"]
+        text = stranger.locator("main").inner_text()
+        assert "Agent 1" in text and not [n for n in names if n in text]
+        assert stranger.locator(".comments-closed").count() == 1  # signed-in users only, by default
+
+        # The creator comments from the share page, signed in: verified, and the creator is e-mailed.
+        page.goto(link)
+        page.fill(".comment-form textarea[name=body]", "Seen from Frankfurt too")
+        page.click(".comment-form button[type=submit]")
+        page.wait_for_selector(".comment .comment-badge.verified")
+        assert "Seen from Frankfurt too" in page.locator("#comments").inner_text()
+        assert OutboxMessage.objects.filter(kind="snapshot-comment").count() == 1
+
+        # Ops ends the live share: that widget's data is gone, the other two stay.
+        live_shares.revoke(access_for(cast.owner.user, None), share.id)
+        stranger.reload()
+        stranger.wait_for_function("() => document.querySelectorAll('.widget-chart canvas').length === 2")
+        assert stranger.locator(".widget").nth(2).get_attribute("data-state") == "no longer shared"
+        assert not stranger.console_errors, stranger.console_errors
+
+        # The expiry changes in Sharing › Snapshots › Dashboard snapshots; then the snapshot is revoked.
+        page.goto(f"{base}/sharing/snapshots/?tab=dashboards")
+        row = page.locator(f"#dashboard-snapshots-table tr[data-link-id='{snapshot.link_id}']")
+        row.locator(".expiry-select").select_option("1")
+        row.locator(".save-settings").click()
+        page.wait_for_selector(".flash-success")
+        snapshot.refresh_from_db()
+        assert snapshot.expires_date is not None and row.locator(".expires").inner_text() != "Never"
+        row.locator(".revoke-form button").click()
+        page.wait_for_selector("#confirm-dialog[open]")
+        page.click("#confirm-dialog .confirm-ok")
+        page.wait_for_selector(".flash-success:has-text('its link no longer works')")
+        assert stranger.goto(link).status == 404
+        assert stranger.locator(".widget").count() == 0
+    finally:
+        context.close()
+    assert not page.console_errors, page.console_errors

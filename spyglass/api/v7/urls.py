@@ -51,6 +51,11 @@ urlpatterns = [
         dashboard_snapshots.DashboardSnapshotDetailView,
         "v7-dashboard-snapshot-detail",
     ),
+    v7(
+        r"dashboard-snapshots/" + ID.format("snapshot_id") + r"/widgets/" + ID.format("widget_id"),
+        dashboard_snapshots.DashboardSnapshotWidgetDataView,
+        "v7-dashboard-snapshot-widget",
+    ),
     v7(r"dashboards", dashboards.DashboardListView, "v7-dashboards"),
     v7(r"dashboards/" + ID.format("dashboard_id"), dashboards.DashboardDetailView, "v7-dashboard-detail"),
     v7(

@@ -12,8 +12,8 @@ from spyglass.sharing import dashboard_snapshots, links
 from spyglass.sharing.errors import SharingError
 
 from ..base import V6View
-from .dashboards import v6_widget
-from .snapshots import as_api_error
+from .dashboards import windowed
+from .snapshots import as_api_error, comments_of
 
 
 def dashboard_snapshot_summary(snapshot) -> dict:
@@ -27,6 +27,7 @@ def dashboard_snapshot_summary(snapshot) -> dict:
         "createdBy": snapshot.created_by.display if snapshot.created_by else None,
         "expiresDate": format_v6_date(snapshot.expires_date),
         "visits": snapshot.visits,
+        "anonymized": int(snapshot.anonymized),
         "viewUrl": links.dashboard_view_url(snapshot.link_id),
     }
 
@@ -36,9 +37,7 @@ def widgets_of(snapshot, with_data: bool) -> list[dict]:
     `with_data`."""
     out = []
     for item in dashboard_snapshots.frozen_widget_data(snapshot):
-        end = item.pop("end")
-        item["startRoundId"], item["endRoundId"] = end - item["period"], end
-        widget = v6_widget(item)
+        widget = windowed(item, item.pop("end"))
         if not with_data:
             widget.pop("data")
             widget["dataComponents"][0].pop("data")
@@ -78,6 +77,7 @@ class DashboardSnapshotDetailView(DashboardSnapshotBaseView):
     def get(self, request, link_id, format=None):
         snapshot = self.get_snapshot(link_id)
         out = dashboard_snapshot_summary(snapshot) | {"widgets": widgets_of(snapshot, with_data=False)}
+        out["comments"] = comments_of(snapshot)
         return Response({"dashboardSnapshots": [out]})
 
 

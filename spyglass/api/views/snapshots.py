@@ -111,11 +111,16 @@ def snapshot_detail(snapshot) -> dict:
     out["recentVisits"] = [
         {"date": format_v6_date(v.date), "ip": v.ip, "user": v.user.display if v.user else None} for v in visits
     ]
-    out["comments"] = [
+    out["comments"] = comments_of(snapshot)
+    return out
+
+
+def comments_of(snapshot) -> list[dict]:
+    """A test or dashboard snapshot's comments as v6 gives them, oldest first, guests marked."""
+    return [
         {"date": format_v6_date(c.date), "author": c.author_name, "guest": int(c.by_guest), "body": c.body}
         for c in snapshot.comments.order_by("date", "id")
     ]
-    return out
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

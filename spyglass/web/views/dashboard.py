@@ -16,10 +16,18 @@ from spyglass.lib.error_messages import message_of
 from spyglass.lib.text import is_digits
 from spyglass.monitoring.tests_service import visible_tests
 from spyglass.sharing import dashboard_snapshots, links
+from spyglass.sharing import services as services_sharing
 from spyglass.sharing.errors import SharingError
 
-from ..checkpoint import can_edit_dashboard, dashboard_or_404, member_view, widget_or_404, widgets_or_404
-from ..sharing_panel import default_dashboard_expiry, expiry_choices, new_idempotency_key
+from ..checkpoint import (
+    can_edit_dashboard,
+    dashboard_or_404,
+    dashboard_snapshot_or_404,
+    member_view,
+    widget_or_404,
+    widgets_or_404,
+)
+from ..sharing_panel import addresses, default_dashboard_expiry, expiry_choices, new_idempotency_key
 from . import reports
 
 DEFAULT_PERIOD = 24 * 3600
@@ -167,6 +175,8 @@ def dashboard_snapshot_create(request):
     board = dashboard_or_404(access)
     post = request.POST
     window, expiry = post.get("window", ""), post.get("expiry", "")
+    recipients = addresses(post.get("recipients", ""))
+    values = {k: post.get(k, "") for k in ("recipients", "note")}
     try:
         if not is_digits(window) or len(window) > 7 or int(window) not in dashboard_snapshots.WEB_WINDOWS:
             raise SharingError("choose the widgets' periods or one window for all", "window")
@@ -179,7 +189,29 @@ def dashboard_snapshot_create(request):
             expires_in_days=None if expiry == "never" else int(expiry),
             display_name=post.get("display_name", ""),
             idempotency_key=post.get("idempotency_key", ""),
+            recipients=recipients,
+            note=post.get("note", ""),
+            anonymized=post.get("anonymize") == "on",
+            comments_signed_in_only=post.get("guest_comments") != "on",
         )
     except SharingError as exc:
-        return _board(request, status=exc.status, snapshot_error=str(exc))
-    return _board(request, snapshot_made=snapshot, snapshot_url=links.dashboard_view_url(snapshot.link_id))
+        return _board(request, status=exc.status, snapshot_error=str(exc), snapshot_values=values)
+    sent_to = sorted(snapshot.recipients.values_list("email", flat=True))
+    url = links.dashboard_view_url(snapshot.link_id)
+    return _board(request, snapshot_made=snapshot, snapshot_url=url, snapshot_sent_to=sent_to)
+
+
+@require_POST
+@member_view
+def dashboard_snapshot_email(request, link_id):
+    """The result's "E-mail it", as the test share panel's: the snapshot just made, with its note, e-mailed to more
+    addresses — the same link, no new snapshot (services.email_snapshot: who may change it may send it)."""
+    access = request.access
+    snapshot = dashboard_snapshot_or_404(access, link_id)
+    made = {"snapshot_made": snapshot, "snapshot_url": links.dashboard_view_url(snapshot.link_id)}
+    try:
+        services_sharing.email_snapshot(access, snapshot, addresses(request.POST.get("email_to", "")))
+    except SharingError as exc:
+        return _board(request, status=exc.status, snapshot_email_error=str(exc), **made)
+    sent_to = sorted(snapshot.recipients.values_list("email", flat=True))
+    return _board(request, snapshot_sent_to=sent_to, **made)

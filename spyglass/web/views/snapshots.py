@@ -15,17 +15,13 @@ from spyglass.sharing.errors import SharingError
 from spyglass.sharing.windows import WindowError, up_to_now, window_at
 
 from ..checkpoint import member_view, snapshot_or_404, test_or_404
-from ..sharing_panel import expiry_choices, new_idempotency_key
+from ..sharing_panel import addresses, expiry_choices, new_idempotency_key
 
 
 def _int(raw, field: str) -> int:
     if raw is None or not is_digits(str(raw)) or len(str(raw)) > 12:
         raise SharingError("is missing or not a number", field)
     return int(raw)
-
-
-def _addresses(raw: str) -> list[str]:
-    return [a for a in raw.replace(",", " ").replace(";", " ").split() if a]
 
 
 def _expiry(raw: str) -> int | None:
@@ -58,7 +54,7 @@ def snapshot_create(request, test_id):
     test = test_or_404(access, test_id)
     post = request.POST
     action = post.get("action", "link")
-    recipients = _addresses(post.get("recipients", "")) if action == "share" else []
+    recipients = addresses(post.get("recipients", "")) if action == "share" else []
     values = {k: post.get(k, "") for k in ("display_name", "recipients", "note")}
     try:
         if action == "share" and not recipients:
@@ -148,7 +144,7 @@ def snapshot_email(request, link_id):
     access = request.access
     snapshot = snapshot_or_404(access, link_id)
     try:
-        sent = services.email_snapshot(access, snapshot, _addresses(request.POST.get("email_to", "")))
+        sent = services.email_snapshot(access, snapshot, addresses(request.POST.get("email_to", "")))
     except SharingError as exc:
         context = {"error": exc.message, "field": exc.field}
         return render(request, "web/results/_share_emailed.html", context, status=200 if request.htmx else exc.status)

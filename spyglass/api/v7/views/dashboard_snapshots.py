@@ -38,6 +38,7 @@ def snapshot_body(snapshot, with_widgets: bool) -> dict:
         "aid": str(snapshot.account_group_id),
         "accountId": snapshot.account_group_id,
         "isShared": True,
+        "anonymizeData": snapshot.anonymized,
         "isScheduled": False,
         "createdDate": iso(snapshot.created_date),
         "snapshotCreatedDate": iso(snapshot.created_date),
@@ -92,7 +93,8 @@ class DashboardSnapshotListView(DashboardSnapshotView):
         description="`dashboardId` is required. `startDate` and `endDate` (ISO 8601 with a zone) give one window for "
         "every widget, at most 7 days, ending at most now; without them each widget keeps its own period, ending "
         "now. `expirationDate` defaults to a year (within SPYGLASS_SNAPSHOT_MAX_EXPIRY_DAYS). Counts toward the "
-        "organization's snapshot limit. `anonymizeData` is not supported yet (400).",
+        'organization\'s snapshot limit. `anonymizeData` true names agents by pseudonyms ("Agent 1") in every '
+        "widget, download and API body of the snapshot.",
         tags=TAG,
     )
     def post(self, request):
@@ -102,8 +104,9 @@ class DashboardSnapshotListView(DashboardSnapshotView):
             raise exceptions.ValidationError({"dashboardId": "is required"})
         if not isinstance(raw_id, str | int) or not is_digits(str(raw_id)) or len(str(raw_id)) > 18:
             raise exceptions.ValidationError({"dashboardId": "must be a dashboard id"})
-        if data.get("anonymizeData") not in (None, False):
-            raise exceptions.ValidationError({"anonymizeData": "anonymized dashboard snapshots are not supported yet"})
+        anonymize = data.get("anonymizeData", False)
+        if not isinstance(anonymize, bool):
+            raise exceptions.ValidationError({"anonymizeData": "must be true or false"})
         dashboard = dashboards.get_dashboard(self.access, int(raw_id))
         now = int(timezone.now().timestamp())
         window, end = dashboard_snapshots.WIDGETS_PERIODS, None
@@ -127,6 +130,7 @@ class DashboardSnapshotListView(DashboardSnapshotView):
                 end=end,
                 display_name=data.get("displayName") or "",
                 idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, ""),
+                anonymized=anonymize,
                 **expires,
             )
         except SharingError as exc:
@@ -170,3 +174,49 @@ class DashboardSnapshotDetailView(DashboardSnapshotView):
         except SharingError as exc:
             raise as_api_error(exc) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DashboardSnapshotWidgetDataView(DashboardSnapshotView):
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="A dashboard snapshot widget's frozen data",
+        description="ApiWidgetDataSnapshotResponse: `data.points` the metric averaged across agents per bin "
+        "(`groups` TEST), then per agent (`groups` AGENT, named in `groupLabels`: pseudonyms when anonymized). "
+        "`widgetId` is the widget's place in the snapshot, as the snapshot's `widgets[].id`.",
+        tags=TAG,
+    )
+    def get(self, request, snapshot_id, widget_id):
+        snapshot = self.get_snapshot(snapshot_id)
+        if not is_digits(widget_id) or len(widget_id) > 4:
+            raise exceptions.NotFound("Not found")
+        item = dashboard_snapshots.frozen_widget(snapshot, int(widget_id))
+        if item is None:
+            raise exceptions.NotFound("Not found")
+        test = str(item["testId"] or "")
+        points = [_point(p, "TEST", test) for p in item["data"]]
+        labels = []
+        for number, agent in enumerate(item["byAgent"], 1):
+            labels.append({"groupId": str(number), "groupLabel": agent["agent"]})
+            points += [_point(p, "AGENT", str(number)) for p in agent["data"]]
+        end = item["end"]
+        return Response(
+            {
+                "groupLabels": [
+                    {"groupProperty": "TEST", "groupLabels": [{"groupId": test, "groupLabel": item["testName"]}]},
+                    {"groupProperty": "AGENT", "groupLabels": labels},
+                ],
+                "binSize": item["step"],
+                "startDate": iso(end - item["period"]),
+                "endDate": iso(end),
+                "data": {"points": points, "startRound": end - item["period"], "status": item["state"]},
+                "_links": {"self": href(f"dashboard-snapshots/{snapshot.link_id}/widgets/{widget_id}")},
+            }
+        )
+
+
+def _point(point: dict, group: str, value: str) -> dict:
+    return {
+        "timestamp": point["roundId"],
+        "value": point["value"],
+        "groups": [{"groupProperty": group, "groupValue": value}],
+    }
