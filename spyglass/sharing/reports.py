@@ -35,7 +35,7 @@ from .dashboard_snapshots import MAX_WINDOW, create_dashboard_snapshot
 from .errors import SharingError
 from .links import dashboard_view_url
 from .models import DashboardSnapshot
-from .services import _recipients, _text, check_may_create, expiry_date
+from .services import _text, check_may_create, expiry_date, recipients_of
 
 log = logging.getLogger(__name__)
 RUNS_LISTED = 10
@@ -94,7 +94,7 @@ def set_schedule(
         if isinstance(day_of_month, bool) or day_of_month not in range(MAX_DAY_OF_MONTH + 1):
             raise SharingError(f"must be a day from 1 to {MAX_DAY_OF_MONTH}, or the last day", "day")
         rule = Rule(frequency, rule.time_of_day, day_of_month=day_of_month)
-    addresses = _recipients(list(recipients) if isinstance(recipients, list | tuple) else recipients)
+    addresses = recipients_of(list(recipients) if isinstance(recipients, list | tuple) else recipients)
     window = default_window(frequency) if window is None else window
     if isinstance(window, bool) or not isinstance(window, int) or not 3600 <= window <= MAX_WINDOW:
         raise SharingError("must be 1 hour to 7 days of data", "window")
