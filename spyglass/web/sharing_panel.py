@@ -40,7 +40,7 @@ def default_dashboard_expiry(expiries: list[tuple[str, str]]) -> str:
 
 
 def addresses(raw: str) -> list[str]:
-    """The e-mail addresses typed in a share form's "E-mail to" (commas, semicolons or spaces between them)."""
+    """The e-mail addresses typed in a share or schedule form (commas, semicolons, spaces or new lines between them)."""
     return [a for a in raw.replace(",", " ").replace(";", " ").split() if a]
 
 

@@ -17,7 +17,7 @@ from spyglass.sharing.errors import SharingError
 from spyglass.sharing.services import MAX_RECIPIENTS
 
 from ..checkpoint import can_edit_organization, can_schedule_reports, member_view, schedule_dashboard_or_404
-from ..sharing_panel import default_dashboard_expiry, expiry_choices
+from ..sharing_panel import addresses, default_dashboard_expiry, expiry_choices
 
 SECTION = "web/dashboard/_schedule.html"
 SAVED = "The dashboard's scheduled report was saved."
@@ -106,7 +106,7 @@ def _parse(form: dict) -> dict:
         "time_of_day": time(int(match.group(1)), int(match.group(2))),
         "weekday": weekday if form["frequency"] == ReportSchedule.WEEKLY else None,
         "day_of_month": day if form["frequency"] == ReportSchedule.MONTHLY else None,
-        "recipients": [a for a in re.split(r"[\s,;]+", form["recipients"]) if a],
+        "recipients": addresses(form["recipients"]),
         "expires_days": None if expiry == "never" else int(expiry),
         "enabled": form["enabled"],
     }
