@@ -1,9 +1,10 @@
-"""The background worker: work that must not run on a request — sending queued e-mail (often), the per-round rollups
+"""The background worker: work that must not run on a request — sending queued e-mail and pushing streams' rounds to
+their receivers (often: spyglass.streams.push), the per-round rollups
 of the hours just written (every minute: spyglass.monitoring.rollups), retention purge and expired counters
 (hourly).
 
-Several workers may run at once against PostgreSQL: e-mail rows are claimed with a conditional UPDATE, and the
-housekeeping passes are idempotent and set-based."""
+Several workers may run at once against PostgreSQL: e-mail rows are claimed with a conditional UPDATE, streams with
+SELECT … FOR UPDATE SKIP LOCKED and a lease, and the housekeeping passes are idempotent and set-based."""
 
 import logging
 import signal
@@ -33,6 +34,7 @@ def run_once(now: float | None = None) -> dict:
     counters = ratelimit.purge_older_than(2 * 3600)
     creations = limits.purge_log(timezone.now())
     mail = deliver_mail()
+    streams = push_streams()
     rollups = refresh_rollups()
     return {
         "rollup_hours_computed": rollups,
@@ -41,6 +43,7 @@ def run_once(now: float | None = None) -> dict:
         "creations_purged": creations,
         "expired_snapshots_purged": snapshots,
         "mail": mail,
+        "streams": streams,
     }
 
 
@@ -56,6 +59,12 @@ def deliver_mail() -> dict:
     from spyglass.mail.outbox import deliver_due
 
     return deliver_due()
+
+
+def push_streams() -> dict:
+    from spyglass.streams.push import push_due
+
+    return push_due()
 
 
 def run_forever() -> int:
@@ -75,6 +84,7 @@ def run_forever() -> int:
                 last_housekeeping = time.time()
             else:
                 deliver_mail()
+                push_streams()
             if time.time() - last_rollups >= ROLLUPS_EVERY:
                 refresh_rollups()
                 last_rollups = time.time()
