@@ -8,12 +8,15 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from spyglass.accounts.roles import access_for
 from spyglass.lib.addresses import parse_networks
 from spyglass.mail.models import OutboxMessage
-from spyglass.monitoring.models import HttpResult, NetResult
+from spyglass.monitoring import results
+from spyglass.monitoring.models import Agent, DnsResult, HttpResult, NetResult
 from spyglass.monitoring.seed import seed
 from spyglass.streams import push, services
 from spyglass.streams.models import Stream, StreamCursor
@@ -48,7 +51,15 @@ def receivers():
 def _seeded(person, test_type, name, hours=0.5, agents=2, random_seed=3):
     test = make_test(person, test_type, name=name)
     seed(test, agents=agents, hours=hours, random_seed=random_seed, now=time.time() - 600)
+    _recorded_when_measured(test)
     return test
+
+
+def _recorded_when_measured(test):
+    """Seeded rows are written now; an agent uploads a round when it ends. Rows recorded right as a stream looks are
+    looked at again (push.LATE_MARGIN): the rows of these past rounds were recorded long before."""
+    for model in (NetResult, HttpResult, DnsResult):
+        model.objects.filter(test=test).update(recorded_at=F("date"))
 
 
 def _stream(person, url, endpoint_type, tests, version="v2", **extra):
@@ -206,6 +217,7 @@ def test_every_round_arrives_over_http_as_the_v6_api_shows_it(cast, loopback, re
     # a later pass sends nothing again; a new round is sent alone
     assert _drain()["batches"] == 0
     seed(edge, agents=2, hours=60 / 3600, random_seed=9, now=time.time() - 200)
+    _recorded_when_measured(edge)
     before = len(receiver.accepted)
     assert _drain()["rounds"] == 1 and len(receiver.accepted) == before + 1
 
@@ -260,6 +272,33 @@ def test_a_receiver_down_for_a_while_gets_every_round_once(cast, loopback, recei
     got = cast.owner.client.get(f"/v7/streams/{stream.id}").json()["streamStatus"]
     assert got["status"] == "connected" and got["backlog"] == 0 and "lastError" not in got
     assert got["lastFailure"] < got["lastSuccess"]
+
+
+def test_a_round_uploaded_late_is_sent_too(cast, loopback, receivers, monkeypatch):
+    """An agent back from an outage uploads a round the stream already passed: it is sent (out of round order, as it
+    arrived) once it has settled, and only once."""
+    monkeypatch.setattr(push, "LATE_MARGIN", timedelta(seconds=0.3))
+    edge = _seeded(cast.owner, "agent-to-server", "edge")
+    receiver = receivers("http")
+    _stream(cast.owner, receiver.url, "http", [edge], version="v1")
+    assert _drain()["rounds"] == 30
+    old_round = NetResult.objects.filter(test=edge).order_by("round_id").values_list("round_id", flat=True)[5]
+    late = Agent.objects.create(organization=edge.account_group.organization, name="Osaka", country_id="JP")
+    row = dict(NetResult.objects.filter(test=edge, round_id=old_round).values().first())
+    row.update(agent_id=late.id, max_latency=123.5, loss=0.0, jitter=1.5)
+    del row["id"], row["recorded_at"]
+    before = len(receiver.points())
+    results.upsert("net", [row])
+    sent, deadline = 0, time.monotonic() + 3  # passes until it is out, then for a while longer: never again
+    while time.monotonic() < deadline:
+        sent += _drain()["rounds"]
+    assert sent == 1
+    got = receiver.points()[before:]
+    assert sorted((p[1], p[4], p[5]["agent.id"], p[5]["round.id"]) for p in got) == [
+        ("net.metrics.jitter", 1.5, late.id, old_round),
+        ("net.metrics.latency", 123.5, late.id, old_round),
+        ("net.metrics.loss", 0.0, late.id, old_round),
+    ]
 
 
 def test_a_hanging_receiver_times_out_and_the_backlog_shows(cast, loopback, receivers):
@@ -341,3 +380,46 @@ def test_a_claimed_stream_is_left_to_its_worker(cast, loopback, receivers):
     assert claimed is not None
     assert push.push_due()["streams"] == 0 and receiver.calls == 0  # another worker holds it
     assert push.push_due(timezone.now() + push.LEASE + timedelta(seconds=1))["rounds"] == 30  # its lease ran out
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the SQLite test database is in memory with a shared cache, which refuses a second writer thread at once "
+    "(table locks ignore busy_timeout); on SQLite the claim is serialized by IMMEDIATE transactions anyway",
+)
+def test_two_workers_at_once_send_each_batch_once(cast, loopback, receivers):
+    """Two worker passes in parallel threads (each with its own database connection) over three streams with a
+    slow receiver: each stream is taken by one of them, and no data point arrives twice."""
+    import threading
+
+    tests = [_seeded(cast.owner, "agent-to-server", f"edge {n}", random_seed=n) for n in range(3)]
+
+    def slow(n):
+        time.sleep(0.2)
+        return 200
+
+    receiver = receivers("http", answer=slow)
+    for test in tests:
+        _stream(cast.owner, receiver.url, "http", [test], version="v1")
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait(10)
+            push.push_due()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    _drain()
+    seen = [(p[0]["thousandeyes.stream.id"], p[1], p[5]["agent.id"], p[5]["round.id"]) for p in receiver.points()]
+    values = NetResult.objects.filter(test__in=tests).values_list("max_latency", "loss", "jitter")
+    assert len(seen) == len(set(seen)) == sum(v is not None for row in values for v in row)

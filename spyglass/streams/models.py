@@ -56,11 +56,15 @@ class Stream(models.Model):
 
 
 class StreamCursor(models.Model):
-    """The last round of one test this stream delivered: everything up to it was accepted by the receiver."""
+    """The last round of one test this stream delivered: everything up to it was accepted by the receiver. Rows
+    written later for rounds up to `late_round` (an agent back from an outage, a row written again) are found by their
+    `recorded_at`, after `late_checked_at`, and sent too (streams.push)."""
 
     stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="cursors")
     test = models.ForeignKey(Test, on_delete=models.CASCADE, related_name="+")
     last_round = models.BigIntegerField(default=0)
+    late_round = models.BigIntegerField(default=0)
+    late_checked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["stream", "test"], name="uniq_stream_cursor")]

@@ -26,12 +26,17 @@ def _fields(kind: catalogue.Kind) -> dict[str, str]:
     return {f.name: f.column for f in kind.fields if f.stream is not None or f.name in _ATTRIBUTE_FIELDS}
 
 
-def read_rows(test: Test, key: str, after: int, upto: int) -> list[dict]:
-    """The kind's rows of rounds after..upto, in round and agent order, as the v6 API shows them."""
+def read_rows(test: Test, key: str, after: int, upto: int, recorded: tuple = (None, None)) -> list[dict]:
+    """The kind's rows of rounds after..upto recorded in (recorded[0], recorded[1]] (either end None: open), in
+    round and agent order, as the v6 API shows them."""
     kind = catalogue.kind(key)
     fields = _fields(kind)
     model: Any = kind.model
     qs = model.objects.filter(test=test, round_id__gt=after, round_id__lte=upto)
+    if recorded[0] is not None:
+        qs = qs.filter(recorded_at__gt=recorded[0])
+    if recorded[1] is not None:
+        qs = qs.filter(recorded_at__lte=recorded[1])
     return as_dicts(test, fields, list(ordered_rows(key, fields, qs)), catalogue.whole_names(key))
 
 

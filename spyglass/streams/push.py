@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from spyglass.mail.outbox import enqueue
 from spyglass.monitoring import catalogue
-from spyglass.monitoring.models import Agent, Test
+from spyglass.monitoring.models import Agent, ResultHour, Test
 
 from . import endpoint, otlp, send
 from .models import Stream, StreamCursor
@@ -33,6 +33,8 @@ BACKOFF_MAX_SECONDS = 900
 WARN_AFTER = timedelta(days=3)
 DISABLE_AFTER = timedelta(days=7)
 ROUNDS_PER_BATCH = 30
+# Rows recorded less than this before a look may still be committing: they are left to the next look.
+LATE_MARGIN = timedelta(seconds=10)
 BATCHES_PER_CLAIM = 40  # then the stream goes back to the queue, so one long backlog does not starve the others
 
 
@@ -54,11 +56,15 @@ def _kinds(test: Test) -> tuple[str, ...]:
     return catalogue.kinds_of(test.type)
 
 
-def _next_rounds(test: Test, after: int, upto: int, limit: int = ROUNDS_PER_BATCH) -> list[int]:
+def _next_rounds(test: Test, after: int, upto: int, recorded: tuple, limit: int = ROUNDS_PER_BATCH) -> list[int]:
+    """The next rounds after `after` (up to `upto`) with rows recorded in (recorded[0], recorded[1]]."""
     rounds: set[int] = set()
     for key in _kinds(test):
         model: Any = catalogue.kind(key).model
         qs = model.objects.filter(test=test, round_id__gt=after, round_id__lte=upto)
+        if recorded[0] is not None:
+            qs = qs.filter(recorded_at__gt=recorded[0])
+        qs = qs.filter(recorded_at__lte=recorded[1])
         rounds.update(qs.order_by("round_id").values_list("round_id", flat=True).distinct()[:limit])
     return sorted(rounds)[:limit]
 
@@ -121,41 +127,69 @@ def _push(stream: Stream, token: str, now: datetime, counts: dict) -> None:
         counts["failed"] += 1
         return
     timeout = float(settings.STREAM_TIMEOUT_SECONDS)
-    batches = 0
-    for test in matched_tests(stream):
-        after = _cursor(stream, test)
-        upto = int(now.timestamp()) - test.interval - settings.STREAM_DELAY_SECONDS
-        while batches < BATCHES_PER_CLAIM:
-            rounds = _next_rounds(test, after, upto)
-            if not rounds:
+    budget = [BATCHES_PER_CLAIM]
+
+    def deliver(test: Test, after: int, rounds: list[int], recorded: tuple) -> None:
+        """One batch: these rounds' rows recorded in (recorded[0], recorded[1]], exported. send.Failed when the
+        receiver did not accept it."""
+        last = rounds[-1]
+        rows = {key: otlp.read_rows(test, key, after, last, recorded) for key in _kinds(test)}
+        rows = {key: value for key, value in rows.items() if value}
+        agent_ids = {row["agentId"] for value in rows.values() for row in value}
+        request = otlp.build(stream, test, rows, Agent.objects.in_bulk(agent_ids))
+        send.export(stream.endpoint_type, target, headers, request, timeout)
+        _succeeded(stream, now)
+        budget[0] -= 1
+        counts["batches"] += 1
+        counts["rounds"] += len(rounds)
+
+    try:
+        for test in matched_tests(stream):
+            cursor = _cursor(stream, test)
+            # Rows are read once they are settled: recorded LATE_MARGIN before this look (on the wall clock rows are
+            # recorded by, not `now`, which tests move), so that a write still committing is not passed over.
+            settled = timezone.now() - LATE_MARGIN
+            # First the rows recorded since the last look for rounds already delivered (late uploads, rows written
+            # again): the hours written since (ResultHour.written_at) say where to look.
+            since = cursor.late_checked_at
+            window = (since, settled)
+            hours = ResultHour.objects.filter(test=test, hour__lte=cursor.late_round, written_at__gt=since)
+            first_hour = hours.order_by("hour").values_list("hour", flat=True).first()
+            after = first_hour - 1 if first_hour is not None else cursor.late_round
+            while budget[0] > 0:
+                rounds = _next_rounds(test, after, cursor.late_round, window)
+                if not rounds:
+                    break
+                deliver(test, after, rounds, window)
+                after = rounds[-1]
+            if budget[0] <= 0:
                 break
-            last = rounds[-1]
-            rows = {key: otlp.read_rows(test, key, after, last) for key in _kinds(test)}
-            rows = {key: value for key, value in rows.items() if value}
-            agent_ids = {row["agentId"] for value in rows.values() for row in value}
-            request = otlp.build(stream, test, rows, Agent.objects.in_bulk(agent_ids))
-            try:
-                send.export(stream.endpoint_type, target, headers, request, timeout)
-            except send.Failed as exc:
-                _failed(stream, token, now, str(exc))
-                counts["failed"] += 1
-                return
-            StreamCursor.objects.filter(stream=stream, test=test, last_round__lt=last).update(last_round=last)
-            _succeeded(stream, now)
-            after = last
-            batches += 1
-            counts["batches"] += 1
-            counts["rounds"] += len(rounds)
+            # Then the rounds after the cursor, in round order: all their rows settled by now.
+            after = cursor.last_round
+            upto = int(now.timestamp()) - test.interval - settings.STREAM_DELAY_SECONDS
+            while budget[0] > 0:
+                rounds = _next_rounds(test, after, upto, (None, settled))
+                if not rounds:
+                    break
+                deliver(test, after, rounds, (None, settled))
+                after = rounds[-1]
+                StreamCursor.objects.filter(id=cursor.id, last_round__lt=after).update(last_round=after)
+            # Every row up to the cursor recorded by `settled` went out; the next look starts there.
+            StreamCursor.objects.filter(id=cursor.id).update(late_round=after, late_checked_at=settled)
+    except send.Failed as exc:
+        _failed(stream, token, now, str(exc))
+        counts["failed"] += 1
+        return
     # Done (or its share of this pass taken): due again at once when more is waiting, else at the next pass.
     Stream.objects.filter(id=stream.id, claim_token=token).update(lease_until=None, claim_token="")
 
 
-def _cursor(stream: Stream, test: Test) -> int:
+def _cursor(stream: Stream, test: Test) -> StreamCursor:
     try:
         cursor, _ = StreamCursor.objects.get_or_create(stream=stream, test=test)
     except IntegrityError:  # made by another worker between the two statements
         cursor = StreamCursor.objects.get(stream=stream, test=test)
-    return cursor.last_round
+    return cursor
 
 
 def _succeeded(stream: Stream, now: datetime) -> None:
