@@ -163,3 +163,17 @@ def test_only_the_account_groups_administrators_see_streams(cast, v7, loopback):
         assert _refusal(lambda api=api: api.update_stream(created.id, put_stream=PutStream(name="mine")))[0] == 404
     assert _refusal(lambda: StreamingApi(v7(cast.owner)).get_stream("not-a-uuid"))[0] == 404
     assert StoredStream.objects.get(id=created.id).name.startswith("OpenTelemetry to 127.0.0.1")
+
+
+def test_the_docs_metric_table_is_the_catalogues():
+    """docs/streams.md's metric table names exactly the metrics the field catalogue streams."""
+    import re
+    from pathlib import Path
+
+    from spyglass.monitoring import catalogue
+    from spyglass.streams.otlp import metrics_of
+
+    text = Path(__file__).resolve().parent.parent.joinpath("docs", "streams.md").read_text()
+    documented = set(re.findall(r"^\| `([a-z_.]+)` \(`([^`]+)`\) \| `([a-z_.]+)` \(`([^`]+)`\) \|", text, re.M))
+    streamed = {(s.v2, s.v2_unit, s.v1, s.v1_unit) for key in catalogue.kinds() for _, s in metrics_of(key)}
+    assert documented == streamed and len(streamed) == 8
