@@ -177,3 +177,32 @@ def test_the_docs_metric_table_is_the_catalogues():
     documented = set(re.findall(r"^\| `([a-z_.]+)` \(`([^`]+)`\) \| `([a-z_.]+)` \(`([^`]+)`\) \|", text, re.M))
     streamed = {(s.v2, s.v2_unit, s.v1, s.v1_unit) for key in catalogue.kinds() for _, s in metrics_of(key)}
     assert documented == streamed and len(streamed) == 8
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"testMatch": [{"id": "9" * 40}]}, "testMatch[0].id"),
+        ({"testMatch": [{"id": True}]}, "testMatch[0].id"),
+        ({"testMatch": [{"id": "1", "domain": "endpoint"}]}, "testMatch[0].domain"),
+        ({"testMatch": "all"}, "testMatch"),
+        ({"filters": {"testTypes": {"values": ["ping"]}}}, "filters.testTypes.values"),
+        ({"customHeaders": {"X-Key": "a\r\nHost: evil"}}, "customHeaders.X-Key"),
+        ({"customHeaders": {"Bad Name": "x"}}, "customHeaders.Bad Name"),
+        ({"customHeaders": ["x"]}, "customHeaders"),
+        ({"streamEndpointUrl": "http://127.0.0.1:99999/v1/metrics"}, "streamEndpointUrl"),
+        ({"streamEndpointUrl": "http://\u0000/v1/metrics"}, "streamEndpointUrl"),
+        ({"streamEndpointUrl": "http://" + "a" * 70 + ".invalid/"}, "streamEndpointUrl"),
+        ({"streamEndpointUrl": 5}, "streamEndpointUrl"),
+        ({"endpointType": ["http"]}, "endpointType"),
+        ({"dataModelVersion": "v3"}, "dataModelVersion"),
+        ({"signal": "trace"}, "signal"),
+        ({"name": ""}, "name"),
+        ({"enabled": "yes"}, "enabled"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field(cast, loopback, body, field):
+    response = cast.owner.client.post("/v7/streams", _body(**body), format="json")
+    assert response.status_code == 400, response.content
+    assert field in {e["field"] for e in response.json()["errors"]}
+    assert StoredStream.objects.count() == 0

@@ -75,7 +75,7 @@ def resolve(target: Target) -> list[str]:
     """Every address the host has now, each allowed; else Refused."""
     try:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
+    except (OSError, UnicodeError, ValueError):  # no such name, a name no resolver takes
         raise Refused(f"host {target.host} does not resolve") from None
     addresses = sorted({str(info[4][0]) for info in infos})
     for text in addresses:

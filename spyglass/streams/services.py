@@ -98,7 +98,13 @@ def _test_match(access: Access, raw, errors: dict) -> list | None:
             errors[f"{name}.domain"] = "endpoint: spyglass has no Endpoint Agents; use cea"
         elif domain not in (None, "cea"):
             errors[f"{name}.domain"] = "must be cea"
-        elif test_id is not None and (not isinstance(test_id, str | int) or not str(test_id).isdigit()):
+        elif test_id is not None and (
+            isinstance(test_id, bool)
+            or not isinstance(test_id, str | int)
+            or not str(test_id).isascii()
+            or not str(test_id).isdigit()
+            or len(str(test_id)) > 18
+        ):
             errors[f"{name}.id"] = "must be a test id, a string of digits"
         else:
             out.append({"id": None if test_id is None else str(int(test_id)), "domain": "cea"})
