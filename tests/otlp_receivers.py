@@ -2,6 +2,7 @@
 OTLP/gRPC one (grpcio). Each decodes what arrives and keeps the requests it accepted. `answer` decides each
 request's fate: an HTTP status (200 accepts), or "hang" (never answers until the receiver stops)."""
 
+import ssl
 import threading
 from collections.abc import Callable
 from concurrent import futures
@@ -59,8 +60,10 @@ def _plain(value):
 
 
 class HttpReceiver(_Base):
-    def start(self, host: str = "127.0.0.1") -> "HttpReceiver":
+    def start(self, host: str = "127.0.0.1", tls: tuple[str, str] | None = None) -> "HttpReceiver":
+        """tls: (certificate file, key file) to answer HTTPS."""
         receiver = self
+        self.scheme = "https" if tls else "http"
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -91,6 +94,10 @@ class HttpReceiver(_Base):
 
         self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
@@ -98,7 +105,7 @@ class HttpReceiver(_Base):
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/v1/metrics"
+        return f"{self.scheme}://{host}:{port}/v1/metrics"
 
     def stop(self) -> None:
         self.released.set()

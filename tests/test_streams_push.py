@@ -301,6 +301,57 @@ def test_a_round_uploaded_late_is_sent_too(cast, loopback, receivers, monkeypatc
     ]
 
 
+def _self_signed(directory, name="localhost"):
+    """A certificate for `name`, its own issuer, and its key, as PEM files."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "receiver.crt", directory / "receiver.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_file), str(key_file)
+
+
+def test_https_to_the_checked_address_with_the_hosts_certificate(cast, loopback, receivers, tmp_path, monkeypatch):
+    """A stream to https://localhost:…: sent to the address checked (127.0.0.1), verifying the certificate for the
+    name; the same receiver named by its address fails the certificate check, and says so."""
+    tls = _self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", tls[0])  # the system's CAs, plus this one
+    loopback.STREAM_ALLOW_HTTP = False
+    loopback.STREAM_ALLOWED_NETWORKS = parse_networks("127.0.0.1/32,::1/128")
+    edge = _seeded(cast.owner, "agent-to-server", "edge")
+    receiver = receivers("http", tls=tls)
+    by_name = _stream(cast.owner, receiver.url.replace("127.0.0.1", "localhost"), "http", [edge])
+    assert _drain()["rounds"] == 30
+    assert receiver.accepted[0].headers["Host"] == f"localhost:{receiver.server.server_address[1]}"
+    Stream.objects.filter(id=by_name.id).update(enabled=False)
+    by_address = _stream(cast.owner, receiver.url, "http", [edge])
+    assert push.push_due()["failed"] == 1
+    by_address.refresh_from_db()
+    assert by_address.last_error == "TLS certificate not valid for 127.0.0.1"
+
+
 def test_a_hanging_receiver_times_out_and_the_backlog_shows(cast, loopback, receivers):
     edge = _seeded(cast.owner, "agent-to-server", "edge")
     for kind in ("http", "grpc"):

@@ -5,8 +5,8 @@ before every export (DNS answers change)."""
 
 import ipaddress
 import socket
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
@@ -21,11 +21,32 @@ class Target:
     host: str
     port: int
     url: str
+    address: str = ""  # the checked address the export connects to (set by check)
 
     @property
     def authority(self) -> str:
         """host:port, as gRPC names a target."""
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+        return _joined(self.host, self.port)
+
+    @property
+    def pinned_authority(self) -> str:
+        """The checked address and port: what is connected to, so that a name answering otherwise a moment later
+        (DNS rebinding) changes nothing."""
+        return _joined(self.address or self.host, self.port)
+
+    @property
+    def pinned_url(self) -> str:
+        parts = urlsplit(self.url)
+        return urlunsplit(parts._replace(netloc=self.pinned_authority))
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        return self.host if self.port == default and ":" not in self.host else self.authority
+
+
+def _joined(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def parse(url: str, endpoint_type: str) -> Target:
@@ -86,6 +107,6 @@ def resolve(target: Target) -> list[str]:
 
 
 def check(url: str, endpoint_type: str) -> Target:
+    """The URL's target with the address to connect to, every address of its host allowed; else Refused."""
     target = parse(url, endpoint_type)
-    resolve(target)
-    return target
+    return replace(target, address=resolve(target)[0])

@@ -27,18 +27,31 @@ def _phrase(code: int) -> str:
         return ""
 
 
+def _certificate_refused(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def export_http(target: Target, headers: dict[str, str], request, timeout: float) -> None:
     body = request.SerializeToString()
-    sent = {"Content-Type": PROTOBUF, **headers}
+    # To the address that was checked, naming the host in Host and in TLS (server name and certificate).
+    sent = {"Content-Type": PROTOBUF, **headers, "Host": target.host_header}
+    extensions = {"sni_hostname": target.host}
     try:
         # The system's certificate authorities (an internal CA added with update-ca-certificates is trusted); no
         # proxy from the environment (trust_env=False): the address checked is the address connected to.
         verify = ssl.create_default_context()
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify) as client:
-            response = client.post(target.url, content=body, headers=sent)
+            response = client.post(target.pinned_url, content=body, headers=sent, extensions=extensions)
     except httpx.TimeoutException:
         raise Failed(f"timed out after {timeout:g} s") from None
-    except httpx.ConnectError:
+    except httpx.ConnectError as exc:
+        if _certificate_refused(exc):
+            raise Failed(f"TLS certificate not valid for {target.host}") from None
         raise Failed("could not connect") from None
     except httpx.HTTPError as exc:
         raise Failed(f"connection failed ({type(exc).__name__})") from None
@@ -53,10 +66,14 @@ def export_http(target: Target, headers: dict[str, str], request, timeout: float
 
 def export_grpc(target: Target, headers: dict[str, str], request, timeout: float) -> None:
     metadata = [(k.lower(), v) for k, v in headers.items() if k.lower() not in _GRPC_RESERVED]
+    # To the address that was checked; the host named as the authority and in TLS.
+    address = f"ipv6:{target.pinned_authority}" if ":" in target.address else f"ipv4:{target.pinned_authority}"
+    options = [("grpc.default_authority", target.authority)]
     if target.scheme == "https":
-        channel = grpc.secure_channel(target.authority, grpc.ssl_channel_credentials())
+        options.append(("grpc.ssl_target_name_override", target.host))
+        channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(), options=options)
     else:
-        channel = grpc.insecure_channel(target.authority)
+        channel = grpc.insecure_channel(address, options=options)
     try:
         stub = metrics_service_pb2_grpc.MetricsServiceStub(channel)
         stub.Export(request, timeout=timeout, metadata=metadata)
