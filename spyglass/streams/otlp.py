@@ -133,41 +133,42 @@ def _point_attributes(stream, test: Test, key: str, row: dict) -> list[KeyValue]
     return _attributes(pairs)
 
 
-def _number(name: str, streamed: catalogue.Streamed, row: dict, v2: bool) -> float | None:
-    if name == "availability":
-        return 0.0 if _failed(row) else 100.0
-    value = row.get(name)
-    if value is None:
-        return None
-    return float(value) * streamed.v2_scale if v2 else float(value)
-
-
 def build(stream, test: Test, rows_by_kind: dict[str, list[dict]], agents: dict[int, Agent]):
     """The request for these rows (kind → v6 rows): one ResourceMetrics per agent, one gauge per metric."""
     v2 = stream.data_model_version == "v2"
-    by_agent: dict[int, dict[tuple[str, str], metrics_pb2.Metric]] = {}
+    point = metrics_pb2.NumberDataPoint
+    # agent → (metric name, unit) → its data points
+    by_agent: dict[int, dict[tuple[str, str], list]] = {}
     for key, rows in rows_by_kind.items():
-        streamed = metrics_of(key)
+        streamed = [
+            (name, spec, (spec.v2, spec.v2_unit) if v2 else (spec.v1, spec.v1_unit), spec.v2_scale if v2 else 1.0)
+            for name, spec in metrics_of(key)
+        ]
         for row in rows:
             metrics = by_agent.setdefault(row["agentId"], {})
             attributes = _point_attributes(stream, test, key, row)
-            for name, spec in streamed:
-                number = _number(name, spec, row, v2)
-                if number is None:
-                    continue
-                metric_name, unit = (spec.v2, spec.v2_unit) if v2 else (spec.v1, spec.v1_unit)
-                metric = metrics.get((metric_name, unit))
-                if metric is None:
-                    metric = metrics[(metric_name, unit)] = metrics_pb2.Metric(name=metric_name, unit=unit)
-                point = metric.gauge.data_points.add()
-                point.time_unix_nano = row["roundId"] * 1_000_000_000
-                point.as_double = number
-                point.attributes.extend(attributes)
+            nanos = row["roundId"] * 1_000_000_000
+            failed = _failed(row)
+            for name, _spec, metric, scale in streamed:
+                if name == "availability":
+                    number = 0.0 if failed else 100.0
+                else:
+                    value = row.get(name)
+                    if value is None:
+                        continue
+                    number = float(value) * scale
+                points = metrics.get(metric)
+                if points is None:
+                    points = metrics[metric] = []
+                points.append(point(time_unix_nano=nanos, as_double=number, attributes=attributes))
     request = ExportMetricsServiceRequest()
     for agent_id, metrics in by_agent.items():
         resource_metrics = request.resource_metrics.add()
         resource_metrics.resource.CopyFrom(_resource(stream, test, agents.get(agent_id), agent_id))
         scope_metrics = resource_metrics.scope_metrics.add()
         scope_metrics.scope.CopyFrom(SCOPE)
-        scope_metrics.metrics.extend(metrics.values())
+        scope_metrics.metrics.extend(
+            metrics_pb2.Metric(name=name, unit=unit, gauge=metrics_pb2.Gauge(data_points=points))
+            for (name, unit), points in metrics.items()
+        )
     return request

@@ -32,7 +32,8 @@ BACKOFF_BASE_SECONDS = 15
 BACKOFF_MAX_SECONDS = 900
 WARN_AFTER = timedelta(days=3)
 DISABLE_AFTER = timedelta(days=7)
-ROUNDS_PER_BATCH = 30
+ROUNDS_PER_BATCH = 120  # at most, and about ROWS_PER_BATCH rows (a test's agents × rounds)
+ROWS_PER_BATCH = 3000
 # Rows recorded less than this before a look may still be committing: they are left to the next look.
 LATE_MARGIN = timedelta(seconds=10)
 BATCHES_PER_CLAIM = 40  # then the stream goes back to the queue, so one long backlog does not starve the others
@@ -56,8 +57,10 @@ def _kinds(test: Test) -> tuple[str, ...]:
     return catalogue.kinds_of(test.type)
 
 
-def _next_rounds(test: Test, after: int, upto: int, recorded: tuple, limit: int = ROUNDS_PER_BATCH) -> list[int]:
-    """The next rounds after `after` (up to `upto`) with rows recorded in (recorded[0], recorded[1]]."""
+def _next_rounds(test: Test, after: int, upto: int, recorded: tuple) -> list[int]:
+    """The next rounds after `after` (up to `upto`) with rows recorded in (recorded[0], recorded[1]]: as many as
+    make about ROWS_PER_BATCH rows."""
+    limit = max(1, min(ROUNDS_PER_BATCH, ROWS_PER_BATCH // max(1, _agent_count(test))))
     rounds: set[int] = set()
     for key in _kinds(test):
         model: Any = catalogue.kind(key).model
@@ -67,6 +70,13 @@ def _next_rounds(test: Test, after: int, upto: int, recorded: tuple, limit: int 
         qs = qs.filter(recorded_at__lte=recorded[1])
         rounds.update(qs.order_by("round_id").values_list("round_id", flat=True).distinct()[:limit])
     return sorted(rounds)[:limit]
+
+
+def _agent_count(test: Test) -> int:
+    cached = getattr(test, "_stream_agents", None)
+    if cached is None:
+        cached = test._stream_agents = test.agents.count()  # type: ignore[attr-defined]
+    return cached
 
 
 def backlog(stream: Stream) -> int:
@@ -126,7 +136,7 @@ def _push(stream: Stream, token: str, now: datetime, counts: dict) -> None:
         _failed(stream, token, now, f"streamEndpointUrl {exc}" if isinstance(exc, endpoint.Refused) else str(exc))
         counts["failed"] += 1
         return
-    timeout = float(settings.STREAM_TIMEOUT_SECONDS)
+    exporter = send.Exporter(stream.endpoint_type, target, headers, float(settings.STREAM_TIMEOUT_SECONDS))
     budget = [BATCHES_PER_CLAIM]
 
     def deliver(test: Test, after: int, rounds: list[int], recorded: tuple) -> None:
@@ -137,7 +147,7 @@ def _push(stream: Stream, token: str, now: datetime, counts: dict) -> None:
         rows = {key: value for key, value in rows.items() if value}
         agent_ids = {row["agentId"] for value in rows.values() for row in value}
         request = otlp.build(stream, test, rows, Agent.objects.in_bulk(agent_ids))
-        send.export(stream.endpoint_type, target, headers, request, timeout)
+        exporter.export(request)
         _succeeded(stream, now)
         budget[0] -= 1
         counts["batches"] += 1
@@ -180,6 +190,8 @@ def _push(stream: Stream, token: str, now: datetime, counts: dict) -> None:
         _failed(stream, token, now, str(exc))
         counts["failed"] += 1
         return
+    finally:
+        exporter.close()
     # Done (or its share of this pass taken): due again at once when more is waiting, else at the next pass.
     Stream.objects.filter(id=stream.id, claim_token=token).update(lease_until=None, claim_token="")
 
@@ -199,7 +211,10 @@ def _succeeded(stream: Stream, now: datetime) -> None:
 
 
 def _failed(stream: Stream, token: str, now: datetime, reason: str) -> None:
-    stream.refresh_from_db()
+    current = Stream.objects.filter(id=stream.id).select_related("created_by").first()
+    if current is None:  # deleted meanwhile
+        return
+    stream = current
     failures = stream.failures + 1
     since = stream.failing_since or now
     updates = dict(

@@ -1,7 +1,9 @@
-"""One export to a receiver, over OTLP/HTTP (protobuf POST to exactly the stream's URL) or OTLP/gRPC
-(MetricsService/Export). Redirects are never followed; what comes back is reduced to a status and a short reason
-(never the receiver's body, which could be anything)."""
+"""Exports to a receiver, over OTLP/HTTP (protobuf POST to exactly the stream's URL) or OTLP/gRPC
+(MetricsService/Export), one connection per stream's pass. Redirects are never followed; what comes back is reduced
+to a status and a short reason (never the receiver's body, which could be anything)."""
 
+import functools
+import os
 import ssl
 from http import HTTPStatus
 
@@ -27,6 +29,13 @@ def _phrase(code: int) -> str:
         return ""
 
 
+@functools.lru_cache(maxsize=4)
+def _tls(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    """The system's certificate authorities (an internal CA added with update-ca-certificates is trusted; so is
+    SSL_CERT_FILE's): made once, as loading them takes tens of milliseconds."""
+    return ssl.create_default_context()
+
+
 def _certificate_refused(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
@@ -36,56 +45,73 @@ def _certificate_refused(exc: BaseException) -> bool:
     return False
 
 
-def export_http(target: Target, headers: dict[str, str], request, timeout: float) -> None:
-    body = request.SerializeToString()
-    # To the address that was checked, naming the host in Host and in TLS (server name and certificate).
-    sent = {"Content-Type": PROTOBUF, **headers, "Host": target.host_header}
-    extensions = {"sni_hostname": target.host}
-    try:
-        # The system's certificate authorities (an internal CA added with update-ca-certificates is trusted); no
-        # proxy from the environment (trust_env=False): the address checked is the address connected to.
-        verify = ssl.create_default_context()
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify) as client:
-            response = client.post(target.pinned_url, content=body, headers=sent, extensions=extensions)
-    except httpx.TimeoutException:
-        raise Failed(f"timed out after {timeout:g} s") from None
-    except httpx.ConnectError as exc:
-        if _certificate_refused(exc):
-            raise Failed(f"TLS certificate not valid for {target.host}") from None
-        raise Failed("could not connect") from None
-    except httpx.HTTPError as exc:
-        raise Failed(f"connection failed ({type(exc).__name__})") from None
-    code = response.status_code
-    if 200 <= code < 300:
-        return
-    reason = f"HTTP {code} {_phrase(code)}".strip()
-    if 300 <= code < 400:
-        reason += " (redirects are not followed)"
-    raise Failed(reason)
+class Exporter:
+    """Exports to one target; close() when done. `export` raises Failed when the receiver did not accept."""
 
+    def __init__(self, endpoint_type: str, target: Target, headers: dict[str, str], timeout: float):
+        self.endpoint_type, self.target, self.headers, self.timeout = endpoint_type, target, headers, timeout
+        self._client: httpx.Client | None = None
+        self._channel: grpc.Channel | None = None
 
-def export_grpc(target: Target, headers: dict[str, str], request, timeout: float) -> None:
-    metadata = [(k.lower(), v) for k, v in headers.items() if k.lower() not in _GRPC_RESERVED]
-    # To the address that was checked; the host named as the authority and in TLS.
-    address = f"ipv6:{target.pinned_authority}" if ":" in target.address else f"ipv4:{target.pinned_authority}"
-    options = [("grpc.default_authority", target.authority)]
-    if target.scheme == "https":
-        options.append(("grpc.ssl_target_name_override", target.host))
-        channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(), options=options)
-    else:
-        channel = grpc.insecure_channel(address, options=options)
-    try:
-        stub = metrics_service_pb2_grpc.MetricsServiceStub(channel)
-        stub.Export(request, timeout=timeout, metadata=metadata)
-    except grpc.RpcError as exc:
-        code = exc.code() if hasattr(exc, "code") else None
-        name = code.name if code is not None else "UNKNOWN"
-        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-            raise Failed(f"gRPC DEADLINE_EXCEEDED: timed out after {timeout:g} s") from None
-        raise Failed(f"gRPC {name}") from None
-    finally:
-        channel.close()
+    def export(self, request) -> None:
+        (self._grpc if self.endpoint_type == "grpc" else self._http)(request)
 
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._channel is not None:
+            self._channel.close()
 
-def export(endpoint_type: str, target: Target, headers: dict[str, str], request, timeout: float) -> None:
-    (export_grpc if endpoint_type == "grpc" else export_http)(target, headers, request, timeout)
+    def _http(self, request) -> None:
+        target = self.target
+        if self._client is None:
+            # No proxy from the environment (trust_env=False): the address checked is the address connected to.
+            verify = _tls(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+            self._client = httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False, verify=verify)
+        # To the address that was checked, naming the host in Host and in TLS (server name and certificate).
+        sent = {"Content-Type": PROTOBUF, **self.headers, "Host": target.host_header}
+        try:
+            response = self._client.post(
+                target.pinned_url,
+                content=request.SerializeToString(),
+                headers=sent,
+                extensions={"sni_hostname": target.host},
+            )
+        except httpx.TimeoutException:
+            raise Failed(f"timed out after {self.timeout:g} s") from None
+        except httpx.ConnectError as exc:
+            if _certificate_refused(exc):
+                raise Failed(f"TLS certificate not valid for {target.host}") from None
+            raise Failed("could not connect") from None
+        except httpx.HTTPError as exc:
+            raise Failed(f"connection failed ({type(exc).__name__})") from None
+        code = response.status_code
+        if 200 <= code < 300:
+            return
+        reason = f"HTTP {code} {_phrase(code)}".strip()
+        if 300 <= code < 400:
+            reason += " (redirects are not followed)"
+        raise Failed(reason)
+
+    def _grpc(self, request) -> None:
+        target = self.target
+        if self._channel is None:
+            # To the address that was checked; the host named as the authority and in TLS.
+            kind = "ipv6" if ":" in target.address else "ipv4"
+            address = f"{kind}:{target.pinned_authority}"
+            options = [("grpc.default_authority", target.authority)]
+            if target.scheme == "https":
+                options.append(("grpc.ssl_target_name_override", target.host))
+                self._channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(), options=options)
+            else:
+                self._channel = grpc.insecure_channel(address, options=options)
+        metadata = [(k.lower(), v) for k, v in self.headers.items() if k.lower() not in _GRPC_RESERVED]
+        try:
+            metrics_service_pb2_grpc.MetricsServiceStub(self._channel).Export(
+                request, timeout=self.timeout, metadata=metadata
+            )
+        except grpc.RpcError as exc:
+            code = exc.code() if hasattr(exc, "code") else None
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise Failed(f"gRPC DEADLINE_EXCEEDED: timed out after {self.timeout:g} s") from None
+            raise Failed(f"gRPC {code.name if code is not None else 'UNKNOWN'}") from None
