@@ -474,3 +474,23 @@ def test_two_workers_at_once_send_each_batch_once(cast, loopback, receivers):
     seen = [(p[0]["thousandeyes.stream.id"], p[1], p[5]["agent.id"], p[5]["round.id"]) for p in receiver.points()]
     values = NetResult.objects.filter(test__in=tests).values_list("max_latency", "loss", "jitter")
     assert len(seen) == len(set(seen)) == sum(v is not None for row in values for v in row)
+
+
+def test_send_a_test_round(cast, loopback, receivers):
+    """What the web page's "Send a test round" calls: the latest round, sent now, the receiver's answer returned;
+    the cursor and the status do not move."""
+    edge = _seeded(cast.owner, "agent-to-server", "edge")
+    receiver = receivers("http", answer=lambda n: 200 if n == 1 else 503)
+    stream = _stream(cast.owner, receiver.url, "http", [edge])
+    assert push.send_test_round(stream) == (True, "accepted")
+    latest = NetResult.objects.filter(test=edge).order_by("-round_id").values_list("round_id", flat=True).first()
+    assert {p[3] // 10**9 for p in receiver.points()} == {latest}
+    assert len(receiver.points()) == 3 * NetResult.objects.filter(test=edge, round_id=latest).count()
+    assert push.send_test_round(stream) == (False, "HTTP 503 Service Unavailable")
+    stream.refresh_from_db()
+    assert stream.status == "pending" and not StreamCursor.objects.filter(stream=stream).exists()
+    loopback.STREAM_ALLOWED_NETWORKS = parse_networks("10.0.0.0/8")
+    assert push.send_test_round(stream) == (
+        False,
+        "streamEndpointUrl 127.0.0.1 is a loopback address, outside SPYGLASS_STREAM_ALLOWED_NETWORKS",
+    )

@@ -254,3 +254,33 @@ def _tell_creator(stream: Stream, reason: str, disabled: bool) -> None:
         "accepts again, every round since the last one delivered is sent.\n"
     )
     enqueue([creator.email], subject, body, kind="stream-failing")
+
+
+def send_test_round(stream: Stream) -> tuple[bool, str]:
+    """ "Send a test round": the latest stored round of the stream's first test that has one (an empty request when
+    none has), exported at once, the address rules applied; no cursor or status changes. (accepted, what the
+    receiver answered: "accepted", or a status and a short reason)."""
+    try:
+        target = endpoint.check(stream.url, stream.endpoint_type)
+        headers = unseal(stream.custom_headers)
+    except endpoint.Refused as exc:
+        return False, f"streamEndpointUrl {exc}"
+    except UnreadableHeaders as exc:
+        return False, str(exc)
+    request = otlp.ExportMetricsServiceRequest()
+    for test in matched_tests(stream):
+        model: Any = catalogue.kind(catalogue.PRIMARY[test.type]).model
+        latest = model.objects.filter(test=test).order_by("-round_id").values_list("round_id", flat=True).first()
+        if latest is not None:
+            rows = {key: otlp.read_rows(test, key, latest - 1, latest) for key in _kinds(test)}
+            agent_ids = {row["agentId"] for value in rows.values() for row in value}
+            request = otlp.build(stream, test, rows, Agent.objects.in_bulk(agent_ids))
+            break
+    exporter = send.Exporter(stream.endpoint_type, target, headers, float(settings.STREAM_TIMEOUT_SECONDS))
+    try:
+        exporter.export(request)
+    except send.Failed as exc:
+        return False, str(exc)
+    finally:
+        exporter.close()
+    return True, "accepted"
