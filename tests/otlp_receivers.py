@@ -115,8 +115,10 @@ class HttpReceiver(_Base):
 
 
 class GrpcReceiver(_Base):
-    def start(self) -> "GrpcReceiver":
+    def start(self, tls: tuple[str, str] | None = None) -> "GrpcReceiver":
+        """tls: (certificate file, key file) to answer over TLS."""
         receiver = self
+        self.scheme = "https" if tls else "http"
 
         class Servicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             def Export(self, request, context):
@@ -133,13 +135,18 @@ class GrpcReceiver(_Base):
 
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(Servicer(), self.server)
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        if tls:
+            with open(tls[0], "rb") as cert, open(tls[1], "rb") as key:
+                credentials = grpc.ssl_server_credentials([(key.read(), cert.read())])
+            self.port = self.server.add_secure_port("127.0.0.1:0", credentials)
+        else:
+            self.port = self.server.add_insecure_port("127.0.0.1:0")
         self.server.start()
         return self
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         self.released.set()

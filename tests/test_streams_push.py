@@ -333,23 +333,27 @@ def _self_signed(directory, name="localhost"):
     return str(cert_file), str(key_file)
 
 
-def test_https_to_the_checked_address_with_the_hosts_certificate(cast, loopback, receivers, tmp_path, monkeypatch):
+@pytest.mark.parametrize("kind", ["http", "grpc"])
+def test_tls_to_the_checked_address_with_the_hosts_certificate(cast, loopback, receivers, tmp_path, monkeypatch, kind):
     """A stream to https://localhost:…: sent to the address checked (127.0.0.1), verifying the certificate for the
-    name; the same receiver named by its address fails the certificate check, and says so."""
+    name, over OTLP/HTTP and OTLP/gRPC; the same receiver named by its address fails the certificate check."""
     tls = _self_signed(tmp_path)
-    monkeypatch.setenv("SSL_CERT_FILE", tls[0])  # the system's CAs, plus this one
+    monkeypatch.setenv("SSL_CERT_FILE", tls[0])  # trusted as the system's certificate authorities are
     loopback.STREAM_ALLOW_HTTP = False
     loopback.STREAM_ALLOWED_NETWORKS = parse_networks("127.0.0.1/32,::1/128")
     edge = _seeded(cast.owner, "agent-to-server", "edge")
-    receiver = receivers("http", tls=tls)
-    by_name = _stream(cast.owner, receiver.url.replace("127.0.0.1", "localhost"), "http", [edge])
-    assert _drain()["rounds"] == 30
-    assert receiver.accepted[0].headers["Host"] == f"localhost:{receiver.server.server_address[1]}"
+    receiver = receivers(kind, tls=tls)
+    by_name = _stream(cast.owner, receiver.url.replace("127.0.0.1", "localhost"), kind, [edge])
+    assert _drain()["rounds"] == 30 and receiver.accepted
+    if kind == "http":
+        assert receiver.accepted[0].headers["Host"] == f"localhost:{receiver.server.server_address[1]}"
     Stream.objects.filter(id=by_name.id).update(enabled=False)
-    by_address = _stream(cast.owner, receiver.url, "http", [edge])
+    by_address = _stream(cast.owner, receiver.url, kind, [edge])
     assert push.push_due()["failed"] == 1
     by_address.refresh_from_db()
-    assert by_address.last_error == "TLS certificate not valid for 127.0.0.1"
+    assert by_address.last_error == (
+        "TLS certificate not valid for 127.0.0.1" if kind == "http" else "gRPC UNAVAILABLE"
+    )
 
 
 def test_a_hanging_receiver_times_out_and_the_backlog_shows(cast, loopback, receivers):

@@ -36,6 +36,17 @@ def _tls(cafile: str | None, capath: str | None) -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+@functools.lru_cache(maxsize=4)
+def _grpc_roots(cafile: str | None, capath: str | None) -> bytes | None:
+    """The same certificate authorities for gRPC (which otherwise trusts a bundle of its own): the system's file,
+    or SSL_CERT_FILE's."""
+    path = ssl.get_default_verify_paths().cafile
+    if not path:
+        return None
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
 def _certificate_refused(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
@@ -102,7 +113,9 @@ class Exporter:
             options = [("grpc.default_authority", target.authority)]
             if target.scheme == "https":
                 options.append(("grpc.ssl_target_name_override", target.host))
-                self._channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(), options=options)
+                roots = _grpc_roots(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+                credentials = grpc.ssl_channel_credentials(root_certificates=roots)
+                self._channel = grpc.secure_channel(address, credentials, options=options)
             else:
                 self._channel = grpc.insecure_channel(address, options=options)
         metadata = [(k.lower(), v) for k, v in self.headers.items() if k.lower() not in _GRPC_RESERVED]
