@@ -27,7 +27,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def loopback(settings):
+def loopback(settings, monkeypatch):
+    monkeypatch.setattr(push, "IDLE_POLL", timedelta(0))  # a stream with nothing to send is looked at every pass
     settings.STREAM_ALLOW_HTTP = True
     settings.STREAM_ALLOWED_NETWORKS = parse_networks("127.0.0.0/8")
     settings.STREAM_TIMEOUT_SECONDS = 2
@@ -498,3 +499,15 @@ def test_send_a_test_round(cast, loopback, receivers):
         False,
         "streamEndpointUrl 127.0.0.1 is a loopback address, outside SPYGLASS_STREAM_ALLOWED_NETWORKS",
     )
+
+
+def test_a_stream_with_nothing_due_is_looked_at_again_after_a_while(cast, loopback, receivers, monkeypatch):
+    monkeypatch.setattr(push, "IDLE_POLL", timedelta(seconds=10))
+    edge = _seeded(cast.owner, "agent-to-server", "edge")
+    receiver = receivers("http")
+    _stream(cast.owner, receiver.url, "http", [edge])
+    now = timezone.now()
+    assert push.push_due(now)["rounds"] == 30  # it sent: due again at once
+    assert push.push_due(now)["streams"] == 1  # nothing more: not looked at for 10 s
+    assert push.push_due(now + timedelta(seconds=9))["streams"] == 0
+    assert push.push_due(now + timedelta(seconds=11))["streams"] == 1

@@ -36,7 +36,10 @@ ROUNDS_PER_BATCH = 120  # at most, and about ROWS_PER_BATCH rows (a test's agent
 ROWS_PER_BATCH = 3000
 # Rows recorded less than this before a look may still be committing: they are left to the next look.
 LATE_MARGIN = timedelta(seconds=10)
-BATCHES_PER_CLAIM = 40  # then the stream goes back to the queue, so one long backlog does not starve the others
+BATCHES_PER_CLAIM = 40
+IDLE_POLL = timedelta(
+    seconds=10
+)  # then the stream goes back to the queue, so one long backlog does not starve the others
 
 
 def backoff(failures: int) -> timedelta:
@@ -192,8 +195,12 @@ def _push(stream: Stream, token: str, now: datetime, counts: dict) -> None:
         return
     finally:
         exporter.close()
-    # Done (or its share of this pass taken): due again at once when more is waiting, else at the next pass.
-    Stream.objects.filter(id=stream.id, claim_token=token).update(lease_until=None, claim_token="")
+    # Its share of this pass taken: due again at once when it sent something (more may be waiting); when nothing was
+    # due, looked at again after IDLE_POLL (a round comes at most once a minute per test).
+    sent = budget[0] < BATCHES_PER_CLAIM
+    Stream.objects.filter(id=stream.id, claim_token=token).update(
+        lease_until=None, claim_token="", next_attempt_at=now if sent else now + IDLE_POLL
+    )
 
 
 def _cursor(stream: Stream, test: Test) -> StreamCursor:
