@@ -511,3 +511,13 @@ def test_a_stream_with_nothing_due_is_looked_at_again_after_a_while(cast, loopba
     assert push.push_due(now)["streams"] == 1  # nothing more: not looked at for 10 s
     assert push.push_due(now + timedelta(seconds=9))["streams"] == 0
     assert push.push_due(now + timedelta(seconds=11))["streams"] == 1
+
+
+def test_the_workers_pass_pushes_streams(cast, loopback, receivers):
+    from spyglass import worker
+
+    edge = _seeded(cast.owner, "agent-to-server", "edge")
+    receiver = receivers("http")
+    _stream(cast.owner, receiver.url, "http", [edge])
+    assert worker.run_once()["streams"]["rounds"] == 30
+    assert len({p[3] for p in receiver.points()}) == 30
