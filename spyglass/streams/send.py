@@ -80,7 +80,9 @@ class Exporter:
             verify = _tls(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
             self._client = httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False, verify=verify)
         # To the address that was checked, naming the host in Host and in TLS (server name and certificate).
-        sent = {"Content-Type": PROTOBUF, **self.headers, "Host": target.host_header}
+        sent = {**self.headers, "Host": target.host_header}
+        if not any(name.lower() == "content-type" for name in sent):  # the stream's own Content-Type, when it sets one
+            sent["Content-Type"] = PROTOBUF
         try:
             response = self._client.post(
                 target.pinned_url,
