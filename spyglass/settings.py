@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "spyglass.mail",
     "spyglass.telemetry",
     "spyglass.sharing",
+    "spyglass.streams",
     "django_htmx",
     "spyglass.web",
 ]
@@ -174,6 +175,13 @@ COMMENT_LIMIT_PER_HOUR = config.env_int("SPYGLASS_COMMENT_LIMIT", 20, minimum=1)
 SHARE_MISS_LIMIT_PER_MINUTE = config.env_int("SPYGLASS_SHARE_MISS_LIMIT", 100, minimum=1)
 # /metrics (Prometheus): off unless set; then the Bearer token a scraper must send.
 METRICS_TOKEN = config.metrics_token(config.env("SPYGLASS_METRICS_TOKEN"))
+
+# Streams (spyglass.streams, docs/streams.md): plain http allowed, the private networks a stream may reach, how long
+# one export may take, and how long after a round's interval its rows are awaited before it is pushed.
+STREAM_ALLOW_HTTP = config.env_bool("SPYGLASS_STREAM_ALLOW_HTTP", False)
+STREAM_ALLOWED_NETWORKS = config.env_networks("SPYGLASS_STREAM_ALLOWED_NETWORKS")
+STREAM_TIMEOUT_SECONDS = config.env_int("SPYGLASS_STREAM_TIMEOUT", 10, minimum=1)
+STREAM_DELAY_SECONDS = config.env_int("SPYGLASS_STREAM_DELAY", 60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["spyglass.api.auth.TokenAuthentication", "spyglass.api.auth.SessionAuth"],

@@ -1,9 +1,11 @@
-"""The background worker: work that must not run on a request — sending queued e-mail (often), dashboards' scheduled
-reports and the per-round rollups of the hours just written (every minute: spyglass.sharing.reports,
-spyglass.monitoring.rollups), retention purge and expired counters (hourly).
+"""The background worker: work that must not run on a request — sending queued e-mail and pushing streams' rounds to
+their receivers (often: spyglass.streams.push), dashboards' scheduled reports and the per-round rollups of the hours
+just written (every minute: spyglass.sharing.reports, spyglass.monitoring.rollups), retention purge and expired
+counters (hourly).
 
 Several workers may run at once against PostgreSQL: e-mail rows and due report schedules are claimed with a
-conditional UPDATE, and the housekeeping passes are idempotent and set-based."""
+conditional UPDATE, streams with SELECT … FOR UPDATE SKIP LOCKED and a lease, and the housekeeping passes are
+idempotent and set-based."""
 
 import logging
 import signal
@@ -35,6 +37,7 @@ def run_once(now: float | None = None) -> dict:
     creations = limits.purge_log(timezone.now())
     reports = run_reports()  # before the mail: a report's e-mails leave in the same pass
     mail = deliver_mail()
+    streams = push_streams()
     rollups = refresh_rollups()
     return {
         "rollup_hours_computed": rollups,
@@ -44,6 +47,7 @@ def run_once(now: float | None = None) -> dict:
         "expired_snapshots_purged": snapshots,
         "reports": reports,
         "mail": mail,
+        "streams": streams,
     }
 
 
@@ -68,6 +72,12 @@ def deliver_mail() -> dict:
     return deliver_due()
 
 
+def push_streams() -> dict:
+    from spyglass.streams.push import push_due
+
+    return push_due()
+
+
 def run_forever() -> int:
     stop = _Stop()
 
@@ -89,6 +99,7 @@ def run_forever() -> int:
                     run_reports()
                     last_reports = time.time()
                 deliver_mail()
+                push_streams()
             if time.time() - last_rollups >= ROLLUPS_EVERY:
                 refresh_rollups()
                 last_rollups = time.time()

@@ -35,7 +35,7 @@ def test_quick_runs_every_row_and_writes_its_figures_as_json(tmp_path):
     assert set(report["machine"]) >= {"cpus", "platform", "python", "processor"}
     assert isinstance(report["machine"]["cpus"], int)
     assert report["database"] == database and report["quick"] is True
-    assert [r["id"] for r in report["results"]] == list(range(1, 14))
+    assert [r["id"] for r in report["results"]] == list(range(1, 15))
     for result in report["results"]:
         assert set(result) >= {"id", "what", "value", "target", "met", "detail"}
         assert isinstance(result["what"], str) and result["what"]
@@ -78,6 +78,8 @@ def test_quick_runs_every_row_and_writes_its_figures_as_json(tmp_path):
     assert rows[12]["value"] <= every_hour < every_round, rows[12]["detail"]
 
     assert rows[10]["value"] > 0, rows[10]["detail"]
+    # Row 14 reads 0 unless every round and every data point reached the receiver.
+    assert rows[14]["value"] > 0 and "rounds/s pushed" in rows[14]["detail"], rows[14]["detail"]
     answered, sent = re.search(r"(\d+) of (\d+) requests answered 200", rows[10]["detail"]).groups()
     assert answered == sent and "tests listed 50" in rows[10]["detail"], rows[10]["detail"]
 

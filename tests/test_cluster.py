@@ -28,7 +28,14 @@ FAILED_LOGIN_LIMIT = 20
 def cluster():
     base = os.environ["DATABASE_URL"]
     c = start_cluster(
-        base, {"SPYGLASS_API_RATE_LIMIT": str(RATE_LIMIT), "SPYGLASS_FAILED_LOGIN_LIMIT": str(FAILED_LOGIN_LIMIT)}
+        base,
+        {
+            "SPYGLASS_API_RATE_LIMIT": str(RATE_LIMIT),
+            "SPYGLASS_FAILED_LOGIN_LIMIT": str(FAILED_LOGIN_LIMIT),
+            # streams to a receiver in this test process (test_the_worker_process_pushes_every_round_to_a_stream)
+            "SPYGLASS_STREAM_ALLOW_HTTP": "1",
+            "SPYGLASS_STREAM_ALLOWED_NETWORKS": "127.0.0.1/32",
+        },
     )
     c.spyglass(
         "user",
@@ -116,6 +123,52 @@ def test_the_organization_rate_limit_is_exact_across_processes_under_concurrency
     assert codes.count(200) == RATE_LIMIT - (used - len(codes))
     other = httpx.get(cluster.base_url + "/v6/tests.json", auth=("other@cluster.test", cluster.other_token))
     assert other.status_code == 200
+
+
+def test_the_worker_process_pushes_every_round_to_a_stream(cluster):
+    """The production shape end to end: a stream made through nginx (v7), rounds written by `spyglass seed`, and the
+    cluster's own worker process pushing them to an OTLP/HTTP receiver here: every round old enough, none twice."""
+    from tests.otlp_receivers import HttpReceiver
+
+    auth = ("ops@cluster.test", cluster.token)
+    created = httpx.post(
+        cluster.base_url + "/v6/tests/agent-to-server/new.json",
+        auth=auth,
+        json={"testName": "streamed edge", "interval": 60, "server": "example.com:443"},
+    )
+    test_id = created.json()["test"][0]["testId"]
+    cluster.spyglass("seed", "--test", str(test_id), "--agents", "2", "--hours", "0.5", "--random-seed", "8")
+    seeded_at = time.time()
+    receiver = HttpReceiver().start()
+    try:
+        stream = httpx.post(
+            cluster.base_url + "/v7/streams",
+            headers={"Authorization": f"Bearer {cluster.token}"},
+            json={"endpointType": "http", "streamEndpointUrl": receiver.url, "testMatch": [{"id": str(test_id)}]},
+        )
+        assert stream.status_code == 201, stream.text
+        rows = httpx.get(cluster.base_url + f"/v6/net/metrics/{test_id}.json?window=2h", auth=auth).json()["net"][
+            "metrics"
+        ]
+        # rounds past the test's interval and SPYGLASS_STREAM_DELAY (60 s each) when seeded
+        due = {(r["agentId"], r["roundId"]) for r in rows if r["roundId"] <= seeded_at - 120}
+        assert len(due) > 40
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            got = {(int(p[0]["thousandeyes.source.agent.id"]), p[3] // 10**9) for p in receiver.points()}
+            if due <= got:
+                break
+            time.sleep(0.5)
+        assert due <= got, f"{len(due - got)} rounds of agents never arrived"
+        seen = [(p[1], p[0]["thousandeyes.source.agent.id"], p[3]) for p in receiver.points()]
+        assert len(seen) == len(set(seen))  # none twice
+        status = httpx.get(
+            cluster.base_url + f"/v7/streams/{stream.json()['id']}",
+            headers={"Authorization": f"Bearer {cluster.token}"},
+        ).json()["streamStatus"]
+        assert status["status"] == "connected"
+    finally:
+        receiver.stop()
 
 
 def test_failed_logins_are_counted_across_processes(cluster):

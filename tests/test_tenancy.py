@@ -8,6 +8,7 @@ from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services as dashboard_services
 from spyglass.liveshares import services as live_share_services
 from spyglass.sharing import dashboard_snapshots
+from spyglass.streams.models import Stream
 from tests.conftest import make_agent, make_derived_snapshot, make_snapshot, make_test
 from tests.path_helpers import write_traces
 
@@ -279,6 +280,9 @@ V7_MATRIX = {
         OWN_GROUP_ONLY,
     ),
     "v7-dashboards": ("GET", "/v7/dashboards", None, OK_ALL),
+    # streams: the account group's administrators only (a stream of the owner's group exists)
+    "v7-streams": ("GET", "/v7/streams", None, {**OK_ALL, "regular": 403}),
+    "v7-stream-detail": ("GET", "/v7/streams/{stream_id}", None, {**OWN_GROUP_ONLY, "regular": 403}),
     "v7-dashboard-detail": ("GET", "/v7/dashboards/{dashboard_id}", None, OWN_GROUP_ONLY),
     "v7-dashboard-schedule": (
         "PUT",
@@ -323,6 +327,9 @@ def test_each_person_gets_the_documented_answer_from_v7(cast, name, who):
     snapshot = make_snapshot(cast.owner, test)
     dashboard = dashboard_services.default_dashboard(access_for(cast.owner.user, None))
     dashboard_snapshot = make_dashboard_snapshot(cast.owner, dashboard, test)
+    stream = Stream.objects.create(
+        account_group_id=cast.owner.aid, name="to the collector", endpoint_type="http", url="https://otel.example/"
+    )
     method, template, body, expected = V7_MATRIX[name]
     ids = dict(
         aid=cast.owner.aid,
@@ -335,6 +342,7 @@ def test_each_person_gets_the_documented_answer_from_v7(cast, name, who):
         role_id=cast.owner.user.memberships.first().role_id,
         dashboard_id=dashboard.id,
         dashboard_link_id=dashboard_snapshot.link_id,
+        stream_id=stream.id,
     )
     path = template.format(**ids)
     if body:

@@ -16,6 +16,7 @@ from spyglass.liveshares import services as live_share_services
 from spyglass.monitoring.agent_service import issue_agent_token
 from spyglass.monitoring.models import AgentToken
 from spyglass.sharing import dashboard_snapshots
+from spyglass.streams.models import Stream
 from tests.conftest import make_agent, make_derived_snapshot, make_snapshot, make_test
 from tests.web_support import signed_in
 
@@ -113,6 +114,15 @@ MATRIX = {
     "agents": ("GET", {}, row(200, 200, 404, 200, 200)),
     "agent-token-create": ("POST", {}, row(400, 400, 404, 400, 400)),
     "agent-token-revoke": ("POST", {"token_id": "agent_token"}, row("→/agents/", "→/agents/", 404, "→/agents/", 404)),
+    # streams belong to the account group; its administrators manage them (Integrations › Streams)
+    "streams": ("GET", {}, row(200, 200, 404, 200, 200)),
+    "stream-create": ("POST", {}, row(400, 400, 404, 400, 400)),  # an empty form: no URL
+    "stream-edit": ("GET", {"stream_id": "stream"}, row(200, 200, 404, 404, 404)),
+    "stream-update": ("POST", {"stream_id": "stream"}, row(400, 400, 404, 404, 404)),
+    "stream-toggle": ("POST", {"stream_id": "stream"}, row(*["→/integrations/streams/"] * 2, 404, 404, 404)),
+    "stream-delete": ("POST", {"stream_id": "stream"}, row(*["→/integrations/streams/"] * 2, 404, 404, 404)),
+    # its address is refused before anything is sent: the page shows why
+    "stream-test-round": ("POST", {"stream_id": "stream"}, row(200, 200, 404, 404, 404)),
     # share links: possession of the link is what grants reading; nothing else
     "share-page": ("GET", {"link_id": "link"}, LINK),
     "share-results": ("GET", {"link_id": "link"}, LINK),
@@ -176,6 +186,9 @@ def _objects(cast) -> dict:
         "derived_snapshot": make_derived_snapshot(cast, test)[1].id,
         "agent_token": AgentToken.objects.get().id,
         "agent": make_agent(cast.owner).id,
+        "stream": Stream.objects.create(
+            account_group_id=cast.owner.aid, name="to the NOC", endpoint_type="http", url="https://192.0.2.1/v1/metrics"
+        ).id,
     }
 
 

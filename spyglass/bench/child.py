@@ -19,8 +19,9 @@ def main():
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
-    # uploads and paths register the rows that upload through the agent API and that measure path trace storage.
-    from . import paths, rows, uploads  # noqa: F401
+    # uploads, paths and streams register the rows that upload through the agent API, that measure path trace
+    # storage and that drain a stream's backlog.
+    from . import paths, rows, streams, uploads  # noqa: F401
     from .data import build
 
     data = build(quick=args.quick)

@@ -36,6 +36,18 @@ NUMERIC = frozenset({"number", "percent", "whole"})
 
 
 @dataclass(frozen=True)
+class Streamed:
+    """A value's OpenTelemetry metric, as a stream pushes it (spyglass/streams, docs/streams.md): its name and unit
+    in each data model, and what turns the v6 value into the v2 unit (`v2_scale` 0.001: milliseconds → seconds)."""
+
+    v1: str
+    v1_unit: str
+    v2: str
+    v2_unit: str
+    v2_scale: float = 1.0
+
+
+@dataclass(frozen=True)
 class Field:
     """One v6 result field. `shown`: where the v6 data API and the share downloads show it: "always", or only
     with that request option ("headers", "certificates"), or "" (stored, never shown there). `label`: its
@@ -51,6 +63,7 @@ class Field:
     label: str = ""
     v7: str | None = None
     whole: bool = False
+    stream: Streamed | None = None  # its metric in a stream (None: not streamed)
     model: Any = field(default=None, compare=False, repr=False)  # the kind's model, set when the kind is built
 
     def __post_init__(self):
@@ -146,15 +159,17 @@ class Kind:
     title: str
     fields: tuple[Field, ...]
     table: tuple[str, ...]
+    # The metric a stream pushes for the row's availability (100 without an error, else 0), when it has one.
+    availability: Streamed | None = None
 
 
 # Results-page columns computed from a row rather than stored, with their headings.
 COMPUTED_LABELS = {"availability": "Availability (%)"}
 
 
-def _kind(key, model, fits, path, body, title, fields, table) -> Kind:
+def _kind(key, model, fits, path, body, title, fields, table, availability=None) -> Kind:
     bound = tuple(replace(f, model=model) for f in fields)
-    return Kind(key, model, tuple(fits), path, body, title, bound, tuple(table))
+    return Kind(key, model, tuple(fits), path, body, title, bound, tuple(table), availability)
 
 
 _ALL_TYPES = (Test.AGENT_TO_SERVER, Test.HTTP_SERVER, Test.DNS_SERVER)
@@ -173,11 +188,32 @@ NET = _kind(
     (
         Field("serverIp", "server_ip", "text", label="Server IP"),
         Field("server", "server", "text"),
-        Field("loss", "loss", "percent", "%", label="Loss (%)"),
+        Field(
+            "loss",
+            "loss",
+            "percent",
+            "%",
+            label="Loss (%)",
+            stream=Streamed("net.metrics.loss", "%", "network.loss", "%"),
+        ),
         Field("minLatency", "min_latency", "number", "ms", label="Min latency (ms)"),
         Field("avgLatency", "avg_latency", "number", "ms", label="Avg latency (ms)"),
-        Field("maxLatency", "max_latency", "number", "ms", label="Max latency (ms)"),
-        Field("jitter", "jitter", "number", "ms", label="Jitter (ms)"),
+        Field(
+            "maxLatency",
+            "max_latency",
+            "number",
+            "ms",
+            label="Max latency (ms)",
+            stream=Streamed("net.metrics.latency", "ms", "network.latency", "s", 0.001),
+        ),
+        Field(
+            "jitter",
+            "jitter",
+            "number",
+            "ms",
+            label="Jitter (ms)",
+            stream=Streamed("net.metrics.jitter", "ms", "network.jitter", "ms"),
+        ),
         # The v6 net/metrics body has no error fields: the results page reads them to spell out a row's error.
         *(Field(f.name, f.column, f.value, shown="") for f in _ERROR_FIELDS),
     ),
@@ -201,9 +237,24 @@ HTTP = _kind(
         Field("waitTime", "wait_time", "number", "ms", label="Wait (ms)", whole=True),
         Field("receiveTime", "receive_time", "number", "ms", label="Receive (ms)", whole=True),
         Field("wireSize", "wire_size", "whole", "bytes", label="Wire size (bytes)"),
-        Field("responseTime", "response_time", "number", "ms", label="Response time (ms)", whole=True),
+        Field(
+            "responseTime",
+            "response_time",
+            "number",
+            "ms",
+            label="Response time (ms)",
+            whole=True,
+            stream=Streamed("http.metrics.response.time", "ms", "http.client.request.duration", "s", 0.001),
+        ),
         # Stored in bytes per second; the results page shows kB/s.
-        Field("throughput", "throughput", "number", "bytes/s", label="Throughput (kB/s)"),
+        Field(
+            "throughput",
+            "throughput",
+            "number",
+            "bytes/s",
+            label="Throughput (kB/s)",
+            stream=Streamed("http.metrics.throughput", "By/s", "http.server.throughput", "By/s"),
+        ),
         Field("totalTime", "total_time", "number", "ms", label="Total time (ms)", whole=True),
         *_ERROR_FIELDS,
         Field("sslCipher", "ssl_cipher", "text"),
@@ -226,6 +277,7 @@ HTTP = _kind(
         "wire_size",
         "server_ip",
     ),
+    availability=Streamed("http.metrics.availability", "%", "http.server.request.availability", "%"),
 )
 DNS = _kind(
     "dns",
@@ -239,11 +291,20 @@ DNS = _kind(
         Field("serverIp", "server_ip", "text", shown=""),
         Field("serverId", "server_id", "whole"),
         Field("server", "server", "text", label="DNS server"),
-        Field("resolutionTime", "resolution_time", "number", "ms", label="Resolution time (ms)", whole=True),
+        Field(
+            "resolutionTime",
+            "resolution_time",
+            "number",
+            "ms",
+            label="Resolution time (ms)",
+            whole=True,
+            stream=Streamed("dnsserver.metrics.resolution.time", "ms", "dns.lookup.duration", "s", 0.001),
+        ),
         *_ERROR_FIELDS,
         Field("mappings", "mappings", "multiline", label="Answers"),
     ),
     ("server", "availability", "resolution_time", "mappings"),
+    availability=Streamed("dnsserver.metrics.availability", "%", "dns.lookup.availability", "%"),
 )
 
 # Path traces (issue 19): an agent sends one row per trace (docs/agents.md). Not a table of v6 rows like the kinds

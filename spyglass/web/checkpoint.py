@@ -18,6 +18,8 @@ from spyglass.monitoring.models import Agent, AgentToken, Test
 from spyglass.monitoring.tests_service import visible_tests
 from spyglass.sharing import links, reports
 from spyglass.sharing.models import DashboardSnapshot, Snapshot
+from spyglass.streams import services as streams
+from spyglass.streams.models import Stream
 
 SESSION_AID = "aid"
 LARGEST_ID = 2**62  # ids in URLs and forms: digits only, and small enough for every database's bigint
@@ -184,6 +186,37 @@ def agent_token_or_404(access, token_id) -> AgentToken:
     """An agent token of the caller's organization."""
     token_id = _id_or_404(token_id)
     return _first_or_404(organization_agent_tokens(access).filter(id=token_id))
+
+
+# --- streams ------------------------------------------------------------------------------------------------------
+
+
+def can_manage_streams(access) -> bool:
+    return access.can(streams.MANAGE_STREAMS) and not access.read_only
+
+
+def account_group_streams(access):
+    """The account group's streams, oldest first; 404 to those who may not manage them (a page they have no use
+    for, as Agents is)."""
+    if not can_manage_streams(access):
+        raise Http404
+    return streams.streams(access).order_by("created_date", "id")
+
+
+def stream_or_404(access, stream_id) -> Stream:
+    """A stream of the caller's account group, for its administrators."""
+    account_group_streams(access)
+    stream = streams.get_stream(access, str(stream_id))
+    if stream is None:
+        raise Http404
+    return stream
+
+
+def own_tests(access):
+    """The account group's own tests (what a stream may send), by name."""
+    return Test.objects.filter(
+        account_group=access.account_group, saved_event=False, deleted_date__isnull=True
+    ).order_by("name", "id")
 
 
 # --- the dashboard ------------------------------------------------------------------------------------------------

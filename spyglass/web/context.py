@@ -2,6 +2,8 @@
 
 from spyglass.accounts.models import Membership
 
+from .checkpoint import can_manage_streams
+
 
 def navigation(request):
     access = getattr(request, "access", None)
@@ -13,4 +15,4 @@ def navigation(request):
         .order_by("account_group__name")
         .values_list("account_group_id", "account_group__name")
     )
-    return {"access": access, "account_groups": list(memberships)}
+    return {"access": access, "account_groups": list(memberships), "manage_streams": can_manage_streams(access)}

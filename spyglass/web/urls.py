@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from .views import account, agents, dashboard, live_shares, reports, results, sharing, snapshots, tests
+from .views import account, agents, dashboard, live_shares, reports, results, sharing, snapshots, streams, tests
 
 app_name = "web"
 ID = r"(?P<test_id>[0-9]{1,18})"
@@ -78,4 +78,11 @@ urlpatterns = [
     path("agents/", agents.agent_list, name="agents"),
     path("agents/tokens/", agents.agent_token_create, name="agent-token-create"),
     path("agents/tokens/<int:token_id>/revoke/", agents.agent_token_revoke, name="agent-token-revoke"),
+    path("integrations/streams/", streams.stream_list, name="streams"),
+    path("integrations/streams/new/", streams.stream_save, name="stream-create"),
+    path("integrations/streams/<uuid:stream_id>/", streams.stream_edit, name="stream-edit"),
+    path("integrations/streams/<uuid:stream_id>/save/", streams.stream_save, name="stream-update"),
+    path("integrations/streams/<uuid:stream_id>/toggle/", streams.stream_toggle, name="stream-toggle"),
+    path("integrations/streams/<uuid:stream_id>/delete/", streams.stream_delete, name="stream-delete"),
+    path("integrations/streams/<uuid:stream_id>/test-round/", streams.stream_test_round, name="stream-test-round"),
 ]

@@ -21,6 +21,7 @@ from spyglass.monitoring.seed import seed
 from spyglass.monitoring.timeline import views_for
 from spyglass.sharing.dashboard_snapshots import create_dashboard_snapshot
 from spyglass.sharing.models import Snapshot
+from spyglass.streams.models import Stream
 from tests.conftest import make_snapshot, make_test
 
 from .conftest import sign_in
@@ -64,6 +65,16 @@ def build_world(base: str, cast) -> World:
     access = access_for(cast.owner.user, None)
     dashboards.add_widget(access, dashboards.default_dashboard(access), web.id, "totalTime", 3600)
     world.dashboard_snapshot = create_dashboard_snapshot(access, dashboards.default_dashboard(access))
+    Stream.objects.create(
+        account_group=access.account_group,
+        name="to the NOC's collector",
+        endpoint_type="http",
+        url="https://otel-collector.example.com:4318/v1/metrics",
+        test_match=[{"id": str(web.id), "domain": "cea"}],
+        status="failing",
+        last_error="HTTP 503 Service Unavailable",
+        last_failure=timezone.now(),
+    )
     return world
 
 
@@ -155,6 +166,8 @@ PAGES: dict[str, Page] = {
     "tests-list-read-only": Page("regular", lambda w: "/tests/"),
     "live-shares": Page("owner", lambda w: "/sharing/live-shares/"),
     "agents": Page("owner", lambda w: "/agents/"),
+    "streams": Page("owner", lambda w: "/integrations/streams/"),
+    "streams-errors": Page("owner", lambda w: "/integrations/streams/", then=submit_empty),
     "profile": Page("owner", lambda w: "/account/profile/"),
     "organization": Page("owner", lambda w: "/account/organization/"),
     "password-change-errors": Page("owner", lambda w: "/account/password/", then=submit_empty),

@@ -3,7 +3,7 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from .views import admin, agents, dashboard_snapshots, dashboards, results, snapshots, tests
+from .views import admin, agents, dashboard_snapshots, dashboards, results, snapshots, streams, tests
 
 ID = r"(?P<{}>[^/]{{1,40}})"  # V7View.str_id decides: a string of digits, else 404
 
@@ -63,6 +63,8 @@ urlpatterns = [
         dashboards.DashboardScheduleView,
         "v7-dashboard-schedule",
     ),
+    v7(r"streams", streams.StreamListView, "v7-streams"),
+    v7(r"streams/" + ID.format("stream_id"), streams.StreamDetailView, "v7-stream-detail"),
     v7(r"tests/" + ID.format("test_id") + "/snapshot", snapshots.SnapshotCreateView, "v7-test-snapshot"),
     v7(r"test-results/" + ID.format("test_id") + "/network", results.NetworkResultsView, "v7-results-network"),
     v7(
