@@ -36,18 +36,6 @@ NUMERIC = frozenset({"number", "percent", "whole"})
 
 
 @dataclass(frozen=True)
-class Streamed:
-    """A value's OpenTelemetry metric, as a stream pushes it (spyglass/streams, docs/streams.md): its name and unit
-    in each data model, and what turns the v6 value into the v2 unit (`v2_scale` 0.001: milliseconds → seconds)."""
-
-    v1: str
-    v1_unit: str
-    v2: str
-    v2_unit: str
-    v2_scale: float = 1.0
-
-
-@dataclass(frozen=True)
 class Field:
     """One v6 result field. `shown`: where the v6 data API and the share downloads show it: "always", or only
     with that request option ("headers", "certificates"), or "" (stored, never shown there). `label`: its
@@ -63,7 +51,6 @@ class Field:
     label: str = ""
     v7: str | None = None
     whole: bool = False
-    stream: Streamed | None = None  # its metric in a stream (None: not streamed)
     model: Any = field(default=None, compare=False, repr=False)  # the kind's model, set when the kind is built
 
     def __post_init__(self):
@@ -159,17 +146,15 @@ class Kind:
     title: str
     fields: tuple[Field, ...]
     table: tuple[str, ...]
-    # The metric a stream pushes for the row's availability (100 without an error, else 0), when it has one.
-    availability: Streamed | None = None
 
 
 # Results-page columns computed from a row rather than stored, with their headings.
 COMPUTED_LABELS = {"availability": "Availability (%)"}
 
 
-def _kind(key, model, fits, path, body, title, fields, table, availability=None) -> Kind:
+def _kind(key, model, fits, path, body, title, fields, table) -> Kind:
     bound = tuple(replace(f, model=model) for f in fields)
-    return Kind(key, model, tuple(fits), path, body, title, bound, tuple(table), availability)
+    return Kind(key, model, tuple(fits), path, body, title, bound, tuple(table))
 
 
 _ALL_TYPES = (Test.AGENT_TO_SERVER, Test.HTTP_SERVER, Test.DNS_SERVER)
@@ -194,7 +179,6 @@ NET = _kind(
             "percent",
             "%",
             label="Loss (%)",
-            stream=Streamed("net.metrics.loss", "%", "network.loss", "%"),
         ),
         Field("minLatency", "min_latency", "number", "ms", label="Min latency (ms)"),
         Field("avgLatency", "avg_latency", "number", "ms", label="Avg latency (ms)"),
@@ -204,7 +188,6 @@ NET = _kind(
             "number",
             "ms",
             label="Max latency (ms)",
-            stream=Streamed("net.metrics.latency", "ms", "network.latency", "s", 0.001),
         ),
         Field(
             "jitter",
@@ -212,7 +195,6 @@ NET = _kind(
             "number",
             "ms",
             label="Jitter (ms)",
-            stream=Streamed("net.metrics.jitter", "ms", "network.jitter", "ms"),
         ),
         # The v6 net/metrics body has no error fields: the results page reads them to spell out a row's error.
         *(Field(f.name, f.column, f.value, shown="") for f in _ERROR_FIELDS),
@@ -244,7 +226,6 @@ HTTP = _kind(
             "ms",
             label="Response time (ms)",
             whole=True,
-            stream=Streamed("http.metrics.response.time", "ms", "http.client.request.duration", "s", 0.001),
         ),
         # Stored in bytes per second; the results page shows kB/s.
         Field(
@@ -253,7 +234,6 @@ HTTP = _kind(
             "number",
             "bytes/s",
             label="Throughput (kB/s)",
-            stream=Streamed("http.metrics.throughput", "By/s", "http.server.throughput", "By/s"),
         ),
         Field("totalTime", "total_time", "number", "ms", label="Total time (ms)", whole=True),
         *_ERROR_FIELDS,
@@ -277,7 +257,6 @@ HTTP = _kind(
         "wire_size",
         "server_ip",
     ),
-    availability=Streamed("http.metrics.availability", "%", "http.server.request.availability", "%"),
 )
 DNS = _kind(
     "dns",
@@ -298,13 +277,11 @@ DNS = _kind(
             "ms",
             label="Resolution time (ms)",
             whole=True,
-            stream=Streamed("dnsserver.metrics.resolution.time", "ms", "dns.lookup.duration", "s", 0.001),
         ),
         *_ERROR_FIELDS,
         Field("mappings", "mappings", "multiline", label="Answers"),
     ),
     ("server", "availability", "resolution_time", "mappings"),
-    availability=Streamed("dnsserver.metrics.availability", "%", "dns.lookup.availability", "%"),
 )
 
 # Path traces (issue 19): an agent sends one row per trace (docs/agents.md). Not a table of v6 rows like the kinds
@@ -349,7 +326,7 @@ class Metric:
     """One measurement of a round as a time series: the OpenTelemetry name and unit (ThousandEyes' data model v2,
     docs/metrics.md) of a field of kind `kind`, or of the round's availability (`source` "availability": 0 when
     the row has an error, else 100). `v1`: (name, unit) in data model v1; None for spyglass's own metrics, which
-    ThousandEyes' model does not have (the HTTP phases). The Prometheus name is made from name and unit
+    ThousandEyes' model does not have (the HTTP phases), which streams do not send. The Prometheus name is made from name and unit
     (spyglass.telemetry.collector.prometheus_name); a value is converted from the field's unit to the metric's."""
 
     kind: str
@@ -366,8 +343,16 @@ class Metric:
     @property
     def scale(self) -> float:
         """What a stored value is multiplied by to be in the metric's unit."""
-        stored = "%" if self.field is None else self.field.unit
-        return _SCALES[(stored, self.unit)]
+        return _SCALES[(self._stored_unit, self.unit)]
+
+    @property
+    def v1_scale(self) -> float:
+        """What a stored value is multiplied by to be in the data model v1 unit (streams of `dataModelVersion` v1)."""
+        return 1.0 if self.v1 is None else _SCALES[(self._stored_unit, self.v1[1])]
+
+    @property
+    def _stored_unit(self) -> str:
+        return "%" if self.field is None else self.field.unit
 
 
 # A stored unit → a metric's unit: the factor. A pair not listed stops the start (a unit without a conversion).
@@ -510,8 +495,8 @@ def labels() -> dict[str, str]:
     return out
 
 
-# Every metric's field exists and its unit converts (a KeyError here stops the start), to a non-zero factor.
-if not all(metric.scale for metric in METRICS):
+# Every metric's field exists and its units convert (a KeyError here stops the start), to a non-zero factor.
+if not all(metric.scale and metric.v1_scale for metric in METRICS):
     raise ValueError("a metric of catalogue.METRICS converts its unit by a factor of 0")
 
 

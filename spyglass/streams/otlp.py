@@ -2,7 +2,8 @@
 
 One gauge data point per stored row and streamed value, timestamped at the round. The values are the v6 API's (read
 by monitoring.queries, whole milliseconds where v6 writes them whole) and each metric's name, unit and scale come
-from the field catalogue (`Field.stream`, `Kind.availability`): this module holds no metric of its own."""
+from the field catalogue (`catalogue.METRICS`, the metrics of ThousandEyes' data model: those with a v1 name): this
+module holds no metric of its own."""
 
 from collections.abc import Iterable
 from typing import Any
@@ -23,7 +24,8 @@ _ATTRIBUTE_FIELDS = ("serverIp", "server", "serverId", "errorType", "errorDetail
 
 
 def _fields(kind: catalogue.Kind) -> dict[str, str]:
-    return {f.name: f.column for f in kind.fields if f.stream is not None or f.name in _ATTRIBUTE_FIELDS}
+    streamed = {m.source for m in metrics_of(kind.key)}
+    return {f.name: f.column for f in kind.fields if f.name in streamed or f.name in _ATTRIBUTE_FIELDS}
 
 
 def read_rows(test: Test, key: str, after: int, upto: int, recorded: tuple = (None, None)) -> list[dict]:
@@ -40,13 +42,10 @@ def read_rows(test: Test, key: str, after: int, upto: int, recorded: tuple = (No
     return as_dicts(test, fields, list(ordered_rows(key, fields, qs)), catalogue.whole_names(key))
 
 
-def metrics_of(key: str) -> list[tuple[str, catalogue.Streamed]]:
-    """(v6 field, or "availability") and its metric, for every value a row of this kind streams."""
-    kind = catalogue.kind(key)
-    out = [(f.name, f.stream) for f in kind.fields if f.stream is not None]
-    if kind.availability is not None:
-        out.append(("availability", kind.availability))
-    return out
+def metrics_of(key: str) -> list[catalogue.Metric]:
+    """The metrics a row of this kind streams: ThousandEyes' data model's (spyglass's own, such as the HTTP phases,
+    are for /metrics only)."""
+    return [m for m in catalogue.metrics(key) if m.v1 is not None]
 
 
 def _value(value) -> AnyValue:
@@ -141,8 +140,8 @@ def build(stream, test: Test, rows_by_kind: dict[str, list[dict]], agents: dict[
     by_agent: dict[int, dict[tuple[str, str], list]] = {}
     for key, rows in rows_by_kind.items():
         streamed = [
-            (name, spec, (spec.v2, spec.v2_unit) if v2 else (spec.v1, spec.v1_unit), spec.v2_scale if v2 else 1.0)
-            for name, spec in metrics_of(key)
+            (m.source, m, (m.name, m.unit) if v2 or m.v1 is None else m.v1, m.scale if v2 else m.v1_scale)
+            for m in metrics_of(key)
         ]
         for row in rows:
             metrics = by_agent.setdefault(row["agentId"], {})
