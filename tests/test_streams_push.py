@@ -521,3 +521,26 @@ def test_the_workers_pass_pushes_streams(cast, loopback, receivers):
     _stream(cast.owner, receiver.url, "http", [edge])
     assert worker.run_once()["streams"]["rounds"] == 30
     assert len({p[3] for p in receiver.points()}) == 30
+
+
+def test_the_backlog_is_on_the_prometheus_endpoint(cast, loopback, receivers, client):
+    """/metrics shows each enabled stream's backlog: every round before the worker pushes, none after."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    loopback.METRICS_TOKEN = "m" * 32
+    edge = _seeded(cast.owner, "agent-to-server", "edge")
+    receiver = receivers("http")
+    stream = _stream(cast.owner, receiver.url, "http", [edge])
+
+    def scraped() -> dict:
+        text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer " + "m" * 32).content.decode()
+        return {
+            s.labels["stream_id"]: (s.value, s.labels["status"])
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if s.name == "spyglass_stream_backlog_rounds"
+        }
+
+    assert scraped() == {str(stream.id): (30.0, "pending")}
+    _drain()
+    assert scraped() == {str(stream.id): (0.0, "connected")}
