@@ -1,6 +1,7 @@
 """Playwright driving Debian's Chromium against pytest-django's live server."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,28 @@ def sign_in(page, base_url: str, email: str, password: str = "correct horse batt
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/tests/")
+
+
+def track_requests(page):
+    """Counts the page's requests in flight (`page.requests_in_flight`), for `settle`."""
+    page.requests_in_flight = 0
+
+    def started(request):
+        page.requests_in_flight += 1
+
+    def ended(request):
+        page.requests_in_flight -= 1
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+
+
+def settle(page, timeout: float = 10):
+    """Until the page has loaded and none of its requests is in flight (`track_requests` before it navigates): what
+    Playwright's "networkidle" waits for, without its fixed half second of quiet after the last request."""
+    page.wait_for_load_state("load")
+    deadline = time.monotonic() + timeout
+    while page.requests_in_flight > 0:
+        assert time.monotonic() < deadline, f"{page.requests_in_flight} requests still in flight on {page.url}"
+        page.wait_for_timeout(20)  # lets Playwright deliver the requests' events; wait_for_function cannot see them
