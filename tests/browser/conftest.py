@@ -34,13 +34,26 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def new_page(browser, viewport: dict | None = None):
+    """(context, page) in a fresh browser context; `page.console_errors` collects console errors and uncaught
+    exceptions. The caller closes the context."""
+    context = browser.new_context(viewport=viewport or {"width": 1400, "height": 1000})
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
     page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    return context, page
+
+
+@pytest.fixture
+def viewport() -> dict:
+    """The `page` fixture's screen; a test module overrides it with a fixture of the same name."""
+    return {"width": 1400, "height": 1000}
+
+
+@pytest.fixture
+def page(browser, viewport):
+    context, page = new_page(browser, viewport)
     yield page
     context.close()
 
