@@ -1,18 +1,62 @@
 """Real app processes for multi-process tests: `spyglass serve` (gunicorn) on loopback ports against the test
 database, stopped by PID when the test ends."""
 
+import fcntl
+import hashlib
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from urllib.parse import quote
 
+import django
 import httpx
 from django.conf import settings
 from django.db import connection
 
 from tests.smtp import free_port
+
+SPYGLASS = Path(__file__).resolve().parents[1] / "spyglass"
+
+
+def migrated_sqlite(data_dir) -> Path:
+    """Puts into `data_dir` the SQLite database `spyglass migrate` makes there, for a test whose processes need a
+    database but do not test migrating one: a copy of one migrated once per test run (the run's data dir holds it,
+    named by a digest of every migration and Django's version), in milliseconds where migrating a fresh file takes
+    seconds. Commands started there find it up to date and go on."""
+    digest = hashlib.sha256(django.get_version().encode())
+    for migration in sorted(SPYGLASS.glob("*/migrations/*.py")):
+        digest.update(str(migration.relative_to(SPYGLASS)).encode() + b"\0" + migration.read_bytes())
+    template = Path(settings.DATA_DIR) / "test-databases" / f"migrated-{digest.hexdigest()[:16]}.sqlite3"
+    template.parent.mkdir(parents=True, exist_ok=True)
+    with open(template.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one process migrates; the others (workers, the other pass) wait for it
+        if not template.exists():
+            with tempfile.TemporaryDirectory(dir=template.parent) as scratch:
+                env = {k: v for k, v in os.environ.items() if not k.startswith("SPYGLASS_") and k != "DATABASE_URL"}
+                command = [sys.executable, "-m", "spyglass.cli.main", "migrate"]
+                done = subprocess.run(
+                    command, env={**env, "SPYGLASS_DATA_DIR": scratch}, capture_output=True, timeout=300
+                )
+                assert done.returncode == 0, done.stderr.decode()[-2000:]
+                # One self-contained file (the migration's writes may still sit in the WAL), then in place at once.
+                source, copy = (
+                    sqlite3.connect(Path(scratch) / "spyglass.sqlite3"),
+                    sqlite3.connect(Path(scratch) / "copy"),
+                )
+                with source, copy:
+                    source.backup(copy)
+                source.close()
+                copy.close()
+                os.replace(Path(scratch) / "copy", template)
+    database = Path(data_dir) / "spyglass.sqlite3"
+    shutil.copyfile(template, database)
+    return database
 
 
 def database_url() -> str:
@@ -76,8 +120,11 @@ class SqliteServer:
     """`spyglass serve` on its own SQLite database in `data_dir`, outside the test database: for tests of what the
     process itself does (its logs, its settings from the environment). stdout and stderr go to files there."""
 
-    def __init__(self, data_dir, extra_env=None):
+    def __init__(self, data_dir, extra_env=None, migrated=True):
+        """`migrated`: start from a migrated database (`migrated_sqlite`); False starts from an empty data dir."""
         self.data_dir = data_dir
+        if migrated:
+            migrated_sqlite(data_dir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SPYGLASS_") and k != "DATABASE_URL"}

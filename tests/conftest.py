@@ -101,6 +101,14 @@ def cast(db) -> Cast:
     )
 
 
+@pytest.fixture
+def dev(cast):
+    """The access of the cast's user of another account group (Gus, Account Admin of Dev)."""
+    from spyglass.accounts.roles import access_for
+
+    return access_for(cast.other_group.user, None)
+
+
 def make_test(person: Person, test_type="agent-to-server", name="web edge", interval=60, **fields) -> Test:
     body = {"testName": name, "interval": interval}
     body.update(

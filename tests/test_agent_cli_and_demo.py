@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.agent_helpers import closed_port, wait_for
+from tests.appservers import migrated_sqlite
 
 SPYGLASS = [sys.executable, "-m", "spyglass.cli.main"]
 
@@ -98,6 +99,7 @@ class Running:
 
 
 def test_agent_token_create_prints_the_token_alone(tmp_path):
+    migrated_sqlite(tmp_path)
     assert (
         run(
             [
@@ -134,6 +136,7 @@ def test_agent_refuses_to_start_without_a_token_or_a_server_url(tmp_path):
 
 
 def test_agent_stops_when_the_server_refuses_its_token(tmp_path):
+    migrated_sqlite(tmp_path)
     serving = Running(
         ["serve", "--addr", f"127.0.0.1:{(port := closed_port())}", "--no-agent", "--no-worker"], tmp_path
     )
@@ -169,6 +172,7 @@ def agents_of(base: str, email: str, token: str) -> list[dict]:
 
 @pytest.mark.slow
 def test_serve_runs_an_embedded_agent_named_after_the_host_unless_told_not_to(tmp_path):
+    migrated_sqlite(tmp_path)
     run(
         [
             "user",
@@ -222,6 +226,7 @@ def test_serve_runs_an_embedded_agent_named_after_the_host_unless_told_not_to(tm
 
 @pytest.mark.slow
 def test_two_serve_processes_on_one_database_each_keep_their_own_embedded_agent(tmp_path):
+    migrated_sqlite(tmp_path)
     person = ["--email", "a@x.test", "--password", "pw-123456", "--org", "X", "--account-group", "Ops"]
     run(["user", "create", *person, "--role", "Account Admin"], tmp_path)
     token = run(["token", "create", "--email", "a@x.test"], tmp_path).stdout.strip()

@@ -22,15 +22,16 @@ INTERVAL = 60
 
 
 def name_due_now(test_id: int) -> str:
-    """An agent name whose slot for this test has just passed in the current round, so its first round runs at once
-    (slots are a hash of agent and test; see scheduler.offset_of)."""
+    """An agent name whose first round runs as soon as it can, without waiting here for a round to start. The
+    scheduler runs a slot that has passed at once while at least a quarter of the round remains (slots are a hash of
+    agent and test, in the round's first half; see scheduler.offset_of): up to 35 s into a round, a slot that passed
+    in the last 10 s, which leaves the agent 10 s or more to start; later, the first slot of the next round."""
     into = time.time() % INTERVAL
-    if not 2 <= into <= INTERVAL / 2:  # late in a round the agent's start could miss it: take the next one
-        time.sleep((2 - into) % INTERVAL)
-        into = time.time() % INTERVAL
+    spread = INTERVAL * SPREAD_FRACTION
+    low, high = (max(0.0, into - 10), into - 1) if 2 <= into <= 35 else (0.0, 1.0)
     for i in range(10_000):
         name = f"nocap-{i}"
-        if max(0.0, into - 10) <= offset_of(name, test_id, INTERVAL * SPREAD_FRACTION) <= into - 1:
+        if low <= offset_of(name, test_id, spread) <= high:
             return name
     raise AssertionError("no agent name falls due now")
 

@@ -9,41 +9,22 @@ from django.utils import timezone
 
 from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services as dashboards
-from spyglass.liveshares import services as live_shares
 from spyglass.monitoring.models import NetResult, RetentionPin
 from spyglass.sharing import dashboard_snapshots
 from spyglass.sharing.errors import Forbidden, RateLimited, SharingError
 from spyglass.sharing.models import DashboardSnapshot, SnapshotCreation
-from tests.conftest import make_agent, make_test
+from tests.conftest import make_agent
+from tests.dashboard_support import NOW, build_board
 from tests.liveshares.conftest import write_net_rounds
 from tests.web_support import signed_in
-
-NOW = 1_795_000_000 - 1_795_000_000 % 60
-
-
-@pytest.fixture
-def dev(cast):
-    return access_for(cast.other_group.user, None)
 
 
 @pytest.fixture
 def board(cast, dev, time_machine):
-    """Dev's dashboard: its own test's latency over 1 h and 24 h, and Ops' test live-shared with Dev 10 minutes ago."""
-    time_machine.move_to(datetime.fromtimestamp(NOW - 600, UTC), tick=False)
-    own = make_test(cast.other_group, name="dev api")
-    shared = make_test(cast.owner, name="ops edge")
-    share = live_shares.create(access_for(cast.owner.user, None), shared.id, aid=cast.other_group.aid)
-    live_shares.accept(dev, share.id)
-    time_machine.move_to(datetime.fromtimestamp(NOW + 30, UTC), tick=False)
-    rounds = list(range(NOW - 1800, NOW + 60, 60))
-    for test, person in ((own, cast.other_group), (shared, cast.owner)):
-        write_net_rounds(test, make_agent(person, name=f"{test.name} a"), rounds, latency=10.0)
-        write_net_rounds(test, make_agent(person, name=f"{test.name} b"), rounds, latency=30.0)
-    dashboard = dashboards.default_dashboard(dev)
-    dashboards.add_widget(dev, dashboard, own.id, "latency", 3600)
-    dashboards.add_widget(dev, dashboard, own.id, "loss", 24 * 3600)
-    dashboards.add_widget(dev, dashboard, shared.id, "latency", 3600)
-    return dashboard, own, shared, share
+    """Dev's dashboard: its own test's latency over 1 h and loss over 24 h, and Ops' test live-shared with Dev 10
+    minutes ago."""
+    widgets = [("own", "latency", 3600), ("own", "loss", 24 * 3600), ("shared", "latency", 3600)]
+    return build_board(cast, dev, time_machine, widgets)
 
 
 def _values(items):

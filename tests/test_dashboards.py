@@ -8,39 +8,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.exceptions import ValidationError
 
-from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services
-from spyglass.lib.rounds import round_of
-from spyglass.liveshares import services as live_shares
 from tests.conftest import make_agent, make_test
+from tests.dashboard_support import NOW, build_board
 from tests.liveshares.conftest import write_net_rounds
-
-NOW = round_of(1_795_000_000, 60)
-
-
-@pytest.fixture
-def dev(cast):
-    return access_for(cast.other_group.user, None)
 
 
 @pytest.fixture
 def board(cast, dev, time_machine):
     """Dev's dashboard with a widget on its own test and one on Ops' test shared with Dev 10 minutes ago."""
-    time_machine.move_to(datetime.fromtimestamp(NOW - 600, UTC), tick=False)
-    own = make_test(cast.other_group, name="dev api")
-    shared = make_test(cast.owner, name="ops edge")
-    share = live_shares.create(access_for(cast.owner.user, None), shared.id, aid=cast.other_group.aid)
-    live_shares.accept(dev, share.id)
-    time_machine.move_to(datetime.fromtimestamp(NOW + 30, UTC), tick=False)
-    # Two agents per test; latencies differ per agent so the per-round average is checkable.
-    rounds = list(range(NOW - 1800, NOW + 60, 60))
-    for test, person in ((own, cast.other_group), (shared, cast.owner)):
-        write_net_rounds(test, make_agent(person, name=f"{test.name} a"), rounds, latency=10.0)
-        write_net_rounds(test, make_agent(person, name=f"{test.name} b"), rounds, latency=30.0)
-    dashboard = services.default_dashboard(dev)
-    services.add_widget(dev, dashboard, own.id, "latency", 3600)
-    services.add_widget(dev, dashboard, shared.id, "latency", 3600)
-    return dashboard, own, shared, share
+    return build_board(cast, dev, time_machine, [("own", "latency", 3600), ("shared", "latency", 3600)])
 
 
 def test_widgets_show_the_per_round_average_and_shared_tests_from_the_share_on(dev, board):

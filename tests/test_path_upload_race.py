@@ -12,6 +12,7 @@ from django.conf import settings
 
 from spyglass.monitoring import path_format
 from spyglass.monitoring.models import NetResult, PathRound
+from tests.appservers import migrated_sqlite
 from tests.path_race import race
 from tests.test_agent_api import acme_token, agent_client, current_round, net_row, registered  # noqa: F401  (fixtures)
 from tests.test_path_traces import assigned, path_row, post  # noqa: F401  (fixtures)
@@ -50,6 +51,7 @@ def test_two_uploads_of_different_traces_of_one_round_at_once_both_land(
 @pytest.mark.skipif(on_postgresql, reason="the SQLite pass's case: SQLite as deployed, a database file")
 def test_on_a_sqlite_file_the_second_writer_waits_its_turn_and_both_traces_land(tmp_path):
     # A process of its own: the test run's SQLite database is in memory, where writers do not wait for each other.
+    migrated_sqlite(tmp_path)  # its migrate then finds nothing to do
     child = subprocess.run(
         [sys.executable, "-m", "tests.path_race", str(tmp_path)], capture_output=True, text=True, timeout=300
     )

@@ -36,7 +36,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self.path == "/slow":
             time.sleep(1.5)
-        if self.path == "/drip":  # every read gets a byte well within any timeout; the whole body takes 4 s
+        if self.path == "/drip":  # every read gets a byte well within any timeout; the whole body takes 1.6 s
             sent_all = threading.Event()
             DRIPS.append(sent_all)
             self.send_response(200)
@@ -45,7 +45,7 @@ class Handler(BaseHTTPRequestHandler):
             for _ in range(20):
                 self.wfile.write(b"x")
                 self.wfile.flush()
-                time.sleep(0.2)
+                time.sleep(0.08)
             sent_all.set()
             return
         if self.path == "/missing":
@@ -60,11 +60,17 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+def serve(server: ThreadingHTTPServer) -> None:
+    """Serves in a thread that notices shutdown() within 20 ms (serve_forever's default poll is 0.5 s, which every
+    test's teardown waited)."""
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+
+
 @pytest.fixture
 def web():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve(server)
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
@@ -94,7 +100,7 @@ def tls_web(tmp_path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve(server)
     yield f"https://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
@@ -148,7 +154,7 @@ def test_it_reports_http_connect_and_timeout_errors(web):
 
 def test_the_time_limit_bounds_the_whole_request_body_included(web):
     DRIPS.clear()
-    dripping = http_probe(web + "/drip", time_limit_s=1.0)
+    dripping = http_probe(web + "/drip", time_limit_s=0.8)
     assert dripping["errorType"] == "Timeout", dripping
     assert "receive_response_body" in dripping["errorDetails"]
     assert not DRIPS[0].is_set()  # it stopped at the limit, while the server was still sending the body

@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from spyglass.accounts.models import ApiToken, Membership, User
 from spyglass.cli.main import main
 from spyglass.lib import config, tokens
+from tests.appservers import migrated_sqlite
 
 
 def _spyglass(args, env_extra=None, data_dir=None):
@@ -199,7 +200,7 @@ def test_passwords_are_stored_as_salted_pbkdf2_hashes_never_as_given(tmp_path):
 
     args = ["user", "create", "--email", "pat@example.com", "--password", "s3cret-pass-word", "--name", "Pat"]
     args += ["--org", "Example", "--account-group", "Ops", "--role", "Account Admin"]
-    assert _spyglass(["migrate"], data_dir=tmp_path).returncode == 0
+    migrated_sqlite(tmp_path)
     created = _spyglass(args, data_dir=tmp_path)
     assert created.returncode == 0, created.stderr
     with sqlite3.connect(tmp_path / "spyglass.sqlite3") as db:

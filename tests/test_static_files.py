@@ -150,7 +150,7 @@ def test_processes_starting_together_collect_once(tmp_path):
 
 @pytest.mark.slow
 def test_a_fresh_data_dir_starts_and_serves_pages_with_their_static_files(tmp_path):
-    server = SqliteServer(tmp_path)
+    server = SqliteServer(tmp_path, migrated=False)  # a fresh data dir: no database either
     del server.env["SPYGLASS_STATIC_ROOT"]  # the default: DATA_DIR/static, empty
     check = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=REPO, env=server.env, capture_output=True, text=True, timeout=120

@@ -5,6 +5,7 @@ import json
 import re
 from html import unescape
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -15,6 +16,7 @@ from tests.web_support import signed_in
 RESULT_TABLES = ("monitoring_netresult", "monitoring_httpresult", "monitoring_dnsresult")
 
 
+@pytest.mark.slow  # a full-scale load: 144,000 rows seeded
 def test_it_renders_48_hours_of_50_agents_from_one_aggregate_query_under_300_kb(cast, time_machine):
     # Seeding 144,000 rows takes seconds: hold the clock so the page's 48 h end where the seed's did.
     time_machine.move_to(1_795_000_030, tick=False)

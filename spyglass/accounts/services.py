@@ -11,6 +11,9 @@ from .models import AccountGroup, Membership, Organization, Permission, Role, Us
 
 def ensure_builtin_roles() -> dict[str, Role]:
     """Create the built-in permissions and roles if missing (idempotent; also run by a data migration)."""
+    found = _builtin_roles_as_they_should_be()
+    if found is not None:
+        return found
     perms = {}
     for label, management in roles.PERMISSIONS:
         perms[label], _ = Permission.objects.get_or_create(label=label, defaults={"is_management": management})
@@ -22,6 +25,19 @@ def ensure_builtin_roles() -> dict[str, Role]:
         role.permissions.set([perms[label] for label in labels])
         result[name] = role
     return result
+
+
+def _builtin_roles_as_they_should_be() -> dict[str, Role] | None:
+    """The built-in roles in BUILTIN_ROLES' order when each exists once with exactly its permissions (two queries:
+    what every user creation finds after the first), else None."""
+    stored = list(Role.objects.filter(organization=None, builtin=True).prefetch_related("permissions"))
+    by_name = {role.name: role for role in stored}
+    if len(stored) != len(by_name) or set(by_name) != set(roles.BUILTIN_ROLES):
+        return None
+    for name, labels in roles.BUILTIN_ROLES.items():
+        if {p.label for p in by_name[name].permissions.all()} != set(labels):
+            return None
+    return {name: by_name[name] for name in roles.BUILTIN_ROLES}
 
 
 class UserInputError(ValueError):

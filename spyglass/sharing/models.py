@@ -21,7 +21,24 @@ class Expiring:
         return self.expires_date is not None and self.expires_date <= (now or timezone.now())
 
 
-class Snapshot(Expiring, models.Model):
+class SharedWindow(Expiring, models.Model):
+    """What a test snapshot and a dashboard snapshot share in the database: Sharing › Snapshots lists each kind by
+    account group, newest first (the index), and a creator's Idempotency-Key makes at most one of each
+    (`one_per_idempotency_key`, named per model)."""
+
+    class Meta:
+        abstract = True
+        indexes = [models.Index(fields=["account_group", "created_date"])]  # named per model, as before
+
+
+def one_per_idempotency_key(name: str) -> models.UniqueConstraint:
+    """The same non-empty key from the same creator makes one row (the second request gets the first's)."""
+    return models.UniqueConstraint(
+        fields=["created_by", "idempotency_key"], condition=~models.Q(idempotency_key=""), name=name
+    )
+
+
+class Snapshot(SharedWindow):
     """A frozen window of one test. Its own Test row (`test`, saved_event=True) holds the frozen configuration and
     is what /v6/tests lists and the data endpoints read; the rows themselves stay in the source test, pinned."""
 
@@ -71,15 +88,8 @@ class Snapshot(Expiring, models.Model):
     # stored.py keeps is read only under the version it was computed at.
     content_version = models.BigIntegerField(default=1)
 
-    class Meta:
-        indexes = [models.Index(fields=["account_group", "created_date"])]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["created_by", "idempotency_key"],
-                condition=~models.Q(idempotency_key=""),
-                name="uniq_snapshot_idempotency_key",
-            )
-        ]
+    class Meta(SharedWindow.Meta):
+        constraints = [one_per_idempotency_key("uniq_snapshot_idempotency_key")]
 
 
 class SnapshotVisit(models.Model):
@@ -175,7 +185,7 @@ class SnapshotVisitTally(models.Model):
         constraints = [models.UniqueConstraint(fields=["snapshot", "shard"], name="uniq_snapshot_visit_tally")]
 
 
-class DashboardSnapshot(Expiring, models.Model):
+class DashboardSnapshot(SharedWindow):
     """A dashboard frozen at `frozen_at`: its widgets' definitions as of then (DashboardSnapshotWidget) and each
     widget's window. Nothing is copied: each widget reads its source test's rows of its window written before
     `frozen_at`, kept through retention by a RetentionPin (so 1 h and 7 days cost the same to make)."""
@@ -203,15 +213,8 @@ class DashboardSnapshot(Expiring, models.Model):
     anonymized = models.BooleanField(default=False)
     agent_order = models.JSONField(null=True, blank=True)
 
-    class Meta:
-        indexes = [models.Index(fields=["account_group", "created_date"])]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["created_by", "idempotency_key"],
-                condition=~models.Q(idempotency_key=""),
-                name="uniq_dashboard_snapshot_idempotency_key",
-            )
-        ]
+    class Meta(SharedWindow.Meta):
+        constraints = [one_per_idempotency_key("uniq_dashboard_snapshot_idempotency_key")]
 
 
 class DashboardSnapshotWidget(models.Model):

@@ -1,6 +1,7 @@
 """Playwright driving Debian's Chromium against pytest-django's live server."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -33,13 +34,26 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def new_page(browser, viewport: dict | None = None):
+    """(context, page) in a fresh browser context; `page.console_errors` collects console errors and uncaught
+    exceptions. The caller closes the context."""
+    context = browser.new_context(viewport=viewport or {"width": 1400, "height": 1000})
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
     page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    return context, page
+
+
+@pytest.fixture
+def viewport() -> dict:
+    """The `page` fixture's screen; a test module overrides it with a fixture of the same name."""
+    return {"width": 1400, "height": 1000}
+
+
+@pytest.fixture
+def page(browser, viewport):
+    context, page = new_page(browser, viewport)
     yield page
     context.close()
 
@@ -56,3 +70,28 @@ def sign_in(page, base_url: str, email: str, password: str = "correct horse batt
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/tests/")
+
+
+def track_requests(page):
+    """Counts the page's requests in flight (`page.requests_in_flight`), for `settle`."""
+    page.requests_in_flight = 0
+
+    def started(request):
+        page.requests_in_flight += 1
+
+    def ended(request):
+        page.requests_in_flight -= 1
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+
+
+def settle(page, timeout: float = 10):
+    """Until the page has loaded and none of its requests is in flight (`track_requests` before it navigates): what
+    Playwright's "networkidle" waits for, without its fixed half second of quiet after the last request."""
+    page.wait_for_load_state("load")
+    deadline = time.monotonic() + timeout
+    while page.requests_in_flight > 0:
+        assert time.monotonic() < deadline, f"{page.requests_in_flight} requests still in flight on {page.url}"
+        page.wait_for_timeout(20)  # lets Playwright deliver the requests' events; wait_for_function cannot see them

@@ -200,8 +200,15 @@ def page_width(page) -> tuple[int, int]:
         page.wait_for_timeout(100)  # wait_for_function would need eval, which the CSP refuses
 
 
+# The pages `bash scripts/test.sh --fast` sweeps: the share page signed out, the results page with the Share dialog
+# open, and the tests list with the Menu open; the full run sweeps every page (the others are marked `slow`).
+FAST_PAGES = ("share-page-signed-out", "share-panel", "tests-list-menu-open")
+
+
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
-@pytest.mark.parametrize("name", list(PAGES))
+@pytest.mark.parametrize(
+    "name", [pytest.param(name, marks=() if name in FAST_PAGES else pytest.mark.slow) for name in PAGES]
+)
 def test_every_page_passes_axe_and_fits_its_screen(live_server, browser, cast, name, viewport, artifacts):
     spec = PAGES[name]
     world = build_world(live_server.url, cast)

@@ -12,8 +12,7 @@ from spyglass.sharing.models import Snapshot
 from tests.conftest import make_test
 from tests.path_helpers import write_traces
 
-from .conftest import sign_in
-from .test_snapshots_in_browser import new_page
+from .conftest import new_page, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PATH = ["10.1.2.1", "10.20.0.1", "198.18.3.1", "198.18.9.2"]

@@ -11,8 +11,7 @@ from spyglass.monitoring.seed import seed
 from spyglass.sharing.models import DashboardSnapshot
 from tests.conftest import make_test
 
-from .conftest import sign_in
-from .test_snapshots_in_browser import new_page
+from .conftest import new_page, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,9 +14,8 @@ from spyglass.sharing.models import Snapshot
 from tests import path_fixture
 from tests.conftest import make_test
 
-from .conftest import sign_in
+from .conftest import new_page, sign_in
 from .test_results_page_in_browser import click_timeline_at
-from .test_snapshots_in_browser import new_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 EVIL_NAME = '<img src=x id="evil-agent">Frankfurt'

@@ -26,14 +26,9 @@ DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
 @pytest.fixture
-def wide(browser):
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
-    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
-    yield page
-    context.close()
+def viewport() -> dict:
+    """The `page` fixture's screen in this module."""
+    return VIEWPORT
 
 
 def in_viewport(page, selector: str) -> bool:
@@ -51,10 +46,9 @@ def keep_for_readme(source: Path, name: str) -> None:
 
 
 def test_one_share_action_makes_one_snapshot_shown_with_copy_focused_and_emailed_as_is(
-    live_server, wide, cast, artifacts, settings
+    live_server, page, cast, artifacts, settings
 ):
     settings.BASE_URL = live_server.url
-    page = wide
     test = make_test(cast.owner, "agent-to-server", name="Edge TCP", interval=60)
     seed(test, agents=4, hours=6, random_seed=9)
     base = live_server.url
@@ -121,8 +115,7 @@ def test_one_share_action_makes_one_snapshot_shown_with_copy_focused_and_emailed
     assert page.console_errors == []
 
 
-def test_a_48_hour_window_around_a_recent_round_says_it_is_clipped_and_stores_that(live_server, wide, cast, artifacts):
-    page = wide
+def test_a_48_hour_window_around_a_recent_round_says_it_is_clipped_and_stores_that(live_server, page, cast, artifacts):
     test = make_test(cast.owner, "agent-to-server", name="Edge TCP", interval=60)
     seed(test, agents=2, hours=3, random_seed=4)
     base = live_server.url
@@ -149,9 +142,8 @@ def test_a_48_hour_window_around_a_recent_round_says_it_is_clipped_and_stores_th
     assert page.console_errors == []
 
 
-def test_the_share_page_opens_the_messenger_from_the_top_and_marks_guests(live_server, wide, cast, artifacts, settings):
+def test_the_share_page_opens_the_messenger_from_the_top_and_marks_guests(live_server, page, cast, artifacts, settings):
     settings.BASE_URL = live_server.url
-    page = wide
     test = make_test(cast.owner, "agent-to-server", name="Edge TCP", interval=60)
     seed(test, agents=3, hours=4, random_seed=2)
     anchor = int(timezone.now().timestamp()) - 3600
@@ -183,9 +175,8 @@ def test_the_share_page_opens_the_messenger_from_the_top_and_marks_guests(live_s
     assert page.locator(".comment-form").count() == 0
 
 
-def test_a_saved_event_opened_signed_out_asks_to_sign_in_and_returns_to_it(live_server, wide, cast, settings):
+def test_a_saved_event_opened_signed_out_asks_to_sign_in_and_returns_to_it(live_server, page, cast, settings):
     settings.BASE_URL = live_server.url
-    page = wide
     test = make_test(cast.owner, "agent-to-server", name="Edge TCP", interval=60)
     seed(test, agents=2, hours=3, random_seed=2)
     anchor = int(timezone.now().timestamp()) - 3600
@@ -204,9 +195,8 @@ def test_a_saved_event_opened_signed_out_asks_to_sign_in_and_returns_to_it(live_
 
 
 def test_sharing_snapshots_sorts_groups_by_their_latest_date_and_admins_read_why_customers_is_missing(
-    live_server, wide, cast, artifacts
+    live_server, page, cast, artifacts
 ):
-    page = wide
     anchor = 1795338000
     older, newer = make_test(cast.owner, name="older test"), make_test(cast.owner, name="newer test")
     for test in (older, newer):

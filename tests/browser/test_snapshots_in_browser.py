@@ -15,20 +15,11 @@ from spyglass.monitoring.seed import seed
 from spyglass.sharing.models import Snapshot, SnapshotVisit
 from tests.conftest import make_snapshot, make_test
 
-from .conftest import sign_in
+from .conftest import new_page, sign_in
 from .test_results_page_in_browser import click_timeline_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 EVIL = '<script>alert("x")</script>'
-
-
-def new_page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
-    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
-    return context, page
 
 
 def test_create_open_signed_out_comment_and_get_the_email(live_server, page, browser, cast, artifacts, smtp, settings):

@@ -10,7 +10,7 @@ from spyglass.dashboards import services as dashboard_services
 from spyglass.sharing.services import post_comment
 from tests.conftest import make_agent, make_snapshot, make_test
 
-from .conftest import sign_in
+from .conftest import settle, sign_in, track_requests
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +19,7 @@ EVIL = "<script>window.__xss=1</script>\"><img src=x onerror=window.__xss=2>'><s
 
 
 def assert_nothing_ran(page, shows_text: bool = True):
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.evaluate("window.__xss") is None
     assert page.dialogs == []
     if shows_text:
@@ -55,6 +55,7 @@ def test_user_written_text_is_shown_as_text_and_never_runs(live_server, browser,
     page = context.new_page()
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    track_requests(page)
     sign_in(page, base, cast.owner.user.email)
     for path, shows_text in [
         ("/tests/", True),
@@ -77,6 +78,7 @@ def test_user_written_text_is_shown_as_text_and_never_runs(live_server, browser,
     page = context.new_page()
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    track_requests(page)
     page.goto(f"{base}/s/{snapshot.link_id}/")
     assert_nothing_ran(page)
     assert page.locator("body").inner_text().count(EVIL) >= 3  # display name, note, comment (and its name)
