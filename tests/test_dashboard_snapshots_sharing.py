@@ -12,19 +12,16 @@ import pytest
 from django.core import signing
 from django.test import Client
 
-from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services as dashboards
-from spyglass.liveshares import services as live_shares
 from spyglass.mail.models import OutboxMessage
-from spyglass.monitoring.models import NetResult, Test
+from spyglass.monitoring.models import Agent, NetResult, Test
 from spyglass.sharing import dashboard_snapshots, links
 from spyglass.sharing.models import DashboardSnapshot, DashboardSnapshotComment, DashboardSnapshotRecipient
 from spyglass.sharing.views import FORM_SALT
-from tests.conftest import make_agent, make_test
+from tests.dashboard_support import NOW, build_board
 from tests.liveshares.conftest import write_net_rounds
 from tests.web_support import signed_in
 
-NOW = 1_795_000_000 - 1_795_000_000 % 60
 # What an anonymized snapshot must never show: agents' names, hostnames and addresses (internal and public).
 SECRETS = {
     "core-fra-01": ("10.20.30.41", "203.0.113.41", "fra01.corp.internal"),
@@ -34,33 +31,22 @@ SECRETS = {
 
 
 @pytest.fixture
-def dev(cast):
-    return access_for(cast.other_group.user, None)
-
-
-@pytest.fixture
 def board(cast, dev, time_machine):
     """Dev's dashboard: its own test's latency (1 h) and loss (24 h) from two agents, and Ops' test, live-shared
-    with Dev 10 minutes ago, from one agent of Ops'."""
-    time_machine.move_to(datetime.fromtimestamp(NOW - 600, UTC), tick=False)
-    own = make_test(cast.other_group, name="dev api")
-    shared = make_test(cast.owner, name="ops edge")
-    share = live_shares.create(access_for(cast.owner.user, None), shared.id, aid=cast.other_group.aid)
-    live_shares.accept(dev, share.id)
-    time_machine.move_to(datetime.fromtimestamp(NOW + 30, UTC), tick=False)
-    rounds = list(range(NOW - 1800, NOW + 60, 60))
-    agents = {}
-    for name, (internal, public, host) in SECRETS.items():
-        person = cast.owner if name.startswith("ops") else cast.other_group
-        fields = {"ip_addresses": [internal], "public_ip_addresses": [public], "hostname": host, "location": name}
-        agents[name] = make_agent(person, name=name, **fields)
-    write_net_rounds(own, agents["core-fra-01"], rounds, latency=10.0)
-    write_net_rounds(own, agents["core-ams-02"], rounds, latency=30.0)
-    write_net_rounds(shared, agents["ops-edge-nyc"], rounds, latency=50.0)
-    dashboard = dashboards.default_dashboard(dev)
-    dashboards.add_widget(dev, dashboard, own.id, "latency", 3600)
-    dashboards.add_widget(dev, dashboard, own.id, "loss", 24 * 3600)
-    dashboards.add_widget(dev, dashboard, shared.id, "latency", 3600)
+    with Dev 10 minutes ago, from one agent of Ops'; every agent with internal and public addresses and a host."""
+    latency = {"core-fra-01": 10.0, "core-ams-02": 30.0, "ops-edge-nyc": 50.0}
+    specs = [
+        (
+            "shared" if name.startswith("ops") else "own",
+            name,
+            latency[name],
+            {"ip_addresses": [internal], "public_ip_addresses": [public], "hostname": host, "location": name},
+        )
+        for name, (internal, public, host) in SECRETS.items()
+    ]
+    widgets = [("own", "latency", 3600), ("own", "loss", 24 * 3600), ("shared", "latency", 3600)]
+    dashboard, own, shared, share = build_board(cast, dev, time_machine, widgets, agents=specs)
+    agents = {agent.name: agent for agent in Agent.objects.filter(name__in=SECRETS)}
     return dashboard, own, shared, share, agents
 
 
