@@ -16,11 +16,11 @@ re-imports and retention change nothing shown, so they bump nothing."""
 import orjson
 from django.db.models import F
 
+from spyglass.lib import release
 from spyglass.monitoring import timeline
 from spyglass.monitoring.models import RetentionPin
 from spyglass.results_ui.component import parse_round
 
-from . import release
 from .models import Snapshot, SnapshotRender, SnapshotRollup
 
 # Renders kept per snapshot (the newest): one per View and round visitors open; the creator's round in every View
