@@ -294,3 +294,21 @@ def test_json_and_xml_are_each_stored_and_right(cast, ops):
     assert typed.content.decode() == V6XMLRenderer().render(
         {"test": [t for t in expected if t["type"] == "http-server"]}, "text/xml"
     )
+
+
+def test_an_outside_share_gives_the_recipient_organizations_groups_a_fresh_list(cast, ops):
+    globex = cast.other_org
+    make_test(globex, "agent-to-server", name="globex edge")
+    _fresh(globex, globex.aid)
+    _mark_stale(globex.aid)
+    share = live_shares.create(access_for(cast.teammate.user, ops), _test(ops, "edge").id, email=globex.user.email)
+    live_shares.accept(access_for(globex.user, globex.aid), share.id)
+    assert "edge" in [t["testName"] for t in _fresh(globex, globex.aid)]
+    _mark_stale(globex.aid)
+    Test.objects.filter(id=share.test_id).update(name="edge, renamed at Acme")  # in the sharer's organization
+    assert "edge, renamed at Acme" in [t["testName"] for t in _fresh(globex, globex.aid)]
+    _mark_stale(globex.aid)
+    # A group that moves to another organization sees what is shared with that one instead.
+    acme = AccountGroup.objects.get(id=ops).organization_id
+    AccountGroup.objects.filter(id=globex.aid).update(organization_id=acme)
+    assert "edge, renamed at Acme" not in [t["testName"] for t in _fresh(globex, globex.aid)]
