@@ -20,7 +20,7 @@ from spyglass.monitoring.models import Test
 from spyglass.sharing.models import Snapshot
 from tests.conftest import make_snapshot, make_test
 
-STALE = b'{"test": ["stale stored list"]}'
+STALE = '{"test": ["stale stored list"]}'
 
 
 def _by_instances(access, **only) -> list[dict]:
@@ -65,7 +65,7 @@ def ops(cast):
 
 def test_a_repeated_list_is_served_from_storage_without_reading_the_tests(cast, ops):
     with CaptureQueriesContext(connection) as queries:
-        assert _get(cast.owner, ops).content == STALE
+        assert _get(cast.owner, ops).content == STALE.encode()
     assert not any("monitoring_test" in q["sql"] for q in queries.captured_queries)
     # The rate limit still counts it, and says so.
     first = int(_get(cast.owner, ops)["X-Organization-Rate-Limit-Remaining"])
@@ -208,7 +208,7 @@ def test_each_write_path_gives_a_fresh_list(cast, ops, write):
     write(cast, ops)
     assert TestListVersion.objects.get(account_group_id=ops).version > before
     _fresh(cast.owner, ops)
-    assert _get(cast.owner, ops).content != STALE
+    assert _get(cast.owner, ops).content != STALE.encode()
 
 
 @pytest.fixture
@@ -249,14 +249,14 @@ def test_writes_elsewhere_leave_a_list_stored(cast, ops):
     make_test(cast.other_group, "agent-to-server", name="dev edge")
     Test.objects.filter(account_group_id=dev).update(description="elsewhere")
     User.objects.filter(id=cast.regular.user.id).update(name="Rita R.")  # created nothing
-    assert _get(cast.owner, ops).content == STALE
+    assert _get(cast.owner, ops).content == STALE.encode()
 
 
 def test_two_groups_never_see_each_others_stored_list(cast, ops):
     lab = AccountGroup.objects.get(organization_id=AccountGroup.objects.get(id=ops).organization_id, name="Lab")
     _made_in(access_for(cast.owner.user, lab.id), "only in lab")
     assert [t["testName"] for t in _fresh(cast.owner, lab.id)] == ["only in lab"]
-    assert _get(cast.owner, ops).content == STALE  # Ops's own, still stored
+    assert _get(cast.owner, ops).content == STALE.encode()  # Ops's own, still stored
     _mark_stale(lab.id)
     StoredTestList.objects.filter(account_group_id=ops).delete()
     assert "only in lab" not in [t["testName"] for t in _fresh(cast.owner, ops)]

@@ -98,6 +98,6 @@ def test_list(view, request, test_type: str | None, build) -> HttpResponse:
     version = found[0]  # read before the tests: a write after it makes what is stored now stale, never lost
     response = _rendered(view, request, build())
     with connection.cursor() as cursor:
-        cursor.execute(_STORE, [group, key, version, response["Content-Type"], response.content])
+        cursor.execute(_STORE, [group, key, version, response["Content-Type"], response.content.decode()])
         cursor.execute(_DROP_OTHERS, [group, _prefix(settings.BASE_URL) + "%"])  # hex digits and "|" only
     return response

@@ -146,7 +146,7 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(max_length=120)),
                 ('version', models.BigIntegerField()),
                 ('content_type', models.CharField(max_length=60)),
-                ('body', models.BinaryField()),
+                ('body', models.TextField()),
                 ('account_group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.accountgroup')),
             ],
             options={
