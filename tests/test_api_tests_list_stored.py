@@ -4,6 +4,8 @@ new or deleted test; a creator's or editor's name or e-mail; a live share accept
 link made from a saved event; the shared test changed in its own group) and a new release or base URL give a fresh
 list; one group's stored list is never another's; JSON and XML are each right."""
 
+import importlib
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -312,3 +314,16 @@ def test_an_outside_share_gives_the_recipient_organizations_groups_a_fresh_list(
     acme = AccountGroup.objects.get(id=ops).organization_id
     AccountGroup.objects.filter(id=globex.aid).update(organization_id=acme)
     assert "edge, renamed at Acme" not in [t["testName"] for t in _fresh(globex, globex.aid)]
+
+
+def test_every_trigger_that_keeps_lists_fresh_is_in_the_migrated_database(db):
+    """On SQLite a later migration that rebuilds a table drops the triggers on it without a word (api migration 0001's
+    SQLite hazard): the migrated database must still hold every one of them."""
+    migration = importlib.import_module("spyglass.api.migrations.0001_stored_test_lists")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'api_list_%'")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'api_list_%'")
+        found = {name for (name,) in cursor.fetchall()}
+    assert found == set(migration.SQLITE_TRIGGERS)
