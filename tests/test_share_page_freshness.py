@@ -13,9 +13,10 @@ from django.db import connection
 from django.test import Client, RequestFactory
 
 from spyglass.accounts.models import User
+from spyglass.lib import release
 from spyglass.monitoring.models import Agent, RetentionPin
 from spyglass.monitoring.retention import purge_old_results
-from spyglass.sharing import release, stored, views
+from spyglass.sharing import stored, views
 from spyglass.sharing.models import Snapshot, SnapshotRender
 from tests.test_import import run_import
 from tests.test_share_page_stored import ROUND, fresh_component, get, snapshot_of

@@ -145,6 +145,14 @@ def _listed_query(typed: bool) -> tuple[Compiled, list] | None:
     return first, converters
 
 
+def listed_by_group(test_type: str | None = None) -> bool:
+    """Whether nothing of an access but its account group (and the group's organization) shapes
+    listed_tests(access, test_type), so that what it lists for one access it lists for every access to that group
+    (the API keeps the rendered list per group: api/stored_lists.py). False when a registered source reads more of
+    the access: then each list is its caller's own."""
+    return _listed_query(test_type is not None) is not None
+
+
 # A listed test: a tuple with names, which costs a list of 50 tests less to make than an object with a __dict__
 # each. (mypy reads only literal field names.) A person named in it is a namespace with `display`, made in C.
 _LISTED_FIELDS = (*LISTED_COLUMNS, "live_share", "created_by", "modified_by")

@@ -4,8 +4,8 @@ its one-line summary and its rendered frozen part.
 They live in tables, not in a process's memory: every app process serves what any of them computed. Each is kept
 under what it was made from, and read only while that still holds:
 
-- the release (release.py: the package, the third-party renderers, the page's settings and a digest of every file of
-  the rendering rooms), in its key or `stamp` — a process of another release never reads it;
+- the release (lib/release.py: the package, the third-party renderers, the page's settings and a digest of every
+  file of the rendering rooms), in its key or `stamp` — a process of another release never reads it;
 - the snapshot's `content_version`, which database triggers bump in the same transaction as any write that changes
   what its page shows (migration 0006: the snapshot row, its test row, its creator's name, an agent of its
   organization renamed, moved or deleted) — whichever path writes, with no signal to miss.
@@ -16,11 +16,11 @@ re-imports and retention change nothing shown, so they bump nothing."""
 import orjson
 from django.db.models import F
 
+from spyglass.lib import release
 from spyglass.monitoring import timeline
 from spyglass.monitoring.models import RetentionPin
 from spyglass.results_ui.component import parse_round
 
-from . import release
 from .models import Snapshot, SnapshotRender, SnapshotRollup
 
 # Renders kept per snapshot (the newest): one per View and round visitors open; the creator's round in every View

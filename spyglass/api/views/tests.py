@@ -14,6 +14,7 @@ from spyglass.monitoring.models import Test
 from spyglass.monitoring.test_validation import TestWriteSerializer
 
 from .. import representations as rep
+from .. import stored_lists
 from ..base import V6View
 
 TEST_TYPES = [t for t, _ in Test.TYPES]
@@ -53,8 +54,12 @@ class TestListView(TestBaseView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Tests of the account group", operation_id="tests_list")
     def get(self, request, test_type=None, format=None):
-        tests = tests_service.listed_tests(self.access, None if test_type is None else check_type(test_type))
-        return Response({"test": [rep.test_summary(t) for t in tests]})
+        test_type = None if test_type is None else check_type(test_type)
+
+        def build():
+            return {"test": [rep.test_summary(t) for t in tests_service.listed_tests(self.access, test_type)]}
+
+        return stored_lists.test_list(self, request, test_type, build)  # stored rendered, read while fresh
 
 
 class TestListByTypeView(TestListView):

@@ -1,11 +1,12 @@
-"""The release a stored share page was rendered by: a digest of everything besides the database that can change it.
+"""The release a stored render was made by: a digest of everything besides the database that can change it.
 
-A stored render (stored.py) is served only to a process of the same release. The release is the package version,
-the versions of the third-party code that renders (Django, django-htmx), the settings written into a page, and a
-digest of every Python, template and static file of the *rendering rooms*: the apps the share page's views import,
-directly or not (read from the source with `ast`, imports inside functions included), and the apps whose templates
-and static files those rooms' templates extend, include or link. Nothing here is a hand-kept list of files: a module,
-template or static file a share page uses is in the digest because the page reaches it."""
+A stored render (a share page, sharing/stored.py; the v6 test list, api/stored_lists.py) is served only to a process
+of the same release. A release is the package version, the versions of the third-party code that renders (Django,
+and the renderers each caller names), the settings written into a page, and a digest of every Python, template and
+static file of the *rendering rooms*: the apps the answering views import, directly or not (read from the source
+with `ast`, imports inside functions included), and the apps whose templates and static files those rooms'
+templates extend, include or link. Nothing here is a hand-kept list of files: a module, template or static file a
+render uses is in the digest because its view reaches it."""
 
 import ast
 import functools
@@ -20,7 +21,10 @@ from django.conf import settings
 PACKAGE = "spyglass"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
-# Settings a share page writes into its HTML: addresses (links, Open Graph), static file URLs (and whether hashed),
+# The share page and its results part (an example link id), as the URLconf routes them.
+SHARE_PAGE_PATHS = ("/s/" + "a" * 32 + "/", "/s/" + "a" * 32 + "/results")
+
+# Settings a share page (or an API answer: its links) writes into its HTML: addresses (links, Open Graph), static file URLs (and whether hashed),
 # debug rendering.
 PAGE_SETTINGS = ("BASE_URL", "SHARE_URL_TEMPLATE", "STATIC_URL", "STORAGES", "DEBUG")
 
@@ -129,22 +133,32 @@ def fingerprint(package_dir: Path, start: list[str]) -> str:
     return digest.hexdigest()
 
 
-def share_page_modules() -> list[str]:
-    """The modules of the views that answer a share page and its results part, as the URLconf routes them."""
+def view_modules(paths: tuple[str, ...]) -> list[str]:
+    """The modules of the views that answer `paths`, as the URLconf routes them."""
     from django.urls import resolve
 
-    link = "a" * 32
-    return sorted({resolve(path).func.__module__ for path in (f"/s/{link}/", f"/s/{link}/results")})
+    return sorted({resolve(path).func.__module__ for path in paths})
 
 
-@functools.cache
-def current() -> str:
-    """This process's release (12 hex digits), computed once (spyglass/wsgi.py computes it before serving)."""
+def share_page_modules() -> list[str]:
+    """The modules of the views that answer a share page and its results part."""
+    return view_modules(SHARE_PAGE_PATHS)
+
+
+def of(paths: tuple[str, ...], packages: tuple[str, ...]) -> str:
+    """The release (12 hex digits) of what answers `paths`, rendered with the third-party `packages` (distribution
+    names): computed on each call, so callers keep it once per process (current, api/stored_lists.release)."""
     digest = hashlib.sha256()
-    for name in (PACKAGE, "django-htmx"):
+    for name in (PACKAGE, *packages):
         digest.update(importlib.metadata.version(name).encode() + b"\0")
     digest.update(django.get_version().encode() + b"\0")
     for name in PAGE_SETTINGS:
         digest.update(repr(getattr(settings, name, None)).encode() + b"\0")
-    digest.update(fingerprint(PACKAGE_DIR, share_page_modules()).encode())
+    digest.update(fingerprint(PACKAGE_DIR, view_modules(paths)).encode())
     return digest.hexdigest()[:12]
+
+
+@functools.cache
+def current() -> str:
+    """The share page's release in this process, computed once (spyglass/wsgi.py computes it before serving)."""
+    return of(SHARE_PAGE_PATHS, ("django-htmx",))
