@@ -2,6 +2,7 @@
 nothing copied, within what the group could see; the share page signed out; revoke; tenancy; the creation limit; a
 live share's end taking its widget's data with it."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from django.utils import timezone
 from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services as dashboards
 from spyglass.monitoring.models import NetResult, RetentionPin
-from spyglass.sharing import dashboard_snapshots
+from spyglass.sharing import dashboard_snapshots, links
 from spyglass.sharing.errors import Forbidden, RateLimited, SharingError
 from spyglass.sharing.models import DashboardSnapshot, SnapshotCreation
 from tests.conftest import make_agent
@@ -201,6 +202,87 @@ def test_another_group_or_organization_gets_404_and_never_sees_it_listed(cast, d
         assert "Dev weekly" not in client.get("/sharing/snapshots/?tab=dashboards").content.decode()
         assert client.post(f"/sharing/dashboard-snapshots/{snapshot.link_id}/revoke/").status_code == 404
     assert DashboardSnapshot.objects.filter(id=snapshot.id).exists()
+
+
+def _dashboard_rows(html: str) -> list[str]:
+    return re.findall(r'class="dashboard-snapshot-row" data-link-id="([a-z2-7]+)"', html)
+
+
+def test_the_dashboard_snapshots_tab_sorts_by_any_column_both_ways_as_the_test_snapshots_tabs(
+    cast, dev, board, time_machine
+):
+    """Name, create date, expiry (never the farthest), visits and creator, both ways, on SQLite and PostgreSQL."""
+    dashboard, *_ = board
+    made = {}
+    for name, days, visits in (("beta", 30, 5), ("alpha", None, 1), ("gamma", 1, 9)):
+        time_machine.shift(60)
+        made[name] = dashboard_snapshots.create_dashboard_snapshot(
+            dev, dashboard, display_name=name, expires_in_days=days
+        )
+        DashboardSnapshot.objects.filter(id=made[name].id).update(visits=visits)
+    DashboardSnapshot.objects.filter(id=made["gamma"].id).update(created_by=None)  # a former user's
+    alpha, beta, gamma = (made[n].link_id for n in ("alpha", "beta", "gamma"))
+    client = signed_in(cast.other_group)
+
+    def order(**query):
+        html = client.get("/sharing/snapshots/", {"tab": "dashboards", **query}).content.decode()
+        return _dashboard_rows(html), html
+
+    rows, html = order()  # newest first, as the test snapshots' tabs
+    assert rows == [gamma, alpha, beta]
+    assert re.findall(r'<th data-column="(\w+)"', html) == [
+        "name",
+        "window",
+        "widgets",
+        "created",
+        "expires",
+        "visits",
+        "creator",
+    ]
+    assert 'aria-sort="descending"><a href="/sharing/snapshots/?tab=dashboards&amp;sort=created&amp;dir=asc"' in html
+    assert '<th data-column="window" class="">Window</th>' in html  # shown, not sortable
+    for sort, ascending, descending in (
+        ("name", [alpha, beta, gamma], [gamma, beta, alpha]),
+        ("created", [beta, alpha, gamma], [gamma, alpha, beta]),
+        ("expires", [gamma, beta, alpha], [alpha, beta, gamma]),  # never the farthest: last, or first
+        ("visits", [alpha, beta, gamma], [gamma, beta, alpha]),
+        ("creator", [alpha, beta, gamma], [gamma, alpha, beta]),  # a former user's last, or first; ties newest first
+    ):
+        rows, html = order(sort=sort, dir="asc")
+        assert rows == ascending, sort
+        assert f'data-column="{sort}" class="{"num" if sort == "visits" else ""}" aria-sort="ascending"' in html
+        assert order(sort=sort, dir="desc")[0] == descending, sort
+    # A first click on a date or on visits shows the newest or most visited first; an unknown key sorts by creation.
+    assert order(sort="visits")[0] == [gamma, beta, alpha]
+    assert order(sort="window")[0] == order(sort="bogus")[0] == [gamma, alpha, beta]
+
+
+def test_shared_with_me_lists_the_dashboard_snapshots_emailed_to_me(cast, dev, board):
+    """A recipient in another account group sees the link, who shared it and when, but no visits, expiry or revoke;
+    someone not e-mailed sees nothing of it."""
+    dashboard, *_ = board
+    owner_email = cast.owner.user.email
+    snapshot = dashboard_snapshots.create_dashboard_snapshot(
+        dev, dashboard, display_name="Dev weekly", recipients=[owner_email.upper()]
+    )
+    quiet = dashboard_snapshots.create_dashboard_snapshot(dev, dashboard, display_name="Dev quiet")
+    html = signed_in(cast.owner).get("/sharing/snapshots/", {"tab": "with-me"}).content.decode()
+    assert _dashboard_rows(html) == [snapshot.link_id]
+    assert (
+        f'href="{links.view_url(snapshot.link_id, dashboard=True)}"' in html
+        and "Dev weekly" in html
+        and "Dev quiet" not in html
+    )
+    assert "Dashboard snapshots e-mailed to you" in html and "No snapshots have been e-mailed" not in html
+    table = html[html.index('id="dashboard-snapshots-table"') :]
+    assert re.findall(r'<th data-column="(\w+)"', table) == ["name", "window", "widgets", "created", "creator"]
+    assert "revoke" not in table.lower() and "expiry" not in table.lower()
+    assert "from Dev" in table and ">Gus Group<" in table  # whose it is and who shared it
+    assert "1 snapshot" in html
+    for person in (cast.other_group, cast.other_org, cast.teammate):
+        other = signed_in(person).get("/sharing/snapshots/", {"tab": "with-me"}).content.decode()
+        assert "Dev weekly" not in other and not _dashboard_rows(other)
+    assert quiet.link_id not in html
 
 
 # --- the API -------------------------------------------------------------------------------------------------------

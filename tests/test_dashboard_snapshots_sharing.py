@@ -13,6 +13,8 @@ from django.core import signing
 from django.test import Client
 
 from spyglass.dashboards import services as dashboards
+from spyglass.lib.timefmt import format_v6_date
+from spyglass.liveshares import services as live_shares
 from spyglass.mail.models import OutboxMessage
 from spyglass.monitoring.models import Agent, NetResult, Test
 from spyglass.sharing import dashboard_snapshots, links
@@ -195,8 +197,11 @@ def test_the_share_page_has_an_open_graph_preview_and_refers_nobody(dev, board):
     snapshot = dashboard_snapshots.create_dashboard_snapshot(dev, dashboard, display_name="Dev <weekly>")
     html = Client().get(f"/s/d/{snapshot.link_id}/").content.decode()
     assert '<meta property="og:title" content="Dev &lt;weekly&gt; — dashboard snapshot">' in html
-    assert re.search(r'<meta property="og:description" content="3 widgets, frozen [0-9-]+ [0-9:]+ UTC">', html)
-    assert f'<meta property="og:url" content="{links.dashboard_view_url(snapshot.link_id)}">' in html
+    # As a test snapshot's preview: "<window start> to <window end> UTC: <summary>" (here the 24 h widget's window).
+    window = f"{format_v6_date(NOW + 30 - 24 * 3600)} to {format_v6_date(NOW + 30)} UTC"
+    assert f'<meta property="og:description" content="{window}: 3 widgets on dev api, ops edge">' in html
+    assert f'<meta property="og:url" content="{links.view_url(snapshot.link_id, dashboard=True)}">' in html
+    assert "og:image" not in html  # neither kind of snapshot renders a preview image
     assert '<meta name="robots" content="noindex, nofollow">' in html
     # Inside the page the referrer is same-origin (the comment form posts with its Origin); outside, none.
     assert '<meta name="referrer" content="same-origin">' in html
@@ -204,6 +209,33 @@ def test_the_share_page_has_an_open_graph_preview_and_refers_nobody(dev, board):
         response = Client().get(path)
         assert response["Referrer-Policy"] == "no-referrer" and "no-store" in response["Cache-Control"], path
         assert response["X-Robots-Tag"] == "noindex, nofollow", path
+
+
+def test_dashboard_links_follow_the_share_domain_template_as_test_snapshot_links_do(cast, dev, board, settings):
+    """One function makes both kinds of links: on a share domain a dashboard snapshot is <linkId>.<domain>/d/, in a
+    path template d/<linkId>; the share page, its downloads and comments work there, and the e-mail, the share
+    page's preview and Sharing › Snapshots all give that address."""
+    dashboard, *_ = board
+    settings.ALLOWED_HOSTS = [".share.example.com", "testserver"]
+    settings.SHARE_URL_TEMPLATE = "https://share.example.com/s/{linkId}/"
+    assert links.view_url("a" * 32) == f"https://share.example.com/s/{'a' * 32}/"
+    assert links.view_url("a" * 32, dashboard=True) == f"https://share.example.com/s/d/{'a' * 32}/"
+    settings.SHARE_URL_TEMPLATE = "https://{linkId}.share.example.com/"
+    snapshot = dashboard_snapshots.create_dashboard_snapshot(
+        dev, dashboard, display_name="Dev weekly", recipients=["vendor@example.net"]
+    )
+    url = f"https://{snapshot.link_id}.share.example.com/d/"
+    assert links.view_url(snapshot.link_id, dashboard=True) == url
+    assert url in OutboxMessage.objects.get(kind="snapshot-share").body_text
+    host = {"HTTP_HOST": f"{snapshot.link_id}.share.example.com", "secure": True}
+    stranger = Client()
+    page = stranger.get("/d/", **host)
+    assert page.status_code == 200 and f'<meta property="og:url" content="{url}">' in page.content.decode()
+    assert stranger.get("/d/widgets/0.json", **host).json()["testName"] == "dev api"
+    assert stranger.get("/d/widgets/0.csv", **host).status_code == 200
+    assert stranger.get("/", **host).status_code == 404  # the root is a test snapshot's: none has this id
+    listing = signed_in(cast.other_group).get("/sharing/snapshots/?tab=dashboards").content.decode()
+    assert f'href="{url}"' in listing
 
 
 # --- anonymized ----------------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from spyglass.monitoring.tests_service import purge_deleted_test, visible_tests
 
 from . import limits, links
 from .errors import NotFound, SharingError
-from .models import DashboardSnapshot, DashboardSnapshotWidget
+from .models import DashboardSnapshot, DashboardSnapshotRecipient, DashboardSnapshotWidget
 from .services import (
     _text,
     add_recipients,
@@ -331,6 +331,13 @@ def visible_dashboard_snapshots(access):
     if not access.can(VIEW_ALL_SNAPSHOTS):
         qs = qs.filter(created_by=access.user)
     return qs
+
+
+def shared_with(user):
+    """Dashboard snapshots whose e-mail recipients include the user's login e-mail ("Shared with me"), as
+    services.shared_with for test snapshots (a dashboard snapshot is always a share link: being e-mailed it opens it)."""
+    mailed = DashboardSnapshotRecipient.objects.filter(email=user.email.lower()).values("snapshot_id")
+    return DashboardSnapshot.objects.filter(id__in=mailed)
 
 
 def change_expiry(access, snapshot: DashboardSnapshot, *, expires_in_days=None, expires_at=None) -> None:

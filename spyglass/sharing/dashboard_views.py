@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 
 from spyglass.dashboards.present import decorate
+from spyglass.lib.timefmt import format_v6_date
 
 from . import dashboard_snapshots, links
 from .views import Refused, _check_misses, _miss, _page, _safe_cell, comment_context, comment_posted, share_view
@@ -34,6 +35,22 @@ def _widgets(snapshot) -> list[dict]:
     return decorate(dashboard_snapshots.frozen_widget_data(snapshot), int(snapshot.frozen_at.timestamp()))
 
 
+def preview(snapshot, widgets) -> dict:
+    """The Open Graph title and description, in a test snapshot's share page's form: "<name> — <what>" and "<window
+    start> to <window end> UTC: <summary>" (the window every widget's covers together; the summary the widget count
+    and the tests they show)."""
+    ends = [w["end"] for w in widgets]
+    start = min((w["end"] - w["period"] for w in widgets), default=int(snapshot.frozen_at.timestamp()))
+    end = max(ends, default=int(snapshot.frozen_at.timestamp()))
+    tests = list(dict.fromkeys(w["testName"] for w in widgets))
+    count = f"{len(widgets)} widget{'s' if len(widgets) != 1 else ''}"
+    summary = f"{count} on {', '.join(tests)}" if tests else count
+    return {
+        "title": f"{snapshot.display_name} — dashboard snapshot",
+        "description": f"{format_v6_date(start)} to {format_v6_date(end)} UTC: {summary}",
+    }
+
+
 def _base(snapshot) -> str:
     return f"/s/d/{snapshot.link_id}/"
 
@@ -41,12 +58,14 @@ def _base(snapshot) -> str:
 def _page_response(request, snapshot, form_error="", form_values=None, status=200):
     comments = list(snapshot.comments.select_related("user").order_by("date", "id"))
     live = comment_context(request, snapshot, _base(snapshot), comments, form_error, form_values)
+    widgets = _widgets(snapshot)
     context = {
         "snapshot": snapshot,
-        "widgets": _widgets(snapshot),
+        "widgets": widgets,
+        "preview": preview(snapshot, widgets),
         "frozen": True,
         "share_base": _base(snapshot),
-        "view_url": links.dashboard_view_url(snapshot.link_id),
+        "view_url": links.view_url(snapshot.link_id, dashboard=True),
         "comment_count": len(comments),
         "comments_html": mark_safe(render_to_string("sharing/_comments.html", live)),
     }
@@ -78,7 +97,7 @@ def dashboard_comment(request, link_id):
     def page(error, values, status):
         return _page_response(request, snapshot, error, values, status)
 
-    return comment_posted(request, snapshot, page, links.dashboard_view_url(snapshot.link_id))
+    return comment_posted(request, snapshot, page, links.view_url(snapshot.link_id, dashboard=True))
 
 
 def _frozen_widget(request, link_id, position):

@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.mail.outbox import enqueue
 
-from .links import dashboard_view_url, view_url
+from .links import view_url
 
 
 def _one_line(text: str) -> str:
@@ -26,7 +26,7 @@ def _context(snapshot) -> dict:
         return people | {
             "kind": "dashboard",
             "test_name": name,
-            "link": dashboard_view_url(snapshot.link_id),
+            "link": view_url(snapshot.link_id, dashboard=True),
             "window_start": "",
             "window_end": "",
             "snapshot_date": frozen,

@@ -57,12 +57,25 @@ def visit_shared(link_id, render_key: str, user_id, ip: str, now):
     return visit_by_link(link_id, render_key, user_id, ip, now)
 
 
-def view_url(link_id: str) -> str:
-    """SPYGLASS_SHARE_URL_TEMPLATE with {linkId} filled in, else SPYGLASS_BASE_URL/s/<linkId>/."""
+def view_url(link_id: str, *, dashboard: bool = False) -> str:
+    """A share link's address — a test snapshot's, or with `dashboard` a dashboard snapshot's (its pages live under
+    /s/d/<linkId>/). SPYGLASS_SHARE_URL_TEMPLATE with {linkId} filled in: a dashboard's id as d/<linkId> when the id
+    is in the path (the proxy's prefix then maps to /s/d/<linkId>/ as it maps to /s/<linkId>/), or with d/ after the
+    host when the id is the host name (https://<linkId>.share.example.com/d/, which ShareHostMiddleware serves as
+    /s/d/<linkId>/). Without a template: SPYGLASS_BASE_URL/s/<linkId>/ or /s/d/<linkId>/."""
     template = settings.SHARE_URL_TEMPLATE
-    if template:
+    if not template:
+        return f"{settings.BASE_URL}/s/{DASHBOARD_PREFIX if dashboard else ''}{link_id}/"
+    if not dashboard:
         return template.replace("{linkId}", link_id)
-    return f"{settings.BASE_URL}/s/{link_id}/"
+    scheme, rest = template.split("://", 1)
+    host, slash, path = rest.partition("/")
+    if "{linkId}" in host:
+        return f"{scheme}://{host.replace('{linkId}', link_id)}/{DASHBOARD_PREFIX}"
+    return f"{scheme}://{host}{slash}{path.replace('{linkId}', DASHBOARD_PREFIX + link_id)}"
+
+
+DASHBOARD_PREFIX = "d/"  # where a dashboard snapshot's pages are, below /s/ (or below a share host's root)
 
 
 def share_host_pattern():
@@ -76,9 +89,3 @@ def share_host_pattern():
         return None
     before, after = host.split("{linkId}")
     return re.compile(re.escape(before) + r"([A-Za-z0-9-]{1,63})" + re.escape(after) + r"(?::[0-9]+)?", re.I)
-
-
-def dashboard_view_url(link_id: str) -> str:
-    """A dashboard snapshot's address: SPYGLASS_BASE_URL/s/d/<linkId>/ (the share domain template is for test
-    snapshots' links only)."""
-    return f"{settings.BASE_URL}/s/d/{link_id}/"

@@ -1,8 +1,11 @@
 """A separate share domain: with SPYGLASS_SHARE_URL_TEMPLATE="https://{linkId}.share.example.com/", a request for
-https://<id>.share.example.com/<rest> is served as /s/<id>/<rest>. (Add .share.example.com to
+https://<id>.share.example.com/<rest> is served as /s/<id>/<rest>, and a dashboard snapshot's
+https://<id>.share.example.com/d/<rest> as /s/d/<id>/<rest> (links.view_url). (Add .share.example.com to
 SPYGLASS_ALLOWED_HOSTS.)"""
 
-from .links import share_host_pattern
+from .links import DASHBOARD_PREFIX, share_host_pattern
+
+_DASHBOARD_PATH = "/" + DASHBOARD_PREFIX
 
 
 class ShareHostMiddleware:
@@ -14,5 +17,9 @@ class ShareHostMiddleware:
         if self.pattern is not None:
             m = self.pattern.fullmatch(request.META.get("HTTP_HOST", ""))
             if m and not request.path_info.startswith(("/static/", "/s/")):
-                request.path_info = f"/s/{m.group(1).lower()}{request.path_info}"
+                path, link_id = request.path_info, m.group(1).lower()
+                if path.startswith(_DASHBOARD_PATH):
+                    request.path_info = f"/s/{DASHBOARD_PREFIX}{link_id}/{path[len(_DASHBOARD_PATH) :]}"
+                else:
+                    request.path_info = f"/s/{link_id}{path}"
         return self.get_response(request)

@@ -33,7 +33,7 @@ from spyglass.mail.outbox import enqueue
 
 from .dashboard_snapshots import MAX_WINDOW, create_dashboard_snapshot
 from .errors import SharingError
-from .links import dashboard_view_url
+from .links import view_url
 from .models import DashboardSnapshot
 from .services import _text, check_may_create, expiry_date, recipients_of
 
@@ -167,7 +167,8 @@ def last_runs(dashboard: Dashboard, now: datetime | None = None, limit: int = RU
         if not s.is_expired(now)
     }
     return [
-        {"run": r, "link": dashboard_view_url(r.snapshot_link_id) if r.snapshot_link_id in alive else ""} for r in runs
+        {"run": r, "link": view_url(r.snapshot_link_id, dashboard=True) if r.snapshot_link_id in alive else ""}
+        for r in runs
     ]
 
 
@@ -265,7 +266,7 @@ def _send(schedule: ReportSchedule, snapshot: DashboardSnapshot) -> None:
     context = _email_context(
         schedule,
         snapshot=snapshot,
-        link=dashboard_view_url(snapshot.link_id),
+        link=view_url(snapshot.link_id, dashboard=True),
         window_start=format_v6_date(start) if start else "",
         window_end=format_v6_date(int(snapshot.frozen_at.timestamp())),
         expires=snapshot.expires_date.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if snapshot.expires_date else "",

@@ -8,6 +8,7 @@ import pytest
 from spyglass.accounts.roles import access_for
 from spyglass.dashboards import services as dashboards
 from spyglass.monitoring.seed import seed
+from spyglass.sharing import dashboard_snapshots
 from spyglass.sharing.models import DashboardSnapshot
 from tests.conftest import make_test
 
@@ -209,4 +210,49 @@ def test_three_widgets_one_live_shared_anonymized_commented_share_revoked_expiry
         assert stranger.locator(".widget").count() == 0
     finally:
         context.close()
+    assert not page.console_errors, page.console_errors
+
+
+def _dashboard_rows(page) -> list[str]:
+    return page.locator("#dashboard-snapshots-table tr.dashboard-snapshot-row").evaluate_all(
+        "rows => rows.map(r => r.dataset.linkId)"
+    )
+
+
+def test_sort_the_dashboard_snapshots_tab_both_ways(live_server, page, cast, settings):
+    """As the test snapshots' table: a click on a heading sorts by it, a second click reverses it."""
+    settings.BASE_URL = base = live_server.url
+    edge = make_test(cast.owner, "agent-to-server", name="edge tcp", interval=300)
+    seed(edge, agents=1, hours=1, random_seed=6)
+    access = access_for(cast.owner.user, None)
+    board = dashboards.default_dashboard(access)
+    dashboards.add_widget(access, board, edge.id, "latency", 3600)
+    made = {}
+    for name, visits, days in (("quiet", 1, None), ("busy", 7, 1), ("middling", 3, 30)):
+        made[name] = dashboard_snapshots.create_dashboard_snapshot(
+            access, board, display_name=name, expires_in_days=days
+        ).link_id
+        DashboardSnapshot.objects.filter(link_id=made[name]).update(visits=visits)
+
+    sign_in(page, base, cast.owner.user.email)
+    page.click("nav.mainnav >> text=Sharing")
+    page.click("nav.page-tabs a[data-tab=dashboards]")
+    page.wait_for_selector("#dashboard-snapshots-table")
+    page.click("#dashboard-snapshots-table th[data-column=visits] a")
+    page.wait_for_selector("#dashboard-snapshots-table th[data-column=visits][aria-sort=descending]")
+    assert _dashboard_rows(page) == [made["busy"], made["middling"], made["quiet"]]
+    page.click("#dashboard-snapshots-table th[data-column=visits] a")
+    page.wait_for_selector("#dashboard-snapshots-table th[data-column=visits][aria-sort=ascending]")
+    assert _dashboard_rows(page) == [made["quiet"], made["middling"], made["busy"]]
+    page.click("#dashboard-snapshots-table th[data-column=name] a")
+    page.wait_for_selector("#dashboard-snapshots-table th[data-column=name][aria-sort=ascending]")
+    assert page.locator("#dashboard-snapshots-table .dashboard-snapshot-link").all_inner_texts() == [
+        "busy",
+        "middling",
+        "quiet",
+    ]
+    page.click("#dashboard-snapshots-table th[data-column=expires] a")  # the newest expiry first: never
+    page.wait_for_selector("#dashboard-snapshots-table th[data-column=expires][aria-sort=descending]")
+    assert _dashboard_rows(page) == [made["quiet"], made["middling"], made["busy"]]
+    assert page.locator("#dashboard-snapshots-table th[data-column=window] a").count() == 0
     assert not page.console_errors, page.console_errors

@@ -28,7 +28,7 @@ def dashboard_snapshot_summary(snapshot) -> dict:
         "expiresDate": format_v6_date(snapshot.expires_date),
         "visits": snapshot.visits,
         "anonymized": int(snapshot.anonymized),
-        "viewUrl": links.dashboard_view_url(snapshot.link_id),
+        "viewUrl": links.view_url(snapshot.link_id, dashboard=True),
     }
 
 

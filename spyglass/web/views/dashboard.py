@@ -197,7 +197,7 @@ def dashboard_snapshot_create(request):
     except SharingError as exc:
         return _board(request, status=exc.status, snapshot_error=str(exc), snapshot_values=values)
     sent_to = sorted(snapshot.recipients.values_list("email", flat=True))
-    url = links.dashboard_view_url(snapshot.link_id)
+    url = links.view_url(snapshot.link_id, dashboard=True)
     return _board(request, snapshot_made=snapshot, snapshot_url=url, snapshot_sent_to=sent_to)
 
 
@@ -208,7 +208,7 @@ def dashboard_snapshot_email(request, link_id):
     addresses — the same link, no new snapshot (services.email_snapshot: who may change it may send it)."""
     access = request.access
     snapshot = dashboard_snapshot_or_404(access, link_id)
-    made = {"snapshot_made": snapshot, "snapshot_url": links.dashboard_view_url(snapshot.link_id)}
+    made = {"snapshot_made": snapshot, "snapshot_url": links.view_url(snapshot.link_id, dashboard=True)}
     try:
         services_sharing.email_snapshot(access, snapshot, addresses(request.POST.get("email_to", "")))
     except SharingError as exc:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, F
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -38,13 +38,57 @@ COLUMNS = {
     "visits": ("Visits", "visit_count"),
     "creator": ("Created By", "created_by__name"),
 }
+# The same keys for a dashboard snapshot, where they apply, and its own columns (None: shown, not sortable).
+DASHBOARD_COLUMNS = {
+    "name": ("Name", "display_name"),
+    "window": ("Window", None),
+    "widgets": ("Widgets", None),
+    "created": ("Create Date", "created_date"),
+    "expires": ("Expires", "expires_date"),
+    "visits": ("Visits", "visits"),
+    "creator": ("Created By", "created_by__name"),
+}
 # A recipient ("Shared with me") sees the link, the test, the window and who shared it: never who visited it, nor
 # how often. The account group's own tabs show the visits.
 TAB_COLUMNS = {
     "group": ("name", "date", "created", "visits"),
     "with-me": ("name", "date", "created", "creator"),
     "saved": ("name", "date", "created", "visits"),
+    "dashboards": ("name", "window", "widgets", "created", "expires", "visits", "creator"),
 }
+WITH_ME_DASHBOARD_COLUMNS = ("name", "window", "widgets", "created", "creator")
+DESCENDING_FIRST = ("created", "date", "visits", "expires")  # a first click shows the newest / most visited first
+
+
+def _sorting(request, columns, fields: dict) -> tuple[str, bool]:
+    """(the sort key the request asks for among the sortable `columns`, else "created"; descending?)."""
+    sort = request.GET.get("sort", "created")
+    if sort not in columns or fields[sort][1] is None:
+        sort = "created"
+    return sort, request.GET.get("dir", "desc" if sort in DESCENDING_FIRST else "asc") == "desc"
+
+
+def _order(field: str, descending: bool):
+    """ORDER BY `field` with its empty values — an expiry of never, a former user — after every value ascending and
+    before them descending, on SQLite and PostgreSQL alike (their defaults differ)."""
+    return F(field).desc(nulls_first=True) if descending else F(field).asc(nulls_last=True)
+
+
+def _headings(tab: str, columns, fields: dict, sort: str, descending: bool) -> list[dict]:
+    """The table's headings: each sortable one links to its sort (the sorted one to the other direction)."""
+    base = reverse("web:snapshots")
+    headings = []
+    for key in columns:
+        label, field = fields[key]
+        active = key == sort
+        if active:
+            next_dir = "asc" if descending else "desc"
+        else:
+            next_dir = "desc" if key in DESCENDING_FIRST else "asc"
+        url = f"{base}?tab={tab}&sort={key}&dir={next_dir}" if field is not None else None
+        state = ("descending" if descending else "ascending") if active else None
+        headings.append({"key": key, "label": label, "url": url, "sort": state})
+    return headings
 
 
 def _listing(access, tab: str):
@@ -87,19 +131,30 @@ def snapshot_list(request):
     tab = request.GET.get("tab", "group")
     if tab not in dict(TABS):
         tab = "group"
+    base = reverse("web:snapshots")
+    context: dict = {
+        "tabs": [(key, label, f"{base}?tab={key}", key == tab) for key, label in TABS],
+        "tab": tab,
+        "expiries": expiry_choices(),
+    }
     if tab == "dashboards":
-        return _dashboard_snapshot_list(request)
-    sort = request.GET.get("sort", "created")
+        columns = TAB_COLUMNS[tab]
+        sort, descending = _sorting(request, columns, DASHBOARD_COLUMNS)
+        listed = dashboard_snapshots.visible_dashboard_snapshots(access)
+        rows = _dashboard_rows(access, listed, sort, descending)
+        context |= {
+            "dashboard_snapshots": rows,
+            "dashboard_headings": _headings(tab, columns, DASHBOARD_COLUMNS, sort, descending),
+            "count": len(rows),
+        }
+        return render(request, "web/sharing/snapshots.html", context)
     columns = TAB_COLUMNS[tab]
     show_visits = "visits" in columns
-    if sort not in columns:
-        sort = "created"
-    descending = request.GET.get("dir", "desc" if sort in ("created", "date", "visits") else "asc") == "desc"
-    order = COLUMNS[sort][1]
+    sort, descending = _sorting(request, columns, COLUMNS)
     listed = _listing(access, tab).select_related("test", "created_by", "account_group")
     if show_visits:
         listed = listed.annotate(visit_count=Count("visits", distinct=True))
-    snapshots = list(listed.order_by(f"-{order}" if descending else order, "-id"))
+    snapshots = list(listed.order_by(_order(COLUMNS[sort][1], descending), "-id"))
     recent = services.recent_visits([s.id for s in snapshots]) if show_visits else {}
     may_edit_all = access.can(EDIT_ALL_SNAPSHOTS) and not access.read_only
     for snapshot in snapshots:
@@ -109,58 +164,45 @@ def snapshot_list(request):
         )
         snapshot.url = links.view_url(snapshot.link_id)
         snapshot.recent_visits = recent.get(snapshot.id, [])
-        snapshot.may_edit = snapshot.account_group_id == access.account_group.id and (
-            may_edit_all or (snapshot.created_by_id == access.user.id and not access.read_only)
-        )
-    base = reverse("web:snapshots")
-    headings = []
-    for key in columns:
-        active = key == sort
-        next_dir = (
-            "asc"
-            if active and descending
-            else "desc"
-            if active
-            else ("desc" if key in ("created", "date", "visits") else "asc")
-        )
-        state = ("descending" if descending else "ascending") if active else None
-        headings.append(
-            {"key": key, "label": COLUMNS[key][0], "url": f"{base}?tab={tab}&sort={key}&dir={next_dir}", "sort": state}
-        )
-    context = {
-        "tabs": [(key, label, f"{base}?tab={key}", key == tab) for key, label in TABS],
-        "tab": tab,
-        "headings": headings,
+        snapshot.may_edit = _may_edit(access, snapshot, may_edit_all)
+    context |= {
+        "headings": _headings(tab, columns, COLUMNS, sort, descending),
         "groups": _groups(snapshots, sort, descending, show_visits),
         "show_visits": show_visits,
         "column_count": len(columns),
         "count": len(snapshots),
-        "expiries": expiry_choices(),
     }
+    if tab == "with-me":  # and the dashboard snapshots e-mailed to me, sorted by the same heading where it applies
+        columns = WITH_ME_DASHBOARD_COLUMNS
+        sort, descending = _sorting(request, columns, DASHBOARD_COLUMNS)
+        rows = _dashboard_rows(access, dashboard_snapshots.shared_with(access.user), sort, descending)
+        context |= {
+            "dashboard_snapshots": rows,
+            "dashboard_headings": _headings(tab, columns, DASHBOARD_COLUMNS, sort, descending),
+            "count": len(snapshots) + len(rows),
+        }
     return render(request, "web/sharing/snapshots.html", context)
 
 
-def _dashboard_snapshot_list(request):
-    """The Dashboard snapshots tab: the account group's dashboard snapshots (all, or one's own, by role), newest
-    first, with their visits, expiry and revoke."""
-    access = request.access
-    listed = dashboard_snapshots.visible_dashboard_snapshots(access).select_related("created_by")
-    snapshots = list(listed.prefetch_related("widgets").order_by("-created_date", "-id"))
+def _may_edit(access, snapshot, may_edit_all: bool) -> bool:
+    """Whether the row offers its settings and Revoke: services.check_may_edit's rule, asked without raising."""
+    return snapshot.account_group_id == access.account_group.id and (
+        may_edit_all or (snapshot.created_by_id == access.user.id and not access.read_only)
+    )
+
+
+def _dashboard_rows(access, listed, sort: str, descending: bool) -> list:
+    """Dashboard snapshots as the tables show them: sorted, with their link, widget count, window and whether the
+    signed-in user may change or revoke them (by account group and role, as a test snapshot)."""
+    listed = listed.select_related("created_by", "account_group").prefetch_related("widgets")
+    snapshots = list(listed.order_by(_order(DASHBOARD_COLUMNS[sort][1], descending), "-id"))
     may_edit_all = access.can(EDIT_ALL_SNAPSHOTS) and not access.read_only
     for snapshot in snapshots:
-        snapshot.url = links.dashboard_view_url(snapshot.link_id)
+        snapshot.url = links.view_url(snapshot.link_id, dashboard=True)
         snapshot.widget_count = len(snapshot.widgets.all())
         snapshot.window_label = period_label(snapshot.window) if snapshot.window else "each widget's period"
-        snapshot.may_edit = may_edit_all or (snapshot.created_by_id == access.user.id and not access.read_only)
-    base = reverse("web:snapshots")
-    context = {
-        "tabs": [(key, label, f"{base}?tab={key}", key == "dashboards") for key, label in TABS],
-        "tab": "dashboards",
-        "dashboard_snapshots": snapshots,
-        "count": len(snapshots),
-        "expiries": expiry_choices(),
-    }
-    return render(request, "web/sharing/snapshots.html", context)
+        snapshot.may_edit = _may_edit(access, snapshot, may_edit_all)
+    return snapshots
 
 
 def _back(request):

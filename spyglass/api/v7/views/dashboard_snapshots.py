@@ -31,7 +31,7 @@ def snapshot_body(snapshot, with_widgets: bool) -> dict:
     frozen = int(snapshot.frozen_at.timestamp())
     end = widgets[0]["end"] if widgets else frozen
     duration = snapshot.window or max((w["period"] for w in widgets), default=0)
-    url = links.dashboard_view_url(snapshot.link_id)
+    url = links.view_url(snapshot.link_id, dashboard=True)
     out = {
         "snapshotId": snapshot.link_id,
         "snapshotName": snapshot.display_name,
