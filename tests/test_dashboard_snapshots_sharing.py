@@ -14,7 +14,6 @@ from django.test import Client
 
 from spyglass.dashboards import services as dashboards
 from spyglass.lib.timefmt import format_v6_date
-from spyglass.liveshares import services as live_shares
 from spyglass.mail.models import OutboxMessage
 from spyglass.monitoring.models import Agent, NetResult, Test
 from spyglass.sharing import dashboard_snapshots, links
