@@ -230,11 +230,13 @@ def read_databases(raw: str | None, primary: dict, directory: Path) -> list[dict
             "replicas of a PostgreSQL primary); unset it or give DATABASE_URL a postgres:// URL"
         )
     example = "postgres://user:pass@replica1.example:5432/spyglass,postgres://user:pass@replica2.example:5432/spyglass"
+    if re.search(r"(^|,)\s*(,|$)", raw.strip()):
+        raise ImproperlyConfigured(f"{variable}: an empty entry; give one or more postgres:// URLs, such as {example}")
     replicas = []
     for url in re.split(r",\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)", raw.strip()):
         parts = urlsplit(url.strip())
         if parts.scheme not in ("postgres", "postgresql", "pgsql") or not parts.netloc:
-            shown = f"an entry of scheme {parts.scheme!r}" if parts.scheme else "an entry without postgres://"
+            shown = f"an entry of scheme {parts.scheme!r}" if "://" in url else "an entry without postgres://"
             raise ImproperlyConfigured(f"{variable}: {shown}; give one or more postgres:// URLs, such as {example}")
         if "," in parts.netloc:
             raise ImproperlyConfigured(

@@ -99,6 +99,28 @@ def choose(ready: Callable = caught_up) -> str:
     return DEFAULT_DB_ALIAS
 
 
+def unreachable_replica() -> str | None:
+    """Why a configured replica cannot serve reads (no connection, or a database without spyglass's tables), as a
+    message naming SPYGLASS_READ_DATABASE_URL; None when every one can. `spyglass serve` checks it at start; later
+    outages of a replica only send its reads to the primary (choose)."""
+    for index, alias in enumerate(replica_aliases()):
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT to_regclass('django_migrations') IS NOT NULL")
+                migrated = cursor.fetchone()[0]
+        except Error as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+            return f"SPYGLASS_READ_DATABASE_URL: replica {index + 1} cannot be reached: {first_line}"
+        finally:
+            connections[alias].close()
+        if not migrated:
+            return (
+                f"SPYGLASS_READ_DATABASE_URL: replica {index + 1} holds no spyglass database (is it a streaming "
+                "replica of DATABASE_URL's primary, with the same database name?)"
+            )
+    return None
+
+
 @contextlib.contextmanager
 def reading_from(alias: str) -> Iterator[str]:
     """Reads in the block go to `alias` (a replica from choose(), or the primary's)."""
