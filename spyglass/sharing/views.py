@@ -156,8 +156,9 @@ def load_shared_snapshot(request, link_id, render_key: str = "", visit: bool = F
 
 def replica_for(snapshot) -> str:
     """Where this snapshot's rows are read: a replica (lib/replicas.py) that has replayed the snapshot at the
-    content version the primary's lookup read — so its creation (the frozen test copy, its agents) and every later
-    write that changed its page, late rows of its window included — else the primary. Whether the link may be
+    content version the primary's lookup read — so its creation (the frozen test copy, its agents, every row
+    committed before it) and every later write that changed its page (stored.py; the window is frozen, rows written
+    later are not shown) — else the primary. Whether the link may be
     served at all (revocation, expiry, a live share's end, the audience) was decided on the primary before."""
     table = type(snapshot)._meta.db_table
 
