@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from spyglass.lib import config
+from spyglass.lib import config, replicas
 from spyglass.lib.rates import parse_rates
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -90,6 +90,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
+
+# Streaming replicas for the reads that ask for one (spyglass/lib/replicas.py): "replica", "replica_2", …
+for _index, _replica in enumerate(
+    config.read_databases(config.env(config.READ_DATABASE_VARIABLE), DATABASES["default"], DATA_DIR)
+):
+    DATABASES[replicas.alias_name(_index)] = _replica
+DATABASE_ROUTERS = ["spyglass.lib.replicas.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en-us"

@@ -34,6 +34,7 @@ def _spyglass(args, env_extra=None, data_dir=None):
         ("DATABASE_URL", "postgres://u@db1,,db2/spyglass", "DATABASE_URL: an empty entry is not a host[:port]"),
         ("DATABASE_URL", "postgres://u@db1,db2/?target_session_attrs=read-write", "DATABASE_URL names several hosts"),
         ("DATABASE_URL", "postgres://u@db1,db2/sg?target_session_attrs=any", "needs target_session_attrs=read-write"),
+        ("SPYGLASS_READ_DATABASE_URL", "postgres://u@replica1/sg", "read replicas are PostgreSQL only"),
         ("SPYGLASS_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example", "SPYGLASS_TRUSTED_PROXIES: 'proxy.example' is not"),
         ("SPYGLASS_TRUSTED_PROXIES", "10.0.0.0/33", "SPYGLASS_TRUSTED_PROXIES: '10.0.0.0/33' is not"),
         ("SPYGLASS_HSTS_SECONDS", "a year", "SPYGLASS_HSTS_SECONDS must be a whole number"),
@@ -46,6 +47,45 @@ def test_bad_settings_stop_the_start_with_a_message_naming_the_variable(tmp_path
     result = _spyglass(["migrate"], {variable: value}, tmp_path)
     assert result.returncode == 2
     assert "configuration error" in result.stderr and fragment in result.stderr
+
+
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        ("mysql://u@replica1/sg", "SPYGLASS_READ_DATABASE_URL: an entry of scheme 'mysql'"),
+        ("replica1.example:5432", "SPYGLASS_READ_DATABASE_URL: an entry without postgres://"),
+        ("postgres://u@r1/sg,,postgres://u@r2/sg", "SPYGLASS_READ_DATABASE_URL: an empty entry"),
+        ("postgres://u@r1/sg,", "SPYGLASS_READ_DATABASE_URL: an empty entry"),
+        ("postgres://u@r1:5432,r2:5432/sg", "SPYGLASS_READ_DATABASE_URL: each replica is a URL of its own"),
+        ("postgres://u@r1:5432/", "SPYGLASS_READ_DATABASE_URL: a URL names no database"),
+        ("postgres://u@r1/sg, postgres://u@r2:99999/sg", "SPYGLASS_READ_DATABASE_URL is not a valid database URL"),
+    ],
+)
+def test_a_bad_read_database_url_stops_the_start_naming_it(tmp_path, value, fragment):
+    """With a PostgreSQL primary (never reached: the settings stop the start first)."""
+    env = {"DATABASE_URL": "postgres://u@127.0.0.1:1/sg", "SPYGLASS_READ_DATABASE_URL": value}
+    result = _spyglass(["migrate"], env, tmp_path)
+    assert result.returncode == 2
+    assert "configuration error" in result.stderr and fragment in result.stderr
+
+
+def test_read_database_urls_become_replica_databases_mirroring_the_test_database(tmp_path):
+    primary = config.database("postgres://sg@db1.example:5432/spyglass", tmp_path)
+    assert config.read_databases(None, primary, tmp_path) == []
+    first, second = config.read_databases(
+        "postgres://sg:p%40ss@replica1.example/spyglass?sslmode=require, postgresql://sg@replica2.example:6432/spyglass",
+        primary,
+        tmp_path,
+    )
+    assert (first["HOST"], first["PORT"], first["PASSWORD"], first["NAME"]) == (
+        "replica1.example",
+        "",
+        "p@ss",
+        "spyglass",
+    )
+    assert first["OPTIONS"] == {"sslmode": "require", "connect_timeout": config.REPLICA_CONNECT_TIMEOUT}
+    assert (second["HOST"], second["PORT"]) == ("replica2.example", 6432)
+    assert first["TEST"] == second["TEST"] == {"MIRROR": "default"}
 
 
 def test_email_urls_map_to_smtp_settings(tmp_path):

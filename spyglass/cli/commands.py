@@ -154,9 +154,15 @@ def seed(args) -> int:
 
 
 def serve(args) -> int:
+    from spyglass.lib.replicas import unreachable_replica
+
     from .serve import run
 
     migrate()
+    problem = unreachable_replica()
+    if problem:
+        err.print(f"[red]configuration error:[/red] {problem}")
+        return 2
     return run(args)
 
 

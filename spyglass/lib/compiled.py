@@ -15,7 +15,7 @@ import threading
 
 import msgspec
 from django.conf import settings
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 class Compiled:
@@ -87,6 +87,9 @@ class CompiledQuery:
     comes back from SQLite as 0 or 1."""
 
     def __init__(self, queryset, related: tuple[str, ...] = (), annotations: dict | None = None, **placeholders):
+        # Built once per process and kept: always the primary's, even when first built where reads may go to a
+        # replica (lib/replicas.py) — these are the per-request lookups that must be current.
+        queryset = queryset.using(DEFAULT_DB_ALIAS)
         self.db = queryset.db
         self.model = queryset.model
         connection = connections[self.db]

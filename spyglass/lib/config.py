@@ -173,7 +173,7 @@ WRITABLE_SESSION_ATTRS = ("read-write", "primary")
 MULTI_HOST_CONNECT_TIMEOUT = 5
 
 
-def database(url: str | None, directory: Path) -> dict:
+def database(url: str | None, directory: Path, variable: str = "DATABASE_URL") -> dict:
     """DATABASE_URL → Django's DATABASES["default"]: SQLite in the data dir when unset; postgres://… or sqlite:///…;
     and libpq's multi-host form postgres://user@h1:5432,h2:5433/db?target_session_attrs=read-write, which
     dj-database-url cannot parse, as HOST "h1,h2" and PORT "5432,5433" (psycopg hands both to libpq, which tries the
@@ -188,16 +188,16 @@ def database(url: str | None, directory: Path) -> dict:
             "CONN_HEALTH_CHECKS": True,
         }
     parts = urlsplit(url)
-    hosts = _multi_hosts(parts) if "," in parts.netloc else None
+    hosts = _multi_hosts(parts, variable) if "," in parts.netloc else None
     if hosts is not None:  # parsed with the first host standing in for all of them
         userinfo = parts.netloc.rpartition("@")[0]
         url = parts._replace(netloc=(userinfo + "@" if userinfo else "") + "placeholder").geturl()
     try:
         settings: dict = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     except Exception as exc:  # dj-database-url raises several types for a bad URL
-        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+        raise ImproperlyConfigured(f"{variable} is not a valid database URL: {exc}") from None
     if settings["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
-        raise ImproperlyConfigured("DATABASE_URL must be postgres://… or sqlite:///…")
+        raise ImproperlyConfigured(f"{variable} must be postgres://… or sqlite:///…")
     if hosts is not None:
         settings["HOST"] = ",".join(host for host, _ in hosts)
         settings["PORT"] = ",".join(port for _, port in hosts)
@@ -206,32 +206,71 @@ def database(url: str | None, directory: Path) -> dict:
         options.setdefault("connect_timeout", MULTI_HOST_CONNECT_TIMEOUT)
         if options["target_session_attrs"] not in WRITABLE_SESSION_ATTRS:
             raise ImproperlyConfigured(
-                "DATABASE_URL with several hosts needs target_session_attrs=read-write (or primary), so that "
+                f"{variable} with several hosts needs target_session_attrs=read-write (or primary), so that "
                 f"spyglass only ever connects to the server that takes writes; got {options['target_session_attrs']!r}"
             )
     return settings
 
 
-def _multi_hosts(parts) -> list[tuple[str, str]]:
+READ_DATABASE_VARIABLE = "SPYGLASS_READ_DATABASE_URL"
+REPLICA_CONNECT_TIMEOUT = 3  # seconds: an unreachable replica costs a block this much, then the primary serves it
+
+
+def read_databases(raw: str | None, primary: dict, directory: Path) -> list[dict]:
+    """SPYGLASS_READ_DATABASE_URL → the replicas' Django settings, in the order given (none when unset): one or more
+    postgres:// URLs, comma separated, each one server (a streaming replica of DATABASE_URL's primary). Refused with
+    SQLite (replicas are PostgreSQL's) and for anything that is not such a URL. In test runs a replica mirrors the
+    test database (no second test database is made)."""
+    variable = READ_DATABASE_VARIABLE
+    if not raw:
+        return []
+    if primary["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"{variable} is set but DATABASE_URL is SQLite: read replicas are PostgreSQL only (streaming "
+            "replicas of a PostgreSQL primary); unset it or give DATABASE_URL a postgres:// URL"
+        )
+    example = "postgres://user:pass@replica1.example:5432/spyglass,postgres://user:pass@replica2.example:5432/spyglass"
+    if re.search(r"(^|,)\s*(,|$)", raw.strip()):
+        raise ImproperlyConfigured(f"{variable}: an empty entry; give one or more postgres:// URLs, such as {example}")
+    replicas = []
+    for url in re.split(r",\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)", raw.strip()):
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("postgres", "postgresql", "pgsql") or not parts.netloc:
+            shown = f"an entry of scheme {parts.scheme!r}" if "://" in url else "an entry without postgres://"
+            raise ImproperlyConfigured(f"{variable}: {shown}; give one or more postgres:// URLs, such as {example}")
+        if "," in parts.netloc:
+            raise ImproperlyConfigured(
+                f"{variable}: each replica is a URL of its own (one host each), comma separated, such as {example}"
+            )
+        replica = database(url.strip(), directory, variable)
+        if not replica.get("NAME"):
+            raise ImproperlyConfigured(f"{variable}: a URL names no database, such as {example}")
+        replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", REPLICA_CONNECT_TIMEOUT)
+        replica["TEST"] = {"MIRROR": "default"}
+        replicas.append(replica)
+    return replicas
+
+
+def _multi_hosts(parts, variable: str) -> list[tuple[str, str]]:
     """[(host, port)] of a multi-host netloc (user:pass@h1:5432,[::1]:5433,h3); ImproperlyConfigured naming
     DATABASE_URL when it is malformed."""
     example = "postgres://user:pass@db1.example:5432,db2.example:5432/spyglass?target_session_attrs=read-write"
     if parts.scheme not in ("postgres", "postgresql", "pgsql", "postgis"):
-        raise ImproperlyConfigured(f"DATABASE_URL: only postgres:// URLs may name several hosts, such as {example}")
+        raise ImproperlyConfigured(f"{variable}: only postgres:// URLs may name several hosts, such as {example}")
     if not parts.path.strip("/"):
-        raise ImproperlyConfigured(f"DATABASE_URL names several hosts but no database, such as {example}")
+        raise ImproperlyConfigured(f"{variable} names several hosts but no database, such as {example}")
     for name, values in parse_qs(parts.query, keep_blank_values=True).items():
         if name in ("host", "hostaddr", "port"):
-            raise ImproperlyConfigured(f"DATABASE_URL names its hosts in the address; drop ?{name}=")
+            raise ImproperlyConfigured(f"{variable} names its hosts in the address; drop ?{name}=")
         if len(values) != 1 or not values[0]:
-            raise ImproperlyConfigured(f"DATABASE_URL: ?{name}= needs one value")
+            raise ImproperlyConfigured(f"{variable}: ?{name}= needs one value")
     hosts: list[tuple[str, str]] = []
     for item in parts.netloc.rpartition("@")[2].split(","):
         match = re.fullmatch(r"(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+))(?::([0-9]{1,5}))?", item)
         port = (match[3] or "5432") if match else "0"
         if not match or not 1 <= int(port) <= 65535:
             raise ImproperlyConfigured(
-                f"DATABASE_URL: {repr(item) if item else 'an empty entry'} is not a host[:port] (each of several "
+                f"{variable}: {repr(item) if item else 'an empty entry'} is not a host[:port] (each of several "
                 "hosts is a name or address, an IPv6 address in brackets, and an optional port from 1 to 65535), "
                 f"such as {example}"
             )

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from spyglass.lib import replicas
 from spyglass.lib.jsonsplice import Spliced
 
 from . import catalogue, chunk_format
@@ -173,7 +174,7 @@ def _chunks(kind, test, lo: int, hi: int, limit: int) -> list[_Chunk]:
         "WHERE h.test_id = %s AND h.hour >= %s AND h.hour <= %s) x ORDER BY hour"
     )
     first_hour = lo - lo % HOUR
-    with connection.cursor() as cursor:
+    with replicas.read_connection().cursor() as cursor:
         cursor.execute(sql, [limit, kind, first_hour, hi, test.id, first_hour, hi])
         rows = cursor.fetchall()
     return [_Chunk(*row) for row in rows]
@@ -182,7 +183,7 @@ def _chunks(kind, test, lo: int, hi: int, limit: int) -> list[_Chunk]:
 def _details(kind, test, chunk: _Chunk) -> None:
     """The index and agents of a stored chunk _chunks did not expect a page to reach (its estimate is a guess when
     an earlier hour had no valid chunk yet)."""
-    with connection.cursor() as cursor:
+    with replicas.read_connection().cursor() as cursor:
         cursor.execute(
             f"SELECT agents, contents, build FROM {ExportChunk._meta.db_table} "
             "WHERE test_id = %s AND kind = %s AND hour = %s",
@@ -259,7 +260,7 @@ def _read(kind, test, wanted: dict, agent_ids: set) -> tuple[dict, dict]:
     agents: dict[int, list] = {}
     if not branches:
         return bodies, agents
-    with connection.cursor() as cursor:
+    with replicas.read_connection().cursor() as cursor:
         cursor.execute(" UNION ALL ".join(branches), params)
         for branch, key, build, data, name, country in cursor.fetchall():
             if branch == 0:

@@ -29,6 +29,8 @@ from django.db import connection
 from django.db.models import F, Max, Min
 from django.utils import timezone
 
+from spyglass.lib import replicas
+
 from .models import ResultHour, RollupHour
 from .results import HOUR
 from .scope import ReadScope
@@ -75,7 +77,7 @@ def _state(scope: ReadScope, kind: str, hours: list[int], agents: bool) -> list[
         f"LEFT JOIN {rollup_table} r ON r.test_id = h.test_id AND r.kind = %s AND r.hour = h.hour "
         f"WHERE h.test_id = %s AND h.hour >= %s AND h.hour <= %s"
     )
-    with connection.cursor() as cur:
+    with replicas.read_connection().cursor() as cur:
         cur.execute(sql, [*params, kind, scope.source_test_id, hours[0], hours[-1]])
         return cur.fetchall()
 

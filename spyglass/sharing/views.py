@@ -30,6 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from spyglass.accounts import ratelimit
 from spyglass.accounts.ratelimit import client_ip
+from spyglass.lib import replicas
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import TimeRange
 from spyglass.monitoring import catalogue, queries
@@ -153,6 +154,22 @@ def load_shared_snapshot(request, link_id, render_key: str = "", visit: bool = F
     return snapshot
 
 
+def replica_for(snapshot) -> str:
+    """Where this snapshot's rows are read: a replica (lib/replicas.py) that has replayed the snapshot at the
+    content version the primary's lookup read — so its creation (the frozen test copy, its agents, every row
+    committed before it) and every later write that changed its page (stored.py; the window is frozen, rows written
+    later are not shown) — else the primary. Whether the link may be
+    served at all (revocation, expiry, a live share's end, the audience) was decided on the primary before."""
+    table = type(snapshot)._meta.db_table
+
+    def ready(cursor) -> bool:
+        cursor.execute(f"SELECT content_version FROM {table} WHERE id = %s", [snapshot.id])
+        row = cursor.fetchone()
+        return row is not None and row[0] == snapshot.content_version
+
+    return replicas.choose(ready)
+
+
 def share_base(snapshot) -> str:
     """The path every link of the share page builds on. Absolute under /s/<linkId>/, which also works on a share
     domain (ShareHostMiddleware leaves /s/ paths alone)."""
@@ -274,9 +291,10 @@ def _share_response(request, snapshot, live: dict, status=200):
     stored, with this request's visit count and comments section put in."""
     frozen = snapshot.page_render
     if frozen is None:
-        component, keep, rows = _component(request, snapshot)
-        context = {**_frozen_context(snapshot), "results_html": mark_safe(component)}
-        frozen = render_to_string("sharing/share_page.html", context)
+        with replicas.reading_from(replica_for(snapshot)):
+            component, keep, rows = _component(request, snapshot)
+            context = {**_frozen_context(snapshot), "results_html": mark_safe(component)}
+            frozen = render_to_string("sharing/share_page.html", context)
         if keep:
             stored.store_component(snapshot, stored.request_key(request, "page"), frozen, rows)
     comments = comments_section(live)
@@ -293,7 +311,12 @@ def _finish(response):
 
 def _round_panel(request, snapshot):
     """An htmx request for the round panel (previous/next, a timeline click): one round's rows, from the rollups."""
-    response = render_results(
+    with replicas.reading_from(replica_for(snapshot)):
+        return _finish(_render_round_panel(request, snapshot))
+
+
+def _render_round_panel(request, snapshot):
+    return render_results(
         request,
         results_scope(snapshot),
         template="results_ui/component.html",
@@ -301,7 +324,6 @@ def _round_panel(request, snapshot):
         default_round=snapshot.round_id,
         default_view=snapshot.view or None,
     )
-    return _finish(response)
 
 
 @share_view("GET", "HEAD")
@@ -327,7 +349,8 @@ def results_part(request, link_id):
             snapshot = load_shared_snapshot(request, link_id, "")
         except Refused as refused:
             return refused.response
-        return agent_lines_response(request, results_scope(snapshot))
+        with replicas.reading_from(replica_for(snapshot)):
+            return agent_lines_response(request, results_scope(snapshot))
     panel = is_round_panel(request)
     key = "" if panel else stored.request_key(request, "part")
     try:
@@ -338,7 +361,8 @@ def results_part(request, link_id):
         return _round_panel(request, snapshot)
     html = snapshot.page_render
     if html is None:
-        html, keep, rows = _component(request, snapshot)
+        with replicas.reading_from(replica_for(snapshot)):
+            html, keep, rows = _component(request, snapshot)
         if keep:
             stored.store_component(snapshot, key, html, rows)
     return _finish(HttpResponse(html))
@@ -474,14 +498,17 @@ def download(request, link_id, fmt):
         return refused.response
     kinds = KINDS_OF[snapshot.page_test_type]
     name = f"snapshot-{snapshot.page_test_name}"[:60].replace('"', "").replace("\\", "")
+    alias = replica_for(snapshot)  # the body is streamed after this view returns: read where it was decided
     if fmt == "json":
-        response = StreamingHttpResponse(_json_stream(snapshot), content_type="application/json")
+        body = replicas.iterate_from(alias, _json_stream(snapshot))
+        response = StreamingHttpResponse(body, content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="{name}.json"'
     else:
         kind = request.GET.get("kind", kinds[0])
         if kind not in kinds:
             return HttpResponse(f"kind must be one of {', '.join(kinds)}", status=400, content_type="text/plain")
-        response = StreamingHttpResponse(_csv_stream(snapshot, kind), content_type="text/csv; charset=utf-8")
+        body = replicas.iterate_from(alias, _csv_stream(snapshot, kind))
+        response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}-{kind}.csv"'
     return response
 

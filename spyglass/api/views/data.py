@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from spyglass.accounts.roles import VIEW_TESTS
+from spyglass.lib.replicas import reading_from_replica
 from spyglass.lib.text import is_digits
 from spyglass.lib.timefmt import format_v6_date
 from spyglass.lib.timeranges import RangeError, TimeRange, parse_range
@@ -54,7 +55,11 @@ class DataView(V6View):
                 raise ValidationError({"lastRoundId": "must be a roundId (epoch seconds)"})
             last = int(last)
         extras = tuple(p for p in self.extras_params if params.get(p) in ("1", "true"))
-        page = self.read_page(request, test, time_range, last, extras, read_scope(self.access, test))
+        scope = read_scope(self.access, test)
+        # Rows from a replica when one is configured and caught up: eventually consistent, within
+        # replicas.MAX_LAG_SECONDS (docs/reliability.md); the access check and the test above were the primary's.
+        with reading_from_replica():
+            page = self.read_page(request, test, time_range, last, extras, scope)
         body = {self.wrapper: {"test": rep.test_summary(test), self.rows_key: page.rows}, "pages": {"current": 1}}
         if not time_range.latest_only:
             body["from"] = format_v6_date(time_range.start)

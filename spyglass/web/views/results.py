@@ -5,6 +5,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from spyglass.accounts.roles import CREATE_SNAPSHOTS
+from spyglass.lib.replicas import reading_from_replica
 from spyglass.monitoring.scope import read_scope
 from spyglass.results_ui.component import _iso, live_scope, parse_round, render_results
 
@@ -43,10 +44,13 @@ def test_results(request, test_id):
         group = test.account_group
         shared_by = group.name if group.organization_id == access.organization_id else group.organization.name
         context.update(can_share=False, live_share={"shared_by": shared_by, "since": _since(allowed.start_round)})
-    return render_results(
-        request,
-        scope,
-        template="web/results/page.html",
-        extra_context=context,
-        fallback=current if current.end != scope.end else None,
-    )
+    # The results themselves from a replica when one is configured and caught up (lib/replicas.py); the tenancy,
+    # the scope and the sharing panel above were read on the primary.
+    with reading_from_replica():
+        return render_results(
+            request,
+            scope,
+            template="web/results/page.html",
+            extra_context=context,
+            fallback=current if current.end != scope.end else None,
+        )

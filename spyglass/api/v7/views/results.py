@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from spyglass.accounts.roles import VIEW_TESTS
+from spyglass.lib.replicas import reading_from_replica
 from spyglass.monitoring import catalogue, paths, queries
 from spyglass.monitoring.scope import read_scope
 from spyglass.monitoring.tests_service import visible_test
@@ -108,7 +109,9 @@ class ResultsView(V7View):
         time_range, last = self.time_range(request)
         expand = {v.strip() for raw in request.query_params.getlist("expand") for v in raw.split(",")}
         extras = tuple(sorted(_EXPAND[e] for e in expand if e in _EXPAND))
-        page = queries.read_page(self.kind, test, time_range, last, extras, scope=read_scope(self.access, test))
+        scope = read_scope(self.access, test)
+        with reading_from_replica():  # eventually consistent, within replicas.MAX_LAG_SECONDS
+            page = queries.read_page(self.kind, test, time_range, last, extras, scope=scope)
         rows = [v7_row(self.kind, r) for r in page.rows]
         if server_id is not None:
             rows = [r for r in rows if r.get("serverId") == server_id]
@@ -189,6 +192,7 @@ class PathVisResultsView(ResultsView):
             body["_links"] = {"self": {"href": request.build_absolute_uri()}}
             return Response(body)
         time_range, last = self.time_range(request)
-        page = paths.read_page(test, time_range, last, scope)
+        with reading_from_replica():
+            page = paths.read_page(test, time_range, last, scope)
         rows = [v7_path_entry(e) for e in page.rows]
         return Response(self.body(request, test, rows, time_range, page.next_last_round_id))
