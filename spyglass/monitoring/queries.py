@@ -110,6 +110,13 @@ def ordered_rows(kind: str, fields: dict, qs):
     return qs.order_by(*order).values_list(*columns)
 
 
+def whole_number(value):
+    """A value of a field both APIs write as a whole number (catalogue.whole_names), as they write it."""
+    if value is not None and value < WHOLE_LIMIT:
+        return int(value + 0.5)  # timings are never negative: half up, as people round
+    return value
+
+
 def as_dicts(test, fields: dict, raw: list[tuple], whole: frozenset[str] = frozenset()) -> list[dict]:
     """ordered_rows' tuples as v6 rows; the fields named in `whole` as whole numbers (catalogue.whole_names)."""
     names = list(fields.keys())
@@ -127,8 +134,6 @@ def as_dicts(test, fields: dict, raw: list[tuple], whole: frozenset[str] = froze
         }
         row.update(zip(names, r[5:], strict=True))
         for name in rounded:
-            value = row[name]
-            if value is not None and value < WHOLE_LIMIT:
-                row[name] = int(value + 0.5)  # timings are never negative: half up, as people round
+            row[name] = whole_number(row[name])
         rows.append(row)
     return rows

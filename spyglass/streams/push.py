@@ -32,8 +32,9 @@ BACKOFF_BASE_SECONDS = 15
 BACKOFF_MAX_SECONDS = 900
 WARN_AFTER = timedelta(days=3)
 DISABLE_AFTER = timedelta(days=7)
-ROUNDS_PER_BATCH = 120  # at most, and about ROWS_PER_BATCH rows (a test's agents × rounds)
-ROWS_PER_BATCH = 3000
+# Rows of each kind in a batch, at most (unless one round has more); whole rounds. A request stays well under the 4 MiB
+# a gRPC receiver takes by default (v1 repeats more attributes in every data point).
+ROWS_PER_BATCH = {"v1": 3000, "v2": 6000}
 # Rows recorded less than this before a look may still be committing: they are left to the next look.
 LATE_MARGIN = timedelta(seconds=10)
 BATCHES_PER_CLAIM = 40
@@ -60,26 +61,30 @@ def _kinds(test: Test) -> tuple[str, ...]:
     return catalogue.kinds_of(test.type)
 
 
-def _next_rounds(test: Test, after: int, upto: int, recorded: tuple) -> list[int]:
-    """The next rounds after `after` (up to `upto`) with rows recorded in (recorded[0], recorded[1]]: as many as
-    make about ROWS_PER_BATCH rows."""
-    limit = max(1, min(ROUNDS_PER_BATCH, ROWS_PER_BATCH // max(1, _agent_count(test))))
-    rounds: set[int] = set()
+def _next_batch(test: Test, after: int, upto: int, recorded: tuple, version: str) -> tuple[dict, int | None]:
+    """The rows (kind → otlp.read_rows' tuples) of the next rounds after `after` (up to `upto`) with rows recorded
+    in (recorded[0], recorded[1]]: whole rounds, about ROWS_PER_BATCH rows of each kind; and the last round they
+    cover (None: nothing is due). One statement per kind: a read that stops inside a round gives up that round."""
+    rows: dict[str, list[tuple]] = {}
+    limit = ROWS_PER_BATCH[version]
+    last = upto
+    cut = False
     for key in _kinds(test):
-        model: Any = catalogue.kind(key).model
-        qs = model.objects.filter(test=test, round_id__gt=after, round_id__lte=upto)
-        if recorded[0] is not None:
-            qs = qs.filter(recorded_at__gt=recorded[0])
-        qs = qs.filter(recorded_at__lte=recorded[1])
-        rounds.update(qs.order_by("round_id").values_list("round_id", flat=True).distinct()[:limit])
-    return sorted(rounds)[:limit]
-
-
-def _agent_count(test: Test) -> int:
-    cached = getattr(test, "_stream_agents", None)
-    if cached is None:
-        cached = test._stream_agents = test.agents.count()  # type: ignore[attr-defined]
-    return cached
+        read = otlp.read_rows(test, key, after, last, recorded, version, limit=limit + 1)
+        if len(read) > limit:
+            cut = True
+            first_left = read[limit][0]
+            if first_left == read[0][0]:  # one round larger than a batch: that round, whole
+                last = first_left
+                read = otlp.read_rows(test, key, after, last, recorded, version)
+            else:
+                last = first_left - 1
+        rows[key] = read
+    rows = {key: [r for r in value if r[0] <= last] if cut else value for key, value in rows.items()}
+    rows = {key: value for key, value in rows.items() if value}
+    if not rows:
+        return {}, None
+    return rows, last if cut else max(value[-1][0] for value in rows.values())
 
 
 def backlog(stream: Stream) -> int:
@@ -140,21 +145,22 @@ def _push(stream: Stream, token: str, now: datetime, counts: dict) -> None:
         counts["failed"] += 1
         return
     exporter = send.Exporter(stream.endpoint_type, target, headers, float(settings.STREAM_TIMEOUT_SECONDS))
+    encoder = otlp.Encoder(stream)
+    version = stream.data_model_version
     budget = [BATCHES_PER_CLAIM]
 
-    def deliver(test: Test, after: int, rounds: list[int], recorded: tuple) -> None:
-        """One batch: these rounds' rows recorded in (recorded[0], recorded[1]], exported. send.Failed when the
-        receiver did not accept it."""
-        last = rounds[-1]
-        rows = {key: otlp.read_rows(test, key, after, last, recorded) for key in _kinds(test)}
-        rows = {key: value for key, value in rows.items() if value}
-        agent_ids = {row["agentId"] for value in rows.values() for row in value}
-        request = otlp.build(stream, test, rows, Agent.objects.in_bulk(agent_ids))
-        exporter.export(request)
+    def deliver(test: Test, after: int, upto: int, recorded: tuple) -> int | None:
+        """One batch: the next rounds' rows recorded in (recorded[0], recorded[1]], exported; the last round it
+        covered (None: nothing was due). send.Failed when the receiver did not accept it."""
+        rows, last = _next_batch(test, after, upto, recorded, version)
+        if last is None:
+            return None
+        exporter.export(encoder.encode(test, rows, _agents(encoder, test, rows)))
         _succeeded(stream, now)
         budget[0] -= 1
         counts["batches"] += 1
-        counts["rounds"] += len(rounds)
+        counts["rounds"] += len({row[0] for value in rows.values() for row in value})
+        return last
 
     try:
         for test in matched_tests(stream):
@@ -170,22 +176,20 @@ def _push(stream: Stream, token: str, now: datetime, counts: dict) -> None:
             first_hour = hours.order_by("hour").values_list("hour", flat=True).first()
             after = first_hour - 1 if first_hour is not None else cursor.late_round
             while budget[0] > 0:
-                rounds = _next_rounds(test, after, cursor.late_round, window)
-                if not rounds:
+                last = deliver(test, after, cursor.late_round, window)
+                if last is None:
                     break
-                deliver(test, after, rounds, window)
-                after = rounds[-1]
+                after = last
             if budget[0] <= 0:
                 break
             # Then the rounds after the cursor, in round order: all their rows settled by now.
             after = cursor.last_round
             upto = int(now.timestamp()) - test.interval - settings.STREAM_DELAY_SECONDS
             while budget[0] > 0:
-                rounds = _next_rounds(test, after, upto, (None, settled))
-                if not rounds:
+                last = deliver(test, after, upto, (None, settled))
+                if last is None:
                     break
-                deliver(test, after, rounds, (None, settled))
-                after = rounds[-1]
+                after = last
                 StreamCursor.objects.filter(id=cursor.id, last_round__lt=after).update(last_round=after)
             # Every row up to the cursor recorded by `settled` went out; the next look starts there.
             StreamCursor.objects.filter(id=cursor.id).update(late_round=after, late_checked_at=settled)
@@ -201,6 +205,12 @@ def _push(stream: Stream, token: str, now: datetime, counts: dict) -> None:
     Stream.objects.filter(id=stream.id, claim_token=token).update(
         lease_until=None, claim_token="", next_attempt_at=now if sent else now + IDLE_POLL
     )
+
+
+def _agents(encoder: otlp.Encoder, test: Test, rows: dict[str, list[tuple]]) -> dict:
+    """The rows' agents the encoder has not described yet (a Resource per agent is made once per pass)."""
+    wanted = {row[1] for value in rows.values() for row in value} - encoder.known_agents(test)
+    return Agent.objects.in_bulk(wanted) if wanted else {}
 
 
 def _cursor(stream: Stream, test: Test) -> StreamCursor:
@@ -274,14 +284,15 @@ def send_test_round(stream: Stream) -> tuple[bool, str]:
         return False, f"streamEndpointUrl {exc}"
     except UnreadableHeaders as exc:
         return False, str(exc)
-    request = otlp.ExportMetricsServiceRequest()
+    request = b""  # an empty ExportMetricsServiceRequest
+    encoder = otlp.Encoder(stream)
     for test in matched_tests(stream):
         model: Any = catalogue.kind(catalogue.PRIMARY[test.type]).model
         latest = model.objects.filter(test=test).order_by("-round_id").values_list("round_id", flat=True).first()
         if latest is not None:
-            rows = {key: otlp.read_rows(test, key, latest - 1, latest) for key in _kinds(test)}
-            agent_ids = {row["agentId"] for value in rows.values() for row in value}
-            request = otlp.build(stream, test, rows, Agent.objects.in_bulk(agent_ids))
+            version = stream.data_model_version
+            rows = {key: otlp.read_rows(test, key, latest - 1, latest, version=version) for key in _kinds(test)}
+            request = encoder.encode(test, rows, _agents(encoder, test, rows))
             break
     exporter = send.Exporter(stream.endpoint_type, target, headers, float(settings.STREAM_TIMEOUT_SECONDS))
     try:

@@ -9,11 +9,13 @@ from http import HTTPStatus
 
 import grpc
 import httpx
-from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
 
 from .endpoint import Target
 
 PROTOBUF = "application/x-protobuf"
+# MetricsService/Export, called with the request already serialized (as the generated stub would send it).
+_EXPORT = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
 # HTTP/2 pseudo-headers and what gRPC sets itself may not be sent as metadata.
 _GRPC_RESERVED = {"content-type", "te", "user-agent", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding"}
 
@@ -64,7 +66,8 @@ class Exporter:
         self._client: httpx.Client | None = None
         self._channel: grpc.Channel | None = None
 
-    def export(self, request) -> None:
+    def export(self, request: bytes) -> None:
+        """Sends a serialized ExportMetricsServiceRequest."""
         (self._grpc if self.endpoint_type == "grpc" else self._http)(request)
 
     def close(self) -> None:
@@ -73,7 +76,7 @@ class Exporter:
         if self._channel is not None:
             self._channel.close()
 
-    def _http(self, request) -> None:
+    def _http(self, request: bytes) -> None:
         target = self.target
         if self._client is None:
             # No proxy from the environment (trust_env=False): the address checked is the address connected to.
@@ -86,7 +89,7 @@ class Exporter:
         try:
             response = self._client.post(
                 target.pinned_url,
-                content=request.SerializeToString(),
+                content=request,
                 headers=sent,
                 extensions={"sni_hostname": target.host},
             )
@@ -106,7 +109,7 @@ class Exporter:
             reason += " (redirects are not followed)"
         raise Failed(reason)
 
-    def _grpc(self, request) -> None:
+    def _grpc(self, request: bytes) -> None:
         target = self.target
         if self._channel is None:
             # To the address that was checked; the host named as the authority and in TLS.
@@ -122,9 +125,9 @@ class Exporter:
                 self._channel = grpc.insecure_channel(address, options=options)
         metadata = [(k.lower(), v) for k, v in self.headers.items() if k.lower() not in _GRPC_RESERVED]
         try:
-            metrics_service_pb2_grpc.MetricsServiceStub(self._channel).Export(
-                request, timeout=self.timeout, metadata=metadata
-            )
+            self._channel.unary_unary(
+                _EXPORT, request_serializer=None, response_deserializer=ExportMetricsServiceResponse.FromString
+            )(request, timeout=self.timeout, metadata=metadata)
         except grpc.RpcError as exc:
             code = exc.code() if hasattr(exc, "code") else None
             if code == grpc.StatusCode.DEADLINE_EXCEEDED:
