@@ -73,9 +73,12 @@ def query(prometheus, metric) -> dict[tuple[str, str], float]:
 def scraped(prometheus):
     """Prometheus' spyglass target once it has been scraped, healthy."""
     try:
-        answer = httpx.get(f"{prometheus}/api/v1/targets", timeout=5).json()
+        response = httpx.get(f"{prometheus}/api/v1/targets", timeout=5)
     except httpx.TransportError:
         return None
+    if response.status_code != 200:  # starting: Prometheus answers 503 "Service Unavailable" in plain text
+        return None
+    answer = response.json()
     targets = answer["data"]["activeTargets"]
     return targets[0] if targets and targets[0]["health"] == "up" else None
 

@@ -113,7 +113,9 @@ def test_listing_tests_flags_live_shares_without_a_query_per_test(cast):
     for i in range(2, 7):
         share_one(f"shared {i}")
     many, body = count_queries()
-    assert few == many
+    # Seven tests cost no more statements than two (the first list of the group also starts its stored list's
+    # version: api/stored_lists.py).
+    assert many <= few
     assert sorted((t["testName"], t["liveShare"]) for t in body["test"]) == [("own", 0)] + [
         (f"shared {i}", 1) for i in range(1, 7)
     ]
