@@ -113,14 +113,15 @@ def round_start_clock(interval: int = 60, into: float = 0.5):
     return lambda: time.time() + shift
 
 
-def wait_for(predicate, timeout: float = 20.0, step: float = 0.1):
+def wait_for(predicate, timeout: float = 20.0, step: float = 0.1, what: str = "condition"):
+    """The predicate's first true value, polled every `step` seconds; fails naming `what` after `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(step)
-    raise AssertionError("condition not met in time")
+    raise AssertionError(f"{what}: not met within {timeout} s")
 
 
 def write_beside_live_server(write, seconds: float = 10.0):

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests.agent_helpers import wait_for
 from tests.cluster import Cluster, free_port
 from tests.pg_servers import start_replicated, stop_replicated
 
@@ -36,13 +36,7 @@ BOUND = 60  # seconds any awaited condition may take
 
 
 def wait_until(condition, what: str, timeout: float = BOUND):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout} s")
+    return wait_for(condition, timeout, what=what)
 
 
 @pytest.fixture(scope="module")
